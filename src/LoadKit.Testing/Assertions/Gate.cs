@@ -1,0 +1,11 @@
+namespace LoadKit.Testing;
+
+/// <summary>Builds a gate's failure message: expectation, FluentAssertions' reason, finding, and the step table.</summary>
+internal static class Gate
+{
+    public static string Message(string expectation, string finding, string table) =>
+        Escape(expectation) + "{reason}" + Escape(finding) + Escape(Environment.NewLine + Environment.NewLine + table);
+
+    // FluentAssertions passes the message through string.Format: braces in step names or errors must be doubled.
+    private static string Escape(string text) => text.Replace("{", "{{", StringComparison.Ordinal).Replace("}", "}}", StringComparison.Ordinal);
+}

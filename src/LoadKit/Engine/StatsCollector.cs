@@ -1,0 +1,54 @@
+using LoadKit.Stats;
+
+namespace LoadKit.Engine;
+
+/// <summary>
+/// The single reader of a run's recorders: once a second it closes an interval on each of them, which makes the
+/// per-second timeline; <see cref="StopAsync"/> closes the last, partial interval.
+/// </summary>
+internal sealed class StatsCollector(IReadOnlyCollection<StepRecorder> recorders)
+{
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+    private int _second;
+
+    public void Start() => _loop = Task.Run(LoopAsync);
+
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+
+        CollectAll();
+        _stop.Dispose();
+    }
+
+    private async Task LoopAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                CollectAll();
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Stopped: StopAsync collects the last interval.
+        }
+    }
+
+    private void CollectAll()
+    {
+        foreach (var recorder in recorders)
+        {
+            recorder.CollectInterval(_second);
+        }
+
+        _second++;
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text;
+
+namespace LoadKit;
+
+/// <summary>
+/// The end-of-run summary as plain text: per scenario, a table with one row per step (latencies in milliseconds,
+/// of successful calls) and the most frequent errors. No colours or control codes, so it reads the same in a
+/// terminal and in a CI log.
+/// </summary>
+public static class SummaryTable
+{
+    private static readonly string[] Headers =
+        ["step", "ok", "failed", "timeout", "cancelled", "rps", "min", "mean", "p50", "p75", "p90", "p95", "p99", "p99.9", "max"];
+
+    /// <summary>How many error messages per step the summary shows.</summary>
+    public const int ErrorsPerStep = 5;
+
+    /// <summary>Renders the summary of every scenario of <paramref name="result"/>.</summary>
+    public static string Render(LoadResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var text = new StringBuilder();
+        if (result.Cancelled)
+        {
+            text.AppendLine("Run cancelled: the statistics cover what ran until then.");
+        }
+
+        foreach (var scenario in result.Scenarios)
+        {
+            Render(scenario, text);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Renders the summary of one scenario.</summary>
+    public static string Render(ScenarioResult scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        var text = new StringBuilder();
+        Render(scenario, text);
+        return text.ToString();
+    }
+
+    private static void Render(ScenarioResult scenario, StringBuilder text)
+    {
+        var iterations = scenario.Iterations;
+        text.Append("Scenario '").Append(scenario.Name).Append("': ")
+            .Append(Format.Duration(scenario.Duration)).Append(", ")
+            .Append(scenario.Users).Append(scenario.Users == 1 ? " user, " : " users, ")
+            .Append(Format.Count(iterations.Ok + iterations.Failed + iterations.TimedOut + iterations.Cancelled)).Append(" iterations (")
+            .Append(Format.Count(iterations.Ok)).Append(" ok, ")
+            .Append(Format.Count(iterations.Failed + iterations.TimedOut)).Append(" failed, ")
+            .Append(Format.Count(iterations.Cancelled)).AppendLine(" cancelled)");
+        if (scenario.Init is { } init && init.Completed > init.Ok)
+        {
+            text.Append("  init failed for ").Append(Format.Count(init.Completed - init.Ok)).Append(" of ")
+                .Append(Format.Count(init.Completed)).AppendLine(" users (they ran no iterations)");
+        }
+
+        if (scenario.AbandonedUsers > 0)
+        {
+            text.Append("  ").Append(scenario.AbandonedUsers)
+                .AppendLine(" users were abandoned: a step ignored its cancellation token and was still running");
+        }
+
+        var rows = new List<string[]> { Headers };
+        rows.AddRange(scenario.Steps.Select(Row));
+        if (scenario.Steps.Count > 1)
+        {
+            rows.Add(Row(scenario.AllSteps));
+        }
+
+        AppendTable(text, rows);
+        text.AppendLine("  latencies in ms, of successful calls; rps counts ok + failed + timeout");
+        AppendErrors(text, scenario);
+    }
+
+    private static string[] Row(StepStats step)
+    {
+        var latency = step.Latency;
+        return
+        [
+            step.Name,
+            Format.Count(step.Ok),
+            Format.Count(step.Failed),
+            Format.Count(step.TimedOut),
+            Format.Count(step.Cancelled),
+            Format.Number(step.RequestsPerSecond),
+            Ms(latency.Min), Ms(latency.Mean), Ms(latency.P50), Ms(latency.P75), Ms(latency.P90),
+            Ms(latency.P95), Ms(latency.P99), Ms(latency.P999), Ms(latency.Max),
+        ];
+
+        string Ms(TimeSpan value) => latency.Count == 0 ? "-" : Format.LatencyNumber(value.TotalMilliseconds);
+    }
+
+    private static void AppendTable(StringBuilder text, List<string[]> rows)
+    {
+        var widths = Enumerable.Range(0, Headers.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            text.Append("  ").Append(row[0].PadRight(widths[0]));
+            for (var c = 1; c < row.Length; c++)
+            {
+                text.Append("  ").Append(row[c].PadLeft(widths[c]));
+            }
+
+            text.AppendLine();
+        }
+    }
+
+    private static void AppendErrors(StringBuilder text, ScenarioResult scenario)
+    {
+        var steps = scenario.Steps.Concat(new[] { scenario.Init, scenario.Cleanup }.OfType<StepStats>())
+            .Where(s => s.Errors.Count > 0)
+            .ToArray();
+        if (steps.Length == 0)
+        {
+            return;
+        }
+
+        text.AppendLine("  errors:");
+        foreach (var step in steps)
+        {
+            foreach (var error in step.Errors.Take(ErrorsPerStep))
+            {
+                text.Append("    ").Append(step.Name).Append(": ").Append(Format.Count(error.Count)).Append(" × ")
+                    .AppendLine(error.Message);
+            }
+
+            if (step.Errors.Count > ErrorsPerStep)
+            {
+                text.Append("    ").Append(step.Name).Append(": and ").Append(step.Errors.Count - ErrorsPerStep)
+                    .AppendLine(" more distinct messages (see the JSON result)");
+            }
+        }
+    }
+}

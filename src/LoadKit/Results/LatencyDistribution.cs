@@ -1,0 +1,179 @@
+using System.Text.Json.Serialization;
+using HdrHistogram;
+using HdrHistogram.Utilities;
+using LoadKit.Stats;
+
+namespace LoadKit;
+
+/// <summary>
+/// An immutable latency distribution: the exact count, minimum, mean and maximum, and an HdrHistogram
+/// (1 µs to 1 h, 3 significant digits) from which any percentile is read. Distributions merge exactly:
+/// merging the distributions of several processes gives the percentiles of one process that saw every sample.
+/// </summary>
+[JsonConverter(typeof(LatencyDistributionJsonConverter))]
+public sealed class LatencyDistribution
+{
+    // Sparse form of the histogram: the value reported for each non-empty bucket (its highest equivalent
+    // value, so a percentile never understates) and the cumulative count up to that bucket.
+    private readonly long[] _bucketValues;
+    private readonly long[] _cumulativeCounts;
+    private readonly long _sumMicroseconds;
+    private readonly long _minMicroseconds;
+    private readonly long _maxMicroseconds;
+
+    private LatencyDistribution(long[] bucketValues, long[] cumulativeCounts, long sum, long min, long max)
+    {
+        _bucketValues = bucketValues;
+        _cumulativeCounts = cumulativeCounts;
+        _sumMicroseconds = sum;
+        _minMicroseconds = min;
+        _maxMicroseconds = max;
+    }
+
+    /// <summary>A distribution with no samples.</summary>
+    public static LatencyDistribution Empty { get; } = new([], [], 0, 0, 0);
+
+    /// <summary>The number of samples.</summary>
+    public long Count => _cumulativeCounts.Length == 0 ? 0 : _cumulativeCounts[^1];
+
+    /// <summary>The smallest sample (exact), or zero when there are none.</summary>
+    public TimeSpan Min => FromMicroseconds(_minMicroseconds);
+
+    /// <summary>The largest sample (exact), or zero when there are none.</summary>
+    public TimeSpan Max => FromMicroseconds(_maxMicroseconds);
+
+    /// <summary>The mean of the samples (exact), or zero when there are none.</summary>
+    public TimeSpan Mean => Count == 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)Math.Round(_sumMicroseconds * 10.0 / Count));
+
+    /// <summary>The median.</summary>
+    public TimeSpan P50 => Percentile(50);
+
+    /// <summary>The 75th percentile.</summary>
+    public TimeSpan P75 => Percentile(75);
+
+    /// <summary>The 90th percentile.</summary>
+    public TimeSpan P90 => Percentile(90);
+
+    /// <summary>The 95th percentile.</summary>
+    public TimeSpan P95 => Percentile(95);
+
+    /// <summary>The 99th percentile.</summary>
+    public TimeSpan P99 => Percentile(99);
+
+    /// <summary>The 99.9th percentile.</summary>
+    public TimeSpan P999 => Percentile(99.9);
+
+    internal long SumMicroseconds => _sumMicroseconds;
+
+    internal long MinMicroseconds => _minMicroseconds;
+
+    internal long MaxMicroseconds => _maxMicroseconds;
+
+    /// <summary>
+    /// The value at <paramref name="percentile"/> (nearest rank: the smallest recorded value such that at least
+    /// that share of samples is at or below it), to 3 significant digits, never above <see cref="Max"/>
+    /// nor below <see cref="Min"/>. Zero when there are no samples.
+    /// </summary>
+    /// <param name="percentile">Greater than 0 and at most 100, for example 95 or 99.99.</param>
+    public TimeSpan Percentile(double percentile)
+    {
+        if (!(percentile > 0 && percentile <= 100))
+        {
+            throw new ArgumentOutOfRangeException(nameof(percentile), percentile,
+                $"Percentile {percentile} is out of range; allowed: greater than 0 and at most 100 (e.g. 95 or 99.9).");
+        }
+
+        var count = Count;
+        if (count == 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        // The same rank rule as HdrHistogram's GetValueAtPercentile.
+        var rank = Math.Max(1, (long)((percentile / 100.0 * count) + 0.5));
+        var index = Array.BinarySearch(_cumulativeCounts, rank);
+        if (index < 0)
+        {
+            index = ~index;
+        }
+
+        var value = Math.Clamp(_bucketValues[index], _minMicroseconds, _maxMicroseconds);
+        return FromMicroseconds(value);
+    }
+
+    /// <summary>Merges distributions exactly into one.</summary>
+    public static LatencyDistribution Merge(IEnumerable<LatencyDistribution> distributions)
+    {
+        ArgumentNullException.ThrowIfNull(distributions);
+        var histogram = Histograms.Create();
+        long sum = 0, min = long.MaxValue, max = 0;
+        foreach (var distribution in distributions)
+        {
+            if (distribution.Count == 0)
+            {
+                continue;
+            }
+
+            distribution.AddTo(histogram);
+            sum += distribution._sumMicroseconds;
+            min = Math.Min(min, distribution._minMicroseconds);
+            max = Math.Max(max, distribution._maxMicroseconds);
+        }
+
+        return histogram.TotalCount == 0 ? Empty : FromHistogram(histogram, sum, min, max);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        Count == 0 ? "no samples" : $"n={Count} min={Format.Milliseconds(Min)} p50={Format.Milliseconds(P50)} p95={Format.Milliseconds(P95)} max={Format.Milliseconds(Max)}";
+
+    internal static LatencyDistribution FromHistogram(HistogramBase histogram, long sum, long min, long max)
+    {
+        var values = new List<long>();
+        var cumulative = new List<long>();
+        long total = 0;
+        foreach (var bucket in histogram.RecordedValues())
+        {
+            total += bucket.CountAtValueIteratedTo;
+            values.Add(bucket.ValueIteratedTo);
+            cumulative.Add(total);
+        }
+
+        return new LatencyDistribution([.. values], [.. cumulative], sum, min, max);
+    }
+
+    /// <summary>The histogram encoded as HdrHistogram's compressed V2 format (interoperable with other HdrHistogram tools).</summary>
+    internal byte[] EncodeHistogram()
+    {
+        var histogram = Histograms.Create();
+        AddTo(histogram);
+        var buffer = ByteBuffer.Allocate(histogram.GetNeededByteBufferCapacity());
+        var length = histogram.EncodeIntoCompressedByteBuffer(buffer);
+        var bytes = new byte[length];
+        buffer.Position = 0;
+        for (var i = 0; i < length; i++)
+        {
+            bytes[i] = buffer.Get();
+        }
+
+        return bytes;
+    }
+
+    internal static LatencyDistribution Decode(byte[] encodedHistogram, long sum, long min, long max)
+    {
+        var histogram = HistogramEncoding.DecodeFromCompressedByteBuffer(ByteBuffer.Allocate(encodedHistogram), 0);
+        return histogram.TotalCount == 0 ? Empty : FromHistogram(histogram, sum, min, max);
+    }
+
+    private void AddTo(HistogramBase histogram)
+    {
+        long previous = 0;
+        for (var i = 0; i < _bucketValues.Length; i++)
+        {
+            histogram.RecordValueWithCount(_bucketValues[i], _cumulativeCounts[i] - previous);
+            previous = _cumulativeCounts[i];
+        }
+    }
+
+    private static TimeSpan FromMicroseconds(long microseconds) => TimeSpan.FromTicks(microseconds * 10);
+}

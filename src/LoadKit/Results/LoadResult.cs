@@ -1,0 +1,60 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace LoadKit;
+
+/// <summary>
+/// The result of a run: per scenario, per step and per second. Immutable, and serialisable to JSON without loss
+/// (histograms included), so results of several processes can be merged exactly and saved as baselines.
+/// </summary>
+/// <param name="StartedAt">When the run started (UTC).</param>
+/// <param name="EndedAt">When the run ended (UTC).</param>
+/// <param name="Cancelled">True when the caller cancelled the run: the statistics cover what ran until then.</param>
+/// <param name="Scenarios">One result per scenario.</param>
+public sealed record LoadResult(
+    DateTimeOffset StartedAt,
+    DateTimeOffset EndedAt,
+    bool Cancelled,
+    IReadOnlyList<ScenarioResult> Scenarios)
+{
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>The version of the JSON format written by <see cref="ToJson"/>.</summary>
+    public int FormatVersion { get; init; } = 1;
+
+    /// <summary>How long the run took.</summary>
+    [JsonIgnore]
+    public TimeSpan Duration => EndedAt - StartedAt;
+
+    /// <summary>The result of the scenario named <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No scenario has that name; the message lists the names there are.</exception>
+    public ScenarioResult GetScenario(string name) =>
+        Scenarios.FirstOrDefault(s => s.Name == name)
+        ?? throw new KeyNotFoundException(
+            $"The run has no scenario '{name}'; its scenarios are: {string.Join(", ", Scenarios.Select(s => $"'{s.Name}'"))}.");
+
+    /// <summary>The statistics of the step named <paramref name="name"/>, in whichever scenario has it.</summary>
+    /// <exception cref="KeyNotFoundException">No scenario has such a step.</exception>
+    /// <exception cref="InvalidOperationException">More than one scenario has such a step: use <see cref="GetScenario"/> first.</exception>
+    public StepStats GetStep(string name)
+    {
+        var matches = Scenarios.Where(s => s.Steps.Any(step => step.Name == name)).ToArray();
+        return matches.Length switch
+        {
+            1 => matches[0].GetStep(name),
+            0 => throw new KeyNotFoundException(
+                $"No scenario of the run has a step '{name}'; the steps are: {string.Join(", ", Scenarios.SelectMany(s => s.Steps).Select(s => $"'{s.Name}'"))}."),
+            _ => throw new InvalidOperationException(
+                $"Step '{name}' is in scenarios {string.Join(", ", matches.Select(s => $"'{s.Name}'"))}; pick one with GetScenario(name).GetStep(\"{name}\")."),
+        };
+    }
+
+    /// <summary>Serialises the result to JSON (histograms encoded in HdrHistogram's compressed format).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Reads a result written by <see cref="ToJson"/>.</summary>
+    /// <exception cref="JsonException">The text is not a LoadKit result.</exception>
+    public static LoadResult FromJson(string json) =>
+        JsonSerializer.Deserialize<LoadResult>(json, JsonOptions)
+        ?? throw new JsonException("The JSON text is 'null', not a LoadKit result.");
+}

@@ -1,0 +1,36 @@
+using System.Text.Json.Serialization;
+
+namespace LoadKit;
+
+/// <summary>What one scenario did in a run. Immutable.</summary>
+/// <param name="Name">The scenario's name.</param>
+/// <param name="StartedAt">When the first phase started (UTC).</param>
+/// <param name="Duration">From the start of the first phase until the last VU stopped (cleanup not included).</param>
+/// <param name="Users">The largest number of VUs of any phase.</param>
+/// <param name="Steps">Statistics per step, in the scenario's order.</param>
+/// <param name="Iterations">Whole iterations: <c>Ok</c> when every step succeeded; latency is the iteration's duration, think time included.</param>
+/// <param name="Init">The VUs' init calls, or null when the scenario has no init.</param>
+/// <param name="Cleanup">The VUs' cleanup calls, or null when the scenario has no cleanup.</param>
+/// <param name="AbandonedUsers">VUs whose step ignored cancellation and was still running when the run returned.</param>
+public sealed record ScenarioResult(
+    string Name,
+    DateTimeOffset StartedAt,
+    TimeSpan Duration,
+    int Users,
+    IReadOnlyList<StepStats> Steps,
+    StepStats Iterations,
+    StepStats? Init,
+    StepStats? Cleanup,
+    int AbandonedUsers)
+{
+    /// <summary>Every call of every step merged into one, named <c>all steps</c> (computed on each use).</summary>
+    [JsonIgnore]
+    public StepStats AllSteps => StepStats.Merge("all steps", [.. Steps], Duration);
+
+    /// <summary>The statistics of the step named <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No step has that name; the message lists the names there are.</exception>
+    public StepStats GetStep(string name) =>
+        Steps.FirstOrDefault(s => s.Name == name)
+        ?? throw new KeyNotFoundException(
+            $"Scenario '{Name}' has no step '{name}'; its steps are: {string.Join(", ", Steps.Select(s => $"'{s.Name}'"))}.");
+}

@@ -1,0 +1,70 @@
+using System.Collections.Immutable;
+
+namespace LoadKit;
+
+/// <summary>
+/// A validated, immutable load scenario: named steps that each VU runs in order, think times between them,
+/// per-VU init and cleanup, and the load phases. Create one with <see cref="Create"/> and
+/// <see cref="ScenarioBuilder.Build"/>; run it with <see cref="LoadRunner.RunAsync(Scenario, CancellationToken)"/>.
+/// </summary>
+public sealed class Scenario
+{
+    internal Scenario(
+        string name,
+        ImmutableArray<StepDefinition> steps,
+        ImmutableArray<ThinkTime?> thinkTimeBefore,
+        Func<Session, CancellationToken, ValueTask>? init,
+        Func<Session, CancellationToken, ValueTask>? cleanup,
+        ImmutableArray<LoadPhase> load,
+        TimeSpan gracefulStop,
+        TimeSpan hookTimeout)
+    {
+        HookTimeout = hookTimeout;
+        Name = name;
+        Steps = steps;
+        ThinkTimeBefore = thinkTimeBefore;
+        Init = init;
+        Cleanup = cleanup;
+        Load = load;
+        GracefulStop = gracefulStop;
+        StepNames = steps.Select(s => s.Name).ToImmutableArray();
+    }
+
+    /// <summary>The default time that iterations still running at the end of a phase get to finish: 30 seconds, as in k6.</summary>
+    public static readonly TimeSpan DefaultGracefulStop = TimeSpan.FromSeconds(30);
+
+    /// <summary>The default step timeout: 60 seconds.</summary>
+    public static readonly TimeSpan DefaultStepTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>The scenario's name, used in results and reports.</summary>
+    public string Name { get; }
+
+    /// <summary>The names of the steps in the order each iteration runs them.</summary>
+    public IReadOnlyList<string> StepNames { get; }
+
+    /// <summary>The load phases, run one after the other.</summary>
+    public IReadOnlyList<LoadPhase> Load { get; }
+
+    /// <summary>How long iterations in flight at the end of a phase may go on before they are cancelled.</summary>
+    public TimeSpan GracefulStop { get; }
+
+    /// <summary>Starts a builder for a scenario named <paramref name="name"/>.</summary>
+    public static ScenarioBuilder Create(string name) => new(name);
+
+    internal ImmutableArray<StepDefinition> Steps { get; }
+
+    /// <summary>Think time before step i; the entry at index <c>Steps.Length</c> is the pause after the last step.</summary>
+    internal ImmutableArray<ThinkTime?> ThinkTimeBefore { get; }
+
+    internal Func<Session, CancellationToken, ValueTask>? Init { get; }
+
+    internal Func<Session, CancellationToken, ValueTask>? Cleanup { get; }
+
+    /// <summary>The bound on one VU's init or cleanup: the scenario's default step timeout.</summary>
+    internal TimeSpan HookTimeout { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name}: {string.Join(" → ", StepNames)}; {string.Join(", then ", Load)}";
+}
+
+internal sealed record StepDefinition(string Name, Func<StepContext, ValueTask> Action, TimeSpan Timeout);

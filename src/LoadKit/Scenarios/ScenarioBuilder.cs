@@ -1,0 +1,238 @@
+using System.Collections.Immutable;
+
+namespace LoadKit;
+
+/// <summary>
+/// Builds a <see cref="Scenario"/>. Settings are only recorded here; <see cref="Build"/> checks them all and
+/// reports every problem at once. A builder builds once.
+/// </summary>
+public sealed class ScenarioBuilder
+{
+    private readonly string _name;
+    private readonly List<StepDefinition> _steps = [];
+    private readonly List<(int Position, ThinkTime ThinkTime)> _thinkTimes = [];
+    private readonly List<LoadPhase> _load = [];
+    private readonly List<ValidationProblem> _problems = [];
+    private Func<Session, CancellationToken, ValueTask>? _init;
+    private Func<Session, CancellationToken, ValueTask>? _cleanup;
+    private TimeSpan _gracefulStop = Scenario.DefaultGracefulStop;
+    private TimeSpan _defaultStepTimeout = Scenario.DefaultStepTimeout;
+    private bool _built;
+
+    internal ScenarioBuilder(string name) => _name = name ?? "";
+
+    /// <summary>
+    /// Runs <paramref name="init"/> once per VU before its first iteration, for example to log in and keep the
+    /// token in the session. A VU whose init fails runs no iterations; the failure is counted in the result.
+    /// </summary>
+    public ScenarioBuilder WithInit(Func<Session, CancellationToken, ValueTask> init)
+    {
+        ThrowIfBuilt();
+        _init = init;
+        if (init is null)
+        {
+            _problems.Add(new("Init", "null", "a function of (Session, CancellationToken)"));
+        }
+
+        return this;
+    }
+
+    /// <summary>Runs <paramref name="cleanup"/> once per initialised VU after the last phase, bounded by the graceful stop.</summary>
+    public ScenarioBuilder WithCleanup(Func<Session, CancellationToken, ValueTask> cleanup)
+    {
+        ThrowIfBuilt();
+        _cleanup = cleanup;
+        if (cleanup is null)
+        {
+            _problems.Add(new("Cleanup", "null", "a function of (Session, CancellationToken)"));
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a step. It succeeds when <paramref name="action"/> returns, fails when it throws or calls
+    /// <see cref="StepContext.Fail"/>, and times out after <paramref name="timeout"/>
+    /// (default: <see cref="WithStepTimeout"/>, else <see cref="Scenario.DefaultStepTimeout"/>).
+    /// A failed or timed-out step ends its iteration; the VU starts the next one.
+    /// </summary>
+    public ScenarioBuilder Step(string name, Func<StepContext, ValueTask> action, TimeSpan? timeout = null)
+    {
+        ThrowIfBuilt();
+        var index = _steps.Count;
+        if (action is null)
+        {
+            _problems.Add(new($"Steps[{index}].Action", "null", "a function of StepContext"));
+        }
+
+        _steps.Add(new StepDefinition(name ?? "", action!, timeout ?? TimeSpan.MinValue));
+        return this;
+    }
+
+    /// <summary>Adds a fixed pause at this point of the iteration (between the steps before and after it).</summary>
+    public ScenarioBuilder ThinkTime(TimeSpan duration) => ThinkTime(LoadKit.ThinkTime.Fixed(duration));
+
+    /// <summary>Adds a pause drawn uniformly between <paramref name="min"/> and <paramref name="max"/> at this point of the iteration.</summary>
+    public ScenarioBuilder ThinkTime(TimeSpan min, TimeSpan max) => ThinkTime(LoadKit.ThinkTime.Uniform(min, max));
+
+    /// <summary>Adds a pause at this point of the iteration.</summary>
+    public ScenarioBuilder ThinkTime(ThinkTime thinkTime)
+    {
+        ThrowIfBuilt();
+        if (thinkTime is null)
+        {
+            _problems.Add(new($"ThinkTime[{_thinkTimes.Count}]", "null", "a ThinkTime"));
+        }
+        else
+        {
+            _thinkTimes.Add((_steps.Count, thinkTime));
+        }
+
+        return this;
+    }
+
+    /// <summary>Sets the load phases, run one after the other. Replaces phases set before.</summary>
+    public ScenarioBuilder WithLoad(params LoadPhase[] phases)
+    {
+        ThrowIfBuilt();
+        _load.Clear();
+        if (phases is not null)
+        {
+            _load.AddRange(phases);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Sets how long iterations still running when a phase ends may go on before they are cancelled and counted as
+    /// interrupted. Default: <see cref="Scenario.DefaultGracefulStop"/>.
+    /// </summary>
+    public ScenarioBuilder WithGracefulStop(TimeSpan gracefulStop)
+    {
+        ThrowIfBuilt();
+        _gracefulStop = gracefulStop;
+        return this;
+    }
+
+    /// <summary>Sets the timeout of steps that do not set their own. Default: <see cref="Scenario.DefaultStepTimeout"/>.</summary>
+    public ScenarioBuilder WithStepTimeout(TimeSpan timeout)
+    {
+        ThrowIfBuilt();
+        _defaultStepTimeout = timeout;
+        return this;
+    }
+
+    /// <summary>Checks every setting and returns the immutable scenario.</summary>
+    /// <exception cref="ScenarioValidationException">One or more settings are invalid; the message lists all of them.</exception>
+    /// <exception cref="InvalidOperationException">The builder has already built a scenario.</exception>
+    public Scenario Build()
+    {
+        ThrowIfBuilt();
+        var problems = new List<ValidationProblem>(_problems);
+        if (string.IsNullOrWhiteSpace(_name))
+        {
+            problems.Add(new("Name", $"'{_name}'", "a non-empty name"));
+        }
+
+        ValidateSteps(problems);
+        ValidateThinkTimes(problems);
+        ValidateLoad(problems);
+        if (_gracefulStop < TimeSpan.Zero)
+        {
+            problems.Add(new("GracefulStop", Format.Duration(_gracefulStop), "must be 0 or more"));
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ScenarioValidationException(_name, problems);
+        }
+
+        _built = true;
+        var steps = _steps
+            .Select(s => s with { Timeout = s.Timeout == TimeSpan.MinValue ? _defaultStepTimeout : s.Timeout })
+            .ToImmutableArray();
+        var thinkTimeBefore = new ThinkTime?[steps.Length + 1];
+        foreach (var (position, thinkTime) in _thinkTimes)
+        {
+            thinkTimeBefore[position] = thinkTime;
+        }
+
+        return new Scenario(_name, steps, thinkTimeBefore.ToImmutableArray(), _init, _cleanup, [.. _load], _gracefulStop, _defaultStepTimeout);
+    }
+
+    private void ValidateSteps(List<ValidationProblem> problems)
+    {
+        if (_steps.Count == 0)
+        {
+            problems.Add(new("Steps", "none", "at least one step; add one with Step(name, action)"));
+        }
+
+        if (_defaultStepTimeout <= TimeSpan.Zero)
+        {
+            problems.Add(new("StepTimeout", Format.Duration(_defaultStepTimeout), "must be longer than 0"));
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < _steps.Count; i++)
+        {
+            var step = _steps[i];
+            if (string.IsNullOrWhiteSpace(step.Name))
+            {
+                problems.Add(new($"Steps[{i}].Name", $"'{step.Name}'", "a non-empty name"));
+            }
+            else if (!seen.Add(step.Name))
+            {
+                problems.Add(new($"Steps[{i}].Name", $"'{step.Name}'", "a name not used by another step of this scenario"));
+            }
+
+            if (step.Timeout != TimeSpan.MinValue && step.Timeout <= TimeSpan.Zero)
+            {
+                problems.Add(new($"Steps[{i}].Timeout", Format.Duration(step.Timeout), "must be longer than 0"));
+            }
+        }
+    }
+
+    private void ValidateThinkTimes(List<ValidationProblem> problems)
+    {
+        for (var i = 0; i < _thinkTimes.Count; i++)
+        {
+            var (position, thinkTime) = _thinkTimes[i];
+            thinkTime.Validate($"ThinkTime[{i}]", problems);
+            if (i > 0 && _thinkTimes[i - 1].Position == position)
+            {
+                problems.Add(new($"ThinkTime[{i}]", thinkTime.ToString(),
+                    "one think time per position; it follows another think time with no step in between, combine the two"));
+            }
+        }
+    }
+
+    private void ValidateLoad(List<ValidationProblem> problems)
+    {
+        if (_load.Count == 0)
+        {
+            problems.Add(new("Load", "none", "at least one phase, e.g. WithLoad(Load.ConstantUsers(10, TimeSpan.FromSeconds(30)))"));
+        }
+
+        for (var i = 0; i < _load.Count; i++)
+        {
+            if (_load[i] is null)
+            {
+                problems.Add(new($"Load[{i}]", "null", "a phase from Load.*"));
+            }
+            else
+            {
+                _load[i].Validate($"Load[{i}]", problems);
+            }
+        }
+    }
+
+    private void ThrowIfBuilt()
+    {
+        if (_built)
+        {
+            throw new InvalidOperationException(
+                $"Scenario '{_name}' has already been built; a ScenarioBuilder builds once. Start a new one with Scenario.Create.");
+        }
+    }
+}

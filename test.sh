@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every LoadKit test. Installs what the tests need first (etcd-server when etcd is missing),
+# then runs `dotnet test LoadKit.sln`, and ends with one line of real totals: "N passed, N failed".
+# Extra arguments go to dotnet test (e.g. ./test.sh --filter Name~Gate).
+set -uo pipefail
+cd "$(dirname "$0")"
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v etcd >/dev/null 2>&1; then
+  echo "test.sh: etcd not found; installing Debian's etcd-server"
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null \
+    || { echo "test.sh: could not install etcd-server"; echo "0 passed, 0 failed"; exit 1; }
+fi
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+dotnet test LoadKit.sln --logger "trx" --results-directory "$results" "$@"
+status=$?
+
+# Totals from the TRX files that the test runs wrote (one per test assembly).
+passed=0; failed=0; skipped=0; files=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  value() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+  total=$(value total); executed=$(value executed)
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+  skipped=$((skipped + total - executed))
+done
+
+if [ "$files" -eq 0 ] || [ "$passed" -eq 0 ]; then
+  echo "test.sh: no test ran (build failure?)"
+  status=1
+fi
+[ "$failed" -gt 0 ] && status=1
+
+line="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+echo "$line"
+exit $status

@@ -1,0 +1,61 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LoadKit.TestTargets;
+
+/// <summary>
+/// A real Kestrel server on 127.0.0.1 (a free port) whose endpoints answer after known delays, so tests can
+/// compare what LoadKit measures with what the server was told to do.
+/// </summary>
+internal sealed class DelayServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private long _requests;
+
+    private DelayServer(WebApplication app) => _app = app;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>Starts a server whose endpoint <c>path</c> answers 200 after <c>delay</c>; <c>/fail</c> always answers 500.</summary>
+    public static async Task<DelayServer> StartAsync(params (string Path, TimeSpan Delay)[] endpoints)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var server = new DelayServer(app);
+        foreach (var (path, delay) in endpoints)
+        {
+            app.MapGet(path, async (CancellationToken ct) =>
+            {
+                Interlocked.Increment(ref server._requests);
+                await Task.Delay(delay, ct);
+                return Results.Text("ok");
+            });
+        }
+
+        app.MapGet("/fail", () =>
+        {
+            Interlocked.Increment(ref server._requests);
+            return Results.StatusCode(500);
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        server.BaseAddress = new Uri(address);
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
