@@ -16,12 +16,12 @@ fi
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
-dotnet test LoadKit.sln --logger "trx" --results-directory "$results" "$@"
+LOADKIT_TEST_RESULTS="$results" dotnet test LoadKit.sln --logger "trx" "$@"
 status=$?
 
 # Totals from the TRX files that the test runs wrote (one per test assembly).
 passed=0; failed=0; skipped=0; files=0
-for trx in "$results"/*.trx; do
+for trx in "$results"/*/*.trx; do
   [ -e "$trx" ] || continue
   files=$((files + 1))
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)

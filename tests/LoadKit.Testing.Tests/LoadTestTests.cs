@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using FluentAssertions;
+using NUnit.Framework.Internal;
+
+namespace LoadKit.Testing.Tests;
+
+public class LoadTestTests
+{
+    private static int _factoryCalls;
+
+    public static Scenario Quick()
+    {
+        Interlocked.Increment(ref _factoryCalls);
+        return Scenario.Create("quick")
+            .Step("ping", _ => ValueTask.CompletedTask)
+            .WithLoad(Load.IterationsPerUser(2, 10))
+            .Build();
+    }
+
+    [Test]
+    public async Task RunAsync_Factory_RunsTheScenarioAndWritesTheSummaryToTheTestOutput()
+    {
+        var before = _factoryCalls;
+
+        var result = await LoadTest.RunAsync(Quick);
+
+        Assert.That(_factoryCalls, Is.EqualTo(before + 1));
+        result.Should().HaveStep("ping").HaveFailureCountAtMost(0);
+        Assert.That(result.GetStep("ping").Ok, Is.EqualTo(20));
+        var output = TestExecutionContext.CurrentContext.CurrentResult.Output;
+        Assert.That(output, Does.Contain("Scenario 'quick'"));
+        Assert.That(output, Does.Match(@"ping\s+20\s+0\s+0\s+0\s"));
+    }
+
+    [Test]
+    [CancelAfter(1000)]
+    public async Task RunAsync_TestCancelled_StopsTheRunAndReturnsThePartialResult()
+    {
+        var scenario = Scenario.Create("endless")
+            .Step("tick", async ctx => await Task.Delay(10, ctx.CancellationToken))
+            .WithLoad(Load.ConstantUsers(2, TimeSpan.FromMinutes(10)))
+            .Build();
+        var clock = Stopwatch.StartNew();
+
+        var result = await LoadTest.RunAsync(scenario);
+
+        Assert.That(result.Cancelled, Is.True);
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
+        Assert.That(result.GetStep("tick").Ok, Is.GreaterThan(10));
+        Assert.That(TestExecutionContext.CurrentContext.CurrentResult.Output, Does.Contain("Run cancelled"));
+    }
+}
