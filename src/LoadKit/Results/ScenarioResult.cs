@@ -23,6 +23,10 @@ public sealed record ScenarioResult(
     StepStats? Cleanup,
     int AbandonedUsers)
 {
+    /// <summary>When the last VU stopped (UTC): <see cref="StartedAt"/> + <see cref="Duration"/>.</summary>
+    [JsonIgnore]
+    public DateTimeOffset EndedAt => StartedAt + Duration;
+
     /// <summary>Every call of every step merged into one, named <c>all steps</c> (computed on each use).</summary>
     [JsonIgnore]
     public StepStats AllSteps => StepStats.Merge("all steps", [.. Steps], Duration);

@@ -1,0 +1,57 @@
+using LoadKit.Stats;
+
+namespace LoadKit.Tests.Engine;
+
+/// <summary>
+/// The hot path allocates nothing in steady state: the difference in allocated bytes between a short and a long
+/// run is what the extra samples or iterations cost. (Timing is measured in bench/, not here.)
+/// </summary>
+public class AllocationTests
+{
+    [Test]
+    public void Record_SteadyState_AllocatesNothingPerSample()
+    {
+        var recorder = new StepRecorder("step");
+        for (var i = 0; i < 10_000; i++)
+        {
+            recorder.Record(Outcome.Ok, i + 1);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100_000; i++)
+        {
+            recorder.Record((Outcome)(i % 4), i + 1);
+        }
+
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
+    [Test]
+    public async Task RunAsync_EmptyStepWithThinkTimeSlot_AllocatesNothingPerIteration()
+    {
+        await AllocatedByRunAsync(20_000);
+        var shortRun = await AllocatedByRunAsync(20_000);
+        var longRun = await AllocatedByRunAsync(220_000);
+
+        var perIteration = (longRun - shortRun) / 200_000.0;
+        TestContext.Out.WriteLine($"short run {shortRun} B, long run {longRun} B, {perIteration:0.000} B per iteration");
+        // Any object allocated per iteration would cost at least 24 B (4.8 MB here); what remains is the
+        // once-a-second timeline work of the collector, a few kB per second.
+        Assert.That(perIteration, Is.LessThan(1));
+    }
+
+    private static async Task<long> AllocatedByRunAsync(int iterations)
+    {
+        var scenario = Scenario.Create("empty")
+            .Step("a", _ => ValueTask.CompletedTask)
+            .ThinkTime(TimeSpan.Zero)
+            .Step("b", _ => ValueTask.CompletedTask)
+            .WithLoad(Load.IterationsPerUser(1, iterations))
+            .Build();
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(TimeSpan.FromSeconds(60));
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.That(result.GetStep("b").Ok, Is.EqualTo(iterations));
+        return allocated;
+    }
+}
