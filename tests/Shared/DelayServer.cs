@@ -22,6 +22,9 @@ internal sealed class DelayServer : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>A client for this server; disposed with it.</summary>
+    public HttpClient Client { get; private set; } = null!;
+
     public long Requests => Interlocked.Read(ref _requests);
 
     /// <summary>Starts a server whose endpoint <c>path</c> answers 200 after <c>delay</c>; <c>/fail</c> always answers 500.</summary>
@@ -50,11 +53,23 @@ internal sealed class DelayServer : IAsyncDisposable
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         server.BaseAddress = new Uri(address);
+        server.Client = new HttpClient { BaseAddress = server.BaseAddress };
         return server;
     }
 
+    /// <summary>A step that GETs <paramref name="path"/> and fails on a status other than 2xx.</summary>
+    public Func<StepContext, ValueTask> Get(string path) => Get(_ => path);
+
+    /// <summary>A step that GETs the path chosen for this call and fails on a status other than 2xx.</summary>
+    public Func<StepContext, ValueTask> Get(Func<StepContext, string> path) => async ctx =>
+    {
+        using var response = await Client.GetAsync(path(ctx), ctx.CancellationToken);
+        response.EnsureSuccessStatusCode();
+    };
+
     public async ValueTask DisposeAsync()
     {
+        Client?.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

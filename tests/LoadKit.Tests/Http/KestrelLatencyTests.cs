@@ -9,10 +9,9 @@ public class KestrelLatencyTests
     public async Task RunAsync_AgainstServerWithKnownDelays_MeasuresThoseDelays()
     {
         await using var server = await DelayServer.StartAsync(("/fast", TimeSpan.FromMilliseconds(25)), ("/slow", TimeSpan.FromMilliseconds(100)));
-        using var http = new HttpClient { BaseAddress = server.BaseAddress };
         var scenario = Scenario.Create("known delays")
-            .Step("fast", ctx => Get(http, "/fast", ctx))
-            .Step("slow", ctx => Get(http, "/slow", ctx))
+            .Step("fast", server.Get("/fast"))
+            .Step("slow", server.Get("/slow"))
             .WithLoad(Load.ConstantUsers(4, TimeSpan.FromSeconds(3)))
             .Build();
 
@@ -33,9 +32,8 @@ public class KestrelLatencyTests
     public async Task RunAsync_ServerAnswers500_CountsFailuresWithTheStatusInTheErrorTable()
     {
         await using var server = await DelayServer.StartAsync();
-        using var http = new HttpClient { BaseAddress = server.BaseAddress };
         var scenario = Scenario.Create("errors")
-            .Step("fail", ctx => Get(http, "/fail", ctx))
+            .Step("fail", server.Get("/fail"))
             .WithLoad(Load.IterationsPerUser(2, 5))
             .Build();
 
@@ -44,11 +42,5 @@ public class KestrelLatencyTests
         Assert.That((step.Ok, step.Failed), Is.EqualTo((0L, 10L)));
         Assert.That(step.Errors.Single().Message, Does.Contain("500 (Internal Server Error)"));
         Assert.That(server.Requests, Is.EqualTo(10));
-    }
-
-    private static async ValueTask Get(HttpClient http, string path, StepContext ctx)
-    {
-        using var response = await http.GetAsync(path, ctx.CancellationToken);
-        response.EnsureSuccessStatusCode();
     }
 }
