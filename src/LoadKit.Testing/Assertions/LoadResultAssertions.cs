@@ -10,18 +10,21 @@ namespace LoadKit.Testing;
 public sealed class LoadResultAssertions
 {
     private readonly LoadResult _result;
+    private readonly Lazy<StepAssertions> _allSteps;
 
     internal LoadResultAssertions(LoadResult result)
     {
         _result = result;
-        var all = result.Scenarios.Count == 1
-            ? result.Scenarios[0].AllSteps
-            : StepStats.Merge("all steps", [.. result.Scenarios.Select(s => s.AllSteps)], result.Duration);
-        AllSteps = new StepAssertions(all, "all steps", () => SummaryTable.Render(result));
+        _allSteps = new(() => new StepAssertions(
+            result.Scenarios.Count == 1
+                ? result.Scenarios[0].AllSteps
+                : StepStats.Merge("all steps", [.. result.Scenarios.Select(s => s.AllSteps)], result.Duration),
+            "all steps",
+            () => SummaryTable.Render(result)));
     }
 
     /// <summary>Gates on every call of every step.</summary>
-    public StepAssertions AllSteps { get; }
+    public StepAssertions AllSteps => _allSteps.Value;
 
     /// <summary>Asserts that the run has a step named <paramref name="name"/> and returns gates on it.</summary>
     public StepAssertions HaveStep(string name, string because = "", params object[] becauseArgs)

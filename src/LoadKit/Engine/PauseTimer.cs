@@ -32,8 +32,9 @@ internal sealed class PauseTimer : IValueTaskSource<bool>, IDisposable
 
         _core.Reset();
         Volatile.Write(ref _completed, 0);
-        _registration = cancellationToken.UnsafeRegister(static state => ((PauseTimer)state!).Complete(false), this);
+        // Arm the timer before registering: a cancellation that lands in between then replaces an armed timer.
         _timer.Change(duration, Timeout.InfiniteTimeSpan);
+        _registration = cancellationToken.UnsafeRegister(static state => ((PauseTimer)state!).Complete(false), this);
         return new ValueTask<bool>(this, _core.Version);
     }
 

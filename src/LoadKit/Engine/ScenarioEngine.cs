@@ -39,12 +39,8 @@ internal sealed class ScenarioEngine(Scenario scenario)
         {
             // Cleanup is not part of the measured duration, but its calls are part of the result.
             duration = Stopwatch.GetElapsedTime(start);
-            await Task.WhenAll(_users.Select(u => u.CleanupAsync(scenario.HookTimeout, cancellationToken))).ConfigureAwait(false);
+            await CleanupAsync(cancellationToken).ConfigureAwait(false);
             await collector.StopAsync().ConfigureAwait(false);
-            foreach (var user in _users)
-            {
-                user.Dispose();
-            }
         }
 
         return new ScenarioResult(
@@ -66,7 +62,7 @@ internal sealed class ScenarioEngine(Scenario scenario)
             _users.Add(new VirtualUser(_users.Count, scenario, _stats));
         }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var deadline = Stopwatch.GetTimestamp() + (long)(phase.Duration.TotalSeconds * Stopwatch.Frequency);
         var iterations = phase.IterationsPerUser;
         var runs = new Task[phase.Users];
@@ -77,25 +73,55 @@ internal sealed class ScenarioEngine(Scenario scenario)
         }
 
         var all = Task.WhenAll(runs);
-        if (!await CompletesWithinAsync(all, phase.Duration + scenario.GracefulStop, cancellationToken).ConfigureAwait(false))
+        try
         {
-            await stop.CancelAsync().ConfigureAwait(false);
-            if (!await CompletesWithinAsync(all, AbandonAfter, CancellationToken.None).ConfigureAwait(false))
+            if (!await CompletesWithinAsync(all, phase.Duration + scenario.GracefulStop, cancellationToken).ConfigureAwait(false))
             {
-                for (var i = 0; i < runs.Length; i++)
+                // Not awaited: callbacks that user code registered on step tokens run on the thread pool and
+                // must not hold up the stop; a VU they block is abandoned like any other.
+                _ = stop.CancelAsync();
+                if (!await CompletesWithinAsync(all, AbandonAfter, CancellationToken.None).ConfigureAwait(false))
                 {
-                    if (!runs[i].IsCompleted)
+                    for (var i = 0; i < runs.Length; i++)
                     {
-                        _users[i] = new VirtualUser(i, scenario, _stats);
-                        _abandoned++;
+                        if (!runs[i].IsCompleted)
+                        {
+                            _users[i] = new VirtualUser(i, scenario, _stats);
+                            _abandoned++;
+                        }
                     }
-                }
 
-                return;
+                    // Abandoned VUs still hold the stop token: the source is left to the garbage collector.
+                    return;
+                }
             }
+
+            await all.ConfigureAwait(false);
+            stop.Dispose();
+        }
+        catch
+        {
+            // An engine fault in one VU must not leave the others generating load.
+            _ = stop.CancelAsync();
+            throw;
+        }
+    }
+
+    private async Task CleanupAsync(CancellationToken cancellationToken)
+    {
+        var cleanups = _users.Select(u => u.CleanupAsync(scenario.HookTimeout, cancellationToken)).ToArray();
+        if (await CompletesWithinAsync(Task.WhenAll(cleanups), scenario.HookTimeout + AbandonAfter, CancellationToken.None).ConfigureAwait(false))
+        {
+            foreach (var user in _users)
+            {
+                user.Dispose();
+            }
+
+            return;
         }
 
-        await all.ConfigureAwait(false);
+        // A cleanup that ignores its token is left running; its VU is counted as abandoned and not disposed.
+        _abandoned += cleanups.Count(c => !c.IsCompleted);
     }
 
     private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LoadKit.Stats;
 
 namespace LoadKit.Engine;
@@ -28,11 +29,15 @@ internal sealed class StatsCollector(IReadOnlyCollection<StepRecorder> recorders
 
     private async Task LoopAsync()
     {
+        var start = Stopwatch.GetTimestamp();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
             {
+                // A tick that comes late (a starved thread pool) closes the second that just ended by the clock;
+                // the seconds it missed have no point rather than a wrong one.
+                _second = Math.Max(_second, (int)Math.Round(Stopwatch.GetElapsedTime(start).TotalSeconds) - 1);
                 CollectAll();
             }
         }

@@ -109,7 +109,11 @@ internal sealed class VirtualUser : IDisposable
         try
         {
             await hook(_context.Session, token).ConfigureAwait(false);
-            outcome = Stopwatch.GetElapsedTime(start) > timeout ? Outcome.TimedOut : Outcome.Ok;
+            outcome = Returned(start, timeout, token.IsCancellationRequested, stop.IsCancellationRequested);
+            if (outcome == Outcome.TimedOut)
+            {
+                recorder.RecordError(TimeoutMessage(timeout));
+            }
         }
         catch (Exception exception)
         {
@@ -159,25 +163,21 @@ internal sealed class VirtualUser : IDisposable
         var step = _scenario.Steps[index];
         var recorder = _stats.Steps[index];
         _context.BeginStep(step.Name, _stepCancellation.Token);
-        _stepCancellation.CancelAfter(step.Timeout);
         var start = Stopwatch.GetTimestamp();
+        _stepCancellation.CancelAfter(step.Timeout);
         Outcome outcome;
         try
         {
             await step.Action(_context).ConfigureAwait(false);
-            if (Stopwatch.GetElapsedTime(start) > step.Timeout)
+            outcome = Returned(start, step.Timeout, _stepCancellation.IsCancellationRequested, _stop.IsCancellationRequested);
+            if (outcome == Outcome.TimedOut)
             {
-                outcome = Outcome.TimedOut;
                 recorder.RecordError(TimeoutMessage(step.Timeout));
             }
-            else if (_context.FailureReason is { } reason)
+            else if (outcome == Outcome.Ok && _context.FailureReason is { } reason)
             {
                 outcome = Outcome.Failed;
                 recorder.RecordError(reason);
-            }
-            else
-            {
-                outcome = Outcome.Ok;
             }
         }
         catch (Exception exception)
@@ -190,6 +190,20 @@ internal sealed class VirtualUser : IDisposable
         ResetStepCancellation();
         recorder.Record(outcome, Histograms.Microseconds(start, end));
         return outcome;
+    }
+
+    /// <summary>
+    /// The outcome of a call that returned: a call whose token fired returned because of it (a step may catch the
+    /// cancellation or check the token and return), so it stopped or timed out rather than succeeded.
+    /// </summary>
+    private static Outcome Returned(long start, TimeSpan timeout, bool tokenCancelled, bool stopRequested)
+    {
+        if (tokenCancelled)
+        {
+            return stopRequested ? Outcome.Cancelled : Outcome.TimedOut;
+        }
+
+        return Stopwatch.GetElapsedTime(start) > timeout ? Outcome.TimedOut : Outcome.Ok;
     }
 
     private static Outcome Classify(Exception exception, long start, TimeSpan timeout, bool tokenCancelled, bool stopRequested)

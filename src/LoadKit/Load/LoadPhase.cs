@@ -20,22 +20,6 @@ public abstract class LoadPhase
     internal abstract long IterationsPerUser { get; }
 
     internal abstract void Validate(string setting, List<ValidationProblem> problems);
-
-    private protected static void RequirePositive(string setting, int value, List<ValidationProblem> problems)
-    {
-        if (value <= 0)
-        {
-            problems.Add(new(setting, value.ToString(System.Globalization.CultureInfo.InvariantCulture), "must be 1 or more"));
-        }
-    }
-
-    private protected static void RequirePositive(string setting, TimeSpan value, List<ValidationProblem> problems)
-    {
-        if (value <= TimeSpan.Zero)
-        {
-            problems.Add(new(setting, Format.Duration(value), "must be longer than 0"));
-        }
-    }
 }
 
 /// <summary>Closed model: a fixed number of VUs loop over the scenario for a fixed time.</summary>
@@ -49,8 +33,8 @@ internal sealed class ConstantUsersPhase(int users, TimeSpan during) : LoadPhase
 
     internal override void Validate(string setting, List<ValidationProblem> problems)
     {
-        RequirePositive(setting + ".Users", users, problems);
-        RequirePositive(setting + ".During", during, problems);
+        Check.Positive(setting + ".Users", users, problems);
+        Check.Duration(setting + ".During", during, problems);
     }
 
     public override string ToString() => $"{users} users for {Format.Duration(during)}";
@@ -67,9 +51,9 @@ internal sealed class IterationsPerUserPhase(int users, int iterations, TimeSpan
 
     internal override void Validate(string setting, List<ValidationProblem> problems)
     {
-        RequirePositive(setting + ".Users", users, problems);
-        RequirePositive(setting + ".Iterations", iterations, problems);
-        RequirePositive(setting + ".MaxDuration", maxDuration, problems);
+        Check.Positive(setting + ".Users", users, problems);
+        Check.Positive(setting + ".Iterations", iterations, problems);
+        Check.Duration(setting + ".MaxDuration", maxDuration, problems);
     }
 
     public override string ToString() =>

@@ -89,8 +89,9 @@ public sealed class LatencyDistribution
             return TimeSpan.Zero;
         }
 
-        // The same rank rule as HdrHistogram's GetValueAtPercentile.
-        var rank = Math.Max(1, (long)((percentile / 100.0 * count) + 0.5));
+        // Nearest rank: the smallest rank covering at least that share. Stepping the percentile down by one ulp
+        // first (as Java's HdrHistogram does) keeps 95 % of 100 samples at rank 95 despite floating-point error.
+        var rank = Math.Max(1, (long)Math.Ceiling(Math.BitDecrement(percentile) / 100.0 * count));
         var index = Array.BinarySearch(_cumulativeCounts, rank);
         if (index < 0)
         {

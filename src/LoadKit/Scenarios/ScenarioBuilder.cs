@@ -37,7 +37,10 @@ public sealed class ScenarioBuilder
         return this;
     }
 
-    /// <summary>Runs <paramref name="cleanup"/> once per initialised VU after the last phase, bounded by the graceful stop.</summary>
+    /// <summary>
+    /// Runs <paramref name="cleanup"/> once per initialised VU after the last phase. It gets the scenario's step
+    /// timeout; a cleanup that ignores its token is abandoned soon after, so it cannot hold up the run.
+    /// </summary>
     public ScenarioBuilder WithCleanup(Func<Session, CancellationToken, ValueTask> cleanup)
     {
         ThrowIfBuilt();
@@ -138,10 +141,7 @@ public sealed class ScenarioBuilder
         ValidateSteps(problems);
         ValidateThinkTimes(problems);
         ValidateLoad(problems);
-        if (_gracefulStop < TimeSpan.Zero)
-        {
-            problems.Add(new("GracefulStop", Format.Duration(_gracefulStop), "must be 0 or more"));
-        }
+        Check.Duration("GracefulStop", _gracefulStop, problems, allowZero: true);
 
         if (problems.Count > 0)
         {
@@ -168,10 +168,7 @@ public sealed class ScenarioBuilder
             problems.Add(new("Steps", "none", "at least one step; add one with Step(name, action)"));
         }
 
-        if (_defaultStepTimeout <= TimeSpan.Zero)
-        {
-            problems.Add(new("StepTimeout", Format.Duration(_defaultStepTimeout), "must be longer than 0"));
-        }
+        Check.Duration("StepTimeout", _defaultStepTimeout, problems);
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < _steps.Count; i++)
@@ -186,9 +183,9 @@ public sealed class ScenarioBuilder
                 problems.Add(new($"Steps[{i}].Name", $"'{step.Name}'", "a name not used by another step of this scenario"));
             }
 
-            if (step.Timeout != TimeSpan.MinValue && step.Timeout <= TimeSpan.Zero)
+            if (step.Timeout != TimeSpan.MinValue)
             {
-                problems.Add(new($"Steps[{i}].Timeout", Format.Duration(step.Timeout), "must be longer than 0"));
+                Check.Duration($"Steps[{i}].Timeout", step.Timeout, problems);
             }
         }
     }

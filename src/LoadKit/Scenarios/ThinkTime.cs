@@ -29,9 +29,10 @@ public sealed class ThinkTime
 
     internal void Validate(string setting, List<ValidationProblem> problems)
     {
-        if (Min < TimeSpan.Zero)
+        Check.Duration(setting + ".Min", Min, problems, allowZero: true);
+        if (Max != Min)
         {
-            problems.Add(new(setting + ".Min", Format.Duration(Min), "must be 0 or more"));
+            Check.Duration(setting + ".Max", Max, problems, allowZero: true);
         }
 
         if (Min > Max)

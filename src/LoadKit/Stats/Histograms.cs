@@ -15,8 +15,7 @@ internal static class Histograms
 
     public static LongHistogram Create() => new(LowestMicroseconds, HighestMicroseconds, SignificantDigits);
 
-    public static LongConcurrentHistogram CreateConcurrent() =>
-        new(LowestMicroseconds, HighestMicroseconds, SignificantDigits);
+    public static IntHistogram CreateForInterval() => new(LowestMicroseconds, HighestMicroseconds, SignificantDigits);
 
     /// <summary>Microseconds between two <see cref="Stopwatch"/> timestamps, clamped to the trackable range.</summary>
     public static long Microseconds(long startTimestamp, long endTimestamp) =>

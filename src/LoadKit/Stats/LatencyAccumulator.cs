@@ -4,34 +4,48 @@ namespace LoadKit.Stats;
 
 /// <summary>
 /// A histogram plus the exact count, sum, minimum and maximum (the histogram alone rounds them to its buckets).
-/// Safe for concurrent writers when built over a concurrent histogram.
+/// One writer at a time: the owner serialises access.
 /// </summary>
-internal sealed class LatencyAccumulator(HistogramBase histogram)
+internal sealed class LatencyAccumulator
 {
-    private readonly HistogramBase _histogram = histogram;
+    private HistogramBase? _histogram;
+    private long _count;
     private long _sum;
     private long _min = long.MaxValue;
     private long _max;
 
-    public long Count => _histogram.TotalCount;
+    private LatencyAccumulator(HistogramBase? histogram) => _histogram = histogram;
+
+    public long Count => _count;
+
+    /// <summary>
+    /// For one half of a stripe, written on the hot path: its histogram exists from the start, so no sample ever
+    /// allocates. Int counts halve its memory; one stripe cannot record 2^31 samples in one interval.
+    /// </summary>
+    public static LatencyAccumulator ForInterval() => new(Histograms.CreateForInterval());
+
+    /// <summary>For the collector's sums: the histogram is created on the first sample, so what never records costs nothing.</summary>
+    public static LatencyAccumulator ForTotals() => new(null);
 
     public void Record(long microseconds)
     {
-        _histogram.RecordValue(microseconds);
-        Interlocked.Add(ref _sum, microseconds);
-        InterlockedMin(ref _min, microseconds);
-        InterlockedMax(ref _max, microseconds);
+        (_histogram ??= Histograms.Create()).RecordValue(microseconds);
+        _count++;
+        _sum += microseconds;
+        _min = Math.Min(_min, microseconds);
+        _max = Math.Max(_max, microseconds);
     }
 
-    /// <summary>Adds everything recorded here into <paramref name="target"/>; call only when no writer is active.</summary>
+    /// <summary>Adds everything recorded here into <paramref name="target"/>.</summary>
     public void AddTo(LatencyAccumulator target)
     {
-        if (Count == 0)
+        if (_count == 0)
         {
             return;
         }
 
-        target._histogram.Add(_histogram);
+        (target._histogram ??= Histograms.Create()).Add(_histogram!);
+        target._count += _count;
         target._sum += _sum;
         target._min = Math.Min(target._min, _min);
         target._max = Math.Max(target._max, _max);
@@ -39,42 +53,18 @@ internal sealed class LatencyAccumulator(HistogramBase histogram)
 
     public void Reset()
     {
-        _histogram.Reset();
+        if (_count == 0)
+        {
+            return;
+        }
+
+        _histogram!.Reset();
+        _count = 0;
         _sum = 0;
         _min = long.MaxValue;
         _max = 0;
     }
 
     public LatencyDistribution ToDistribution() =>
-        Count == 0 ? LatencyDistribution.Empty : LatencyDistribution.FromHistogram(_histogram, _sum, _min, _max);
-
-    private static void InterlockedMin(ref long location, long value)
-    {
-        var current = Volatile.Read(ref location);
-        while (value < current)
-        {
-            var seen = Interlocked.CompareExchange(ref location, value, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
-        }
-    }
-
-    private static void InterlockedMax(ref long location, long value)
-    {
-        var current = Volatile.Read(ref location);
-        while (value > current)
-        {
-            var seen = Interlocked.CompareExchange(ref location, value, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
-        }
-    }
+        _count == 0 ? LatencyDistribution.Empty : LatencyDistribution.FromHistogram(_histogram!, _sum, _min, _max);
 }

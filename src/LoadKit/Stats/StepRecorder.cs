@@ -1,26 +1,28 @@
-using HdrHistogram.Utilities;
-
 namespace LoadKit.Stats;
 
 /// <summary>
 /// Records the calls of one step (or the iterations of a scenario). VUs write into stripes chosen by the
-/// processor they run on; each stripe has its own writer/reader phaser, so no lock or counter is shared by
-/// all VUs and a write allocates nothing. One collector reads: each second it flips every stripe,
-/// folds the quiet half into a timeline point and the running total.
+/// processor they run on, each behind its own lock, so no lock is shared by all VUs, writers on different
+/// processors never contend, and a write allocates nothing in steady state. One collector reads: each second
+/// it swaps every stripe's active half for its quiet one (under that stripe's lock, a reference swap) and folds
+/// the quiet half, outside the lock, into a timeline point and the running total.
 /// </summary>
 internal sealed class StepRecorder
 {
+    /// <summary>More stripes would cost memory and collector time for little less contention.</summary>
+    private const int MaxStripes = 8;
+
     private readonly Stripe[] _stripes;
     private readonly int _stripeMask;
     private readonly ErrorTable _errors = new();
-    private readonly Interval _scratch = Interval.Create(concurrent: false);
-    private readonly Interval _total = Interval.Create(concurrent: false);
+    private readonly Interval _scratch = new(LatencyAccumulator.ForTotals);
+    private readonly Interval _total = new(LatencyAccumulator.ForTotals);
     private readonly List<TimelinePoint> _timeline = [];
 
     public StepRecorder(string name)
     {
         Name = name;
-        var count = (int)Math.Min(64, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount));
+        var count = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Min(Environment.ProcessorCount, MaxStripes));
         _stripes = new Stripe[count];
         for (var i = 0; i < count; i++)
         {
@@ -32,18 +34,13 @@ internal sealed class StepRecorder
 
     public string Name { get; }
 
-    /// <summary>Records one call. Safe from any number of threads; never blocks, never allocates.</summary>
+    /// <summary>Records one call. Safe from any number of threads; allocates nothing once the histograms exist.</summary>
     public void Record(Outcome outcome, long microseconds)
     {
         var stripe = _stripes[Thread.GetCurrentProcessorId() & _stripeMask];
-        var phase = stripe.Phaser.WriterCriticalSectionEnter();
-        try
+        lock (stripe.Gate)
         {
             stripe.Active.Record(outcome, microseconds);
-        }
-        finally
-        {
-            stripe.Phaser.WriterCriticalSectionExit(phase);
         }
     }
 
@@ -55,20 +52,17 @@ internal sealed class StepRecorder
     {
         foreach (var stripe in _stripes)
         {
-            stripe.Phaser.ReaderLock();
-            try
+            Interval quiet;
+            lock (stripe.Gate)
             {
-                var quiet = stripe.Active;
-                stripe.Active = stripe.Inactive;
-                stripe.Inactive = quiet;
-                stripe.Phaser.FlipPhase(TimeSpan.FromMilliseconds(0.1));
-                quiet.AddTo(_scratch);
-                quiet.Reset();
+                quiet = stripe.Active;
+                stripe.Active = stripe.Quiet;
+                stripe.Quiet = quiet;
             }
-            finally
-            {
-                stripe.Phaser.ReaderUnlock();
-            }
+
+            // No writer can reach the quiet half now: writers only touch Active, and only under the lock.
+            quiet.AddTo(_scratch);
+            quiet.Reset();
         }
 
         _timeline.Add(new TimelinePoint(
@@ -96,28 +90,21 @@ internal sealed class StepRecorder
 
     private sealed class Stripe
     {
-        public readonly WriterReaderPhaser Phaser = new();
-        public volatile Interval Active = Interval.Create(concurrent: true);
-        public Interval Inactive = Interval.Create(concurrent: true);
+        public readonly Lock Gate = new();
+        public Interval Active = new(LatencyAccumulator.ForInterval);
+        public Interval Quiet = new(LatencyAccumulator.ForInterval);
     }
 
     /// <summary>What one stripe (or the collector) has counted over an interval.</summary>
-    private sealed class Interval(LatencyAccumulator ok, LatencyAccumulator failed)
+    private sealed class Interval(Func<LatencyAccumulator> create)
     {
-        private long _timedOut;
-        private long _cancelled;
+        public LatencyAccumulator Ok { get; } = create();
 
-        public LatencyAccumulator Ok { get; } = ok;
+        public LatencyAccumulator Failed { get; } = create();
 
-        public LatencyAccumulator Failed { get; } = failed;
+        public long TimedOut { get; private set; }
 
-        public long TimedOut => _timedOut;
-
-        public long Cancelled => _cancelled;
-
-        public static Interval Create(bool concurrent) => concurrent
-            ? new(new(Histograms.CreateConcurrent()), new(Histograms.CreateConcurrent()))
-            : new(new(Histograms.Create()), new(Histograms.Create()));
+        public long Cancelled { get; private set; }
 
         public void Record(Outcome outcome, long microseconds)
         {
@@ -130,10 +117,10 @@ internal sealed class StepRecorder
                     Failed.Record(microseconds);
                     break;
                 case Outcome.TimedOut:
-                    Interlocked.Increment(ref _timedOut);
+                    TimedOut++;
                     break;
                 default:
-                    Interlocked.Increment(ref _cancelled);
+                    Cancelled++;
                     break;
             }
         }
@@ -142,16 +129,16 @@ internal sealed class StepRecorder
         {
             Ok.AddTo(target.Ok);
             Failed.AddTo(target.Failed);
-            target._timedOut += _timedOut;
-            target._cancelled += _cancelled;
+            target.TimedOut += TimedOut;
+            target.Cancelled += Cancelled;
         }
 
         public void Reset()
         {
             Ok.Reset();
             Failed.Reset();
-            _timedOut = 0;
-            _cancelled = 0;
+            TimedOut = 0;
+            Cancelled = 0;
         }
     }
 }

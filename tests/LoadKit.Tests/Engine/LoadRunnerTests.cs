@@ -115,6 +115,52 @@ public class LoadRunnerTests
     }
 
     [Test]
+    public async Task RunAsync_StepSwallowsItsTimeoutAndReturns_CountsTimeoutNotOk()
+    {
+        var scenario = Scenario.Create("swallow")
+            .Step("polite", async ctx =>
+            {
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Returns normally once the token fires, as code that checks the token and bails out does.
+                }
+            }, timeout: TimeSpan.FromMilliseconds(20))
+            .WithLoad(Load.IterationsPerUser(2, 10))
+            .Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetStep("polite");
+
+        Assert.That((step.Ok, step.TimedOut), Is.EqualTo((0L, 20L)));
+    }
+
+    [Test]
+    public async Task RunAsync_StepSwallowsTheStop_CountsCancelledNotOk()
+    {
+        var scenario = Scenario.Create("swallow stop")
+            .Step("polite", async ctx =>
+            {
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            })
+            .WithLoad(Load.ConstantUsers(1, TimeSpan.FromMilliseconds(100)))
+            .WithGracefulStop(TimeSpan.FromMilliseconds(100))
+            .Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetStep("polite");
+
+        Assert.That((step.Ok, step.Cancelled), Is.EqualTo((0L, 1L)));
+    }
+
+    [Test]
     public async Task RunAsync_StepIgnoresTokenAndReturnsLate_CountsTimeout()
     {
         var scenario = Scenario.Create("late")
@@ -211,6 +257,45 @@ public class LoadRunnerTests
 
         Assert.That(result.GetScenario("stuck").AbandonedUsers, Is.EqualTo(1));
         Assert.That(SummaryTable.Render(result), Does.Contain("1 users were abandoned"));
+        never.SetResult();
+    }
+
+    [Test]
+    public async Task RunAsync_CancellationCallbackBlocks_AbandonsTheUserAndStillReturns()
+    {
+        using var release = new ManualResetEventSlim();
+        var scenario = Scenario.Create("blocking callback")
+            .Step("sync over async", async ctx =>
+            {
+                ctx.CancellationToken.Register(release.Wait);
+                await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+            })
+            .WithLoad(Load.ConstantUsers(1, TimeSpan.FromMilliseconds(100)))
+            .WithGracefulStop(TimeSpan.Zero)
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        Assert.That(result.GetScenario("blocking callback").AbandonedUsers, Is.EqualTo(1));
+        release.Set();
+    }
+
+    [Test]
+    public async Task RunAsync_CleanupIgnoresItsToken_IsAbandonedAndTheRunReturns()
+    {
+        var never = new TaskCompletionSource();
+        var scenario = Scenario.Create("stuck cleanup")
+            .Step("a", _ => ValueTask.CompletedTask)
+            .WithCleanup((_, _) => new ValueTask(never.Task))
+            .WithStepTimeout(TimeSpan.FromMilliseconds(200))
+            .WithLoad(Load.IterationsPerUser(2, 1))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        var stats = result.GetScenario("stuck cleanup");
+        Assert.That(stats.AbandonedUsers, Is.EqualTo(2));
+        Assert.That(stats.GetStep("a").Ok, Is.EqualTo(2));
         never.SetResult();
     }
 

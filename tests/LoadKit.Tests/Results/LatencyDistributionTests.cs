@@ -6,7 +6,7 @@ public class LatencyDistributionTests
 {
     private static LatencyDistribution Distribution(IEnumerable<long> microseconds)
     {
-        var accumulator = new LatencyAccumulator(Histograms.Create());
+        var accumulator = LatencyAccumulator.ForTotals();
         foreach (var value in microseconds)
         {
             accumulator.Record(value);
@@ -30,6 +30,19 @@ public class LatencyDistributionTests
 
         // 3 significant digits: the reported value is the top of the sample's bucket, at most 0.1 % above it.
         Assert.That(value, Is.InRange(expectedMs, expectedMs * 1.001));
+    }
+
+    [TestCase(25, 100)]
+    [TestCase(26, 200)]
+    [TestCase(50, 200)]
+    [TestCase(60, 300)]
+    [TestCase(75, 300)]
+    [TestCase(76, 400)]
+    public void Percentile_FourSamples_IsTheSmallestValueCoveringThatShare(double percentile, long expectedMicroseconds)
+    {
+        var distribution = Distribution([100, 200, 300, 400]);
+
+        Assert.That(distribution.Percentile(percentile), Is.EqualTo(TimeSpan.FromMicroseconds(expectedMicroseconds)));
     }
 
     [Test]

@@ -71,6 +71,21 @@ public class ScenarioBuilderTests
     }
 
     [Test]
+    public void Build_DurationsBeyondWhatTimersTake_ReportedWithTheLimit()
+    {
+        var builder = Scenario.Create("forever")
+            .Step("a", Noop, timeout: TimeSpan.MaxValue)
+            .ThinkTime(TimeSpan.Zero, TimeSpan.FromDays(60))
+            .WithLoad(Load.ConstantUsers(1, TimeSpan.FromDays(30)))
+            .WithGracefulStop(TimeSpan.FromDays(25));
+
+        var exception = Assert.Throws<ScenarioValidationException>(() => builder.Build());
+
+        Assert.That(exception.Problems.Select(p => p.Setting), Is.EquivalentTo(new[] { "Steps[0].Timeout", "ThinkTime[0].Max", "Load[0].During", "GracefulStop" }));
+        Assert.That(exception.Message, Does.Contain("Load[0].During = 43200 min: must be at most 34560 min"));
+    }
+
+    [Test]
     public void Build_NullArguments_ReportedInsteadOfThrownEarly()
     {
         var builder = Scenario.Create("nulls")
