@@ -94,7 +94,13 @@ internal sealed class VirtualUser : IDisposable
         _stepCancellation.CancelAfter(timeout);
         var outcome = await RunHookAsync(_scenario.Init, _stats.Init!, timeout, _stepCancellation.Token, _stop).ConfigureAwait(false);
         ResetStepCancellation();
-        _initState = outcome == Outcome.Ok ? InitState.Ready : InitState.Failed;
+        // An init interrupted by a stop has not failed: a later phase tries again.
+        _initState = outcome switch
+        {
+            Outcome.Ok => InitState.Ready,
+            Outcome.Cancelled => InitState.NotRun,
+            _ => InitState.Failed,
+        };
     }
 
     private async Task<Outcome> RunHookAsync(
