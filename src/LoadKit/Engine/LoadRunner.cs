@@ -14,7 +14,7 @@ public static class LoadRunner
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var startedAt = DateTimeOffset.UtcNow;
-        var result = await new ScenarioEngine(scenario).RunAsync(cancellationToken).ConfigureAwait(false);
+        var result = await new ScenarioEngine(scenario, SegmentShare.Whole).RunAsync(cancellationToken).ConfigureAwait(false);
         return new LoadResult(startedAt, DateTimeOffset.UtcNow, cancellationToken.IsCancellationRequested, [result]);
     }
 }

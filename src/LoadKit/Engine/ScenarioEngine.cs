@@ -3,36 +3,54 @@ using System.Diagnostics;
 namespace LoadKit.Engine;
 
 /// <summary>
-/// Runs one scenario in this process: its phases one after the other, each VU as an async loop, then cleanup.
-/// Every phase is bounded by its duration plus the graceful stop; VUs still busy then are cancelled, and a VU
-/// whose step ignores cancellation is abandoned after a short wait, so a run always ends by itself.
+/// Runs one scenario's part of the load (its segment; the whole load in a local run) in this process: the plan's
+/// blocks one after the other, then cleanup. Every block is bounded by its duration plus the graceful stop; VUs
+/// still busy then are cancelled, and a VU that ignores cancellation is abandoned after a short wait, so a run
+/// always ends by itself.
 /// </summary>
-internal sealed class ScenarioEngine(Scenario scenario)
+internal sealed class ScenarioEngine
 {
     /// <summary>How long cancelled VUs get to return before they are given up on.</summary>
     internal static readonly TimeSpan AbandonAfter = TimeSpan.FromSeconds(5);
 
-    private readonly ScenarioStats _stats = new(scenario);
+    private readonly Scenario _scenario;
+    private readonly SegmentShare _share;
+    private readonly ScenarioStats _measured;
+    private readonly ScenarioStats? _warmUp;
     private readonly List<VirtualUser> _users = [];
     private int _abandoned;
+
+    public ScenarioEngine(Scenario scenario, SegmentShare share)
+    {
+        _scenario = scenario;
+        _share = share;
+        _measured = new ScenarioStats(scenario);
+        _warmUp = scenario.Plan.Blocks.Any(b => b.WarmUpUntil > TimeSpan.Zero) ? new ScenarioStats(scenario) : null;
+    }
 
     public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken)
     {
         var startedAt = DateTimeOffset.UtcNow;
         var start = Stopwatch.GetTimestamp();
-        var collector = new StatsCollector([.. _stats.All]);
+        var collector = new StatsCollector([.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []]);
         collector.Start();
         TimeSpan duration;
         try
         {
-            foreach (var phase in scenario.Load)
+            foreach (var block in _scenario.Plan.Blocks)
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
                     break;
                 }
 
-                await RunPhaseAsync(phase, cancellationToken).ConfigureAwait(false);
+                await (block switch
+                {
+                    UsersBlock users => RunUsersAsync(users, cancellationToken),
+                    ArrivalBlock arrivals => RunArrivalsAsync(arrivals, cancellationToken),
+                    IterationsBlock iterations => RunIterationsAsync(iterations, cancellationToken),
+                    _ => throw new InvalidOperationException($"Unknown plan block {block.GetType().Name}."),
+                }).ConfigureAwait(false);
             }
         }
         finally
@@ -43,52 +61,143 @@ internal sealed class ScenarioEngine(Scenario scenario)
             await collector.StopAsync().ConfigureAwait(false);
         }
 
-        return new ScenarioResult(
-            scenario.Name,
-            startedAt,
-            duration,
-            scenario.Load.Max(p => p.Users),
-            _stats.Steps.Select(r => r.ToStats(duration)).ToArray(),
-            _stats.Iterations.ToStats(duration),
-            _stats.Init?.ToStats(duration),
-            _stats.Cleanup?.ToStats(duration),
-            _abandoned);
+        var warmUp = _warmUp?.ToResult(_scenario.Name, startedAt, duration, 0, null);
+        return _measured.ToResult(_scenario.Name, startedAt, duration, _abandoned, warmUp);
     }
 
-    private async Task RunPhaseAsync(LoadPhase phase, CancellationToken cancellationToken)
+    /// <summary>Closed model over time: VU slots start and stop at the plan's events.</summary>
+    private async Task RunUsersAsync(UsersBlock block, CancellationToken cancellationToken)
     {
-        while (_users.Count < phase.Users)
-        {
-            _users.Add(new VirtualUser(_users.Count, scenario, _stats));
-        }
-
         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var deadline = Stopwatch.GetTimestamp() + (long)(phase.Duration.TotalSeconds * Stopwatch.Frequency);
-        var iterations = phase.IterationsPerUser;
-        var runs = new Task[phase.Users];
-        for (var i = 0; i < runs.Length; i++)
+        var start = Stopwatch.GetTimestamp();
+        var deadline = start + Ticks(block.Duration);
+        var warmUpEnd = start + Ticks(block.WarmUpUntil);
+        var running = new Dictionary<int, (VirtualUser User, Task Task, CancellationTokenSource Leave)>();
+        var runs = new List<(int Local, Task Task)>();
+        foreach (var change in block.EventsFor(_share))
         {
-            var user = _users[i];
-            runs[i] = Task.Run(() => user.RunAsync(iterations, deadline, stop.Token), CancellationToken.None);
+            if (!await WaitUntilAsync(start + Ticks(change.At), cancellationToken).ConfigureAwait(false))
+            {
+                break;
+            }
+
+            var local = (int)_share.CountOwned(change.Slot);
+            if (!change.Start)
+            {
+                if (running.TryGetValue(change.Slot, out var leaving))
+                {
+                    // The VU finishes its iteration, bounded by the graceful stop, as k6's gracefulRampDown.
+                    leaving.User.Leave();
+                    leaving.Leave.CancelAfter(_scenario.GracefulStop);
+                }
+
+                continue;
+            }
+
+            if (running.TryGetValue(change.Slot, out var previous) && !previous.Task.IsCompleted && !previous.Leave.IsCancellationRequested)
+            {
+                // Wanted again before it left: it stays, and its forced stop is called off.
+                previous.User.Stay();
+                previous.Leave.CancelAfter(Timeout.Infinite);
+                continue;
+            }
+
+            var user = UserAt(local, replace: previous.Task is { IsCompleted: false });
+            var leave = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+            var task = Task.Run(() => user.RunClosedAsync(IterationBudget.Until(deadline), warmUpEnd, leave.Token), CancellationToken.None);
+            running[change.Slot] = (user, task, leave);
+            runs.Add((local, task));
         }
 
-        var all = Task.WhenAll(runs);
+        await WaitUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
+        await FinishAsync(runs, deadline + Ticks(_scenario.GracefulStop), stop, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Closed model by count: the VU slots this segment owns run their iterations at once.</summary>
+    private async Task RunIterationsAsync(IterationsBlock block, CancellationToken cancellationToken)
+    {
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var start = Stopwatch.GetTimestamp();
+        var deadline = start + Ticks(block.Duration);
+        var warmUpEnd = block.WarmUpUntil == TimeSpan.Zero ? 0 : long.MaxValue;
+        var users = (int)_share.CountOwned(block.Users);
+        var shared = new IterationBudget(block.IterationsFor(_share), deadline);
+        var runs = new List<(int Local, Task Task)>();
+        for (var local = 0; local < users; local++)
+        {
+            var user = UserAt(local);
+            var budget = block.Shared ? shared : new IterationBudget(block.Iterations, deadline);
+            runs.Add((local, Task.Run(() => user.RunClosedAsync(budget, warmUpEnd, stop.Token), CancellationToken.None)));
+        }
+
+        await FinishAsync(runs, deadline + Ticks(_scenario.GracefulStop), stop, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Open model: a scheduler thread starts each iteration this segment owns at its time on an idle VU, grows the
+    /// pool up to its maximum, and counts an iteration that finds no VU as dropped.
+    /// </summary>
+    private async Task RunArrivalsAsync(ArrivalBlock block, CancellationToken cancellationToken)
+    {
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var maxUsers = (int)_share.CountOwned(block.MaxPoolUsers);
+        var pool = new ArrivalPool(maxUsers);
+        var runs = new List<(int Local, Task Task)>();
+
+        // Pre-allocated VUs are initialised before the schedule's clock starts, as k6 does.
+        var preAllocated = Enumerable.Range(0, (int)_share.CountOwned(block.PreAllocatedUsers)).Select(local => UserAt(local)).ToArray();
+        await Task.WhenAll(preAllocated.Select(u => u.EnsureInitializedAsync())).ConfigureAwait(false);
+        foreach (var user in preAllocated)
+        {
+            runs.Add((runs.Count, Task.Run(() => user.RunScheduledAsync(pool, stop.Token), CancellationToken.None)));
+            pool.Return(user);
+        }
+
+        var start = Stopwatch.GetTimestamp();
+        var scheduler = new ArrivalScheduler(block, _share, start, stop.Token, _measured.Gauges, _warmUp?.Gauges);
+        await scheduler.RunAsync(
+            pool,
+            createUser: () =>
+            {
+                if (runs.Count >= maxUsers)
+                {
+                    return null;
+                }
+
+                var user = UserAt(runs.Count);
+                runs.Add((runs.Count, Task.Run(() => user.RunScheduledAsync(pool, stop.Token), CancellationToken.None)));
+                return user;
+            }).ConfigureAwait(false);
+
+        foreach (var (local, _) in runs)
+        {
+            _users[local].CloseMailbox();
+        }
+
+        await FinishAsync(runs, start + Ticks(block.Duration + _scenario.GracefulStop), stop, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for the VUs of a block until <paramref name="graceEndTimestamp"/>, then cancels them, then abandons
+    /// (and replaces) any that still run <see cref="AbandonAfter"/> later.
+    /// </summary>
+    private async Task FinishAsync(List<(int Local, Task Task)> runs, long graceEndTimestamp, CancellationTokenSource stop, CancellationToken cancellationToken)
+    {
+        var all = Task.WhenAll(runs.Select(r => r.Task));
         try
         {
-            if (!await CompletesWithinAsync(all, phase.Duration + scenario.GracefulStop, cancellationToken).ConfigureAwait(false))
+            var grace = TimeSpan.FromTicks(Math.Max(0, graceEndTimestamp - Stopwatch.GetTimestamp()) * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+            if (!await CompletesWithinAsync(all, grace, cancellationToken).ConfigureAwait(false))
             {
                 // Not awaited: callbacks that user code registered on step tokens run on the thread pool and
                 // must not hold up the stop; a VU they block is abandoned like any other.
                 _ = stop.CancelAsync();
                 if (!await CompletesWithinAsync(all, AbandonAfter, CancellationToken.None).ConfigureAwait(false))
                 {
-                    for (var i = 0; i < runs.Length; i++)
+                    foreach (var (local, task) in runs.Where(r => !r.Task.IsCompleted).DistinctBy(r => r.Local))
                     {
-                        if (!runs[i].IsCompleted)
-                        {
-                            _users[i] = new VirtualUser(i, scenario, _stats);
-                            _abandoned++;
-                        }
+                        _users[local] = NewUser(local);
+                        _abandoned++;
                     }
 
                     // Abandoned VUs still hold the stop token: the source is left to the garbage collector.
@@ -109,8 +218,8 @@ internal sealed class ScenarioEngine(Scenario scenario)
 
     private async Task CleanupAsync(CancellationToken cancellationToken)
     {
-        var cleanups = _users.Select(u => u.CleanupAsync(scenario.HookTimeout, cancellationToken)).ToArray();
-        if (await CompletesWithinAsync(Task.WhenAll(cleanups), scenario.HookTimeout + AbandonAfter, CancellationToken.None).ConfigureAwait(false))
+        var cleanups = _users.Select(u => u.CleanupAsync(_scenario.HookTimeout, cancellationToken)).ToArray();
+        if (await CompletesWithinAsync(Task.WhenAll(cleanups), _scenario.HookTimeout + AbandonAfter, CancellationToken.None).ConfigureAwait(false))
         {
             foreach (var user in _users)
             {
@@ -122,6 +231,47 @@ internal sealed class ScenarioEngine(Scenario scenario)
 
         // A cleanup that ignores its token is left running; its VU is counted as abandoned and not disposed.
         _abandoned += cleanups.Count(c => !c.IsCompleted);
+    }
+
+    /// <summary>The VU with this segment-local index, created on first use (or replaced, when its old self is still busy).</summary>
+    private VirtualUser UserAt(int local, bool replace = false)
+    {
+        while (_users.Count <= local)
+        {
+            _users.Add(NewUser(_users.Count));
+        }
+
+        if (replace)
+        {
+            _users[local] = NewUser(local);
+        }
+
+        return _users[local];
+    }
+
+    private VirtualUser NewUser(int local) => new((int)_share.NthOwned(local), _scenario, _measured, _warmUp);
+
+    private static long Ticks(TimeSpan duration) =>
+        duration >= TimeSpan.FromDays(365) ? long.MaxValue / 2 : (long)(duration.TotalSeconds * Stopwatch.Frequency);
+
+    /// <summary>Waits until a <see cref="Stopwatch"/> timestamp; false when cancelled first.</summary>
+    private static async Task<bool> WaitUntilAsync(long timestamp, CancellationToken cancellationToken)
+    {
+        var remaining = timestamp - Stopwatch.GetTimestamp();
+        if (remaining <= 0)
+        {
+            return !cancellationToken.IsCancellationRequested;
+        }
+
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout, CancellationToken cancellationToken)

@@ -2,7 +2,7 @@ using LoadKit.Stats;
 
 namespace LoadKit.Engine;
 
-/// <summary>The recorders of one scenario run, indexed like the scenario's steps.</summary>
+/// <summary>The recorders of one scenario run (or of its warm-up), indexed like the scenario's steps.</summary>
 internal sealed class ScenarioStats
 {
     public ScenarioStats(Scenario scenario)
@@ -21,6 +21,24 @@ internal sealed class ScenarioStats
 
     public StepRecorder? Cleanup { get; }
 
-    public IEnumerable<StepRecorder> All =>
-        Steps.Append(Iterations).Concat(new[] { Init, Cleanup }.OfType<StepRecorder>());
+    public ScenarioGauges Gauges { get; } = new();
+
+    public IEnumerable<IIntervalSource> IntervalSources =>
+        Steps.Append(Iterations).Concat(new[] { Init, Cleanup }.OfType<StepRecorder>()).Append<IIntervalSource>(Gauges);
+
+    public ScenarioResult ToResult(string name, DateTimeOffset startedAt, TimeSpan duration, int abandonedUsers, ScenarioResult? warmUp) => new(
+        name,
+        startedAt,
+        duration,
+        Gauges.PeakUsers,
+        Steps.Select(r => r.ToStats(duration)).ToArray(),
+        Iterations.ToStats(duration),
+        Init?.ToStats(duration),
+        Cleanup?.ToStats(duration),
+        abandonedUsers,
+        Gauges.Dropped,
+        Gauges.Late,
+        Gauges.Lag.ToStats(duration).Latency,
+        [.. Gauges.Timeline],
+        warmUp);
 }

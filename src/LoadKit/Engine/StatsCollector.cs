@@ -7,7 +7,7 @@ namespace LoadKit.Engine;
 /// The single reader of a run's recorders: once a second it closes an interval on each of them, which makes the
 /// per-second timeline; <see cref="StopAsync"/> closes the last, partial interval.
 /// </summary>
-internal sealed class StatsCollector(IReadOnlyCollection<StepRecorder> recorders)
+internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> sources)
 {
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
@@ -49,9 +49,9 @@ internal sealed class StatsCollector(IReadOnlyCollection<StepRecorder> recorders
 
     private void CollectAll()
     {
-        foreach (var recorder in recorders)
+        foreach (var source in sources)
         {
-            recorder.CollectInterval(_second);
+            source.CollectInterval(_second);
         }
 
         _second++;

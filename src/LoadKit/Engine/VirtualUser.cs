@@ -5,25 +5,32 @@ using LoadKit.Stats;
 namespace LoadKit.Engine;
 
 /// <summary>
-/// One virtual user: its session, its reusable step context, timer and cancellation source, and the loop that
-/// runs iterations. Every outcome of user code is counted here; nothing it throws leaves this class.
+/// One virtual user: its session, its reusable step context, timer, mailbox and cancellation source, and the loops
+/// that run its iterations (closed: while its budget allows; open: each iteration it is handed). Every outcome of
+/// user code is counted here; nothing it throws leaves this class.
 /// </summary>
 internal sealed class VirtualUser : IDisposable
 {
     private readonly Scenario _scenario;
-    private readonly ScenarioStats _stats;
+    private readonly ScenarioStats _measured;
+    private readonly ScenarioStats? _warmUp;
     private readonly StepContext _context;
     private readonly Random _random;
     private readonly PauseTimer _pause = new();
+    private readonly IterationMailbox _mailbox = new();
     private CancellationTokenSource _stepCancellation = new();
     private CancellationToken _stop;
     private long _iteration;
+    private long _lagTicks;
     private InitState _initState;
+    private volatile bool _leaving;
 
-    public VirtualUser(int index, Scenario scenario, ScenarioStats stats)
+    /// <summary>Creates the VU with global index <paramref name="index"/> (unique across all load processes of a run).</summary>
+    public VirtualUser(int index, Scenario scenario, ScenarioStats measured, ScenarioStats? warmUp)
     {
         _scenario = scenario;
-        _stats = stats;
+        _measured = measured;
+        _warmUp = warmUp;
         _context = new StepContext(new Session(index));
         _random = new Random(HashCode.Combine(index, Environment.TickCount64));
     }
@@ -35,32 +42,110 @@ internal sealed class VirtualUser : IDisposable
         Failed,
     }
 
-    /// <summary>Whether the VU's init succeeded (or it has none), so cleanup is due.</summary>
+    /// <summary>Whether the VU's init succeeded (or it has none) and it has a cleanup to run.</summary>
     public bool NeedsCleanup => _initState == InitState.Ready && _scenario.Cleanup is not null;
 
+    /// <summary>Asks a closed-model loop to stop after its current iteration (ramping down).</summary>
+    public void Leave() => _leaving = true;
+
+    /// <summary>Takes back <see cref="Leave"/> when the VU is wanted again before it has left.</summary>
+    public void Stay() => _leaving = false;
+
     /// <summary>
-    /// Runs up to <paramref name="iterations"/> iterations, starting none after <paramref name="deadlineTimestamp"/>
-    /// (a <see cref="Stopwatch"/> timestamp). <paramref name="stop"/> interrupts whatever runs.
+    /// Closed model: runs iterations while <paramref name="budget"/> allows and the VU is not leaving. Iterations
+    /// that start before <paramref name="warmUpEndTimestamp"/> count as warm-up. <paramref name="stop"/> interrupts.
     /// </summary>
-    public async Task RunAsync(long iterations, long deadlineTimestamp, CancellationToken stop)
+    public async Task RunClosedAsync(IterationBudget budget, long warmUpEndTimestamp, CancellationToken stop)
     {
-        _stop = stop;
-        _stepCancellation.Dispose();
-        _stepCancellation = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        if (_initState == InitState.NotRun)
+        Begin(stop);
+        _measured.Gauges.UserStarted();
+        try
         {
-            await InitAsync().ConfigureAwait(false);
+            if (!await EnsureInitializedAsync().ConfigureAwait(false))
+            {
+                return;
+            }
+
+            while (!_leaving && !stop.IsCancellationRequested && budget.TryTake())
+            {
+                var stats = Stopwatch.GetTimestamp() < warmUpEndTimestamp ? _warmUp! : _measured;
+                await RunIterationAsync(stats, scheduledTimestamp: 0).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _measured.Gauges.UserStopped();
+        }
+    }
+
+    /// <summary>
+    /// Open model: runs each iteration posted with <see cref="Post"/> and hands itself back to
+    /// <paramref name="pool"/> after each, until <see cref="CloseMailbox"/>. A VU whose init fails drops what it
+    /// was given and leaves the pool.
+    /// </summary>
+    public async Task RunScheduledAsync(ArrivalPool pool, CancellationToken stop)
+    {
+        Begin(stop);
+        var ready = await EnsureInitializedAsync().ConfigureAwait(false);
+        while (true)
+        {
+            var next = await _mailbox.ReceiveAsync().ConfigureAwait(false);
+            if (next.Closed)
+            {
+                return;
+            }
+
+            var stats = next.WarmUp ? _warmUp! : _measured;
+            if (!ready || stop.IsCancellationRequested)
+            {
+                stats.Gauges.IterationDropped();
+                continue;
+            }
+
+            _measured.Gauges.UserStarted();
+            try
+            {
+                await RunIterationAsync(stats, next.Timestamp).ConfigureAwait(false);
+            }
+            finally
+            {
+                _measured.Gauges.UserStopped();
+            }
+
+            pool.Return(this);
+        }
+    }
+
+    /// <summary>Hands this VU an open-model iteration (it must be idle or just created).</summary>
+    public void Post(ScheduledIteration iteration) => _mailbox.Post(iteration);
+
+    /// <summary>Ends <see cref="RunScheduledAsync"/> once the VU has finished what it was given.</summary>
+    public void CloseMailbox() => _mailbox.Close();
+
+    /// <summary>Runs init now if it has not run; returns whether the VU can run iterations.</summary>
+    public async Task<bool> EnsureInitializedAsync()
+    {
+        if (_initState == InitState.NotRun && _scenario.Init is null)
+        {
+            _initState = InitState.Ready;
+        }
+        else if (_initState == InitState.NotRun)
+        {
+            var timeout = _scenario.HookTimeout;
+            _stepCancellation.CancelAfter(timeout);
+            var outcome = await RunHookAsync(_scenario.Init!, _measured.Init!, timeout, _stepCancellation.Token, _stop).ConfigureAwait(false);
+            ResetStepCancellation();
+
+            // An init interrupted by a stop has not failed: a later phase tries again.
+            _initState = outcome switch
+            {
+                Outcome.Ok => InitState.Ready,
+                Outcome.Cancelled => InitState.NotRun,
+                _ => InitState.Failed,
+            };
         }
 
-        if (_initState != InitState.Ready)
-        {
-            return;
-        }
-
-        for (long i = 0; i < iterations && !stop.IsCancellationRequested && Stopwatch.GetTimestamp() < deadlineTimestamp; i++)
-        {
-            await RunIterationAsync().ConfigureAwait(false);
-        }
+        return _initState == InitState.Ready;
     }
 
     /// <summary>Runs the scenario's cleanup for this VU, bounded by <paramref name="timeout"/>.</summary>
@@ -73,7 +158,7 @@ internal sealed class VirtualUser : IDisposable
 
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cancellation.CancelAfter(timeout);
-        await RunHookAsync(_scenario.Cleanup!, _stats.Cleanup!, timeout, cancellation.Token, cancellationToken).ConfigureAwait(false);
+        await RunHookAsync(_scenario.Cleanup!, _measured.Cleanup!, timeout, cancellation.Token, cancellationToken).ConfigureAwait(false);
     }
 
     public void Dispose()
@@ -82,25 +167,12 @@ internal sealed class VirtualUser : IDisposable
         _stepCancellation.Dispose();
     }
 
-    private async Task InitAsync()
+    private void Begin(CancellationToken stop)
     {
-        if (_scenario.Init is null)
-        {
-            _initState = InitState.Ready;
-            return;
-        }
-
-        var timeout = _scenario.HookTimeout;
-        _stepCancellation.CancelAfter(timeout);
-        var outcome = await RunHookAsync(_scenario.Init, _stats.Init!, timeout, _stepCancellation.Token, _stop).ConfigureAwait(false);
-        ResetStepCancellation();
-        // An init interrupted by a stop has not failed: a later phase tries again.
-        _initState = outcome switch
-        {
-            Outcome.Ok => InitState.Ready,
-            Outcome.Cancelled => InitState.NotRun,
-            _ => InitState.Failed,
-        };
+        _stop = stop;
+        _leaving = false;
+        _stepCancellation.Dispose();
+        _stepCancellation = CancellationTokenSource.CreateLinkedTokenSource(stop);
     }
 
     private async Task<Outcome> RunHookAsync(
@@ -131,12 +203,19 @@ internal sealed class VirtualUser : IDisposable
         return outcome;
     }
 
+    /// <summary>Runs one iteration; <paramref name="scheduledTimestamp"/> is when it was due (open models), or 0.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RunIterationAsync()
+    private async ValueTask RunIterationAsync(ScenarioStats stats, long scheduledTimestamp)
     {
         var steps = _scenario.Steps;
         var thinkTimes = _scenario.ThinkTimeBefore;
         var start = Stopwatch.GetTimestamp();
+        _lagTicks = scheduledTimestamp == 0 ? 0 : Math.Max(0, start - scheduledTimestamp);
+        if (scheduledTimestamp != 0)
+        {
+            stats.Gauges.Lag.Record(Outcome.Ok, Histograms.Microseconds(scheduledTimestamp, Math.Max(start, scheduledTimestamp)));
+        }
+
         _context.Iteration = _iteration++;
         var outcome = Outcome.Ok;
         for (var i = 0; i < steps.Length; i++)
@@ -147,7 +226,7 @@ internal sealed class VirtualUser : IDisposable
                 break;
             }
 
-            outcome = await RunStepAsync(i).ConfigureAwait(false);
+            outcome = await RunStepAsync(stats.Steps[i], i).ConfigureAwait(false);
             if (outcome != Outcome.Ok)
             {
                 break;
@@ -160,14 +239,14 @@ internal sealed class VirtualUser : IDisposable
             await _pause.WaitAsync(lastThinkTime.Next(_random), _stop).ConfigureAwait(false);
         }
 
-        _stats.Iterations.Record(outcome, Histograms.Microseconds(start, Stopwatch.GetTimestamp()));
+        var end = Stopwatch.GetTimestamp();
+        stats.Iterations.Record(outcome, Histograms.Microseconds(start, end), Histograms.Microseconds(start - _lagTicks, end));
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Outcome> RunStepAsync(int index)
+    private async ValueTask<Outcome> RunStepAsync(StepRecorder recorder, int index)
     {
         var step = _scenario.Steps[index];
-        var recorder = _stats.Steps[index];
         _context.BeginStep(step.Name, _stepCancellation.Token);
         var start = Stopwatch.GetTimestamp();
         _stepCancellation.CancelAfter(step.Timeout);
@@ -194,7 +273,7 @@ internal sealed class VirtualUser : IDisposable
 
         var end = Stopwatch.GetTimestamp();
         ResetStepCancellation();
-        recorder.Record(outcome, Histograms.Microseconds(start, end));
+        recorder.Record(outcome, Histograms.Microseconds(start, end), Histograms.Microseconds(start - _lagTicks, end));
         return outcome;
     }
 

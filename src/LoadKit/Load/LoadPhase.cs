@@ -1,8 +1,9 @@
 namespace LoadKit;
 
 /// <summary>
-/// One phase of load: how many VUs run, for how long or how many iterations. Create phases with the
-/// factories on <see cref="Load"/>; a scenario runs its phases one after the other.
+/// One phase of load. Create phases with the factories on <see cref="Load"/>; a scenario runs its phases one after
+/// the other. Consecutive user phases (<see cref="Load.ConstantUsers"/>, <see cref="Load.RampUsers(int, TimeSpan)"/>)
+/// form one continuous VU timeline, like stages, and so do consecutive arrival-rate phases.
 /// </summary>
 public abstract class LoadPhase
 {
@@ -10,44 +11,58 @@ public abstract class LoadPhase
     {
     }
 
-    /// <summary>How many VUs run in this phase.</summary>
-    public abstract int Users { get; }
-
-    /// <summary>The longest the phase runs before its VUs are asked to stop (graceful stop follows).</summary>
+    /// <summary>How long the phase lasts (for phases counted in iterations: the longest it may last).</summary>
     public abstract TimeSpan Duration { get; }
-
-    /// <summary>How many iterations each VU runs at most in this phase (<see cref="long.MaxValue"/> when bounded by time only).</summary>
-    internal abstract long IterationsPerUser { get; }
 
     internal abstract void Validate(string setting, List<ValidationProblem> problems);
 }
 
-/// <summary>Closed model: a fixed number of VUs loop over the scenario for a fixed time.</summary>
-internal sealed class ConstantUsersPhase(int users, TimeSpan during) : LoadPhase
+/// <summary>
+/// Closed model: a number of VUs over time, constant (<c>From == To</c>) or ramping linearly. A null
+/// <c>From</c> continues from the previous phase's level (0 if none).
+/// </summary>
+internal sealed class UsersPhase(int? from, int to, TimeSpan during) : LoadPhase
 {
-    public override int Users => users;
+    public int? From => from;
+
+    public int To => to;
 
     public override TimeSpan Duration => during;
 
-    internal override long IterationsPerUser => long.MaxValue;
-
     internal override void Validate(string setting, List<ValidationProblem> problems)
     {
-        Check.Positive(setting + ".Users", users, problems);
+        if (from is { } start)
+        {
+            Check.NotNegative(setting + ".From", start, problems);
+        }
+
+        if (from == to)
+        {
+            Check.Positive(setting + ".Users", to, problems);
+        }
+        else
+        {
+            Check.NotNegative(setting + ".To", to, problems);
+        }
+
         Check.Duration(setting + ".During", during, problems);
     }
 
-    public override string ToString() => $"{users} users for {Format.Duration(during)}";
+    public override string ToString() => from == to
+        ? $"{to} users for {Format.Duration(during)}"
+        : $"ramp {(from is { } f ? f + " → " : "to ")}{to} users over {Format.Duration(during)}";
 }
 
-/// <summary>Closed model: each VU runs a fixed number of iterations, bounded by a maximum duration.</summary>
-internal sealed class IterationsPerUserPhase(int users, int iterations, TimeSpan maxDuration) : LoadPhase
+/// <summary>Closed model: iterations counted per VU, or shared by all VUs, bounded by a maximum duration.</summary>
+internal sealed class IterationsPhase(int users, int iterations, bool shared, TimeSpan maxDuration) : LoadPhase
 {
-    public override int Users => users;
+    public int Users => users;
+
+    public int Iterations => iterations;
+
+    public bool Shared => shared;
 
     public override TimeSpan Duration => maxDuration;
-
-    internal override long IterationsPerUser => iterations;
 
     internal override void Validate(string setting, List<ValidationProblem> problems)
     {
@@ -56,6 +71,60 @@ internal sealed class IterationsPerUserPhase(int users, int iterations, TimeSpan
         Check.Duration(setting + ".MaxDuration", maxDuration, problems);
     }
 
-    public override string ToString() =>
-        $"{users} users × {iterations} iterations (at most {Format.Duration(maxDuration)})";
+    public override string ToString() => shared
+        ? $"{iterations} iterations shared by {users} users (at most {Format.Duration(maxDuration)})"
+        : $"{users} users × {iterations} iterations (at most {Format.Duration(maxDuration)})";
+}
+
+/// <summary>
+/// Open model: iterations start at a rate, constant (<c>From == To</c>) or ramping linearly, whatever the system's
+/// response times; VUs come from a pool of <c>PreAllocatedUsers</c> that grows up to <c>MaxUsers</c>. Rates are
+/// per <c>per</c>; a null <c>From</c> continues from the previous phase's rate (0 if none).
+/// </summary>
+internal sealed class ArrivalRatePhase(double? from, double to, TimeSpan per, TimeSpan during, int preAllocatedUsers, int maxUsers) : LoadPhase
+{
+    /// <summary>Iterations per second at the start (null: the previous phase's end rate).</summary>
+    public double? FromPerSecond => from / per.TotalSeconds;
+
+    /// <summary>Iterations per second at the end.</summary>
+    public double ToPerSecond => to / per.TotalSeconds;
+
+    public int PreAllocatedUsers => preAllocatedUsers;
+
+    public int MaxUsers => maxUsers;
+
+    public override TimeSpan Duration => during;
+
+    internal override void Validate(string setting, List<ValidationProblem> problems)
+    {
+        if (from == to)
+        {
+            Check.PositiveRate(setting + ".Rate", to, problems);
+        }
+        else
+        {
+            if (from is { } start)
+            {
+                Check.NotNegativeRate(setting + ".From", start, problems);
+            }
+
+            Check.NotNegativeRate(setting + ".To", to, problems);
+        }
+
+        Check.Duration(setting + ".Per", per, problems);
+        Check.Duration(setting + ".During", during, problems);
+        Check.NotNegative(setting + ".PreAllocatedUsers", preAllocatedUsers, problems);
+        Check.Positive(setting + ".MaxUsers", maxUsers, problems);
+        if (maxUsers < preAllocatedUsers)
+        {
+            problems.Add(new(setting + ".MaxUsers", $"{maxUsers} (< PreAllocatedUsers {preAllocatedUsers})", "must be at least PreAllocatedUsers"));
+        }
+    }
+
+    public override string ToString()
+    {
+        var unit = per == TimeSpan.FromSeconds(1) ? "s" : Format.Duration(per);
+        var rate = from == to ? $"{to:0.###}/{unit}" : $"ramp {(from is { } f ? $"{f:0.###} → " : "to ")}{to:0.###}/{unit}";
+        return $"{rate} for {Format.Duration(during)} ({preAllocatedUsers}..{maxUsers} users)";
+    }
 }

@@ -58,6 +58,21 @@ public static class SummaryTable
                 .Append(Format.Count(init.Completed)).AppendLine(" users (they ran no iterations)");
         }
 
+        if (scenario.Dropped > 0 || scenario.SchedulingLag.Count > 0)
+        {
+            text.Append("  scheduled iterations: ").Append(Format.Count(scenario.Dropped)).Append(" dropped (no free VU), ")
+                .Append(Format.Count(scenario.Late)).Append(" late; start lag p50 ")
+                .Append(Format.Milliseconds(scenario.SchedulingLag.P50)).Append(", p99 ")
+                .Append(Format.Milliseconds(scenario.SchedulingLag.P99)).Append(", max ")
+                .AppendLine(Format.Milliseconds(scenario.SchedulingLag.Max));
+        }
+
+        if (scenario.WarmUp is { } warmUp)
+        {
+            text.Append("  warm-up (not in the table): ").Append(Format.Count(warmUp.Iterations.Completed + warmUp.Iterations.Cancelled))
+                .Append(" iterations, ").Append(Format.Count(warmUp.AllSteps.Completed)).AppendLine(" calls");
+        }
+
         if (scenario.AbandonedUsers > 0)
         {
             text.Append("  ").Append(scenario.AbandonedUsers)

@@ -6,12 +6,17 @@ namespace LoadKit;
 /// <param name="Name">The scenario's name.</param>
 /// <param name="StartedAt">When the first phase started (UTC).</param>
 /// <param name="Duration">From the start of the first phase until the last VU stopped (cleanup not included).</param>
-/// <param name="Users">The largest number of VUs of any phase.</param>
+/// <param name="Users">The most VUs that were active at once.</param>
 /// <param name="Steps">Statistics per step, in the scenario's order.</param>
 /// <param name="Iterations">Whole iterations: <c>Ok</c> when every step succeeded; latency is the iteration's duration, think time included.</param>
 /// <param name="Init">The VUs' init calls, or null when the scenario has no init.</param>
 /// <param name="Cleanup">The VUs' cleanup calls, or null when the scenario has no cleanup.</param>
 /// <param name="AbandonedUsers">VUs whose step ignored cancellation and was still running when the run returned.</param>
+/// <param name="Dropped">Iterations an open model could not start at their time because no VU was free (never queued).</param>
+/// <param name="Late">Iterations that started after their pacing slot.</param>
+/// <param name="SchedulingLag">How late scheduled iterations (open models, pacing) started: actual minus scheduled start.</param>
+/// <param name="Timeline">One point per second: active VUs, dropped and late iterations.</param>
+/// <param name="WarmUp">What the warm-up phases measured, kept out of everything else here; null when there were none.</param>
 public sealed record ScenarioResult(
     string Name,
     DateTimeOffset StartedAt,
@@ -21,7 +26,12 @@ public sealed record ScenarioResult(
     StepStats Iterations,
     StepStats? Init,
     StepStats? Cleanup,
-    int AbandonedUsers)
+    int AbandonedUsers,
+    long Dropped,
+    long Late,
+    LatencyDistribution SchedulingLag,
+    IReadOnlyList<ScenarioTimelinePoint> Timeline,
+    ScenarioResult? WarmUp)
 {
     /// <summary>When the last VU stopped (UTC): <see cref="StartedAt"/> + <see cref="Duration"/>.</summary>
     [JsonIgnore]

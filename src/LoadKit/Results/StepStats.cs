@@ -12,7 +12,12 @@ namespace LoadKit;
 /// <param name="TimedOut">Calls that exceeded their timeout.</param>
 /// <param name="Cancelled">Calls interrupted because the run stopped (not counted as failures).</param>
 /// <param name="Duration">The time over which the calls were made, the base of <see cref="RequestsPerSecond"/>.</param>
-/// <param name="Latency">Latency of the calls that succeeded.</param>
+/// <param name="Latency">Latency of the calls that succeeded: service time, from the call's actual start.</param>
+/// <param name="ScheduledLatency">
+/// Latency of the calls that succeeded, from when their iteration was scheduled to start: service time plus the
+/// iteration's start lag. In an open model this is what a user arriving on time waits, so a stalled system cannot
+/// hide its queue (no coordinated omission). Equal to <paramref name="Latency"/> when nothing is scheduled.
+/// </param>
 /// <param name="FailedLatency">Latency of the calls that failed.</param>
 /// <param name="Errors">Error messages with their counts, most frequent first.</param>
 /// <param name="Timeline">One point per second of the run.</param>
@@ -24,6 +29,7 @@ public sealed record StepStats(
     long Cancelled,
     TimeSpan Duration,
     LatencyDistribution Latency,
+    LatencyDistribution ScheduledLatency,
     LatencyDistribution FailedLatency,
     IReadOnlyList<ErrorCount> Errors,
     IReadOnlyList<TimelinePoint> Timeline)
@@ -71,6 +77,7 @@ public sealed record StepStats(
             parts.Sum(p => p.Cancelled),
             duration,
             LatencyDistribution.Merge(parts.Select(p => p.Latency)),
+            LatencyDistribution.Merge(parts.Select(p => p.ScheduledLatency)),
             LatencyDistribution.Merge(parts.Select(p => p.FailedLatency)),
             errors,
             timeline);

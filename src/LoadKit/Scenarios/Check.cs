@@ -19,6 +19,30 @@ internal static class Check
         }
     }
 
+    public static void NotNegative(string setting, int value, List<ValidationProblem> problems)
+    {
+        if (value < 0)
+        {
+            problems.Add(new(setting, value.ToString(CultureInfo.InvariantCulture), "must be 0 or more"));
+        }
+    }
+
+    public static void PositiveRate(string setting, double value, List<ValidationProblem> problems)
+    {
+        if (!(value > 0) || double.IsInfinity(value))
+        {
+            problems.Add(new(setting, value.ToString(CultureInfo.InvariantCulture), "must be a finite number greater than 0"));
+        }
+    }
+
+    public static void NotNegativeRate(string setting, double value, List<ValidationProblem> problems)
+    {
+        if (!(value >= 0) || double.IsInfinity(value))
+        {
+            problems.Add(new(setting, value.ToString(CultureInfo.InvariantCulture), "must be a finite number, 0 or more"));
+        }
+    }
+
     /// <summary>Longer than 0 (or at least 0 when <paramref name="allowZero"/>) and at most <see cref="LongestDuration"/>.</summary>
     public static void Duration(string setting, TimeSpan value, List<ValidationProblem> problems, bool allowZero = false)
     {

@@ -15,11 +15,14 @@ public sealed class Scenario
         ImmutableArray<ThinkTime?> thinkTimeBefore,
         Func<Session, CancellationToken, ValueTask>? init,
         Func<Session, CancellationToken, ValueTask>? cleanup,
+        ImmutableArray<LoadPhase> warmUp,
         ImmutableArray<LoadPhase> load,
         TimeSpan gracefulStop,
         TimeSpan hookTimeout)
     {
         HookTimeout = hookTimeout;
+        WarmUp = warmUp;
+        Plan = LoadPlan.Create(warmUp, load);
         Name = name;
         Steps = steps;
         ThinkTimeBefore = thinkTimeBefore;
@@ -42,8 +45,11 @@ public sealed class Scenario
     /// <summary>The names of the steps in the order each iteration runs them.</summary>
     public IReadOnlyList<string> StepNames { get; }
 
-    /// <summary>The load phases, run one after the other.</summary>
+    /// <summary>The load phases, run one after the other after the warm-up.</summary>
     public IReadOnlyList<LoadPhase> Load { get; }
+
+    /// <summary>The warm-up phases, run first; what they measure is reported apart and kept out of the gates.</summary>
+    public IReadOnlyList<LoadPhase> WarmUp { get; }
 
     /// <summary>How long iterations in flight at the end of a phase may go on before they are cancelled.</summary>
     public TimeSpan GracefulStop { get; }
@@ -60,11 +66,15 @@ public sealed class Scenario
 
     internal Func<Session, CancellationToken, ValueTask>? Cleanup { get; }
 
+    /// <summary>The load as blocks of work, ready to be cut into segments.</summary>
+    internal LoadPlan Plan { get; }
+
     /// <summary>The bound on one VU's init or cleanup: the scenario's default step timeout.</summary>
     internal TimeSpan HookTimeout { get; }
 
     /// <inheritdoc />
-    public override string ToString() => $"{Name}: {string.Join(" → ", StepNames)}; {string.Join(", then ", Load)}";
+    public override string ToString() =>
+        $"{Name}: {string.Join(" → ", StepNames)}; {(WarmUp.Count > 0 ? $"warm-up {string.Join(", then ", WarmUp)}; " : "")}{string.Join(", then ", Load)}";
 }
 
 internal sealed record StepDefinition(string Name, Func<StepContext, ValueTask> Action, TimeSpan Timeout);

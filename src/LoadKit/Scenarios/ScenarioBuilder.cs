@@ -12,6 +12,7 @@ public sealed class ScenarioBuilder
     private readonly List<StepDefinition> _steps = [];
     private readonly List<(int Position, ThinkTime ThinkTime)> _thinkTimes = [];
     private readonly List<LoadPhase> _load = [];
+    private readonly List<LoadPhase> _warmUp = [];
     private readonly List<ValidationProblem> _problems = [];
     private Func<Session, CancellationToken, ValueTask>? _init;
     private Func<Session, CancellationToken, ValueTask>? _cleanup;
@@ -108,6 +109,23 @@ public sealed class ScenarioBuilder
     }
 
     /// <summary>
+    /// Sets warm-up phases, run before the load phases (and continuing into them without a gap when they are of
+    /// the same kind). What they measure is reported in <see cref="ScenarioResult.WarmUp"/> and kept out of the
+    /// statistics that gates check. Replaces warm-up phases set before.
+    /// </summary>
+    public ScenarioBuilder WithWarmUp(params LoadPhase[] phases)
+    {
+        ThrowIfBuilt();
+        _warmUp.Clear();
+        if (phases is not null)
+        {
+            _warmUp.AddRange(phases);
+        }
+
+        return this;
+    }
+
+    /// <summary>
     /// Sets how long iterations still running when a phase ends may go on before they are cancelled and counted as
     /// interrupted. Default: <see cref="Scenario.DefaultGracefulStop"/>.
     /// </summary>
@@ -158,7 +176,7 @@ public sealed class ScenarioBuilder
             thinkTimeBefore[position] = thinkTime;
         }
 
-        return new Scenario(_name, steps, thinkTimeBefore.ToImmutableArray(), _init, _cleanup, [.. _load], _gracefulStop, _defaultStepTimeout);
+        return new Scenario(_name, steps, thinkTimeBefore.ToImmutableArray(), _init, _cleanup, [.. _warmUp], [.. _load], _gracefulStop, _defaultStepTimeout);
     }
 
     private void ValidateSteps(List<ValidationProblem> problems)
@@ -211,15 +229,21 @@ public sealed class ScenarioBuilder
             problems.Add(new("Load", "none", "at least one phase, e.g. WithLoad(Load.ConstantUsers(10, TimeSpan.FromSeconds(30)))"));
         }
 
-        for (var i = 0; i < _load.Count; i++)
+        ValidatePhases("WarmUp", _warmUp, problems);
+        ValidatePhases("Load", _load, problems);
+    }
+
+    private static void ValidatePhases(string setting, List<LoadPhase> phases, List<ValidationProblem> problems)
+    {
+        for (var i = 0; i < phases.Count; i++)
         {
-            if (_load[i] is null)
+            if (phases[i] is null)
             {
-                problems.Add(new($"Load[{i}]", "null", "a phase from Load.*"));
+                problems.Add(new($"{setting}[{i}]", "null", "a phase from Load.*"));
             }
             else
             {
-                _load[i].Validate($"Load[{i}]", problems);
+                phases[i].Validate($"{setting}[{i}]", problems);
             }
         }
     }

@@ -7,7 +7,7 @@ namespace LoadKit.Stats;
 /// it swaps every stripe's active half for its quiet one (under that stripe's lock, a reference swap) and folds
 /// the quiet half, outside the lock, into a timeline point and the running total.
 /// </summary>
-internal sealed class StepRecorder
+internal sealed class StepRecorder : IIntervalSource
 {
     /// <summary>More stripes would cost memory and collector time for little less contention.</summary>
     private const int MaxStripes = 8;
@@ -34,13 +34,19 @@ internal sealed class StepRecorder
 
     public string Name { get; }
 
-    /// <summary>Records one call. Safe from any number of threads; allocates nothing once the histograms exist.</summary>
-    public void Record(Outcome outcome, long microseconds)
+    /// <summary>Records one call. Safe from any number of threads; allocates nothing.</summary>
+    public void Record(Outcome outcome, long microseconds) => Record(outcome, microseconds, microseconds);
+
+    /// <summary>
+    /// Records one call whose iteration was scheduled before it started (open models, pacing):
+    /// <paramref name="fromScheduled"/> adds the iteration's start lag to the service time.
+    /// </summary>
+    public void Record(Outcome outcome, long microseconds, long fromScheduled)
     {
         var stripe = _stripes[Thread.GetCurrentProcessorId() & _stripeMask];
         lock (stripe.Gate)
         {
-            stripe.Active.Record(outcome, microseconds);
+            stripe.Active.Record(outcome, microseconds, fromScheduled);
         }
     }
 
@@ -84,6 +90,7 @@ internal sealed class StepRecorder
         _total.Cancelled,
         duration,
         _total.Ok.ToDistribution(),
+        _total.OkFromScheduled.ToDistribution(),
         _total.Failed.ToDistribution(),
         _errors.ToList(),
         [.. _timeline]);
@@ -100,18 +107,21 @@ internal sealed class StepRecorder
     {
         public LatencyAccumulator Ok { get; } = create();
 
+        public LatencyAccumulator OkFromScheduled { get; } = create();
+
         public LatencyAccumulator Failed { get; } = create();
 
         public long TimedOut { get; private set; }
 
         public long Cancelled { get; private set; }
 
-        public void Record(Outcome outcome, long microseconds)
+        public void Record(Outcome outcome, long microseconds, long fromScheduled)
         {
             switch (outcome)
             {
                 case Outcome.Ok:
                     Ok.Record(microseconds);
+                    OkFromScheduled.Record(fromScheduled);
                     break;
                 case Outcome.Failed:
                     Failed.Record(microseconds);
@@ -128,6 +138,7 @@ internal sealed class StepRecorder
         public void AddTo(Interval target)
         {
             Ok.AddTo(target.Ok);
+            OkFromScheduled.AddTo(target.OkFromScheduled);
             Failed.AddTo(target.Failed);
             target.TimedOut += TimedOut;
             target.Cancelled += Cancelled;
@@ -136,6 +147,7 @@ internal sealed class StepRecorder
         public void Reset()
         {
             Ok.Reset();
+            OkFromScheduled.Reset();
             Failed.Reset();
             TimedOut = 0;
             Cancelled = 0;

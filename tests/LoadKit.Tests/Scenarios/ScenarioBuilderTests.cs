@@ -16,7 +16,7 @@ public class ScenarioBuilderTests
 
         Assert.That(scenario.Name, Is.EqualTo("checkout"));
         Assert.That(scenario.StepNames, Is.EqualTo(new[] { "browse", "pay" }));
-        Assert.That(scenario.Load.Select(p => p.Users), Is.EqualTo(new[] { 3, 2 }));
+        Assert.That(scenario.Load.Select(p => p.ToString()), Is.EqualTo(new[] { "3 users for 5 s", "2 users × 7 iterations (at most 10 min)" }));
         Assert.That(scenario.Load[1].Duration, Is.EqualTo(Load.DefaultMaxDuration));
         Assert.That(scenario.GracefulStop, Is.EqualTo(Scenario.DefaultGracefulStop));
     }

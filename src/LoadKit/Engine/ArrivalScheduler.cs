@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using LoadKit.Stats;
+
+namespace LoadKit.Engine;
+
+/// <summary>
+/// Starts an open-model block's iterations at their scheduled instants, on a thread of its own so that a busy
+/// thread pool cannot delay the schedule. It wakes about once a millisecond (Thread.Sleep(1)) and hands every
+/// iteration that is due to an idle VU; how late that is, is measured as the scheduling lag.
+/// </summary>
+internal sealed class ArrivalScheduler(
+    ArrivalBlock block, SegmentShare share, long startTimestamp, CancellationToken stop, ScenarioGauges measured, ScenarioGauges? warmUp)
+{
+    public Task RunAsync(ArrivalPool pool, Func<VirtualUser?> createUser)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Schedule(pool, createUser);
+                done.SetResult();
+            }
+            catch (Exception exception)
+            {
+                done.SetException(exception);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "LoadKit arrival scheduler",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Schedule(ArrivalPool pool, Func<VirtualUser?> createUser)
+    {
+        var total = block.TotalIterations;
+        var warmUpEnd = startTimestamp + (long)(block.WarmUpUntil.TotalSeconds * Stopwatch.Frequency);
+        for (long owned = 0; !stop.IsCancellationRequested; owned++)
+        {
+            var global = share.NthOwned(owned);
+            if (global >= total)
+            {
+                return;
+            }
+
+            var due = startTimestamp + (long)(block.ScheduledAt(global).TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                if (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                Thread.Sleep(1);
+            }
+
+            var isWarmUp = due < warmUpEnd;
+            if (pool.TryRent(out var user) || (user = createUser()) is not null)
+            {
+                user.Post(new ScheduledIteration(due, isWarmUp));
+            }
+            else
+            {
+                (isWarmUp ? warmUp! : measured).IterationDropped();
+            }
+        }
+    }
+}
