@@ -28,19 +28,27 @@ internal sealed class DelayServer : IAsyncDisposable
     public long Requests => Interlocked.Read(ref _requests);
 
     /// <summary>Starts a server whose endpoint <c>path</c> answers 200 after <c>delay</c>; <c>/fail</c> always answers 500.</summary>
-    public static async Task<DelayServer> StartAsync(params (string Path, TimeSpan Delay)[] endpoints)
+    public static Task<DelayServer> StartAsync(params (string Path, TimeSpan Delay)[] endpoints) =>
+        StartAsync(endpoints.Select(e => (e.Path, (Func<TimeSpan, TimeSpan>)(_ => e.Delay))).ToArray());
+
+    /// <summary>
+    /// Starts a server whose endpoint <c>path</c> answers 200 after the delay that <c>delayAt</c> gives for the time
+    /// since the server started (a stall is a window in which every request waits longer).
+    /// </summary>
+    public static async Task<DelayServer> StartAsync(params (string Path, Func<TimeSpan, TimeSpan> DelayAt)[] endpoints)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var server = new DelayServer(app);
-        foreach (var (path, delay) in endpoints)
+        foreach (var (path, delayAt) in endpoints)
         {
             app.MapGet(path, async (CancellationToken ct) =>
             {
                 Interlocked.Increment(ref server._requests);
-                await Task.Delay(delay, ct);
+                await Task.Delay(delayAt(clock.Elapsed), ct);
                 return Results.Text("ok");
             });
         }

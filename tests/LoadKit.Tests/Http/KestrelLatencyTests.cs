@@ -31,7 +31,7 @@ public class KestrelLatencyTests
     [Test]
     public async Task RunAsync_ServerAnswers500_CountsFailuresWithTheStatusInTheErrorTable()
     {
-        await using var server = await DelayServer.StartAsync();
+        await using var server = await DelayServer.StartAsync(Array.Empty<(string, TimeSpan)>());
         var scenario = Scenario.Create("errors")
             .Step("fail", server.Get("/fail"))
             .WithLoad(Load.IterationsPerUser(2, 5))
