@@ -61,8 +61,10 @@ internal sealed class ScenarioEngine
             await collector.StopAsync().ConfigureAwait(false);
         }
 
-        var warmUp = _warmUp?.ToResult(_scenario.Name, startedAt, duration, 0, null);
-        return _measured.ToResult(_scenario.Name, startedAt, duration, _abandoned, warmUp);
+        // Ownership counts are monotone in n, so the share of each block's maximum is this process's maximum.
+        var plannedUsers = _scenario.Plan.Blocks.Select(b => (int)_share.CountOwned(b.MaxUsers)).DefaultIfEmpty().Max();
+        var warmUp = _warmUp?.ToResult(_scenario.Name, startedAt, duration, plannedUsers, 0, null);
+        return _measured.ToResult(_scenario.Name, startedAt, duration, plannedUsers, _abandoned, warmUp);
     }
 
     /// <summary>Closed model over time: VU slots start and stop at the plan's events.</summary>

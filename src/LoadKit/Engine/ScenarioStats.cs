@@ -26,10 +26,11 @@ internal sealed class ScenarioStats
     public IEnumerable<IIntervalSource> IntervalSources =>
         Steps.Append(Iterations).Concat(new[] { Init, Cleanup }.OfType<StepRecorder>()).Append<IIntervalSource>(Gauges);
 
-    public ScenarioResult ToResult(string name, DateTimeOffset startedAt, TimeSpan duration, int abandonedUsers, ScenarioResult? warmUp) => new(
+    public ScenarioResult ToResult(string name, DateTimeOffset startedAt, TimeSpan duration, int users, int abandonedUsers, ScenarioResult? warmUp) => new(
         name,
         startedAt,
         duration,
+        users,
         Gauges.PeakUsers,
         Steps.Select(r => r.ToStats(duration)).ToArray(),
         Iterations.ToStats(duration),

@@ -47,7 +47,7 @@ public static class SummaryTable
         var iterations = scenario.Iterations;
         text.Append("Scenario '").Append(scenario.Name).Append("': ")
             .Append(Format.Duration(scenario.Duration)).Append(", ")
-            .Append(scenario.Users).Append(scenario.Users == 1 ? " user, " : " users, ")
+            .Append(scenario.Users).Append(scenario.Users == 1 ? " user" : " users").Append(" (peak ").Append(scenario.PeakUsers).Append(" active), ")
             .Append(Format.Count(iterations.Ok + iterations.Failed + iterations.TimedOut + iterations.Cancelled)).Append(" iterations (")
             .Append(Format.Count(iterations.Ok)).Append(" ok, ")
             .Append(Format.Count(iterations.Failed + iterations.TimedOut)).Append(" failed, ")

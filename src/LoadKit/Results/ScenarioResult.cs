@@ -6,7 +6,8 @@ namespace LoadKit;
 /// <param name="Name">The scenario's name.</param>
 /// <param name="StartedAt">When the first phase started (UTC).</param>
 /// <param name="Duration">From the start of the first phase until the last VU stopped (cleanup not included).</param>
-/// <param name="Users">The most VUs that were active at once.</param>
+/// <param name="Users">The most VUs the load defines at once (for open models, the pool's maximum).</param>
+/// <param name="PeakUsers">The most VUs that were actually running at once.</param>
 /// <param name="Steps">Statistics per step, in the scenario's order.</param>
 /// <param name="Iterations">Whole iterations: <c>Ok</c> when every step succeeded; latency is the iteration's duration, think time included.</param>
 /// <param name="Init">The VUs' init calls, or null when the scenario has no init.</param>
@@ -22,6 +23,7 @@ public sealed record ScenarioResult(
     DateTimeOffset StartedAt,
     TimeSpan Duration,
     int Users,
+    int PeakUsers,
     IReadOnlyList<StepStats> Steps,
     StepStats Iterations,
     StepStats? Init,
