@@ -3,11 +3,28 @@ using NUnit.Framework;
 namespace LoadKit.Testing;
 
 /// <summary>
-/// Runs a load scenario from an NUnit test: it honours the test's cancellation token (NUnit's
-/// <c>[CancelAfter]</c>) and writes the summary table to the test's output.
+/// Runs load scenarios from an NUnit test: it honours the test's cancellation token (NUnit's
+/// <c>[CancelAfter]</c>), applies the run options of this test run (<see cref="Options"/>), and writes the summary
+/// table to the test's output.
 /// </summary>
 public static class LoadTest
 {
+    /// <summary>The NUnit run parameter (<c>.runsettings</c> <c>TestRunParameters</c>) that selects the profile.</summary>
+    public const string ProfileParameter = "LoadKit.Profile";
+
+    /// <summary>The NUnit run parameter that scales the load.</summary>
+    public const string LoadScaleParameter = "LoadKit.LoadScale";
+
+    private static readonly Lazy<RunOptions> BoundOptions = new(Bind);
+
+    /// <summary>
+    /// The options of every run in this test process, bound once: the NUnit run parameters
+    /// <see cref="ProfileParameter"/> and <see cref="LoadScaleParameter"/>, overridden by the environment variables
+    /// <see cref="RunOptions.ProfileVariable"/> and <see cref="RunOptions.LoadScaleVariable"/>, so a CI job can
+    /// select the full load without touching the checked-in <c>.runsettings</c>.
+    /// </summary>
+    public static RunOptions Options => BoundOptions.Value;
+
     /// <summary>Builds the scenario with <paramref name="scenarioFactory"/> and runs it.</summary>
     /// <param name="scenarioFactory">A method that returns the scenario, e.g. a <c>static Scenario Checkout()</c> of the test class.</param>
     public static Task<LoadResult> RunAsync(Func<Scenario> scenarioFactory)
@@ -16,12 +33,21 @@ public static class LoadTest
         return RunAsync(scenarioFactory());
     }
 
-    /// <summary>Runs <paramref name="scenario"/> and writes its summary to the test output.</summary>
-    public static async Task<LoadResult> RunAsync(Scenario scenario)
+    /// <summary>Runs the scenarios at the same time, each with its own load, and writes the summary to the test output.</summary>
+    public static async Task<LoadResult> RunAsync(params Scenario[] scenarios)
     {
-        ArgumentNullException.ThrowIfNull(scenario);
-        var result = await LoadRunner.RunAsync(scenario, TestContext.CurrentContext.CancellationToken).ConfigureAwait(false);
+        var result = await LoadRunner.RunAsync(scenarios, Options, TestContext.CurrentContext.CancellationToken).ConfigureAwait(false);
         await TestContext.Out.WriteLineAsync(SummaryTable.Render(result)).ConfigureAwait(false);
         return result;
+    }
+
+    private static RunOptions Bind()
+    {
+        var parameters = TestContext.Parameters;
+        var fromRunSettings = RunOptions.Parse(
+            parameters.Get(ProfileParameter), $"NUnit run parameter {ProfileParameter}",
+            parameters.Get(LoadScaleParameter), $"NUnit run parameter {LoadScaleParameter}",
+            RunOptions.Default);
+        return RunOptions.FromEnvironment(fromRunSettings);
     }
 }

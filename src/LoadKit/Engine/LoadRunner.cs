@@ -2,19 +2,46 @@ using LoadKit.Engine;
 
 namespace LoadKit;
 
-/// <summary>Runs scenarios and returns their <see cref="LoadResult"/>.</summary>
+/// <summary>Runs scenarios in this process and returns their <see cref="LoadResult"/>.</summary>
 public static class LoadRunner
 {
     /// <summary>
-    /// Runs <paramref name="scenario"/> in this process until its phases end. Cancelling
+    /// Runs <paramref name="scenario"/>'s full load until its phases end. Cancelling
     /// <paramref name="cancellationToken"/> stops the run promptly and still returns what was measured,
     /// with <see cref="LoadResult.Cancelled"/> set.
     /// </summary>
-    public static async Task<LoadResult> RunAsync(Scenario scenario, CancellationToken cancellationToken = default)
+    public static Task<LoadResult> RunAsync(Scenario scenario, CancellationToken cancellationToken = default) =>
+        RunAsync([scenario], RunOptions.Default, cancellationToken);
+
+    /// <summary>Runs <paramref name="scenario"/> with the load that <paramref name="options"/> select.</summary>
+    public static Task<LoadResult> RunAsync(Scenario scenario, RunOptions options, CancellationToken cancellationToken = default) =>
+        RunAsync([scenario], options, cancellationToken);
+
+    /// <summary>
+    /// Runs several scenarios at the same time, each with its own load (as k6 runs its scenarios), and returns one
+    /// result with a <see cref="ScenarioResult"/> per scenario.
+    /// </summary>
+    /// <exception cref="ArgumentException">No scenario, or two with the same name.</exception>
+    public static async Task<LoadResult> RunAsync(IReadOnlyList<Scenario> scenarios, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(scenarios);
+        if (scenarios.Count == 0 || scenarios.Any(s => s is null))
+        {
+            throw new ArgumentException("Give at least one scenario, and no null ones.", nameof(scenarios));
+        }
+
+        var duplicates = scenarios.GroupBy(s => s.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => $"'{g.Key}'").ToArray();
+        if (duplicates.Length > 0)
+        {
+            throw new ArgumentException(
+                $"Scenario names must be unique within a run, because results are reported by name; used more than once: {string.Join(", ", duplicates)}.",
+                nameof(scenarios));
+        }
+
+        options ??= RunOptions.Default;
         var startedAt = DateTimeOffset.UtcNow;
-        var result = await new ScenarioEngine(scenario, SegmentShare.Whole).RunAsync(cancellationToken).ConfigureAwait(false);
-        return new LoadResult(startedAt, DateTimeOffset.UtcNow, cancellationToken.IsCancellationRequested, [result]);
+        var results = await Task.WhenAll(scenarios.Select(scenario =>
+            new ScenarioEngine(scenario, scenario.PlanFor(options), SegmentShare.Whole).RunAsync(cancellationToken))).ConfigureAwait(false);
+        return new LoadResult(startedAt, DateTimeOffset.UtcNow, cancellationToken.IsCancellationRequested, results);
     }
 }

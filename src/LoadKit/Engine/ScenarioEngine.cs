@@ -14,18 +14,20 @@ internal sealed class ScenarioEngine
     internal static readonly TimeSpan AbandonAfter = TimeSpan.FromSeconds(5);
 
     private readonly Scenario _scenario;
+    private readonly LoadPlan _plan;
     private readonly SegmentShare _share;
     private readonly ScenarioStats _measured;
     private readonly ScenarioStats? _warmUp;
     private readonly List<VirtualUser> _users = [];
     private int _abandoned;
 
-    public ScenarioEngine(Scenario scenario, SegmentShare share)
+    public ScenarioEngine(Scenario scenario, LoadPlan plan, SegmentShare share)
     {
         _scenario = scenario;
+        _plan = plan;
         _share = share;
         _measured = new ScenarioStats(scenario);
-        _warmUp = scenario.Plan.Blocks.Any(b => b.WarmUpUntil > TimeSpan.Zero) ? new ScenarioStats(scenario) : null;
+        _warmUp = plan.Blocks.Any(b => b.WarmUpUntil > TimeSpan.Zero) ? new ScenarioStats(scenario) : null;
     }
 
     public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken)
@@ -37,7 +39,7 @@ internal sealed class ScenarioEngine
         TimeSpan duration;
         try
         {
-            foreach (var block in _scenario.Plan.Blocks)
+            foreach (var block in _plan.Blocks)
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
@@ -62,7 +64,7 @@ internal sealed class ScenarioEngine
         }
 
         // Ownership counts are monotone in n, so the share of each block's maximum is this process's maximum.
-        var plannedUsers = _scenario.Plan.Blocks.Select(b => (int)_share.CountOwned(b.MaxUsers)).DefaultIfEmpty().Max();
+        var plannedUsers = _plan.Blocks.Select(b => (int)_share.CountOwned(b.MaxUsers)).DefaultIfEmpty().Max();
         var warmUp = _warmUp?.ToResult(_scenario.Name, startedAt, duration, plannedUsers, 0, null);
         return _measured.ToResult(_scenario.Name, startedAt, duration, plannedUsers, _abandoned, warmUp);
     }

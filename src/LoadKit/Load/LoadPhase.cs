@@ -15,6 +15,12 @@ public abstract class LoadPhase
     public abstract TimeSpan Duration { get; }
 
     internal abstract void Validate(string setting, List<ValidationProblem> problems);
+
+    /// <summary>This phase with VUs, rates and iteration counts multiplied by <paramref name="factor"/>; durations stay.</summary>
+    internal abstract LoadPhase Scale(double factor);
+
+    private protected static int Scale(int value, double factor) =>
+        value == 0 ? 0 : (int)Math.Min(int.MaxValue, Math.Max(1, Math.Ceiling(value * factor)));
 }
 
 /// <summary>
@@ -48,6 +54,9 @@ internal sealed class UsersPhase(int? from, int to, TimeSpan during) : LoadPhase
         Check.Duration(setting + ".During", during, problems);
     }
 
+    internal override LoadPhase Scale(double factor) =>
+        new UsersPhase(from is { } f ? Scale(f, factor) : null, Scale(to, factor), during);
+
     public override string ToString() => from == to
         ? $"{to} users for {Format.Duration(during)}"
         : $"ramp {(from is { } f ? f + " → " : "to ")}{to} users over {Format.Duration(during)}";
@@ -70,6 +79,9 @@ internal sealed class IterationsPhase(int users, int iterations, bool shared, Ti
         Check.Positive(setting + ".Iterations", iterations, problems);
         Check.Duration(setting + ".MaxDuration", maxDuration, problems);
     }
+
+    internal override LoadPhase Scale(double factor) =>
+        new IterationsPhase(Scale(users, factor), Scale(iterations, factor), shared, maxDuration);
 
     public override string ToString() => shared
         ? $"{iterations} iterations shared by {users} users (at most {Format.Duration(maxDuration)})"
@@ -120,6 +132,9 @@ internal sealed class ArrivalRatePhase(double? from, double to, TimeSpan per, Ti
             problems.Add(new(setting + ".MaxUsers", $"{maxUsers} (< PreAllocatedUsers {preAllocatedUsers})", "must be at least PreAllocatedUsers"));
         }
     }
+
+    internal override LoadPhase Scale(double factor) =>
+        new ArrivalRatePhase(from * factor, to * factor, per, during, Scale(preAllocatedUsers, factor), Scale(maxUsers, factor));
 
     public override string ToString()
     {

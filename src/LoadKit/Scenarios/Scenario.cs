@@ -17,12 +17,13 @@ public sealed class Scenario
         Func<Session, CancellationToken, ValueTask>? cleanup,
         ImmutableArray<LoadPhase> warmUp,
         ImmutableArray<LoadPhase> load,
+        ImmutableArray<LoadPhase> smokeLoad,
         TimeSpan gracefulStop,
         TimeSpan hookTimeout)
     {
         HookTimeout = hookTimeout;
         WarmUp = warmUp;
-        Plan = LoadPlan.Create(warmUp, load);
+        SmokeLoad = smokeLoad;
         Name = name;
         Steps = steps;
         ThinkTimeBefore = thinkTimeBefore;
@@ -66,8 +67,17 @@ public sealed class Scenario
 
     internal Func<Session, CancellationToken, ValueTask>? Cleanup { get; }
 
-    /// <summary>The load as blocks of work, ready to be cut into segments.</summary>
-    internal LoadPlan Plan { get; }
+    /// <summary>The load of the smoke profile (<see cref="LoadProfile.Smoke"/>); empty when the scenario has none.</summary>
+    public IReadOnlyList<LoadPhase> SmokeLoad { get; }
+
+    /// <summary>The load that <paramref name="options"/> select, as blocks of work ready to be cut into segments.</summary>
+    internal LoadPlan PlanFor(RunOptions options)
+    {
+        var load = options.Profile == LoadProfile.Smoke && SmokeLoad.Count > 0 ? SmokeLoad : Load;
+        return options.LoadScale == 1
+            ? LoadPlan.Create(WarmUp, load)
+            : LoadPlan.Create([.. WarmUp.Select(p => p.Scale(options.LoadScale))], [.. load.Select(p => p.Scale(options.LoadScale))]);
+    }
 
     /// <summary>The bound on one VU's init or cleanup: the scenario's default step timeout.</summary>
     internal TimeSpan HookTimeout { get; }

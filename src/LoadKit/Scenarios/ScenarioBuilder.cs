@@ -13,6 +13,7 @@ public sealed class ScenarioBuilder
     private readonly List<(int Position, ThinkTime ThinkTime)> _thinkTimes = [];
     private readonly List<LoadPhase> _load = [];
     private readonly List<LoadPhase> _warmUp = [];
+    private readonly List<LoadPhase> _smokeLoad = [];
     private readonly List<ValidationProblem> _problems = [];
     private Func<Session, CancellationToken, ValueTask>? _init;
     private Func<Session, CancellationToken, ValueTask>? _cleanup;
@@ -109,6 +110,24 @@ public sealed class ScenarioBuilder
     }
 
     /// <summary>
+    /// Sets the load of the smoke profile: what the scenario runs when the run's options select
+    /// <see cref="LoadProfile.Smoke"/> (environment variable <c>LOADKIT_PROFILE=smoke</c>, or the NUnit run
+    /// parameter <c>LoadKit.Profile</c>), typically a few VUs for a few seconds on a developer's machine.
+    /// Without it, the smoke profile runs the full load. Replaces smoke phases set before.
+    /// </summary>
+    public ScenarioBuilder WithSmokeLoad(params LoadPhase[] phases)
+    {
+        ThrowIfBuilt();
+        _smokeLoad.Clear();
+        if (phases is not null)
+        {
+            _smokeLoad.AddRange(phases);
+        }
+
+        return this;
+    }
+
+    /// <summary>
     /// Sets warm-up phases, run before the load phases (and continuing into them without a gap when they are of
     /// the same kind). What they measure is reported in <see cref="ScenarioResult.WarmUp"/> and kept out of the
     /// statistics that gates check. Replaces warm-up phases set before.
@@ -176,7 +195,7 @@ public sealed class ScenarioBuilder
             thinkTimeBefore[position] = thinkTime;
         }
 
-        return new Scenario(_name, steps, thinkTimeBefore.ToImmutableArray(), _init, _cleanup, [.. _warmUp], [.. _load], _gracefulStop, _defaultStepTimeout);
+        return new Scenario(_name, steps, thinkTimeBefore.ToImmutableArray(), _init, _cleanup, [.. _warmUp], [.. _load], [.. _smokeLoad], _gracefulStop, _defaultStepTimeout);
     }
 
     private void ValidateSteps(List<ValidationProblem> problems)
@@ -230,6 +249,7 @@ public sealed class ScenarioBuilder
         }
 
         ValidatePhases("WarmUp", _warmUp, problems);
+        ValidatePhases("SmokeLoad", _smokeLoad, problems);
         ValidatePhases("Load", _load, problems);
     }
 
