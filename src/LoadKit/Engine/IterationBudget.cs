@@ -12,5 +12,8 @@ internal sealed class IterationBudget(long iterations, long deadlineTimestamp)
 
     public static IterationBudget Until(long deadlineTimestamp) => new(long.MaxValue, deadlineTimestamp);
 
+    /// <summary>No iteration may start any more: the count is used up or the deadline has passed.</summary>
+    public bool Exhausted => Volatile.Read(ref _remaining) <= 0 || Stopwatch.GetTimestamp() >= deadlineTimestamp;
+
     public bool TryTake() => Stopwatch.GetTimestamp() < deadlineTimestamp && Interlocked.Decrement(ref _remaining) >= 0;
 }

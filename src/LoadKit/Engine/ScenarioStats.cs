@@ -11,7 +11,15 @@ internal sealed class ScenarioStats
         Iterations = new StepRecorder("iteration");
         Init = scenario.Init is null ? null : new StepRecorder("init");
         Cleanup = scenario.Cleanup is null ? null : new StepRecorder("cleanup");
+        Tasks = scenario.HasNamedTasks ? scenario.Tasks.Select(t => new StepRecorder(t.Name)).ToArray() : null;
+        PreWork = scenario.Tasks.Select(t => t.PreWork is null ? null : new StepRecorder(t.Name)).ToArray();
     }
+
+    /// <summary>Iterations per task, when the scenario is a mix of named tasks.</summary>
+    public StepRecorder[]? Tasks { get; }
+
+    /// <summary>Pre-work calls per task (null where a task has none).</summary>
+    public StepRecorder?[] PreWork { get; }
 
     public StepRecorder[] Steps { get; }
 
@@ -24,7 +32,8 @@ internal sealed class ScenarioStats
     public ScenarioGauges Gauges { get; } = new();
 
     public IEnumerable<IIntervalSource> IntervalSources =>
-        Steps.Append(Iterations).Concat(new[] { Init, Cleanup }.OfType<StepRecorder>()).Append<IIntervalSource>(Gauges);
+        Steps.Append(Iterations).Concat(new[] { Init, Cleanup }.OfType<StepRecorder>())
+            .Concat(Tasks ?? []).Concat(PreWork.OfType<StepRecorder>()).Append<IIntervalSource>(Gauges);
 
     public ScenarioResult ToResult(string name, DateTimeOffset startedAt, TimeSpan duration, int users, int abandonedUsers, ScenarioResult? warmUp) => new(
         name,
@@ -41,5 +50,7 @@ internal sealed class ScenarioStats
         Gauges.Late,
         Gauges.Lag.ToStats(duration).Latency,
         [.. Gauges.Timeline],
+        Tasks?.Select(r => r.ToStats(duration)).ToArray() ?? [],
+        PreWork.OfType<StepRecorder>().Select(r => r.ToStats(duration)).ToArray(),
         warmUp);
 }

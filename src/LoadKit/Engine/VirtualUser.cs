@@ -18,6 +18,7 @@ internal sealed class VirtualUser : IDisposable
     private readonly Random _random;
     private readonly PauseTimer _pause = new();
     private readonly IterationMailbox _mailbox = new();
+    private readonly bool[] _preWorkDone;
     private CancellationTokenSource _stepCancellation = new();
     private CancellationToken _stop;
     private long _iteration;
@@ -33,6 +34,7 @@ internal sealed class VirtualUser : IDisposable
         _warmUp = warmUp;
         _context = new StepContext(new Session(index));
         _random = new Random(HashCode.Combine(index, Environment.TickCount64));
+        _preWorkDone = new bool[scenario.Tasks.Length];
     }
 
     private enum InitState
@@ -66,10 +68,37 @@ internal sealed class VirtualUser : IDisposable
                 return;
             }
 
-            while (!_leaving && !stop.IsCancellationRequested && budget.TryTake())
+            var pacing = _scenario.Pacing is { } interval ? (long)(interval.TotalSeconds * Stopwatch.Frequency) : 0;
+            long slot = 0;
+            while (!_leaving && !stop.IsCancellationRequested && !budget.Exhausted)
             {
-                var stats = Stopwatch.GetTimestamp() < warmUpEndTimestamp ? _warmUp! : _measured;
-                await RunIterationAsync(stats, scheduledTimestamp: 0).ConfigureAwait(false);
+                // With pacing, an iteration waits for its slot; one whose slot has passed (the last one overran)
+                // starts at once and is late. Slots follow actual starts, so a late VU does not burst to catch up.
+                var late = false;
+                if (pacing > 0 && slot != 0)
+                {
+                    var wait = slot - Stopwatch.GetTimestamp();
+                    late = wait <= 0;
+                    if (!late && !await _pause.WaitAsync(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), stop).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+
+                if (_leaving || !budget.TryTake())
+                {
+                    break;
+                }
+
+                var start = Stopwatch.GetTimestamp();
+                var stats = start < warmUpEndTimestamp ? _warmUp! : _measured;
+                if (late)
+                {
+                    stats.Gauges.IterationLate();
+                }
+
+                await RunIterationAsync(stats, scheduledTimestamp: pacing > 0 && slot != 0 ? slot : 0).ConfigureAwait(false);
+                slot = Math.Max(slot, start) + pacing;
             }
         }
         finally
@@ -203,12 +232,10 @@ internal sealed class VirtualUser : IDisposable
         return outcome;
     }
 
-    /// <summary>Runs one iteration; <paramref name="scheduledTimestamp"/> is when it was due (open models), or 0.</summary>
+    /// <summary>Runs one iteration of a task picked by weight; <paramref name="scheduledTimestamp"/> is when it was due, or 0.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask RunIterationAsync(ScenarioStats stats, long scheduledTimestamp)
     {
-        var steps = _scenario.Steps;
-        var thinkTimes = _scenario.ThinkTimeBefore;
         var start = Stopwatch.GetTimestamp();
         _lagTicks = scheduledTimestamp == 0 ? 0 : Math.Max(0, start - scheduledTimestamp);
         if (scheduledTimestamp != 0)
@@ -217,8 +244,17 @@ internal sealed class VirtualUser : IDisposable
         }
 
         _context.Iteration = _iteration++;
+        var taskIndex = PickTask();
+        var task = _scenario.Tasks[taskIndex];
         var outcome = Outcome.Ok;
-        for (var i = 0; i < steps.Length; i++)
+        if (task.PreWork is not null && !_preWorkDone[taskIndex])
+        {
+            outcome = await RunPreWorkAsync(task.PreWork, stats.PreWork[taskIndex]!).ConfigureAwait(false);
+            _preWorkDone[taskIndex] = outcome == Outcome.Ok;
+        }
+
+        var thinkTimes = task.ThinkTimeBefore;
+        for (var i = 0; i < task.StepCount && outcome == Outcome.Ok; i++)
         {
             if (thinkTimes[i] is { } thinkTime && !await _pause.WaitAsync(thinkTime.Next(_random), _stop).ConfigureAwait(false))
             {
@@ -226,21 +262,51 @@ internal sealed class VirtualUser : IDisposable
                 break;
             }
 
-            outcome = await RunStepAsync(stats.Steps[i], i).ConfigureAwait(false);
-            if (outcome != Outcome.Ok)
-            {
-                break;
-            }
+            outcome = await RunStepAsync(stats.Steps[task.FirstStep + i], task.FirstStep + i).ConfigureAwait(false);
         }
 
-        if (outcome == Outcome.Ok && thinkTimes[steps.Length] is { } lastThinkTime)
+        if (outcome == Outcome.Ok && thinkTimes[task.StepCount] is { } lastThinkTime)
         {
             // The iteration's work is done; a stop during this pause does not undo it.
             await _pause.WaitAsync(lastThinkTime.Next(_random), _stop).ConfigureAwait(false);
         }
 
         var end = Stopwatch.GetTimestamp();
-        stats.Iterations.Record(outcome, Histograms.Microseconds(start, end), Histograms.Microseconds(start - _lagTicks, end));
+        var microseconds = Histograms.Microseconds(start, end);
+        var fromScheduled = Histograms.Microseconds(start - _lagTicks, end);
+        stats.Iterations.Record(outcome, microseconds, fromScheduled);
+        stats.Tasks?[taskIndex].Record(outcome, microseconds, fromScheduled);
+    }
+
+    /// <summary>A task by weight, from this VU's random source (no allocation).</summary>
+    private int PickTask()
+    {
+        var tasks = _scenario.Tasks;
+        if (tasks.Length == 1)
+        {
+            return 0;
+        }
+
+        var pick = _random.NextDouble() * _scenario.TotalWeight;
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            pick -= tasks[i].Weight;
+            if (pick < 0)
+            {
+                return i;
+            }
+        }
+
+        // Rounding left a sliver: the last task with a weight takes it.
+        return tasks.Length - 1 - tasks.Reverse().TakeWhile(t => t.Weight == 0).Count();
+    }
+
+    private async Task<Outcome> RunPreWorkAsync(Func<Session, CancellationToken, ValueTask> preWork, StepRecorder recorder)
+    {
+        _stepCancellation.CancelAfter(_scenario.HookTimeout);
+        var outcome = await RunHookAsync(preWork, recorder, _scenario.HookTimeout, _stepCancellation.Token, _stop).ConfigureAwait(false);
+        ResetStepCancellation();
+        return outcome;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

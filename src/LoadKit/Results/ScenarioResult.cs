@@ -17,6 +17,8 @@ namespace LoadKit;
 /// <param name="Late">Iterations that started after their pacing slot.</param>
 /// <param name="SchedulingLag">How late scheduled iterations (open models, pacing) started: actual minus scheduled start.</param>
 /// <param name="Timeline">One point per second: active VUs, dropped and late iterations.</param>
+/// <param name="Tasks">Iterations per task, for a scenario that is a weighted mix of tasks (empty otherwise).</param>
+/// <param name="PreWork">Pre-work calls per task that has pre-work, named after the task.</param>
 /// <param name="WarmUp">What the warm-up phases measured, kept out of everything else here; null when there were none.</param>
 public sealed record ScenarioResult(
     string Name,
@@ -33,6 +35,8 @@ public sealed record ScenarioResult(
     long Late,
     LatencyDistribution SchedulingLag,
     IReadOnlyList<ScenarioTimelinePoint> Timeline,
+    IReadOnlyList<StepStats> Tasks,
+    IReadOnlyList<StepStats> PreWork,
     ScenarioResult? WarmUp)
 {
     /// <summary>When the last VU stopped (UTC): <see cref="StartedAt"/> + <see cref="Duration"/>.</summary>

@@ -12,25 +12,30 @@ public sealed class Scenario
     internal Scenario(
         string name,
         ImmutableArray<StepDefinition> steps,
-        ImmutableArray<ThinkTime?> thinkTimeBefore,
+        ImmutableArray<TaskDefinition> tasks,
+        bool hasNamedTasks,
         Func<Session, CancellationToken, ValueTask>? init,
         Func<Session, CancellationToken, ValueTask>? cleanup,
+        TimeSpan? pacing,
         ImmutableArray<LoadPhase> warmUp,
         ImmutableArray<LoadPhase> load,
         ImmutableArray<LoadPhase> smokeLoad,
         TimeSpan gracefulStop,
         TimeSpan hookTimeout)
     {
-        HookTimeout = hookTimeout;
-        WarmUp = warmUp;
-        SmokeLoad = smokeLoad;
         Name = name;
         Steps = steps;
-        ThinkTimeBefore = thinkTimeBefore;
+        Tasks = tasks;
+        HasNamedTasks = hasNamedTasks;
+        TotalWeight = tasks.Sum(t => t.Weight);
         Init = init;
         Cleanup = cleanup;
+        Pacing = pacing;
+        WarmUp = warmUp;
         Load = load;
+        SmokeLoad = smokeLoad;
         GracefulStop = gracefulStop;
+        HookTimeout = hookTimeout;
         StepNames = steps.Select(s => s.Name).ToImmutableArray();
     }
 
@@ -60,8 +65,16 @@ public sealed class Scenario
 
     internal ImmutableArray<StepDefinition> Steps { get; }
 
-    /// <summary>Think time before step i; the entry at index <c>Steps.Length</c> is the pause after the last step.</summary>
-    internal ImmutableArray<ThinkTime?> ThinkTimeBefore { get; }
+    /// <summary>The tasks of the mix; a scenario without tasks has one, made of its own steps.</summary>
+    internal ImmutableArray<TaskDefinition> Tasks { get; }
+
+    /// <summary>Whether the tasks were declared with <see cref="ScenarioBuilder.WithTask"/> (and are reported per task).</summary>
+    internal bool HasNamedTasks { get; }
+
+    internal double TotalWeight { get; }
+
+    /// <summary>The interval at which each VU starts its iterations, or null for back-to-back iterations.</summary>
+    internal TimeSpan? Pacing { get; }
 
     internal Func<Session, CancellationToken, ValueTask>? Init { get; }
 

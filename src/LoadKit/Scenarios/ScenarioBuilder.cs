@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace LoadKit;
 
 /// <summary>
@@ -9,8 +7,8 @@ namespace LoadKit;
 public sealed class ScenarioBuilder
 {
     private readonly string _name;
-    private readonly List<StepDefinition> _steps = [];
-    private readonly List<(int Position, ThinkTime ThinkTime)> _thinkTimes = [];
+    private readonly TaskBuilder _steps;
+    private readonly List<TaskBuilder> _tasks = [];
     private readonly List<LoadPhase> _load = [];
     private readonly List<LoadPhase> _warmUp = [];
     private readonly List<LoadPhase> _smokeLoad = [];
@@ -19,9 +17,14 @@ public sealed class ScenarioBuilder
     private Func<Session, CancellationToken, ValueTask>? _cleanup;
     private TimeSpan _gracefulStop = Scenario.DefaultGracefulStop;
     private TimeSpan _defaultStepTimeout = Scenario.DefaultStepTimeout;
+    private TimeSpan? _pacing;
     private bool _built;
 
-    internal ScenarioBuilder(string name) => _name = name ?? "";
+    internal ScenarioBuilder(string name)
+    {
+        _name = name ?? "";
+        _steps = new TaskBuilder(_name, 1);
+    }
 
     /// <summary>
     /// Runs <paramref name="init"/> once per VU before its first iteration, for example to log in and keep the
@@ -64,13 +67,7 @@ public sealed class ScenarioBuilder
     public ScenarioBuilder Step(string name, Func<StepContext, ValueTask> action, TimeSpan? timeout = null)
     {
         ThrowIfBuilt();
-        var index = _steps.Count;
-        if (action is null)
-        {
-            _problems.Add(new($"Steps[{index}].Action", "null", "a function of StepContext"));
-        }
-
-        _steps.Add(new StepDefinition(name ?? "", action!, timeout ?? TimeSpan.MinValue));
+        _steps.Step(name, action, timeout);
         return this;
     }
 
@@ -80,34 +77,53 @@ public sealed class ScenarioBuilder
     /// <summary>Adds a pause drawn uniformly between <paramref name="min"/> and <paramref name="max"/> at this point of the iteration.</summary>
     public ScenarioBuilder ThinkTime(TimeSpan min, TimeSpan max) => ThinkTime(LoadKit.ThinkTime.Uniform(min, max));
 
-    /// <summary>Adds a pause at this point of the iteration.</summary>
+    /// <summary>Adds a pause at this point of the iteration (see <see cref="LoadKit.ThinkTime"/> for the distributions).</summary>
     public ScenarioBuilder ThinkTime(ThinkTime thinkTime)
     {
         ThrowIfBuilt();
-        if (thinkTime is null)
+        _steps.ThinkTime(thinkTime);
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a task to the scenario's weighted mix: each iteration of each VU picks one task at random, with
+    /// probability <paramref name="weight"/> / (sum of the weights), and runs its steps. A scenario has either
+    /// tasks or steps of its own. Step names are unique across all tasks, since statistics are kept per step.
+    /// </summary>
+    /// <param name="name">The task's name, used in <see cref="ScenarioResult.Tasks"/>.</param>
+    /// <param name="weight">0 or more; at least one task needs a weight above 0.</param>
+    /// <param name="define">Adds the task's steps, think times and pre-work.</param>
+    public ScenarioBuilder WithTask(string name, double weight, Action<TaskBuilder> define)
+    {
+        ThrowIfBuilt();
+        var task = new TaskBuilder(name, weight);
+        if (define is null)
         {
-            _problems.Add(new($"ThinkTime[{_thinkTimes.Count}]", "null", "a ThinkTime"));
+            _problems.Add(new($"Tasks[{_tasks.Count}].Define", "null", "an action that adds the task's steps"));
         }
         else
         {
-            _thinkTimes.Add((_steps.Count, thinkTime));
+            define(task);
         }
 
+        _tasks.Add(task);
+        return this;
+    }
+
+    /// <summary>
+    /// Starts each VU's iterations every <paramref name="interval"/> (closed models only): a VU that finishes early
+    /// waits for its next slot; an iteration that cannot start on time (the one before overran) starts at once and
+    /// is counted late, and its lateness is measured as scheduling lag.
+    /// </summary>
+    public ScenarioBuilder WithPacing(TimeSpan interval)
+    {
+        ThrowIfBuilt();
+        _pacing = interval;
         return this;
     }
 
     /// <summary>Sets the load phases, run one after the other. Replaces phases set before.</summary>
-    public ScenarioBuilder WithLoad(params LoadPhase[] phases)
-    {
-        ThrowIfBuilt();
-        _load.Clear();
-        if (phases is not null)
-        {
-            _load.AddRange(phases);
-        }
-
-        return this;
-    }
+    public ScenarioBuilder WithLoad(params LoadPhase[] phases) => Replace(_load, phases);
 
     /// <summary>
     /// Sets the load of the smoke profile: what the scenario runs when the run's options select
@@ -115,34 +131,14 @@ public sealed class ScenarioBuilder
     /// parameter <c>LoadKit.Profile</c>), typically a few VUs for a few seconds on a developer's machine.
     /// Without it, the smoke profile runs the full load. Replaces smoke phases set before.
     /// </summary>
-    public ScenarioBuilder WithSmokeLoad(params LoadPhase[] phases)
-    {
-        ThrowIfBuilt();
-        _smokeLoad.Clear();
-        if (phases is not null)
-        {
-            _smokeLoad.AddRange(phases);
-        }
-
-        return this;
-    }
+    public ScenarioBuilder WithSmokeLoad(params LoadPhase[] phases) => Replace(_smokeLoad, phases);
 
     /// <summary>
     /// Sets warm-up phases, run before the load phases (and continuing into them without a gap when they are of
     /// the same kind). What they measure is reported in <see cref="ScenarioResult.WarmUp"/> and kept out of the
     /// statistics that gates check. Replaces warm-up phases set before.
     /// </summary>
-    public ScenarioBuilder WithWarmUp(params LoadPhase[] phases)
-    {
-        ThrowIfBuilt();
-        _warmUp.Clear();
-        if (phases is not null)
-        {
-            _warmUp.AddRange(phases);
-        }
-
-        return this;
-    }
+    public ScenarioBuilder WithWarmUp(params LoadPhase[] phases) => Replace(_warmUp, phases);
 
     /// <summary>
     /// Sets how long iterations still running when a phase ends may go on before they are cancelled and counted as
@@ -175,70 +171,61 @@ public sealed class ScenarioBuilder
             problems.Add(new("Name", $"'{_name}'", "a non-empty name"));
         }
 
-        ValidateSteps(problems);
-        ValidateThinkTimes(problems);
+        Check.Duration("StepTimeout", _defaultStepTimeout, problems);
+        var tasks = ValidateTasks(problems);
         ValidateLoad(problems);
         Check.Duration("GracefulStop", _gracefulStop, problems, allowZero: true);
-
         if (problems.Count > 0)
         {
             throw new ScenarioValidationException(_name, problems);
         }
 
         _built = true;
-        var steps = _steps
-            .Select(s => s with { Timeout = s.Timeout == TimeSpan.MinValue ? _defaultStepTimeout : s.Timeout })
-            .ToImmutableArray();
-        var thinkTimeBefore = new ThinkTime?[steps.Length + 1];
-        foreach (var (position, thinkTime) in _thinkTimes)
-        {
-            thinkTimeBefore[position] = thinkTime;
-        }
-
-        return new Scenario(_name, steps, thinkTimeBefore.ToImmutableArray(), _init, _cleanup, [.. _warmUp], [.. _load], [.. _smokeLoad], _gracefulStop, _defaultStepTimeout);
+        var steps = new List<StepDefinition>();
+        var definitions = tasks.Select(t => t.Build(steps.Count, _defaultStepTimeout, steps)).ToArray();
+        return new Scenario(
+            _name, [.. steps], [.. definitions], _tasks.Count > 0, _init, _cleanup, _pacing,
+            [.. _warmUp], [.. _load], [.. _smokeLoad], _gracefulStop, _defaultStepTimeout);
     }
 
-    private void ValidateSteps(List<ValidationProblem> problems)
+    private List<TaskBuilder> ValidateTasks(List<ValidationProblem> problems)
     {
-        if (_steps.Count == 0)
+        var stepNames = new HashSet<string>(StringComparer.Ordinal);
+        if (_tasks.Count == 0)
         {
-            problems.Add(new("Steps", "none", "at least one step; add one with Step(name, action)"));
+            _steps.Validate("", stepNames, problems);
+            return [_steps];
         }
 
-        Check.Duration("StepTimeout", _defaultStepTimeout, problems);
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < _steps.Count; i++)
+        if (_steps.StepCount > 0)
         {
-            var step = _steps[i];
-            if (string.IsNullOrWhiteSpace(step.Name))
-            {
-                problems.Add(new($"Steps[{i}].Name", $"'{step.Name}'", "a non-empty name"));
-            }
-            else if (!seen.Add(step.Name))
-            {
-                problems.Add(new($"Steps[{i}].Name", $"'{step.Name}'", "a name not used by another step of this scenario"));
-            }
-
-            if (step.Timeout != TimeSpan.MinValue)
-            {
-                Check.Duration($"Steps[{i}].Timeout", step.Timeout, problems);
-            }
+            problems.Add(new("Steps", $"{_steps.StepCount} outside a task", "a scenario with tasks has its steps in tasks; move them into a WithTask"));
         }
-    }
 
-    private void ValidateThinkTimes(List<ValidationProblem> problems)
-    {
-        for (var i = 0; i < _thinkTimes.Count; i++)
+        var taskNames = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < _tasks.Count; i++)
         {
-            var (position, thinkTime) = _thinkTimes[i];
-            thinkTime.Validate($"ThinkTime[{i}]", problems);
-            if (i > 0 && _thinkTimes[i - 1].Position == position)
+            var task = _tasks[i];
+            if (string.IsNullOrWhiteSpace(task.Name) || !taskNames.Add(task.Name))
             {
-                problems.Add(new($"ThinkTime[{i}]", thinkTime.ToString(),
-                    "one think time per position; it follows another think time with no step in between, combine the two"));
+                problems.Add(new($"Tasks[{i}].Name", $"'{task.Name}'", "a non-empty name not used by another task"));
             }
+
+            if (!(task.Weight >= 0) || double.IsInfinity(task.Weight))
+            {
+                problems.Add(new($"Tasks[{i}].Weight", task.Weight.ToString(System.Globalization.CultureInfo.InvariantCulture), "a finite number, 0 or more"));
+            }
+
+            task.Validate($"Tasks[{i}].", stepNames, problems);
         }
+
+        if (!_tasks.Any(t => t.Weight > 0))
+        {
+            problems.Add(new("Tasks.Weight", string.Join(", ", _tasks.Select(t => t.Weight.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+                "at least one task with a weight above 0"));
+        }
+
+        return _tasks;
     }
 
     private void ValidateLoad(List<ValidationProblem> problems)
@@ -249,8 +236,22 @@ public sealed class ScenarioBuilder
         }
 
         ValidatePhases("WarmUp", _warmUp, problems);
-        ValidatePhases("SmokeLoad", _smokeLoad, problems);
         ValidatePhases("Load", _load, problems);
+        ValidatePhases("SmokeLoad", _smokeLoad, problems);
+        if (_pacing is { } pacing)
+        {
+            Check.Duration("Pacing", pacing, problems);
+            var openPhases = new[] { ("WarmUp", _warmUp), ("Load", _load), ("SmokeLoad", _smokeLoad) }
+                .SelectMany(list => list.Item2.Select((phase, i) => (Setting: $"{list.Item1}[{i}]", phase)))
+                .Where(p => p.phase is ArrivalRatePhase)
+                .Select(p => p.Setting)
+                .ToArray();
+            if (openPhases.Length > 0)
+            {
+                problems.Add(new("Pacing", Format.Duration(pacing),
+                    $"pacing applies to closed-model phases only; {string.Join(", ", openPhases)} set an arrival rate, which already sets when iterations start"));
+            }
+        }
     }
 
     private static void ValidatePhases(string setting, List<LoadPhase> phases, List<ValidationProblem> problems)
@@ -266,6 +267,18 @@ public sealed class ScenarioBuilder
                 phases[i].Validate($"{setting}[{i}]", problems);
             }
         }
+    }
+
+    private ScenarioBuilder Replace(List<LoadPhase> target, LoadPhase[] phases)
+    {
+        ThrowIfBuilt();
+        target.Clear();
+        if (phases is not null)
+        {
+            target.AddRange(phases);
+        }
+
+        return this;
     }
 
     private void ThrowIfBuilt()
