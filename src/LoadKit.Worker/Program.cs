@@ -1,0 +1,45 @@
+using LoadKit.Worker;
+using LoadKit.Worker.Registration;
+using LoadKit.Worker.Service;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+if (args is ["--help"] or ["-h"])
+{
+    Console.WriteLine(WorkerOptions.Usage);
+    return 0;
+}
+
+var (options, problems) = WorkerOptions.Parse(args, Environment.GetEnvironmentVariable);
+if (options is null)
+{
+    await Console.Error.WriteLineAsync("loadkit-worker: cannot start:");
+    foreach (var problem in problems)
+    {
+        await Console.Error.WriteLineAsync("  - " + problem);
+    }
+
+    await Console.Error.WriteLineAsync();
+    await Console.Error.WriteLineAsync(WorkerOptions.Usage);
+    return 2;
+}
+
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss.fff ";
+});
+builder.WebHost.ConfigureKestrel(k => k.Listen(options.Listen, l => l.Protocols = HttpProtocols.Http2));
+builder.Services.AddSingleton(options);
+builder.Services.AddSingleton<WorkerIdentity>();
+builder.Services.AddSingleton<WorkerClock>();
+builder.Services.AddSingleton<TokenInterceptor>();
+builder.Services.AddGrpc(o => o.Interceptors.Add<TokenInterceptor>());
+builder.Services.AddHostedService<EtcdRegistration>();
+
+var app = builder.Build();
+app.MapGrpcService<WorkerService>();
+
+await app.RunAsync();
+return 0;

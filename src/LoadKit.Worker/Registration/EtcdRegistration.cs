@@ -1,0 +1,102 @@
+using System.Reflection;
+using dotnet_etcd;
+using Etcdserverpb;
+using Grpc.Core;
+using LoadKit.Distributed;
+using LoadKit.Worker.Service;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace LoadKit.Worker.Registration;
+
+/// <summary>
+/// Keeps this worker registered in etcd: a key under a lease it keeps alive. If etcd does not answer, it says which
+/// endpoint it tried and tries again with back-off; when the keep-alive breaks it registers anew. On stop it revokes
+/// the lease, so the key vanishes at once rather than after the lease's TTL.
+/// </summary>
+internal sealed class EtcdRegistration(
+    WorkerOptions options, WorkerIdentity identity, IServer server, IHostApplicationLifetime lifetime, ILogger<EtcdRegistration> logger)
+    : BackgroundService
+{
+    private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan MaxBackOff = TimeSpan.FromSeconds(5);
+    private long _leaseId;
+    private EtcdClient? _client;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // The address is known once Kestrel has bound its port (port 0 picks a free one).
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            await started.Task.ConfigureAwait(false);
+        }
+
+        identity.Address = server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        logger.LogInformation("Worker {Id} listening on {Address}", identity.Id, identity.Address);
+        var backOff = TimeSpan.FromMilliseconds(200);
+        var attempt = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var endpoint = options.EtcdEndpoints[attempt++ % options.EtcdEndpoints.Count];
+            try
+            {
+                _client?.Dispose();
+                _client = new EtcdClient(endpoint.ToString().TrimEnd('/'), configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure);
+                var lease = await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = options.LeaseSeconds }, deadline: Deadline(), cancellationToken: stoppingToken);
+                _leaseId = lease.ID;
+                await _client.PutAsync(
+                    new PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8(Key()), Value = Google.Protobuf.ByteString.CopyFromUtf8(Info().ToJson()), Lease = lease.ID },
+                    deadline: Deadline(),
+                    cancellationToken: stoppingToken);
+                logger.LogInformation("Registered {Key} at {Endpoint} (lease {Lease}, {Ttl} s)", Key(), endpoint, lease.ID, options.LeaseSeconds);
+                backOff = TimeSpan.FromMilliseconds(200);
+                await _client.LeaseKeepAlive(lease.ID, stoppingToken);
+                logger.LogWarning("Keep-alive of lease {Lease} at {Endpoint} ended; registering again", lease.ID, endpoint);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception) when (exception is RpcException or OperationCanceledException or HttpRequestException)
+            {
+                logger.LogWarning("etcd at {Endpoint} did not answer ({Reason}); trying again in {Delay} ms",
+                    endpoint, exception is RpcException rpc ? rpc.Status.StatusCode.ToString() : exception.GetType().Name, (int)backOff.TotalMilliseconds);
+                await Task.Delay(backOff, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                backOff = TimeSpan.FromTicks(Math.Min(MaxBackOff.Ticks, backOff.Ticks * 2));
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (_client is not null && _leaseId != 0)
+        {
+            try
+            {
+                await _client.LeaseRevokeAsync(new LeaseRevokeRequest { ID = _leaseId }, deadline: Deadline(), cancellationToken: cancellationToken);
+                logger.LogInformation("Revoked lease {Lease}: {Key} is gone", _leaseId, Key());
+            }
+            catch (Exception exception) when (exception is RpcException or OperationCanceledException)
+            {
+                logger.LogWarning("Could not revoke lease {Lease} ({Reason}); {Key} vanishes when it expires", _leaseId, exception.Message, Key());
+            }
+        }
+
+        _client?.Dispose();
+    }
+
+    private string Key() => WorkerInfo.Key(options.Prefix, identity.Id);
+
+    private WorkerInfo Info() => new(
+        identity.Id,
+        identity.Address,
+        typeof(Scenario).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0",
+        Environment.ProcessorCount,
+        options.Labels,
+        WorkerInfo.Idle);
+
+    private static DateTime Deadline() => DateTime.UtcNow + CallDeadline;
+}

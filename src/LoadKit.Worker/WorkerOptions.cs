@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Net;
+
+namespace LoadKit.Worker;
+
+/// <summary>
+/// A worker's settings, from its command line and environment. Every problem is collected and reported with the
+/// option, the value and what is allowed.
+/// </summary>
+internal sealed record WorkerOptions
+{
+    public const string TokenVariable = "LOADKIT_WORKER_TOKEN";
+
+    public IReadOnlyList<Uri> EtcdEndpoints { get; init; } = [];
+
+    public IPEndPoint Listen { get; init; } = new(IPAddress.Loopback, 0);
+
+    public string Prefix { get; init; } = "loadkit";
+
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    public string Token { get; init; } = "";
+
+    public long MaxUploadBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>Seconds of the etcd lease: the key vanishes this long after the worker dies.</summary>
+    public int LeaseSeconds { get; init; } = 3;
+
+    /// <summary>Test only: shifts the clock the worker reports and starts by, to prove offset estimation works.</summary>
+    public TimeSpan ClockOffset { get; init; }
+
+    public const string Usage = """
+        loadkit-worker --etcd URL[,URL...] [options]
+
+          --etcd URL[,URL...]     etcd endpoints, e.g. http://127.0.0.1:2379 (required)
+          --listen HOST:PORT      where the gRPC service listens (default 127.0.0.1:0: a free port)
+          --prefix NAME           etcd key prefix (default loadkit): the worker registers /NAME/workers/ID
+          --label KEY=VALUE       a label (repeatable)
+          --token-file PATH       file holding the shared token; or set LOADKIT_WORKER_TOKEN (one is required)
+          --max-upload-mb N       the largest test artifact accepted (default 256)
+          --lease-seconds N       etcd lease TTL, 1..60 (default 3)
+        """;
+
+    public static (WorkerOptions? Options, IReadOnlyList<string> Problems) Parse(IReadOnlyList<string> args, Func<string, string?> environment)
+    {
+        var problems = new List<string>();
+        var options = new WorkerOptions();
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? tokenFile = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            if (!name.StartsWith("--", StringComparison.Ordinal))
+            {
+                problems.Add($"'{name}' is not an option; options start with -- (see --help).");
+                continue;
+            }
+
+            if (i + 1 >= args.Count)
+            {
+                problems.Add($"{name} needs a value.");
+                break;
+            }
+
+            var value = args[++i];
+            switch (name)
+            {
+                case "--etcd":
+                    var endpoints = new List<Uri>();
+                    foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        if (Uri.TryCreate(part, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && !uri.IsDefaultPort)
+                        {
+                            endpoints.Add(uri);
+                        }
+                        else
+                        {
+                            problems.Add($"--etcd '{part}': not an endpoint; allowed: http(s)://host:port, e.g. http://127.0.0.1:2379.");
+                        }
+                    }
+
+                    options = options with { EtcdEndpoints = endpoints };
+                    break;
+                case "--listen":
+                    if (IPEndPoint.TryParse(value, out var endPoint) && value.Contains(':', StringComparison.Ordinal))
+                    {
+                        options = options with { Listen = endPoint };
+                    }
+                    else
+                    {
+                        problems.Add($"--listen '{value}': not an address; allowed: IP:PORT, e.g. 127.0.0.1:0 (port 0 picks a free one).");
+                    }
+
+                    break;
+                case "--prefix":
+                    if (string.IsNullOrWhiteSpace(value.Trim('/')) || value.Any(char.IsWhiteSpace))
+                    {
+                        problems.Add($"--prefix '{value}': allowed: a non-empty name without spaces, e.g. loadkit.");
+                    }
+                    else
+                    {
+                        options = options with { Prefix = value.Trim('/') };
+                    }
+
+                    break;
+                case "--label":
+                    var pair = value.Split('=', 2);
+                    if (pair.Length != 2 || pair[0].Length == 0)
+                    {
+                        problems.Add($"--label '{value}': allowed: KEY=VALUE, e.g. zone=a.");
+                    }
+                    else
+                    {
+                        labels[pair[0]] = pair[1];
+                    }
+
+                    break;
+                case "--token-file":
+                    tokenFile = value;
+                    break;
+                case "--max-upload-mb":
+                    if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var megabytes) && megabytes is >= 1 and <= 16_384)
+                    {
+                        options = options with { MaxUploadBytes = megabytes * 1024L * 1024 };
+                    }
+                    else
+                    {
+                        problems.Add($"--max-upload-mb '{value}': allowed: a whole number from 1 to 16384.");
+                    }
+
+                    break;
+                case "--lease-seconds":
+                    if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 60)
+                    {
+                        options = options with { LeaseSeconds = seconds };
+                    }
+                    else
+                    {
+                        problems.Add($"--lease-seconds '{value}': allowed: a whole number from 1 to 60.");
+                    }
+
+                    break;
+                case "--test-clock-offset-ms":
+                    if (int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var offset))
+                    {
+                        options = options with { ClockOffset = TimeSpan.FromMilliseconds(offset) };
+                    }
+                    else
+                    {
+                        problems.Add($"--test-clock-offset-ms '{value}': allowed: a whole number of milliseconds.");
+                    }
+
+                    break;
+                default:
+                    problems.Add($"{name}: unknown option (see --help).");
+                    break;
+            }
+        }
+
+        if (options.EtcdEndpoints.Count == 0 && !problems.Any(p => p.StartsWith("--etcd", StringComparison.Ordinal)))
+        {
+            problems.Add("--etcd: missing; allowed: one or more etcd endpoints, e.g. --etcd http://127.0.0.1:2379.");
+        }
+
+        var token = ReadToken(tokenFile, environment, problems);
+        return problems.Count > 0 ? (null, problems) : (options with { Labels = labels, Token = token! }, problems);
+    }
+
+    private static string? ReadToken(string? tokenFile, Func<string, string?> environment, List<string> problems)
+    {
+        if (tokenFile is not null)
+        {
+            try
+            {
+                var fromFile = File.ReadAllText(tokenFile).Trim();
+                if (fromFile.Length >= 16)
+                {
+                    return fromFile;
+                }
+
+                problems.Add($"--token-file '{tokenFile}': the token it holds has {fromFile.Length} characters; allowed: at least 16.");
+                return null;
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                problems.Add($"--token-file '{tokenFile}': cannot be read ({exception.Message}).");
+                return null;
+            }
+        }
+
+        var fromEnvironment = environment(TokenVariable)?.Trim();
+        if (fromEnvironment is { Length: >= 16 })
+        {
+            return fromEnvironment;
+        }
+
+        problems.Add(fromEnvironment is null
+            ? $"token: missing; a worker runs code it is sent, so it needs a shared token: --token-file PATH or {TokenVariable} (at least 16 characters)."
+            : $"{TokenVariable}: {fromEnvironment.Length} characters; allowed: at least 16.");
+        return null;
+    }
+}

@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace LoadKit.Worker.Tests;
+
+/// <summary>A real worker process started by a test, its output collected, and stopped by its PID.</summary>
+internal sealed class WorkerProcess : IAsyncDisposable
+{
+    public const string Token = "test-token-0123456789abcdef";
+
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly SemaphoreSlim _newLine = new(0);
+
+    private WorkerProcess(Process process) => _process = process;
+
+    public int ProcessId => _process.Id;
+
+    public string Output => string.Join(Environment.NewLine, _lines);
+
+    public static WorkerProcess Start(params string[] arguments) => StartWithToken(Token, arguments);
+
+    public static WorkerProcess StartWithToken(string? token, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(WorkerAssembly());
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment.Remove(WorkerOptions.TokenVariable);
+        if (token is not null)
+        {
+            start.Environment[WorkerOptions.TokenVariable] = token;
+        }
+
+        var worker = new WorkerProcess(Process.Start(start)!);
+        worker._process.OutputDataReceived += (_, e) => worker.Collect(e.Data);
+        worker._process.ErrorDataReceived += (_, e) => worker.Collect(e.Data);
+        worker._process.BeginOutputReadLine();
+        worker._process.BeginErrorReadLine();
+        return worker;
+    }
+
+    /// <summary>Waits until a line of output contains <paramref name="text"/>; returns the line.</summary>
+    public async Task<string> WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (_lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line)
+            {
+                return line;
+            }
+
+            var left = timeout - clock.Elapsed;
+            if (left <= TimeSpan.Zero || !await _newLine.WaitAsync(left))
+            {
+                throw new TimeoutException($"The worker did not print '{text}' within {timeout}. Its output:{Environment.NewLine}{Output}");
+            }
+        }
+    }
+
+    /// <summary>Sends SIGTERM, as a container runtime or Ctrl-C would.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>Sends SIGKILL: the process dies without a word.</summary>
+    public void KillHard() => _process.Kill();
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        _process.Dispose();
+    }
+
+    private void Collect(string? line)
+    {
+        if (line is not null)
+        {
+            _lines.Enqueue(line);
+            _newLine.Release();
+        }
+    }
+
+    /// <summary>The worker built next to this test project, in the same configuration.</summary>
+    private static string WorkerAssembly()
+    {
+        var path = AppContext.BaseDirectory.Replace(
+            Path.Combine("tests", "LoadKit.Worker.Tests"), Path.Combine("src", "LoadKit.Worker"), StringComparison.Ordinal);
+        var assembly = Path.Combine(path, "LoadKit.Worker.dll");
+        return File.Exists(assembly) ? assembly : throw new FileNotFoundException($"The worker is not built at {assembly}.");
+    }
+}
