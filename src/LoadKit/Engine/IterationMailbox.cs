@@ -18,6 +18,16 @@ internal sealed class IterationMailbox : IValueTaskSource<ScheduledIteration>
     private bool _waiting;
     private bool _closed;
 
+    /// <summary>Opens the mailbox for a new block (a VU serves open-model blocks one after another).</summary>
+    public void Open()
+    {
+        lock (_gate)
+        {
+            _closed = false;
+            _pending = null;
+        }
+    }
+
     public void Post(ScheduledIteration iteration) => Deliver(iteration);
 
     public void Close() => Deliver(new ScheduledIteration(0, false, Closed: true));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LoadKit.Stats;
 
 namespace LoadKit.Engine;
 
@@ -18,6 +19,7 @@ internal sealed class ScenarioEngine
     private readonly SegmentShare _share;
     private readonly ScenarioStats _measured;
     private readonly ScenarioStats? _warmUp;
+    private readonly ActiveUsers _activeUsers;
     private readonly List<VirtualUser> _users = [];
     private int _abandoned;
 
@@ -26,8 +28,9 @@ internal sealed class ScenarioEngine
         _scenario = scenario;
         _plan = plan;
         _share = share;
-        _measured = new ScenarioStats(scenario);
-        _warmUp = plan.Blocks.Any(b => b.WarmUpUntil > TimeSpan.Zero) ? new ScenarioStats(scenario) : null;
+        _activeUsers = new ActiveUsers();
+        _measured = new ScenarioStats(scenario, _activeUsers, isWarmUp: false);
+        _warmUp = plan.Blocks.Any(b => b.WarmUpUntil > TimeSpan.Zero) ? new ScenarioStats(scenario, _activeUsers, isWarmUp: true) : null;
     }
 
     public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken)
@@ -44,6 +47,12 @@ internal sealed class ScenarioEngine
                 if (cancellationToken.IsCancellationRequested)
                 {
                     break;
+                }
+
+                // The measured part begins where the warm-up ends: at a block without warm-up, or inside one.
+                if (block.WarmUpUntil < block.Duration)
+                {
+                    _activeUsers.MeasuredStartsAt(Stopwatch.GetTimestamp() + Ticks(block.WarmUpUntil));
                 }
 
                 await (block switch
@@ -63,11 +72,27 @@ internal sealed class ScenarioEngine
             await collector.StopAsync().ConfigureAwait(false);
         }
 
-        // Ownership counts are monotone in n, so the share of each block's maximum is this process's maximum.
-        var plannedUsers = _plan.Blocks.Select(b => (int)_share.CountOwned(b.MaxUsers)).DefaultIfEmpty().Max();
-        var warmUp = _warmUp?.ToResult(_scenario.Name, startedAt, duration, plannedUsers, 0, null);
-        return _measured.ToResult(_scenario.Name, startedAt, duration, plannedUsers, _abandoned, warmUp);
+        var measuredStart = _activeUsers.MeasuredStart;
+        var warmUpDuration = measuredStart == 0 ? duration : TimeSpan.FromSeconds((double)Math.Max(0, measuredStart - start) / Stopwatch.Frequency);
+        if (warmUpDuration > duration)
+        {
+            warmUpDuration = duration;
+        }
+
+        var warmUp = _warmUp?.ToResult(_scenario.Name, startedAt, warmUpDuration, PlannedUsers(warmUp: true), 0, null);
+        return _measured.ToResult(
+            _scenario.Name, startedAt + warmUpDuration, duration - warmUpDuration, PlannedUsers(warmUp: false), _abandoned, warmUp);
     }
+
+    /// <summary>
+    /// The most VUs this process plans at once in the warm-up or the measured part (ownership counts are monotone,
+    /// so the share of each block's maximum is this process's maximum).
+    /// </summary>
+    private int PlannedUsers(bool warmUp) => _plan.Blocks
+        .Where(b => warmUp ? b.WarmUpUntil > TimeSpan.Zero : b.WarmUpUntil < b.Duration)
+        .Select(b => (int)_share.CountOwned(b.MaxUsersIn(warmUp)))
+        .DefaultIfEmpty()
+        .Max();
 
     /// <summary>Closed model over time: VU slots start and stop at the plan's events.</summary>
     private async Task RunUsersAsync(UsersBlock block, CancellationToken cancellationToken)
@@ -98,17 +123,40 @@ internal sealed class ScenarioEngine
                 continue;
             }
 
-            if (running.TryGetValue(change.Slot, out var previous) && !previous.Task.IsCompleted && !previous.Leave.IsCancellationRequested)
+            var leave = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+            Task task;
+            if (running.TryGetValue(change.Slot, out var previous) && !previous.Task.IsCompleted)
             {
-                // Wanted again before it left: it stays, and its forced stop is called off.
-                previous.User.Stay();
-                previous.Leave.CancelAfter(Timeout.Infinite);
+                // Wanted again before it left: it stays, and its forced stop is called off, unless the forced stop
+                // already fired or the loop has already decided to leave; then the same VU (and session) starts
+                // again once its old loop has ended, so two loops never share a VU.
+                if (previous.User.Stay())
+                {
+                    previous.Leave.CancelAfter(Timeout.Infinite);
+                    if (!previous.Leave.IsCancellationRequested)
+                    {
+                        leave.Dispose();
+                        continue;
+                    }
+
+                    previous.User.Leave();
+                }
+
+                var again = previous.User;
+                again.Arrive();
+                task = previous.Task.ContinueWith(
+                    _ => again.RunClosedAsync(IterationBudget.Until(deadline), warmUpEnd, leave.Token),
+                    CancellationToken.None,
+                    TaskContinuationOptions.None,
+                    TaskScheduler.Default).Unwrap();
+                running[change.Slot] = (again, task, leave);
+                runs.Add((local, task));
                 continue;
             }
 
-            var user = UserAt(local, replace: previous.Task is { IsCompleted: false });
-            var leave = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-            var task = Task.Run(() => user.RunClosedAsync(IterationBudget.Until(deadline), warmUpEnd, leave.Token), CancellationToken.None);
+            var user = UserAt(local);
+            user.Arrive();
+            task = Task.Run(() => user.RunClosedAsync(IterationBudget.Until(deadline), warmUpEnd, leave.Token), CancellationToken.None);
             running[change.Slot] = (user, task, leave);
             runs.Add((local, task));
         }
@@ -131,6 +179,7 @@ internal sealed class ScenarioEngine
         {
             var user = UserAt(local);
             var budget = block.Shared ? shared : new IterationBudget(block.Iterations, deadline);
+            user.Arrive();
             runs.Add((local, Task.Run(() => user.RunClosedAsync(budget, warmUpEnd, stop.Token), CancellationToken.None)));
         }
 
@@ -148,14 +197,20 @@ internal sealed class ScenarioEngine
         var pool = new ArrivalPool(maxUsers);
         var runs = new List<(int Local, Task Task)>();
 
-        // Pre-allocated VUs are initialised before the schedule's clock starts, as k6 does.
-        var preAllocated = Enumerable.Range(0, (int)_share.CountOwned(block.PreAllocatedUsers)).Select(local => UserAt(local)).ToArray();
-        await Task.WhenAll(preAllocated.Select(u => u.EnsureInitializedAsync())).ConfigureAwait(false);
-        foreach (var user in preAllocated)
+        Task StartUser(int local, bool joinPool, out VirtualUser user)
         {
-            runs.Add((runs.Count, Task.Run(() => user.RunScheduledAsync(pool, stop.Token), CancellationToken.None)));
-            pool.Return(user);
+            var started = UserAt(local);
+            started.OpenMailbox();
+            var initialised = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            runs.Add((local, Task.Run(() => started.RunScheduledAsync(pool, joinPool, initialised, stop.Token), CancellationToken.None)));
+            user = started;
+            return initialised.Task;
         }
+
+        // Pre-allocated VUs initialise before the schedule's clock starts, as k6 does; an init that hangs holds the
+        // clock for at most the hook timeout, and a cancelled run does not wait for it at all.
+        var initialised = Enumerable.Range(0, (int)_share.CountOwned(block.PreAllocatedUsers)).Select(local => StartUser(local, joinPool: true, out _)).ToArray();
+        await CompletesWithinAsync(Task.WhenAll(initialised), _scenario.HookTimeout, cancellationToken).ConfigureAwait(false);
 
         var start = Stopwatch.GetTimestamp();
         var scheduler = new ArrivalScheduler(block, _share, start, stop.Token, _measured.Gauges, _warmUp?.Gauges);
@@ -168,8 +223,7 @@ internal sealed class ScenarioEngine
                     return null;
                 }
 
-                var user = UserAt(runs.Count);
-                runs.Add((runs.Count, Task.Run(() => user.RunScheduledAsync(pool, stop.Token), CancellationToken.None)));
+                StartUser(runs.Count, joinPool: false, out var user);
                 return user;
             }).ConfigureAwait(false);
 
@@ -237,17 +291,12 @@ internal sealed class ScenarioEngine
         _abandoned += cleanups.Count(c => !c.IsCompleted);
     }
 
-    /// <summary>The VU with this segment-local index, created on first use (or replaced, when its old self is still busy).</summary>
-    private VirtualUser UserAt(int local, bool replace = false)
+    /// <summary>The VU with this segment-local index, created on first use.</summary>
+    private VirtualUser UserAt(int local)
     {
         while (_users.Count <= local)
         {
             _users.Add(NewUser(_users.Count));
-        }
-
-        if (replace)
-        {
-            _users[local] = NewUser(local);
         }
 
         return _users[local];

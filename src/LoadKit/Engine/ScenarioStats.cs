@@ -5,8 +5,10 @@ namespace LoadKit.Engine;
 /// <summary>The recorders of one scenario run (or of its warm-up), indexed like the scenario's steps.</summary>
 internal sealed class ScenarioStats
 {
-    public ScenarioStats(Scenario scenario)
+    public ScenarioStats(Scenario scenario, ActiveUsers activeUsers, bool isWarmUp)
     {
+        ActiveUsers = activeUsers;
+        Gauges = new ScenarioGauges(activeUsers, isWarmUp);
         Steps = scenario.Steps.Select(s => new StepRecorder(s.Name)).ToArray();
         Iterations = new StepRecorder("iteration");
         Init = scenario.Init is null ? null : new StepRecorder("init");
@@ -29,7 +31,10 @@ internal sealed class ScenarioStats
 
     public StepRecorder? Cleanup { get; }
 
-    public ScenarioGauges Gauges { get; } = new();
+    public ScenarioGauges Gauges { get; }
+
+    /// <summary>The VUs running now, shared with the warm-up's statistics.</summary>
+    public ActiveUsers ActiveUsers { get; }
 
     public IEnumerable<IIntervalSource> IntervalSources =>
         Steps.Append(Iterations).Concat(new[] { Init, Cleanup }.OfType<StepRecorder>())

@@ -24,7 +24,8 @@ internal sealed class VirtualUser : IDisposable
     private long _iteration;
     private long _lagTicks;
     private InitState _initState;
-    private volatile bool _leaving;
+    private int _presence;
+    private int _counted;
 
     /// <summary>Creates the VU with global index <paramref name="index"/> (unique across all load processes of a run).</summary>
     public VirtualUser(int index, Scenario scenario, ScenarioStats measured, ScenarioStats? warmUp)
@@ -44,14 +45,64 @@ internal sealed class VirtualUser : IDisposable
         Failed,
     }
 
+    /// <summary>Whether a closed-model VU is wanted: changed only by compare-exchange, so a stay and a leave cannot cross.</summary>
+    private enum Presence
+    {
+        Running,
+        Leaving,
+        Left,
+    }
+
     /// <summary>Whether the VU's init succeeded (or it has none) and it has a cleanup to run.</summary>
     public bool NeedsCleanup => _initState == InitState.Ready && _scenario.Cleanup is not null;
 
-    /// <summary>Asks a closed-model loop to stop after its current iteration (ramping down).</summary>
-    public void Leave() => _leaving = true;
+    /// <summary>Marks the VU as wanted, before a closed-model loop is started for it.</summary>
+    public void Arrive() => Volatile.Write(ref _presence, (int)Presence.Running);
 
-    /// <summary>Takes back <see cref="Leave"/> when the VU is wanted again before it has left.</summary>
-    public void Stay() => _leaving = false;
+    /// <summary>
+    /// Asks a closed-model loop to stop after its current iteration (ramping down). The VU stops counting as active
+    /// at once: it is finishing, not wanted.
+    /// </summary>
+    public void Leave()
+    {
+        if (Interlocked.CompareExchange(ref _presence, (int)Presence.Leaving, (int)Presence.Running) == (int)Presence.Running)
+        {
+            Uncount();
+        }
+    }
+
+    /// <summary>Takes back <see cref="Leave"/>; false when the loop has already decided to leave.</summary>
+    public bool Stay()
+    {
+        if (Interlocked.CompareExchange(ref _presence, (int)Presence.Running, (int)Presence.Leaving) != (int)Presence.Leaving)
+        {
+            return false;
+        }
+
+        Count();
+        return true;
+    }
+
+    private void Count()
+    {
+        if (Interlocked.Exchange(ref _counted, 1) == 0)
+        {
+            _measured.ActiveUsers.Started();
+        }
+    }
+
+    private void Uncount()
+    {
+        if (Interlocked.Exchange(ref _counted, 0) == 1)
+        {
+            _measured.ActiveUsers.Stopped();
+        }
+    }
+
+    /// <summary>True once the loop commits to leaving (after which <see cref="Stay"/> fails).</summary>
+    private bool HasLeft() =>
+        Volatile.Read(ref _presence) != (int)Presence.Running
+        && Interlocked.CompareExchange(ref _presence, (int)Presence.Left, (int)Presence.Leaving) != (int)Presence.Running;
 
     /// <summary>
     /// Closed model: runs iterations while <paramref name="budget"/> allows and the VU is not leaving. Iterations
@@ -60,7 +111,11 @@ internal sealed class VirtualUser : IDisposable
     public async Task RunClosedAsync(IterationBudget budget, long warmUpEndTimestamp, CancellationToken stop)
     {
         Begin(stop);
-        _measured.Gauges.UserStarted();
+        if (Volatile.Read(ref _presence) == (int)Presence.Running)
+        {
+            Count();
+        }
+
         try
         {
             if (!await EnsureInitializedAsync().ConfigureAwait(false))
@@ -70,7 +125,7 @@ internal sealed class VirtualUser : IDisposable
 
             var pacing = _scenario.Pacing is { } interval ? (long)(interval.TotalSeconds * Stopwatch.Frequency) : 0;
             long slot = 0;
-            while (!_leaving && !stop.IsCancellationRequested && !budget.Exhausted)
+            while (!HasLeft() && !stop.IsCancellationRequested && !budget.Exhausted)
             {
                 // With pacing, an iteration waits for its slot; one whose slot has passed (the last one overran)
                 // starts at once and is late. Slots follow actual starts, so a late VU does not burst to catch up.
@@ -85,7 +140,7 @@ internal sealed class VirtualUser : IDisposable
                     }
                 }
 
-                if (_leaving || !budget.TryTake())
+                if (HasLeft() || !budget.TryTake())
                 {
                     break;
                 }
@@ -103,19 +158,27 @@ internal sealed class VirtualUser : IDisposable
         }
         finally
         {
-            _measured.Gauges.UserStopped();
+            Uncount();
         }
     }
 
     /// <summary>
     /// Open model: runs each iteration posted with <see cref="Post"/> and hands itself back to
-    /// <paramref name="pool"/> after each, until <see cref="CloseMailbox"/>. A VU whose init fails drops what it
-    /// was given and leaves the pool.
+    /// <paramref name="pool"/> after each, until <see cref="CloseMailbox"/>. The VU initialises first (under
+    /// <paramref name="stop"/>), then signals <paramref name="initialised"/>; a pre-allocated VU then joins the pool
+    /// (<paramref name="joinPool"/>), while one created for a due iteration already holds it. A VU whose init fails
+    /// drops what it was given and stays out of the pool.
     /// </summary>
-    public async Task RunScheduledAsync(ArrivalPool pool, CancellationToken stop)
+    public async Task RunScheduledAsync(ArrivalPool pool, bool joinPool, TaskCompletionSource initialised, CancellationToken stop)
     {
         Begin(stop);
         var ready = await EnsureInitializedAsync().ConfigureAwait(false);
+        initialised.TrySetResult();
+        if (ready && joinPool)
+        {
+            pool.Return(this);
+        }
+
         while (true)
         {
             var next = await _mailbox.ReceiveAsync().ConfigureAwait(false);
@@ -131,14 +194,14 @@ internal sealed class VirtualUser : IDisposable
                 continue;
             }
 
-            _measured.Gauges.UserStarted();
+            Count();
             try
             {
                 await RunIterationAsync(stats, next.Timestamp).ConfigureAwait(false);
             }
             finally
             {
-                _measured.Gauges.UserStopped();
+                Uncount();
             }
 
             pool.Return(this);
@@ -151,8 +214,11 @@ internal sealed class VirtualUser : IDisposable
     /// <summary>Ends <see cref="RunScheduledAsync"/> once the VU has finished what it was given.</summary>
     public void CloseMailbox() => _mailbox.Close();
 
+    /// <summary>Opens the mailbox before <see cref="RunScheduledAsync"/> starts for a new block.</summary>
+    public void OpenMailbox() => _mailbox.Open();
+
     /// <summary>Runs init now if it has not run; returns whether the VU can run iterations.</summary>
-    public async Task<bool> EnsureInitializedAsync()
+    private async Task<bool> EnsureInitializedAsync()
     {
         if (_initState == InitState.NotRun && _scenario.Init is null)
         {
@@ -199,7 +265,6 @@ internal sealed class VirtualUser : IDisposable
     private void Begin(CancellationToken stop)
     {
         _stop = stop;
-        _leaving = false;
         _stepCancellation.Dispose();
         _stepCancellation = CancellationTokenSource.CreateLinkedTokenSource(stop);
     }

@@ -102,6 +102,9 @@ internal abstract record PlanBlock(TimeSpan Duration, TimeSpan WarmUpUntil)
     /// <summary>The most VUs the block uses at once over all segments.</summary>
     public abstract int MaxUsers { get; }
 
+    /// <summary>The most VUs at once in the block's warm-up part (before <see cref="WarmUpUntil"/>) or measured part.</summary>
+    public virtual int MaxUsersIn(bool warmUp) => MaxUsers;
+
     /// <summary>Why <paramref name="share"/> cannot run its part, or null when it can.</summary>
     public virtual string? CheckShare(SegmentShare share) => null;
 }
@@ -120,6 +123,15 @@ internal sealed record UsersBlock(IReadOnlyList<UsersStage> Stages, TimeSpan Dur
     : PlanBlock(Duration, WarmUpUntil)
 {
     public override int MaxUsers => Stages.Max(s => Math.Max(s.From, s.To));
+
+    /// <summary>Stages are linear, so the most VUs of a part is at a stage boundary or at the warm-up's end.</summary>
+    public override int MaxUsersIn(bool warmUp) => Stages
+        .Where(s => warmUp ? s.Start < WarmUpUntil : s.Start + s.Duration > WarmUpUntil)
+        .Select(s => Math.Max(
+            warmUp || s.Start >= WarmUpUntil ? s.From : LevelAt(WarmUpUntil),
+            !warmUp || s.Start + s.Duration <= WarmUpUntil ? s.To : LevelAt(WarmUpUntil)))
+        .DefaultIfEmpty()
+        .Max();
 
     /// <summary>The level at <paramref name="at"/> (after the events at that instant).</summary>
     public int LevelAt(TimeSpan at) => Events().TakeWhile(e => e.At <= at).Sum(e => e.Start ? 1 : -1);
@@ -194,7 +206,8 @@ internal sealed record ArrivalBlock(IReadOnlyList<RateStage> Stages, int PreAllo
     public override int MaxUsers => MaxPoolUsers;
 
     /// <summary>How many iterations the whole block schedules.</summary>
-    public long TotalIterations => (long)Math.Ceiling(_countBefore[^1] - 1e-9);
+    /// <remarks>The tolerance is relative: the integral's rounding error grows with the count.</remarks>
+    public long TotalIterations => (long)Math.Ceiling(_countBefore[^1] - Math.Max(1e-9, _countBefore[^1] * 1e-12));
 
     /// <summary>When global iteration <paramref name="k"/> is scheduled, as an offset from the block's start.</summary>
     public TimeSpan ScheduledAt(long k)

@@ -1,14 +1,12 @@
 namespace LoadKit.Stats;
 
 /// <summary>
-/// What a scenario counts besides its steps: VUs active now, iterations dropped by an open model (no free VU at
+/// What a scenario (or its warm-up) counts besides its steps: the VUs active, iterations dropped by an open model (no free VU at
 /// their time) and iterations started late by pacing, with a point per second, and the scheduling lag.
 /// </summary>
-internal sealed class ScenarioGauges : IIntervalSource
+internal sealed class ScenarioGauges(ActiveUsers activeUsers, bool isWarmUp) : IIntervalSource
 {
     private readonly List<ScenarioTimelinePoint> _timeline = [];
-    private int _activeUsers;
-    private int _peakUsers;
     private long _dropped;
     private long _late;
     private long _droppedCollected;
@@ -21,20 +19,10 @@ internal sealed class ScenarioGauges : IIntervalSource
 
     public long Late => Interlocked.Read(ref _late);
 
-    public int PeakUsers => Volatile.Read(ref _peakUsers);
+    public int PeakUsers => isWarmUp ? activeUsers.PeakWarmUp : activeUsers.PeakMeasured;
 
+    /// <summary>One point per second; active VUs are those of the whole scenario at that instant.</summary>
     public IReadOnlyList<ScenarioTimelinePoint> Timeline => _timeline;
-
-    public void UserStarted()
-    {
-        var active = Interlocked.Increment(ref _activeUsers);
-        int peak;
-        while (active > (peak = Volatile.Read(ref _peakUsers)) && Interlocked.CompareExchange(ref _peakUsers, active, peak) != peak)
-        {
-        }
-    }
-
-    public void UserStopped() => Interlocked.Decrement(ref _activeUsers);
 
     public void IterationDropped() => Interlocked.Increment(ref _dropped);
 
@@ -44,7 +32,8 @@ internal sealed class ScenarioGauges : IIntervalSource
     {
         var dropped = Dropped;
         var late = Late;
-        _timeline.Add(new ScenarioTimelinePoint(second, Volatile.Read(ref _activeUsers), dropped - _droppedCollected, late - _lateCollected));
+        activeUsers.Sample();
+        _timeline.Add(new ScenarioTimelinePoint(second, activeUsers.Current, dropped - _droppedCollected, late - _lateCollected));
         _droppedCollected = dropped;
         _lateCollected = late;
         Lag.CollectInterval(second);
