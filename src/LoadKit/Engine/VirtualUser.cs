@@ -353,17 +353,22 @@ internal sealed class VirtualUser : IDisposable
         }
 
         var pick = _random.NextDouble() * _scenario.TotalWeight;
+        var last = 0;
         for (var i = 0; i < tasks.Length; i++)
         {
-            pick -= tasks[i].Weight;
-            if (pick < 0)
+            if (tasks[i].Weight > 0)
             {
-                return i;
+                last = i;
+                pick -= tasks[i].Weight;
+                if (pick < 0)
+                {
+                    return i;
+                }
             }
         }
 
         // Rounding left a sliver: the last task with a weight takes it.
-        return tasks.Length - 1 - tasks.Reverse().TakeWhile(t => t.Weight == 0).Count();
+        return last;
     }
 
     private async Task<Outcome> RunPreWorkAsync(Func<Session, CancellationToken, ValueTask> preWork, StepRecorder recorder)
