@@ -1,0 +1,38 @@
+using Grpc.Core;
+using LoadKit.Distributed.Protocol;
+
+namespace LoadKit.Distributed;
+
+/// <summary>A worker's clock against the controller's: worker time minus controller time, from the fastest ping.</summary>
+/// <param name="Offset">Add to a controller instant to get the same instant on the worker's clock.</param>
+/// <param name="RoundTrip">The round trip of the ping the offset comes from; the offset is known to within half of it.</param>
+internal readonly record struct ClockEstimate(TimeSpan Offset, TimeSpan RoundTrip);
+
+/// <summary>
+/// NTP-style offset estimation: ping several times, note the controller's clock before and after each reply, and
+/// trust the sample with the shortest round trip (its reply was least delayed, so the midpoint is most exact).
+/// </summary>
+internal static class ClockSync
+{
+    public const int DefaultRounds = 8;
+
+    public static async Task<ClockEstimate> EstimateAsync(Worker.WorkerClient worker, Metadata headers, int rounds, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
+        ClockEstimate? best = null;
+        for (var round = 0; round < rounds; round++)
+        {
+            var sent = DateTime.UtcNow;
+            var reply = await worker.PingAsync(new PingRequest(), headers, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var received = DateTime.UtcNow;
+            var roundTrip = received - sent;
+            var offset = new DateTime(reply.WorkerUtcTicks, DateTimeKind.Utc) - (sent + (roundTrip / 2));
+            if (best is null || roundTrip < best.Value.RoundTrip)
+            {
+                best = new ClockEstimate(offset, roundTrip);
+            }
+        }
+
+        return best!.Value;
+    }
+}

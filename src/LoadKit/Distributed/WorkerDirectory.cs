@@ -1,0 +1,100 @@
+using dotnet_etcd;
+using Grpc.Core;
+
+namespace LoadKit.Distributed;
+
+/// <summary>
+/// The controller's view of the workers registered in etcd under <c>/&lt;prefix&gt;/workers/</c>. Every call has a
+/// deadline, and an etcd that does not answer is named in the error instead of being retried for seconds.
+/// </summary>
+internal sealed class WorkerDirectory : IDisposable
+{
+    private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(2);
+    private readonly IReadOnlyList<Uri> _endpoints;
+    private readonly string _prefix;
+    private readonly EtcdClient _client;
+
+    public WorkerDirectory(IReadOnlyList<Uri> endpoints, string prefix)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(endpoints.Count);
+        _endpoints = endpoints;
+        _prefix = prefix.Trim('/');
+        _client = NewClient();
+    }
+
+    /// <summary>The key prefix the workers register under, e.g. <c>/loadkit/workers/</c>.</summary>
+    public string WorkersPrefix => $"/{_prefix}/workers/";
+
+    /// <summary>Every registered worker now.</summary>
+    /// <exception cref="DistributedRunException">etcd did not answer; the message names the endpoints.</exception>
+    public async Task<IReadOnlyList<WorkerInfo>> ListAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var range = await _client.GetRangeAsync(WorkersPrefix, deadline: DateTime.UtcNow + CallDeadline, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+            return range.Kvs.Select(kv => WorkerInfo.FromJson(kv.Value.ToStringUtf8())).OrderBy(w => w.Id, StringComparer.Ordinal).ToArray();
+        }
+        catch (RpcException exception) when (exception.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+        {
+            throw new DistributedRunException(
+                $"etcd at {string.Join(", ", _endpoints)} did not answer within {Format.Duration(CallDeadline)} ({exception.StatusCode}); " +
+                "check the endpoints given in LOADKIT_ETCD (or the LoadKit.Etcd run parameter) and that etcd is running.",
+                exception);
+        }
+    }
+
+    /// <summary>
+    /// Waits until at least <paramref name="count"/> idle workers are registered and returns <paramref name="count"/>
+    /// of them; woken by an etcd watch on the prefix, never by polling.
+    /// </summary>
+    /// <exception cref="DistributedRunException">Not enough idle workers within <paramref name="timeout"/>: the message says how many there were.</exception>
+    public async Task<IReadOnlyList<WorkerInfo>> WaitForIdleAsync(int count, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var changed = new SemaphoreSlim(0);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        // A client of its own for the watch: dotnet-etcd 9.1 throws "previous write is in progress" when a second
+        // watch is created on a client whose earlier watch was just cancelled.
+        using var watcher = NewClient();
+        var watch = await watcher.WatchRangeAsync(WorkersPrefix, _ => changed.Release(), deadline: null, cancellationToken: deadline.Token)
+            .ConfigureAwait(false);
+        try
+        {
+            while (true)
+            {
+                var workers = await ListAsync(cancellationToken).ConfigureAwait(false);
+                var idle = workers.Where(w => w.State == WorkerInfo.Idle).ToArray();
+                if (idle.Length >= count)
+                {
+                    return idle.Take(count).ToArray();
+                }
+
+                try
+                {
+                    await changed.WaitAsync(deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    var seen = workers.Count == 0
+                        ? "none"
+                        : string.Join(", ", workers.Select(w => $"{w.Id} ({w.State})"));
+                    throw new DistributedRunException(
+                        $"Waited {Format.Duration(timeout)} for {count} idle workers under {WorkersPrefix} in etcd at " +
+                        $"{string.Join(", ", _endpoints)}, and saw {idle.Length} idle of {workers.Count} registered: {seen}. " +
+                        "Start more workers (loadkit-worker --etcd ... --prefix " + _prefix + "), or lower the expected count.");
+                }
+            }
+        }
+        finally
+        {
+            watcher.CancelWatch(watch);
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private EtcdClient NewClient() => new(
+        string.Join(",", _endpoints.Select(e => e.ToString().TrimEnd('/'))),
+        configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure);
+}
