@@ -67,13 +67,13 @@ public class EngineReviewRegressionTests
     {
         var scenario = Scenario.Create("jump")
             .Step("a", async ctx => await Task.Delay(5, ctx.CancellationToken))
-            .WithLoad(Load.RampUsers(to: 4, during: TimeSpan.FromSeconds(1)), Load.ConstantUsers(2, TimeSpan.FromSeconds(2)))
+            .WithLoad(Load.RampUsers(to: 4, during: TimeSpan.FromSeconds(1)), Load.ConstantUsers(2, TimeSpan.FromSeconds(3)))
             .WithGracefulStop(TimeSpan.FromSeconds(10))
             .Build();
 
         var result = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetScenario("jump");
 
-        // Seconds 1 and 2 end at 2 s and 3 s, after the jump from 4 to 2 at 1 s.
+        // Seconds 1 and 2 end at 2 s and 3 s: after the jump from 4 to 2 at 1 s, before the block ends at 4 s.
         Assert.That(result.Timeline.Skip(1).Take(2).Select(p => p.ActiveUsers), Is.All.EqualTo(2));
     }
 
