@@ -34,8 +34,13 @@ builder.WebHost.ConfigureKestrel(k => k.Listen(options.Listen, l => l.Protocols 
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton<WorkerIdentity>();
 builder.Services.AddSingleton<WorkerClock>();
+builder.Services.AddSingleton<ArtifactStore>();
 builder.Services.AddSingleton<TokenInterceptor>();
-builder.Services.AddGrpc(o => o.Interceptors.Add<TokenInterceptor>());
+builder.Services.AddGrpc(o =>
+{
+    o.Interceptors.Add<TokenInterceptor>();
+    o.MaxReceiveMessageSize = 2 * LoadKit.Distributed.Artifact.ChunkBytes;
+});
 builder.Services.AddHostedService<EtcdRegistration>();
 
 var app = builder.Build();

@@ -4,10 +4,16 @@ using LoadKit.Distributed.Protocol;
 namespace LoadKit.Worker.Service;
 
 /// <summary>The worker's gRPC service.</summary>
-internal sealed class WorkerService(WorkerIdentity identity, WorkerClock clock) : LoadKit.Distributed.Protocol.Worker.WorkerBase
+internal sealed class WorkerService(WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts) : LoadKit.Distributed.Protocol.Worker.WorkerBase
 {
     public override Task<PingReply> Ping(PingRequest request, ServerCallContext context) =>
         Task.FromResult(new PingReply { WorkerUtcTicks = clock.UtcNow.Ticks, WorkerId = identity.Id });
+
+    public override Task<ArtifactPresence> HasArtifact(ArtifactQuery request, ServerCallContext context) =>
+        Task.FromResult(new ArtifactPresence { Present = artifacts.Has(request.Sha256) });
+
+    public override Task<UploadReply> Upload(IAsyncStreamReader<ArtifactChunk> requestStream, ServerCallContext context) =>
+        artifacts.ReceiveAsync(requestStream, context.CancellationToken);
 }
 
 /// <summary>Who this worker is: its id, and the address it registered.</summary>

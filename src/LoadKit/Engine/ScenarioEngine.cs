@@ -49,8 +49,9 @@ internal sealed class ScenarioEngine
                     break;
                 }
 
-                // The measured part begins where the warm-up ends: at a block without warm-up, or inside one.
-                if (block.WarmUpUntil < block.Duration)
+                // The measured part begins where the warm-up ends: at a block without warm-up, or inside one (a users
+                // block marks it itself, once it has let the warm-up's extra VUs go).
+                if (block.WarmUpUntil == TimeSpan.Zero || (block is not UsersBlock && block.WarmUpUntil < block.Duration))
                 {
                     _activeUsers.MeasuredStartsAt(Stopwatch.GetTimestamp() + Ticks(block.WarmUpUntil));
                 }
@@ -103,8 +104,25 @@ internal sealed class ScenarioEngine
         var warmUpEnd = start + Ticks(block.WarmUpUntil);
         var running = new Dictionary<int, (VirtualUser User, Task Task, CancellationTokenSource Leave)>();
         var runs = new List<(int Local, Task Task)>();
+        var measuredMarked = block.WarmUpUntil == TimeSpan.Zero || block.WarmUpUntil >= block.Duration;
+        async Task MarkMeasuredStartAsync()
+        {
+            // After the changes at the warm-up's end: VUs the warm-up had in excess have been told to leave.
+            if (!measuredMarked && await WaitUntilAsync(warmUpEnd, cancellationToken).ConfigureAwait(false))
+            {
+                _activeUsers.MeasuredStartsAt(Stopwatch.GetTimestamp());
+                _activeUsers.Sample();
+                measuredMarked = true;
+            }
+        }
+
         foreach (var change in block.EventsFor(_share))
         {
+            if (change.At > block.WarmUpUntil)
+            {
+                await MarkMeasuredStartAsync().ConfigureAwait(false);
+            }
+
             if (!await WaitUntilAsync(start + Ticks(change.At), cancellationToken).ConfigureAwait(false))
             {
                 break;
@@ -161,6 +179,7 @@ internal sealed class ScenarioEngine
             runs.Add((local, task));
         }
 
+        await MarkMeasuredStartAsync().ConfigureAwait(false);
         await WaitUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
         await FinishAsync(runs, deadline + Ticks(_scenario.GracefulStop), stop, cancellationToken).ConfigureAwait(false);
     }

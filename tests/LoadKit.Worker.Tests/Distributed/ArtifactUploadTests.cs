@@ -1,0 +1,93 @@
+using System.Text;
+using Grpc.Core;
+using Grpc.Net.Client;
+using LoadKit.Distributed;
+using LoadKit.TestTargets;
+using WorkerClient = LoadKit.Distributed.Protocol.Worker.WorkerClient;
+
+namespace LoadKit.Worker.Tests.Distributed;
+
+/// <summary>Uploading a test's output folder to a real worker: once per content hash, capped, verified.</summary>
+public class ArtifactUploadTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private static readonly Metadata Headers = new() { { "authorization", $"Bearer {WorkerProcess.Token}" } };
+
+    [Test]
+    public void Pack_SameFolderTwice_GivesTheSameHash()
+    {
+        var folder = NewFolder(("a.dll", 3000), ("sub/b.json", 20));
+
+        var first = Artifact.Pack(folder);
+        File.SetLastWriteTimeUtc(Path.Combine(folder, "a.dll"), DateTime.UtcNow.AddDays(-3));
+        var second = Artifact.Pack(folder);
+        File.AppendAllText(Path.Combine(folder, "sub/b.json"), "!");
+        var changed = Artifact.Pack(folder);
+
+        Assert.That(second.Sha256, Is.EqualTo(first.Sha256), "timestamps do not change the hash");
+        Assert.That(changed.Sha256, Is.Not.EqualTo(first.Sha256), "contents do");
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Test]
+    public async Task UploadAsync_ValidArtifact_IsStoredOnceThenSkipped()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        await using var worker = WorkerProcess.Start("--etcd", etcd.Url, "--prefix", "u1");
+        var client = await ClientAsync(etcd, "u1");
+        var folder = NewFolder(("big.bin", 3 * Artifact.ChunkBytes + 123), ("small.txt", 10));
+        var artifact = Artifact.Pack(folder);
+
+        var sent = await artifact.UploadAsync(client, Headers, CancellationToken.None);
+        var sentAgain = await artifact.UploadAsync(client, Headers, CancellationToken.None);
+
+        Assert.That((sent, sentAgain), Is.EqualTo((true, false)));
+        Assert.That(artifact.Bytes.Length, Is.GreaterThan(3 * Artifact.ChunkBytes), "several chunks");
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Test]
+    public async Task Upload_CorruptHashOrOverTheCap_IsRefusedClearlyAndTheWorkerThenTakesAValidOne()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        await using var worker = WorkerProcess.Start("--etcd", etcd.Url, "--prefix", "u2", "--max-upload-mb", "1");
+        var client = await ClientAsync(etcd, "u2");
+        var small = Artifact.Pack(NewFolder(("a.bin", 1000)));
+        var large = Artifact.Pack(NewFolder(("b.bin", 2 * Artifact.ChunkBytes)));
+        var wrongHash = new string('0', 64);
+
+        var corrupt = Assert.ThrowsAsync<RpcException>(() => Artifact.SendAsync(client, Headers, wrongHash, small.Bytes, CancellationToken.None).WaitAsync(Bound));
+        var oversized = Assert.ThrowsAsync<RpcException>(() => large.UploadAsync(client, Headers, CancellationToken.None).WaitAsync(Bound));
+        var unauthorised = Assert.ThrowsAsync<RpcException>(() => small.UploadAsync(client, new Metadata(), CancellationToken.None).WaitAsync(Bound));
+
+        Assert.That((corrupt!.StatusCode, corrupt.Status.Detail), Is.EqualTo((StatusCode.InvalidArgument,
+            $"The artifact's bytes hash to {small.Sha256}, not the declared {wrongHash}: it was corrupted or tampered with; refused.")));
+        Assert.That(oversized!.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
+        Assert.That(oversized.Status.Detail, Does.Match(@"^The artifact is 2(\.\d+)? MiB; worker \S+ accepts at most 1 MiB \(--max-upload-mb\)\.$"));
+        Assert.That(unauthorised!.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
+        Assert.That(await small.UploadAsync(client, Headers, CancellationToken.None), Is.True, "the same worker takes a valid upload next");
+    }
+
+    private static async Task<WorkerClient> ClientAsync(EtcdServer etcd, string prefix)
+    {
+        using var directory = new WorkerDirectory([new Uri(etcd.Url)], prefix);
+        var info = (await directory.WaitForIdleAsync(1, Bound, CancellationToken.None)).Single();
+        return new WorkerClient(GrpcChannel.ForAddress(info.Address));
+    }
+
+    private static string NewFolder(params (string Name, int Bytes)[] files)
+    {
+        var folder = Directory.CreateTempSubdirectory("loadkit-artifact-").FullName;
+        var random = new Random(files.Length);
+        foreach (var (name, bytes) in files)
+        {
+            var path = Path.Combine(folder, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var content = new byte[bytes];
+            random.NextBytes(content);
+            File.WriteAllBytes(path, content);
+        }
+
+        return folder;
+    }
+}
