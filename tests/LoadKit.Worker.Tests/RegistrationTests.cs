@@ -25,7 +25,7 @@ public class RegistrationTests
         Assert.That(info.Address, Does.Match(@"^http://127\.0\.0\.1:\d+$"));
         Assert.That((info.State, info.Cores, info.Labels["zone"]), Is.EqualTo((WorkerInfo.Idle, Environment.ProcessorCount, "a")));
         var before = DateTime.UtcNow;
-        var reply = await Client(info.Address).PingAsync(new PingRequest(), Authorized(WorkerProcess.Token));
+        var reply = await Client(info.Address).PingAsync(new PingRequest(), WorkerToken.Headers(WorkerProcess.Token));
         Assert.That(reply.WorkerId, Is.EqualTo(info.Id));
         Assert.That(new DateTime(reply.WorkerUtcTicks, DateTimeKind.Utc), Is.InRange(before, DateTime.UtcNow));
     }
@@ -38,12 +38,12 @@ public class RegistrationTests
         var client = Client((await WaitForWorkersAsync(etcd, "t2", count: 1)).Single().Address);
 
         var none = Assert.ThrowsAsync<RpcException>(async () => await client.PingAsync(new PingRequest()));
-        var wrong = Assert.ThrowsAsync<RpcException>(async () => await client.PingAsync(new PingRequest(), Authorized("not-the-token-at-all")));
+        var wrong = Assert.ThrowsAsync<RpcException>(async () => await client.PingAsync(new PingRequest(), WorkerToken.Headers("not-the-token-at-all")));
 
         Assert.That((none!.StatusCode, none.Status.Detail), Is.EqualTo((StatusCode.Unauthenticated,
             "No token: send 'authorization: Bearer <token>' with the worker's shared token.")));
         Assert.That((wrong!.StatusCode, wrong.Status.Detail), Is.EqualTo((StatusCode.Unauthenticated, "Wrong token for this worker.")));
-        Assert.That((await client.PingAsync(new PingRequest(), Authorized(WorkerProcess.Token))).WorkerId, Is.Not.Empty);
+        Assert.That((await client.PingAsync(new PingRequest(), WorkerToken.Headers(WorkerProcess.Token))).WorkerId, Is.Not.Empty);
     }
 
     [Test]
@@ -107,8 +107,6 @@ public class RegistrationTests
 
     private static WorkerClient Client(string address) =>
         new(GrpcChannel.ForAddress(address));
-
-    private static Metadata Authorized(string token) => new() { { "authorization", $"Bearer {token}" } };
 
     private static async Task<IReadOnlyList<WorkerInfo>> WorkersAsync(EtcdServer etcd, string prefix)
     {

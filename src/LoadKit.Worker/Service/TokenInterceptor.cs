@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using LoadKit.Distributed;
 
 namespace LoadKit.Worker.Service;
 
@@ -43,9 +44,9 @@ internal sealed class TokenInterceptor(WorkerOptions options) : Interceptor
 
     private void Authenticate(ServerCallContext context)
     {
-        var header = context.RequestHeaders.GetValue("authorization");
-        var given = header is not null && header.StartsWith("Bearer ", StringComparison.Ordinal)
-            ? Encoding.UTF8.GetBytes(header["Bearer ".Length..])
+        var header = context.RequestHeaders.GetValue(WorkerToken.HeaderName);
+        var given = header is not null && header.StartsWith(WorkerToken.Scheme, StringComparison.Ordinal)
+            ? Encoding.UTF8.GetBytes(header[WorkerToken.Scheme.Length..])
             : [];
         if (!CryptographicOperations.FixedTimeEquals(given, _expected))
         {

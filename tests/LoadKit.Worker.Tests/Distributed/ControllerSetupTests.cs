@@ -66,7 +66,7 @@ public class ControllerSetupTests
         using var directory = new WorkerDirectory([new Uri(etcd.Url)], "c4");
         var info = (await directory.WaitForIdleAsync(1, Bound, CancellationToken.None)).Single();
         var client = new WorkerClient(GrpcChannel.ForAddress(info.Address));
-        var headers = new Metadata { { "authorization", $"Bearer {WorkerProcess.Token}" } };
+        var headers = WorkerToken.Headers(WorkerProcess.Token);
 
         var estimate = await ClockSync.EstimateAsync(client, headers, ClockSync.DefaultRounds, CancellationToken.None);
 
