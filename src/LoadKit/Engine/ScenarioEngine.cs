@@ -329,21 +329,22 @@ internal sealed class ScenarioEngine
     /// <summary>Waits until a <see cref="Stopwatch"/> timestamp; false when cancelled first.</summary>
     private static async Task<bool> WaitUntilAsync(long timestamp, CancellationToken cancellationToken)
     {
-        var remaining = timestamp - Stopwatch.GetTimestamp();
-        if (remaining <= 0)
+        // Timers may fire a little early; a phase must never end before its time, so wait again for the rest.
+        long remaining;
+        while ((remaining = timestamp - Stopwatch.GetTimestamp()) > 0)
         {
-            return !cancellationToken.IsCancellationRequested;
+            try
+            {
+                var milliseconds = Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency);
+                await Task.Delay(TimeSpan.FromMilliseconds(milliseconds), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
         }
 
-        try
-        {
-            await Task.Delay(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency), cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
+        return !cancellationToken.IsCancellationRequested;
     }
 
     private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout, CancellationToken cancellationToken)
