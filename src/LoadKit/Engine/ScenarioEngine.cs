@@ -23,8 +23,17 @@ internal sealed class ScenarioEngine
     private readonly List<VirtualUser> _users = [];
     private int _abandoned;
 
-    public ScenarioEngine(Scenario scenario, LoadPlan plan, SegmentShare share)
+    private readonly Action<ScenarioResult>? _onSnapshot;
+
+    /// <param name="scenario">The scenario to run.</param>
+    /// <param name="plan">Its load, for the run's options.</param>
+    /// <param name="share">The part of the load this process owns.</param>
+    /// <param name="onSnapshot">
+    /// Called once a second, on the collector, with the statistics so far (cleanup excluded); a worker streams them.
+    /// </param>
+    public ScenarioEngine(Scenario scenario, LoadPlan plan, SegmentShare share, Action<ScenarioResult>? onSnapshot = null)
     {
+        _onSnapshot = onSnapshot;
         _scenario = scenario;
         _plan = plan;
         _share = share;
@@ -37,7 +46,9 @@ internal sealed class ScenarioEngine
     {
         var startedAt = DateTimeOffset.UtcNow;
         var start = Stopwatch.GetTimestamp();
-        var collector = new StatsCollector([.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []]);
+        var collector = new StatsCollector(
+            [.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []],
+            _onSnapshot is null ? null : () => _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start))));
         collector.Start();
         TimeSpan duration;
         try
@@ -73,6 +84,12 @@ internal sealed class ScenarioEngine
             await collector.StopAsync().ConfigureAwait(false);
         }
 
+        return ToResult(startedAt, start, duration);
+    }
+
+    /// <summary>The statistics collected so far, for a run that started at <paramref name="start"/> and has lasted <paramref name="duration"/>.</summary>
+    private ScenarioResult ToResult(DateTimeOffset startedAt, long start, TimeSpan duration)
+    {
         var measuredStart = _activeUsers.MeasuredStart;
         var warmUpDuration = measuredStart == 0 ? duration : TimeSpan.FromSeconds((double)Math.Max(0, measuredStart - start) / Stopwatch.Frequency);
         if (warmUpDuration > duration)

@@ -5,9 +5,10 @@ namespace LoadKit.Engine;
 
 /// <summary>
 /// The single reader of a run's recorders: once a second it closes an interval on each of them, which makes the
-/// per-second timeline; <see cref="StopAsync"/> closes the last, partial interval.
+/// per-second timeline; <see cref="StopAsync"/> closes the last, partial interval. <paramref name="afterCollect"/>
+/// runs after each interval on the collector itself, the one place where the totals are not being written.
 /// </summary>
-internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> sources)
+internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> sources, Action? afterCollect = null)
 {
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
@@ -55,5 +56,6 @@ internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> source
         }
 
         _second++;
+        afterCollect?.Invoke();
     }
 }
