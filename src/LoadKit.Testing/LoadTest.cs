@@ -25,12 +25,23 @@ public static class LoadTest
     /// </summary>
     public static RunOptions Options => BoundOptions.Value;
 
-    /// <summary>Builds the scenario with <paramref name="scenarioFactory"/> and runs it.</summary>
-    /// <param name="scenarioFactory">A method that returns the scenario, e.g. a <c>static Scenario Checkout()</c> of the test class.</param>
+    /// <summary>
+    /// Builds the scenario with <paramref name="scenarioFactory"/> and runs it: here, or on the workers when the run
+    /// settings name etcd (<see cref="ClusterOptions.EtcdVariable"/> or the <c>LoadKit.Etcd</c> run parameter).
+    /// </summary>
+    /// <param name="scenarioFactory">A static method that returns the scenario, e.g. a <c>static Scenario Checkout()</c> of the test class.</param>
     public static Task<LoadResult> RunAsync(Func<Scenario> scenarioFactory)
     {
         ArgumentNullException.ThrowIfNull(scenarioFactory);
-        return RunAsync(scenarioFactory());
+        return RunAsync([scenarioFactory]);
+    }
+
+    /// <summary>Builds the scenarios with their factories and runs them at the same time, each with its own load.</summary>
+    public static async Task<LoadResult> RunAsync(params Func<Scenario>[] scenarioFactories)
+    {
+        var result = await LoadRunner.RunAsync(scenarioFactories, Options, TestContext.CurrentContext.CancellationToken).ConfigureAwait(false);
+        await TestContext.Out.WriteLineAsync(SummaryTable.Render(result)).ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>Runs the scenarios at the same time, each with its own load, and writes the summary to the test output.</summary>
@@ -41,6 +52,15 @@ public static class LoadTest
         return result;
     }
 
+    /// <summary>The NUnit run parameter that stands for a LoadKit environment variable: LOADKIT_WORKER_WAIT → LoadKit.WorkerWait.</summary>
+    public static string ParameterFor(string variable)
+    {
+        ArgumentNullException.ThrowIfNull(variable);
+        return "LoadKit." + string.Concat(variable.Replace("LOADKIT_", "", StringComparison.Ordinal)
+            .Split('_', StringSplitOptions.RemoveEmptyEntries)
+            .Select(w => w[..1] + w[1..].ToLowerInvariant()));
+    }
+
     private static RunOptions Bind()
     {
         var parameters = TestContext.Parameters;
@@ -48,6 +68,12 @@ public static class LoadTest
             parameters.Get(ProfileParameter), $"NUnit run parameter {ProfileParameter}",
             parameters.Get(LoadScaleParameter), $"NUnit run parameter {LoadScaleParameter}",
             RunOptions.Default);
-        return RunOptions.FromEnvironment(fromRunSettings);
+        var options = RunOptions.FromEnvironment(fromRunSettings);
+
+        // The cluster: each setting from the environment, else from the run parameter of the same name.
+        var cluster = ClusterOptions.Parse(
+            name => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : parameters.Get(ParameterFor(name)),
+            name => Environment.GetEnvironmentVariable(name) is { Length: > 0 } ? $"environment variable {name}" : $"NUnit run parameter {ParameterFor(name)}");
+        return cluster is null ? options : options with { Cluster = cluster };
     }
 }

@@ -1,5 +1,6 @@
 using LoadKit.Worker;
 using LoadKit.Worker.Registration;
+using LoadKit.Worker.Runs;
 using LoadKit.Worker.Service;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -30,7 +31,14 @@ builder.Logging.AddSimpleConsole(o =>
     o.SingleLine = true;
     o.TimestampFormat = "HH:mm:ss.fff ";
 });
-builder.WebHost.ConfigureKestrel(k => k.Listen(options.Listen, l => l.Protocols = HttpProtocols.Http2));
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.Listen(options.Listen, l => l.Protocols = HttpProtocols.Http2);
+
+    // HTTP/2 pings find a controller that vanished without closing its connection (a cut network) within seconds.
+    k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(1);
+    k.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(3);
+});
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton<WorkerIdentity>();
 builder.Services.AddSingleton<WorkerClock>();
@@ -41,7 +49,9 @@ builder.Services.AddGrpc(o =>
     o.Interceptors.Add<TokenInterceptor>();
     o.MaxReceiveMessageSize = 2 * LoadKit.Distributed.Artifact.ChunkBytes;
 });
-builder.Services.AddHostedService<EtcdRegistration>();
+builder.Services.AddSingleton<EtcdRegistration>();
+builder.Services.AddHostedService(services => services.GetRequiredService<EtcdRegistration>());
+builder.Services.AddSingleton<RunHost>();
 
 var app = builder.Build();
 app.MapGrpcService<WorkerService>();

@@ -22,6 +22,34 @@ internal sealed class EtcdRegistration(
     private static readonly TimeSpan MaxBackOff = TimeSpan.FromSeconds(5);
     private long _leaseId;
     private EtcdClient? _client;
+    private string _state = WorkerInfo.Idle;
+    private CancellationTokenSource _registered = new();
+
+    /// <summary>
+    /// Cancelled when the current registration ends (the keep-alive broke or etcd stopped answering): a run that
+    /// started under it stops, because the controller may already count this worker as lost.
+    /// </summary>
+    public CancellationToken Registered => Volatile.Read(ref _registered).Token;
+
+    /// <summary>Publishes <c>idle</c> or <c>busy</c> under the current lease (kept for the next registration too).</summary>
+    public async Task SetStateAsync(string state, CancellationToken cancellationToken)
+    {
+        _state = state;
+        if (_client is { } client && _leaseId != 0)
+        {
+            try
+            {
+                await client.PutAsync(
+                    new PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8(Key()), Value = Google.Protobuf.ByteString.CopyFromUtf8(Info().ToJson()), Lease = _leaseId },
+                    deadline: Deadline(),
+                    cancellationToken: cancellationToken);
+            }
+            catch (Exception exception) when (exception is RpcException or OperationCanceledException)
+            {
+                logger.LogWarning("Could not publish state {State} ({Reason})", state, exception.Message);
+            }
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -52,7 +80,16 @@ internal sealed class EtcdRegistration(
                     cancellationToken: stoppingToken);
                 logger.LogInformation("Registered {Key} at {Endpoint} (lease {Lease}, {Ttl} s)", Key(), endpoint, lease.ID, options.LeaseSeconds);
                 backOff = TimeSpan.FromMilliseconds(200);
-                await _client.LeaseKeepAlive(lease.ID, stoppingToken);
+                Volatile.Write(ref _registered, new CancellationTokenSource());
+                try
+                {
+                    await _client.LeaseKeepAlive(lease.ID, stoppingToken);
+                }
+                finally
+                {
+                    await _registered.CancelAsync();
+                }
+
                 logger.LogWarning("Keep-alive of lease {Lease} at {Endpoint} ended; registering again", lease.ID, endpoint);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -96,7 +133,7 @@ internal sealed class EtcdRegistration(
         typeof(Scenario).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0",
         Environment.ProcessorCount,
         options.Labels,
-        WorkerInfo.Idle);
+        _state);
 
     private static DateTime Deadline() => DateTime.UtcNow + CallDeadline;
 }

@@ -13,10 +13,41 @@ namespace LoadKit.Worker.Service;
 internal sealed partial class ArtifactStore(WorkerOptions options, WorkerIdentity identity) : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory($"loadkit-worker-{Environment.ProcessId}-").FullName;
+    private readonly Lock _unpacking = new();
 
     public string PathOf(string sha256) => Path.Combine(_folder, sha256 + ".zip");
 
     public bool Has(string sha256) => IsSha256(sha256) && File.Exists(PathOf(sha256));
+
+    /// <summary>The artifact's files, unpacked once into a folder of their own.</summary>
+    /// <exception cref="RpcException">FailedPrecondition: the worker does not hold that artifact.</exception>
+    public string FolderOf(string sha256)
+    {
+        if (!Has(sha256))
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"Worker {identity.Id} holds no artifact with sha256 '{sha256}': upload it before the run."));
+        }
+
+        var folder = Path.Combine(_folder, sha256);
+        lock (_unpacking)
+        {
+            if (!Directory.Exists(folder))
+            {
+                // Unpacked beside, then renamed: a folder that exists is complete.
+                var temporary = folder + ".unpacking";
+                if (Directory.Exists(temporary))
+                {
+                    Directory.Delete(temporary, recursive: true);
+                }
+
+                System.IO.Compression.ZipFile.ExtractToDirectory(PathOf(sha256), temporary);
+                Directory.Move(temporary, folder);
+            }
+        }
+
+        return folder;
+    }
 
     public async Task<UploadReply> ReceiveAsync(IAsyncStreamReader<ArtifactChunk> chunks, CancellationToken cancellationToken)
     {

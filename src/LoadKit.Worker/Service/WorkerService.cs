@@ -1,10 +1,11 @@
 using Grpc.Core;
 using LoadKit.Distributed.Protocol;
+using LoadKit.Worker.Runs;
 
 namespace LoadKit.Worker.Service;
 
 /// <summary>The worker's gRPC service.</summary>
-internal sealed class WorkerService(WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts) : LoadKit.Distributed.Protocol.Worker.WorkerBase
+internal sealed class WorkerService(WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts, RunHost runs) : LoadKit.Distributed.Protocol.Worker.WorkerBase
 {
     public override Task<PingReply> Ping(PingRequest request, ServerCallContext context) =>
         Task.FromResult(new PingReply { WorkerUtcTicks = clock.UtcNow.Ticks, WorkerId = identity.Id });
@@ -14,6 +15,9 @@ internal sealed class WorkerService(WorkerIdentity identity, WorkerClock clock, 
 
     public override Task<UploadReply> Upload(IAsyncStreamReader<ArtifactChunk> requestStream, ServerCallContext context) =>
         artifacts.ReceiveAsync(requestStream, context.CancellationToken);
+
+    public override Task Run(IAsyncStreamReader<RunCommand> requestStream, IServerStreamWriter<RunUpdate> responseStream, ServerCallContext context) =>
+        runs.RunAsync(requestStream, responseStream, context);
 }
 
 /// <summary>Who this worker is: its id, and the address it registered.</summary>

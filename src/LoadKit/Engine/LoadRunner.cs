@@ -24,6 +24,44 @@ public static class LoadRunner
     /// <exception cref="ArgumentException">No scenario, or two with the same name.</exception>
     public static async Task<LoadResult> RunAsync(IReadOnlyList<Scenario> scenarios, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
+        CheckNames(scenarios);
+        options ??= RunOptions.Default;
+        if (options.Cluster is not null)
+        {
+            throw new ArgumentException(
+                "The run options name a cluster, but scenarios given as objects can only run here: pass their factories " +
+                "(static methods that return the Scenario) so the workers can build them too.", nameof(options));
+        }
+
+        var startedAt = DateTimeOffset.UtcNow;
+        var results = await Task.WhenAll(scenarios.Select(scenario =>
+            new ScenarioEngine(scenario, scenario.PlanFor(options), SegmentShare.Whole).RunAsync(cancellationToken))).ConfigureAwait(false);
+        return new LoadResult(startedAt, DateTimeOffset.UtcNow, cancellationToken.IsCancellationRequested, results);
+    }
+
+    /// <summary>
+    /// Builds the scenarios with <paramref name="factories"/> and runs them: in this process, or on the workers when
+    /// <paramref name="options"/> name a cluster (<see cref="RunOptions.Cluster"/>). Workers call the same factories
+    /// in the same test assembly, so each factory must be a static method without parameters.
+    /// </summary>
+    /// <exception cref="DistributedRunException">A distributed run could not find, reach or keep its workers; the message says what it saw.</exception>
+    public static Task<LoadResult> RunAsync(IReadOnlyList<Func<Scenario>> factories, RunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(factories);
+        if (factories.Count == 0 || factories.Any(f => f is null))
+        {
+            throw new ArgumentException("Give at least one scenario factory, and no null ones.", nameof(factories));
+        }
+
+        options ??= RunOptions.Default;
+        return options.Cluster is null
+            ? RunAsync([.. factories.Select(f => f())], options, cancellationToken)
+            : Distributed.DistributedRunner.RunAsync(factories, options, cancellationToken);
+    }
+
+    /// <summary>Throws unless there is at least one scenario and their names are unique.</summary>
+    internal static void CheckNames(IReadOnlyList<Scenario> scenarios)
+    {
         ArgumentNullException.ThrowIfNull(scenarios);
         if (scenarios.Count == 0 || scenarios.Any(s => s is null))
         {
@@ -37,11 +75,5 @@ public static class LoadRunner
                 $"Scenario names must be unique within a run, because results are reported by name; used more than once: {string.Join(", ", duplicates)}.",
                 nameof(scenarios));
         }
-
-        options ??= RunOptions.Default;
-        var startedAt = DateTimeOffset.UtcNow;
-        var results = await Task.WhenAll(scenarios.Select(scenario =>
-            new ScenarioEngine(scenario, scenario.PlanFor(options), SegmentShare.Whole).RunAsync(cancellationToken))).ConfigureAwait(false);
-        return new LoadResult(startedAt, DateTimeOffset.UtcNow, cancellationToken.IsCancellationRequested, results);
     }
 }

@@ -38,13 +38,24 @@ public sealed record RunOptions
     public double LoadScale { get; init; } = 1;
 
     /// <summary>
-    /// Reads <see cref="ProfileVariable"/> and <see cref="LoadScaleVariable"/> over <paramref name="fallback"/>
-    /// (default <see cref="Default"/>).
+    /// The workers to run on; null (the default) runs in this process. Scenarios then come from factories
+    /// (<see cref="LoadRunner.RunAsync(IReadOnlyList{Func{Scenario}}, RunOptions?, CancellationToken)"/>), which the
+    /// workers call too.
+    /// </summary>
+    public ClusterOptions? Cluster { get; init; }
+
+    /// <summary>
+    /// Reads <see cref="ProfileVariable"/>, <see cref="LoadScaleVariable"/> and the cluster settings
+    /// (<see cref="ClusterOptions.EtcdVariable"/> and the others) over <paramref name="fallback"/> (default <see cref="Default"/>).
     /// </summary>
     /// <exception cref="ArgumentException">A variable holds a value that is not allowed; the message names it.</exception>
-    public static RunOptions FromEnvironment(RunOptions? fallback = null) =>
-        Parse(Environment.GetEnvironmentVariable(ProfileVariable), ProfileVariable,
+    public static RunOptions FromEnvironment(RunOptions? fallback = null)
+    {
+        var options = Parse(Environment.GetEnvironmentVariable(ProfileVariable), ProfileVariable,
               Environment.GetEnvironmentVariable(LoadScaleVariable), LoadScaleVariable, fallback ?? Default);
+        var cluster = ClusterOptions.Parse(Environment.GetEnvironmentVariable, name => $"environment variable {name}");
+        return cluster is null ? options : options with { Cluster = cluster };
+    }
 
     /// <summary>Applies a profile and a scale given as text (null or empty: keep <paramref name="fallback"/>'s), naming their source in errors.</summary>
     public static RunOptions Parse(string? profile, string profileSource, string? loadScale, string loadScaleSource, RunOptions fallback)

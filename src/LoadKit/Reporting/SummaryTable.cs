@@ -30,6 +30,7 @@ public static class SummaryTable
             Render(scenario, text);
         }
 
+        RenderWorkers(result, text);
         return text.ToString();
     }
 
@@ -91,6 +92,41 @@ public static class SummaryTable
         AppendErrors(text, scenario);
     }
 
+    /// <summary>A distributed run's workers: a row each, the start skew and the notes (lost workers, moved load).</summary>
+    private static void RenderWorkers(LoadResult result, StringBuilder text)
+    {
+        if (result.Workers.Count == 0)
+        {
+            return;
+        }
+
+        var first = result.Workers.Select(w => w.StartedAt).OfType<DateTimeOffset>().DefaultIfEmpty().Min();
+        text.Append("Workers: ").Append(result.Workers.Count).Append(", start skew ")
+            .AppendLine(result.StartSkew is { } skew ? Format.Milliseconds(skew) + " (latest start minus earliest, controller clock)" : "unknown (no worker started)");
+        var rows = new List<string[]> { new[] { "worker", "segment", "clock offset", "started +ms", "calls", "rps", "p95", "missing s", "state" } };
+        rows.AddRange(result.Workers.Select(w =>
+        {
+            var steps = StepStats.Merge("all", [.. w.Result.Scenarios.SelectMany(s => s.Steps)], w.Result.Scenarios.Select(s => s.Duration).DefaultIfEmpty().Max());
+            return new[]
+            {
+                w.Id,
+                w.Segment,
+                Format.Milliseconds(w.ClockOffset),
+                w.StartedAt is { } started ? Format.LatencyNumber((started - first).TotalMilliseconds) : "-",
+                Format.Count(steps.Completed),
+                Format.Number(steps.RequestsPerSecond),
+                steps.Latency.Count == 0 ? "-" : Format.LatencyNumber(steps.Latency.P95.TotalMilliseconds),
+                w.MissingSeconds.Count == 0 ? "0" : w.MissingSeconds.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                w.Lost is null ? "finished" : "LOST",
+            };
+        }));
+        AppendTable(text, rows);
+        foreach (var note in result.Notes)
+        {
+            text.Append("  note: ").AppendLine(note);
+        }
+    }
+
     private static string[] Row(StepStats step)
     {
         var latency = step.Latency;
@@ -111,7 +147,7 @@ public static class SummaryTable
 
     private static void AppendTable(StringBuilder text, List<string[]> rows)
     {
-        var widths = Enumerable.Range(0, Headers.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         foreach (var row in rows)
         {
             text.Append("  ").Append(row[0].PadRight(widths[0]));

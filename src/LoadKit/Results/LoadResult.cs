@@ -22,6 +22,18 @@ public sealed record LoadResult(
     /// <summary>The version of the JSON format written by <see cref="ToJson"/>.</summary>
     public int FormatVersion { get; init; } = 1;
 
+    /// <summary>The workers of a distributed run, one entry each (empty for a run in this process).</summary>
+    public IReadOnlyList<WorkerResult> Workers { get; init; } = [];
+
+    /// <summary>
+    /// In a distributed run, how far apart the workers' load started: the latest start minus the earliest, in the
+    /// controller's clock. Null for a run in this process.
+    /// </summary>
+    public TimeSpan? StartSkew { get; init; }
+
+    /// <summary>What the reader must know to trust the numbers: lost workers, load moved to others, parts not run.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     /// <summary>How long the run took.</summary>
     [JsonIgnore]
     public TimeSpan Duration => EndedAt - StartedAt;

@@ -59,16 +59,7 @@ public sealed record StepStats(
             .OrderByDescending(e => e.Count)
             .ThenBy(e => e.Message, StringComparer.Ordinal)
             .ToArray();
-        var timeline = parts.SelectMany(p => p.Timeline)
-            .GroupBy(p => p.Second)
-            .OrderBy(g => g.Key)
-            .Select(g => new TimelinePoint(
-                g.Key,
-                g.Sum(p => p.Ok),
-                g.Sum(p => p.Failed),
-                g.Sum(p => p.TimedOut),
-                LatencyDistribution.Merge(g.Select(p => p.Latency))))
-            .ToArray();
+        var timeline = MergeTimeline(parts.SelectMany(p => p.Timeline));
         return new StepStats(
             name,
             parts.Sum(p => p.Ok),
@@ -82,4 +73,10 @@ public sealed record StepStats(
             errors,
             timeline);
     }
+
+    /// <summary>Points of the same second added up, in order of seconds.</summary>
+    internal static TimelinePoint[] MergeTimeline(IEnumerable<TimelinePoint> points) => [.. points
+        .GroupBy(p => p.Second)
+        .OrderBy(g => g.Key)
+        .Select(g => new TimelinePoint(g.Key, g.Sum(p => p.Ok), g.Sum(p => p.Failed), g.Sum(p => p.TimedOut), LatencyDistribution.Merge(g.Select(p => p.Latency))))];
 }

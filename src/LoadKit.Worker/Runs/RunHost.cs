@@ -1,0 +1,198 @@
+using System.Globalization;
+using Grpc.Core;
+using LoadKit.Distributed;
+using LoadKit.Distributed.Protocol;
+using LoadKit.Engine;
+using LoadKit.Worker.Registration;
+using LoadKit.Worker.Service;
+
+namespace LoadKit.Worker.Runs;
+
+/// <summary>
+/// Runs one distributed run at a time on this worker: loads the test assembly, builds the scenarios with their
+/// factories, starts at the controller's instant, streams a snapshot a second and a final one. The load stops when
+/// the call breaks (the controller is gone) or the etcd registration ends; either way the worker is idle again.
+/// </summary>
+internal sealed class RunHost(WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts, EtcdRegistration registration, ILogger<RunHost> logger)
+{
+    /// <summary>How long a prepared run waits for its Start before it gives up.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
+
+    private int _busy;
+
+    public async Task RunAsync(IAsyncStreamReader<RunCommand> commands, IServerStreamWriter<RunUpdate> updates, ServerCallContext context)
+    {
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Worker {identity.Id} is busy with another run."));
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, registration.Registered);
+        var runId = "?";
+        TestAssembly? assembly = null;
+        Task<LoadResult>? running = null;
+        Dictionary<string, string?>? forwarded = null;
+        try
+        {
+            await registration.SetStateAsync(WorkerInfo.Busy, stop.Token);
+            var prepare = (await NextAsync(commands, RunCommand.CommandOneofCase.Prepare, "first", stop.Token)).Prepare;
+            runId = prepare.RunId;
+            forwarded = Forward(prepare.Environment);
+            assembly = Load(prepare);
+            var run = Prepare(prepare, assembly);
+            run.Prepare();
+            await updates.WriteAsync(new RunUpdate { Ready = new Ready() }, stop.Token);
+            logger.LogInformation("Run {Run}: ready with {Scenarios} on {Share}", runId, string.Join(", ", run.ScenarioNames), run.Share);
+
+            using var startWait = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+            startWait.CancelAfter(StartTimeout);
+            var start = await NextAsync(commands, RunCommand.CommandOneofCase.Start, "second", startWait.Token);
+            var instant = new DateTime(start.Start.StartAtWorkerUtcTicks, DateTimeKind.Utc);
+            // The waiting thread starts the engines itself: a hop to the thread pool would add its queueing delay.
+            (running, var startedTicks) = await Task.Factory.StartNew(
+                () => StartClock.WaitUntil(instant, () => clock.UtcNow, stop.Token) ? (run.Start(stop.Token), clock.UtcNow.Ticks) : (null, 0L),
+                stop.Token,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
+            if (running is null)
+            {
+                return;
+            }
+
+            await updates.WriteAsync(new RunUpdate { Started = new Started { StartedWorkerUtcTicks = startedTicks } }, stop.Token);
+            logger.LogInformation("Run {Run}: started {Late:0.000} ms after the instant", runId, (startedTicks - instant.Ticks) / 10_000.0);
+
+            // Commands after Start are take-overs; a broken stream means the controller is gone.
+            var listening = ListenAsync(commands, run, stop);
+            long sequence = 0;
+            while (!running.IsCompleted)
+            {
+                await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(1), stop.Token)).ConfigureAwait(false);
+                if (!running.IsCompleted && !stop.IsCancellationRequested)
+                {
+                    await updates.WriteAsync(Snapshot(++sequence, run.TakeSnapshot(), final: false), stop.Token);
+                }
+            }
+
+            var final = await running;
+            stop.Token.ThrowIfCancellationRequested();
+            await updates.WriteAsync(Snapshot(++sequence, final, final: true), stop.Token);
+            logger.LogInformation("Run {Run}: ended after {Snapshots} snapshots", runId, sequence);
+            await stop.CancelAsync();
+            await listening;
+        }
+        catch (Exception exception) when (stop.IsCancellationRequested && exception is not RpcException { StatusCode: StatusCode.InvalidArgument })
+        {
+            logger.LogWarning("Run {Run}: stopped because {Why}", runId,
+                context.CancellationToken.IsCancellationRequested ? "the controller's call ended" : "this worker's etcd registration ended");
+        }
+        catch (ArgumentException exception)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, exception.Message));
+        }
+        finally
+        {
+            // Whatever ended the call, no load outlives it: the engines stop and are waited for before the worker is idle.
+            await stop.CancelAsync();
+            if (running is not null)
+            {
+                await running.ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+
+            assembly?.Dispose();
+            foreach (var (name, value) in forwarded ?? [])
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
+
+            await registration.SetStateAsync(WorkerInfo.Idle, CancellationToken.None);
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    private static async Task<RunCommand> NextAsync(IAsyncStreamReader<RunCommand> commands, RunCommand.CommandOneofCase expected, string which, CancellationToken cancellationToken)
+    {
+        if (!await commands.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+            throw new OperationCanceledException("The controller ended the run before it started.");
+        }
+
+        return commands.Current.CommandCase == expected
+            ? commands.Current
+            : throw new RpcException(new Status(StatusCode.InvalidArgument, $"The {which} command of a run must be {expected}, not {commands.Current.CommandCase}."));
+    }
+
+    /// <summary>Sets the controller's forwarded variables for this run (one run at a time); returns the values to restore.</summary>
+    private static Dictionary<string, string?> Forward(IDictionary<string, string> environment)
+    {
+        var previous = environment.Keys.ToDictionary(name => name, Environment.GetEnvironmentVariable);
+        foreach (var (name, value) in environment)
+        {
+            Environment.SetEnvironmentVariable(name, value.Length == 0 ? null : value);
+        }
+
+        return previous;
+    }
+
+    private TestAssembly Load(Prepare prepare)
+    {
+        try
+        {
+            return new TestAssembly(artifacts.FolderOf(prepare.ArtifactSha256), prepare.AssemblyFile);
+        }
+        catch (Exception exception) when (exception is BadImageFormatException or FileLoadException or IOException)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"assembly file = '{prepare.AssemblyFile}': cannot be loaded: {exception.Message}"));
+        }
+    }
+
+    private static ShareRun Prepare(Prepare prepare, TestAssembly assembly)
+    {
+        var options = RunOptions.Parse(prepare.Profile, "profile", prepare.LoadScale.ToString(CultureInfo.InvariantCulture), "load scale", RunOptions.Default);
+        var sequence = new SegmentSequence([.. prepare.SegmentBoundaries.Select(Fraction.Parse)]);
+        if (prepare.SegmentIndex < 0 || prepare.SegmentIndex >= sequence.Count)
+        {
+            throw new ArgumentException($"segment index = {prepare.SegmentIndex}: allowed 0 to {sequence.Count - 1} for segments {sequence}.");
+        }
+
+        var scenarios = prepare.Factories.Select(f =>
+        {
+            var factory = ScenarioLocator.Resolve(assembly.Assembly, f.TypeName, f.MethodName);
+            try
+            {
+                return factory() ?? throw new ArgumentException($"scenario factory = {f.TypeName}.{f.MethodName}: returned null.");
+            }
+            catch (Exception exception) when (exception is not ArgumentException)
+            {
+                throw new ArgumentException($"scenario factory = {f.TypeName}.{f.MethodName}: threw {exception.GetType().Name}: {exception.Message}");
+            }
+        }).ToArray();
+        return new ShareRun(scenarios, options, sequence, sequence.Share(prepare.SegmentIndex));
+    }
+
+    private async Task ListenAsync(IAsyncStreamReader<RunCommand> commands, ShareRun run, CancellationTokenSource stop)
+    {
+        try
+        {
+            while (await commands.MoveNext(stop.Token).ConfigureAwait(false))
+            {
+                if (commands.Current.CommandCase == RunCommand.CommandOneofCase.TakeOver)
+                {
+                    var takeOver = commands.Current.TakeOver;
+                    logger.LogInformation("Taking over part {Part} of {Parts} of segment {Segment} from {At} ms",
+                        takeOver.PartIndex + 1, takeOver.PartCount, takeOver.LostSegmentIndex + 1, takeOver.ResumeAtMs);
+                    run.TakeOver(takeOver, stop.Token);
+                }
+            }
+
+            // The request stream ended: the controller will not send anything more; it still reads our snapshots.
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException or InvalidOperationException or RpcException)
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static RunUpdate Snapshot(long sequence, LoadResult result, bool final) =>
+        new() { Snapshot = new Snapshot { Sequence = sequence, Final = final, ResultJson = result.ToJson() } };
+}

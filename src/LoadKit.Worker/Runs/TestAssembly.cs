@@ -1,0 +1,50 @@
+using System.Reflection;
+using System.Runtime.Loader;
+
+namespace LoadKit.Worker.Runs;
+
+/// <summary>
+/// A test assembly loaded from an uploaded output folder in a collectible context, unloaded when disposed.
+/// LoadKit itself comes from the worker, so the test's scenarios and the worker's engine share its types.
+/// </summary>
+internal sealed class TestAssembly : IDisposable
+{
+    private static readonly string SharedName = typeof(Scenario).Assembly.GetName().Name!;
+    private readonly Context _context;
+
+    public TestAssembly(string folder, string assemblyFile)
+    {
+        var path = Path.GetFullPath(Path.Combine(folder, assemblyFile));
+        if (!path.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(path))
+        {
+            throw new ArgumentException($"assembly file = '{assemblyFile}': the uploaded folder has no such file.");
+        }
+
+        _context = new Context(path);
+        Assembly = _context.LoadFromAssemblyPath(path);
+    }
+
+    public Assembly Assembly { get; }
+
+    public void Dispose() => _context.Unload();
+
+    private sealed class Context(string mainAssemblyPath) : AssemblyLoadContext($"LoadKit test {Path.GetFileName(mainAssemblyPath)}", isCollectible: true)
+    {
+        private readonly AssemblyDependencyResolver _resolver = new(mainAssemblyPath);
+
+        protected override Assembly? Load(AssemblyName assemblyName)
+        {
+            // null: the default context answers, so LoadKit (and the framework) are the worker's own.
+            if (assemblyName.Name == SharedName)
+            {
+                return null;
+            }
+
+            var path = _resolver.ResolveAssemblyToPath(assemblyName);
+            return path is null ? null : LoadFromAssemblyPath(path);
+        }
+
+        protected override IntPtr LoadUnmanagedDll(string unmanagedDllName) =>
+            _resolver.ResolveUnmanagedDllToPath(unmanagedDllName) is { } path ? LoadUnmanagedDllFromPath(path) : IntPtr.Zero;
+    }
+}

@@ -1,0 +1,200 @@
+using System.Globalization;
+
+namespace LoadKit;
+
+/// <summary>What a distributed run does when a worker is lost mid-run.</summary>
+public enum WorkerLossPolicy
+{
+    /// <summary>The lost worker's remaining share moves to the survivors; the result names the lost worker and says so.</summary>
+    Rebalance,
+
+    /// <summary>The run stops and fails with an error naming the lost worker.</summary>
+    Fail,
+}
+
+/// <summary>
+/// Where a distributed run finds its workers and how it treats them. A run is distributed when
+/// <see cref="RunOptions.Cluster"/> is set, which <see cref="RunOptions.FromEnvironment"/> does when
+/// <see cref="EtcdVariable"/> names etcd endpoints (LoadKit.Testing also reads NUnit run parameters).
+/// </summary>
+public sealed record ClusterOptions
+{
+    /// <summary>Comma-separated etcd endpoints, e.g. <c>http://10.0.0.5:2379</c>: set it to run distributed.</summary>
+    public const string EtcdVariable = "LOADKIT_ETCD";
+
+    /// <summary>How many idle workers the run needs (default 1).</summary>
+    public const string WorkersVariable = "LOADKIT_WORKERS";
+
+    /// <summary>How long to wait for them, in seconds (default 60).</summary>
+    public const string WorkerWaitVariable = "LOADKIT_WORKER_WAIT";
+
+    /// <summary>The etcd key prefix the workers register under (default <c>loadkit</c>).</summary>
+    public const string PrefixVariable = "LOADKIT_PREFIX";
+
+    /// <summary>The workers' shared token (the same variable the worker reads).</summary>
+    public const string TokenVariable = "LOADKIT_WORKER_TOKEN";
+
+    /// <summary>A file holding the token, instead of <see cref="TokenVariable"/>.</summary>
+    public const string TokenFileVariable = "LOADKIT_WORKER_TOKEN_FILE";
+
+    /// <summary><c>rebalance</c> (default) or <c>fail</c>: see <see cref="WorkerLossPolicy"/>.</summary>
+    public const string OnWorkerLossVariable = "LOADKIT_ON_WORKER_LOSS";
+
+    /// <summary>Comma-separated names of environment variables to forward to the workers, e.g. <c>SHOP_URL,API_KEY</c>.</summary>
+    public const string ForwardVariable = "LOADKIT_FORWARD";
+
+    /// <summary>The shortest token accepted (the worker's rule).</summary>
+    public const int MinTokenLength = 16;
+
+    /// <summary>Creates options for the etcd at <paramref name="etcd"/>, expecting <paramref name="workers"/> workers that share <paramref name="token"/>.</summary>
+    /// <exception cref="ArgumentException">A value is not allowed; the message names it.</exception>
+    public ClusterOptions(IReadOnlyList<Uri> etcd, int workers, string token)
+    {
+        ArgumentNullException.ThrowIfNull(etcd);
+        ArgumentNullException.ThrowIfNull(token);
+        if (etcd.Count == 0 || etcd.Any(e => e is null || !e.IsAbsoluteUri || e.Scheme is not ("http" or "https")))
+        {
+            throw new ArgumentException($"etcd = [{string.Join(", ", etcd)}]: give at least one endpoint, each an absolute http:// or https:// address.", nameof(etcd));
+        }
+
+        if (workers < 1)
+        {
+            throw new ArgumentException($"workers = {workers}: must be at least 1.", nameof(workers));
+        }
+
+        if (token.Length < MinTokenLength)
+        {
+            throw new ArgumentException($"token = ({token.Length} characters): must have at least {MinTokenLength}, the length workers require.", nameof(token));
+        }
+
+        Etcd = etcd;
+        Workers = workers;
+        Token = token;
+    }
+
+    /// <summary>The etcd endpoints.</summary>
+    public IReadOnlyList<Uri> Etcd { get; }
+
+    /// <summary>How many idle workers the run uses; it waits for that many.</summary>
+    public int Workers { get; }
+
+    /// <summary>The token every call to a worker carries.</summary>
+    public string Token { get; }
+
+    /// <summary>The etcd key prefix the workers register under. Default: <c>loadkit</c>.</summary>
+    public string Prefix { get; init; } = "loadkit";
+
+    /// <summary>How long to wait for <see cref="Workers"/> idle workers. Default: 60 s.</summary>
+    public TimeSpan WorkerWait { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>What happens when a worker is lost. Default: <see cref="WorkerLossPolicy.Rebalance"/>.</summary>
+    public WorkerLossPolicy OnWorkerLoss { get; init; } = WorkerLossPolicy.Rebalance;
+
+    /// <summary>
+    /// Environment variables whose values (here, in the controller) the workers get for the run, so a scenario
+    /// factory that reads its target from the environment builds the same scenario there. Default: none.
+    /// </summary>
+    public IReadOnlyList<string> Forward { get; init; } = [];
+
+    /// <summary>
+    /// Reads the cluster settings through <paramref name="lookup"/> (an environment variable name in, its value out);
+    /// null when <see cref="EtcdVariable"/> is not set, i.e. the run is local.
+    /// </summary>
+    /// <param name="lookup">Gives the value of a setting, or null.</param>
+    /// <param name="source">Names a setting in error messages, e.g. "environment variable LOADKIT_WORKERS".</param>
+    /// <exception cref="ArgumentException">Settings hold values that are not allowed; the message lists every one.</exception>
+    public static ClusterOptions? Parse(Func<string, string?> lookup, Func<string, string> source)
+    {
+        ArgumentNullException.ThrowIfNull(lookup);
+        ArgumentNullException.ThrowIfNull(source);
+        var etcd = lookup(EtcdVariable);
+        if (string.IsNullOrWhiteSpace(etcd))
+        {
+            return null;
+        }
+
+        var problems = new List<string>();
+        var endpoints = new List<Uri>();
+        foreach (var text in etcd.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+            {
+                endpoints.Add(uri);
+            }
+            else
+            {
+                problems.Add($"{source(EtcdVariable)} = '{etcd}': '{text}' is not an http:// or https:// address.");
+            }
+        }
+
+        var workers = 1;
+        if (lookup(WorkersVariable) is { Length: > 0 } workersText
+            && (!int.TryParse(workersText, NumberStyles.None, CultureInfo.InvariantCulture, out workers) || workers < 1))
+        {
+            problems.Add($"{source(WorkersVariable)} = '{workersText}': must be a whole number of at least 1.");
+        }
+
+        var wait = TimeSpan.FromSeconds(60);
+        if (lookup(WorkerWaitVariable) is { Length: > 0 } waitText)
+        {
+            if (double.TryParse(waitText, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 && seconds <= 86_400)
+            {
+                wait = TimeSpan.FromSeconds(seconds);
+            }
+            else
+            {
+                problems.Add($"{source(WorkerWaitVariable)} = '{waitText}': must be a number of seconds above 0 and at most 86400.");
+            }
+        }
+
+        var policy = WorkerLossPolicy.Rebalance;
+        if (lookup(OnWorkerLossVariable) is { Length: > 0 } policyText)
+        {
+            switch (policyText.Trim().ToLowerInvariant())
+            {
+                case "rebalance":
+                    break;
+                case "fail":
+                    policy = WorkerLossPolicy.Fail;
+                    break;
+                default:
+                    problems.Add($"{source(OnWorkerLossVariable)} = '{policyText}': allowed values are 'rebalance' and 'fail'.");
+                    break;
+            }
+        }
+
+        var token = ReadToken(lookup, source, problems);
+        var prefix = lookup(PrefixVariable) is { Length: > 0 } prefixText ? prefixText.Trim('/') : "loadkit";
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("The distributed run settings are not valid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)));
+        }
+
+        var forward = (lookup(ForwardVariable) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return new ClusterOptions(endpoints, workers, token!) { Prefix = prefix, WorkerWait = wait, OnWorkerLoss = policy, Forward = forward };
+    }
+
+    private static string? ReadToken(Func<string, string?> lookup, Func<string, string> source, List<string> problems)
+    {
+        var token = lookup(TokenVariable);
+        if (string.IsNullOrEmpty(token) && lookup(TokenFileVariable) is { Length: > 0 } file)
+        {
+            try
+            {
+                token = File.ReadAllText(file).Trim();
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                problems.Add($"{source(TokenFileVariable)} = '{file}': cannot be read ({exception.Message}).");
+                return null;
+            }
+        }
+
+        if (string.IsNullOrEmpty(token) || token.Length < MinTokenLength)
+        {
+            problems.Add($"{source(TokenVariable)} (or {TokenFileVariable}) = ({token?.Length ?? 0} characters): the workers' token is required, at least {MinTokenLength} characters.");
+        }
+
+        return token;
+    }
+}

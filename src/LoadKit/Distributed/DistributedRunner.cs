@@ -1,0 +1,303 @@
+using System.Globalization;
+using Grpc.Core;
+using Grpc.Net.Client;
+using LoadKit.Distributed.Protocol;
+
+namespace LoadKit.Distributed;
+
+/// <summary>
+/// The controller of a distributed run: finds idle workers in etcd, sends them the test's output folder, tells each
+/// which scenario factories to call and which segment of the load it owns, estimates their clocks, starts them at one
+/// instant, and merges their snapshots exactly into one <see cref="LoadResult"/>. A lost worker is named in the result
+/// and, by default, its remaining share moves to the survivors.
+/// </summary>
+internal static class DistributedRunner
+{
+    /// <summary>The least time between the start command and the start instant.</summary>
+    private static readonly TimeSpan StartLead = TimeSpan.FromMilliseconds(500);
+
+    private static readonly TimeSpan PrepareTimeout = TimeSpan.FromMinutes(2);
+
+    public static async Task<LoadResult> RunAsync(IReadOnlyList<Func<Scenario>> factories, RunOptions options, CancellationToken cancellationToken)
+    {
+        var cluster = options.Cluster ?? throw new ArgumentException("The run options name no cluster (RunOptions.Cluster).", nameof(options));
+        var locators = factories.Select(ScenarioLocator.Of).ToArray();
+        var assemblies = locators.Select(l => l.AssemblyPath).Distinct(StringComparer.Ordinal).ToArray();
+        if (assemblies.Length != 1)
+        {
+            throw new ArgumentException($"scenario factories = {string.Join(", ", locators.Select(l => l.TypeName + "." + l.MethodName))}: " +
+                $"a distributed run sends one test assembly, but these come from {string.Join(", ", assemblies.Select(Path.GetFileName))}.", nameof(factories));
+        }
+
+        // The same factories run here first: a scenario that does not build, or a load that cannot be split, fails
+        // before any worker is touched.
+        var scenarios = factories.Select(f => f()).ToArray();
+        LoadRunner.CheckNames(scenarios);
+        var sequence = SegmentSequence.Equal(cluster.Workers);
+        var problems = scenarios.SelectMany(s => s.PlanFor(options).CheckSplit(sequence).Select(p => $"scenario '{s.Name}': {p}")).ToArray();
+        if (problems.Length > 0)
+        {
+            throw new ArgumentException($"The load cannot be split across {cluster.Workers} workers:{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
+        }
+
+        using var directory = new WorkerDirectory(cluster.Etcd, cluster.Prefix);
+        var found = await directory.WaitForIdleAsync(cluster.Workers, cluster.WorkerWait, cancellationToken).ConfigureAwait(false);
+        var artifact = Artifact.Pack(Path.GetDirectoryName(assemblies[0])!);
+        var headers = WorkerToken.Headers(cluster.Token);
+        var runId = Guid.NewGuid().ToString("N")[..12];
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var links = found.Select((info, i) => new WorkerLink(info, i, sequence.Share(i).ToString())).ToArray();
+        try
+        {
+            var prepare = new Prepare
+            {
+                RunId = runId,
+                ArtifactSha256 = artifact.Sha256,
+                AssemblyFile = Path.GetFileName(assemblies[0]),
+                SegmentBoundaries = { Enumerable.Range(0, cluster.Workers + 1).Select(i => new Fraction(i, cluster.Workers).ToString()) },
+                Profile = options.Profile.ToString().ToLowerInvariant(),
+                LoadScale = options.LoadScale,
+            };
+            foreach (var name in cluster.Forward)
+            {
+                prepare.Environment[name] = Environment.GetEnvironmentVariable(name) ?? "";
+            }
+
+            prepare.Factories.AddRange(locators.Select(l => new ScenarioFactory { TypeName = l.TypeName, MethodName = l.MethodName }));
+            using (var preparing = CancellationTokenSource.CreateLinkedTokenSource(stop.Token))
+            {
+                preparing.CancelAfter(PrepareTimeout);
+                await Task.WhenAll(links.Select(l => l.PrepareAsync(artifact, headers, prepare, preparing.Token))).ConfigureAwait(false);
+            }
+
+            var startAt = DateTime.UtcNow + StartLead + (4 * links.Max(l => l.Clock.RoundTrip));
+            await Task.WhenAll(links.Select(l => l.StartAsync(startAt, stop.Token))).ConfigureAwait(false);
+            var notes = new List<string>();
+            await FollowAsync(links, startAt, cluster.OnWorkerLoss, notes, stop).ConfigureAwait(false);
+            return Merge(links, startAt, cancellationToken.IsCancellationRequested, notes);
+        }
+        catch (RpcException exception)
+        {
+            var link = links.FirstOrDefault(l => l.Failure == exception) ?? links[0];
+            throw new DistributedRunException($"Worker {link.Info.Id} at {link.Info.Address} refused the run ({exception.StatusCode}): {exception.Status.Detail}", exception);
+        }
+        finally
+        {
+            // Ending the calls stops every worker's load, whatever happened here.
+            await stop.CancelAsync().ConfigureAwait(false);
+            foreach (var link in links)
+            {
+                link.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Reads every worker's updates until all finished or were lost; moves a lost worker's share on, or fails.</summary>
+    private static async Task FollowAsync(WorkerLink[] links, DateTime startAt, WorkerLossPolicy policy, List<string> notes, CancellationTokenSource stop)
+    {
+        var reading = links.ToDictionary(l => l.ReadAsync(stop.Token), l => l);
+        while (reading.Count > 0)
+        {
+            var done = await Task.WhenAny(reading.Keys).ConfigureAwait(false);
+            var link = reading[done];
+            reading.Remove(done);
+            if (link.Lost is null || stop.IsCancellationRequested)
+            {
+                continue;
+            }
+
+            var at = DateTime.UtcNow - startAt;
+            if (policy == WorkerLossPolicy.Fail)
+            {
+                throw new DistributedRunException(
+                    $"Worker {link.Info.Id} at {link.Info.Address} was lost {Format.Duration(at)} into the run ({link.Lost}); " +
+                    $"the run stopped because {ClusterOptions.OnWorkerLossVariable} = fail.");
+            }
+
+            var survivors = reading.Values.Where(l => l.Lost is null).ToArray();
+            if (survivors.Length == 0)
+            {
+                notes.Add($"Worker {link.Info.Id} was lost {Format.Duration(at)} into the run ({link.Lost}), and no worker was left to take over its share {link.Segment}.");
+                continue;
+            }
+
+            var resumeAt = (long)Math.Max(0, at.TotalMilliseconds);
+            for (var part = 0; part < survivors.Length; part++)
+            {
+                await survivors[part].TakeOverAsync(link.Index, part, survivors.Length, resumeAt, stop.Token).ConfigureAwait(false);
+            }
+
+            notes.Add($"Worker {link.Info.Id} was lost {Format.Duration(at)} into the run ({link.Lost}); its share {link.Segment} " +
+                $"from {Format.Duration(TimeSpan.FromMilliseconds(resumeAt))} on moved to {string.Join(", ", survivors.Select(s => s.Info.Id))}. " +
+                "Its statistics end at its last snapshot.");
+        }
+    }
+
+    private static LoadResult Merge(WorkerLink[] links, DateTime startAt, bool cancelled, List<string> notes)
+    {
+        var reported = links.Where(l => l.Result is not null).ToArray();
+        var lastSecond = reported.SelectMany(l => l.Result!.Scenarios).SelectMany(s => s.Timeline).Select(p => p.Second).DefaultIfEmpty(-1).Max();
+        var workers = links.Select(l => new WorkerResult(
+            l.Info.Id,
+            l.Info.Address,
+            l.Segment + string.Concat(l.TakenOver.Select(t => $" + {t}")),
+            l.Clock.Offset,
+            l.StartedAt,
+            l.Lost,
+            l.MissingSeconds(lastSecond),
+            l.Result ?? new LoadResult(startAt, startAt, cancelled, []))).ToArray();
+        var starts = links.Where(l => l.StartedAt is not null).Select(l => l.StartedAt!.Value).ToArray();
+        var startedAt = starts.Length > 0 ? starts.Min() : new DateTimeOffset(startAt);
+        var merged = ResultMerge.Merge([.. reported.Select(l => l.Result!)], startedAt, DateTimeOffset.UtcNow, cancelled);
+        return merged with
+        {
+            Workers = workers,
+            StartSkew = starts.Length > 0 ? starts.Max() - starts.Min() : null,
+            Notes = notes,
+        };
+    }
+
+    /// <summary>One worker's side of the run: its channel, its call and what it reported.</summary>
+    private sealed class WorkerLink(WorkerInfo info, int index, string segment) : IDisposable
+    {
+        private readonly GrpcChannel _channel = GrpcChannel.ForAddress(info.Address, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 256 * 1024 * 1024,
+            HttpHandler = new SocketsHttpHandler
+            {
+                // HTTP/2 pings find a worker that vanished without closing its connection.
+                KeepAlivePingDelay = TimeSpan.FromSeconds(1),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(3),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            },
+        });
+
+        private readonly SemaphoreSlim _writing = new(1, 1);
+        private AsyncDuplexStreamingCall<RunCommand, RunUpdate>? _call;
+
+        public WorkerInfo Info { get; } = info;
+
+        public int Index { get; } = index;
+
+        public string Segment { get; } = segment;
+
+        public List<string> TakenOver { get; } = [];
+
+        public ClockEstimate Clock { get; private set; }
+
+        public DateTimeOffset? StartedAt { get; private set; }
+
+        public LoadResult? Result { get; private set; }
+
+        public string? Lost { get; private set; }
+
+        /// <summary>The sequence number of the last snapshot received.</summary>
+        public long Snapshots { get; private set; }
+
+        public RpcException? Failure { get; private set; }
+
+        public async Task PrepareAsync(Artifact artifact, Metadata headers, Prepare prepare, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var client = new Protocol.Worker.WorkerClient(_channel);
+                await artifact.UploadAsync(client, headers, cancellationToken).ConfigureAwait(false);
+                Clock = await ClockSync.EstimateAsync(client, headers, ClockSync.DefaultRounds, cancellationToken).ConfigureAwait(false);
+                _call = client.Run(headers); // lives until disposed: ending it stops the worker's load
+                var withSegment = prepare.Clone();
+                withSegment.SegmentIndex = Index;
+                await _call.RequestStream.WriteAsync(new RunCommand { Prepare = withSegment }, cancellationToken).ConfigureAwait(false);
+                if (!await _call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false) || _call.ResponseStream.Current.UpdateCase != RunUpdate.UpdateOneofCase.Ready)
+                {
+                    throw new RpcException(new Status(StatusCode.Internal, "The worker ended the run before it was ready."));
+                }
+            }
+            catch (RpcException exception)
+            {
+                Failure = exception;
+                throw;
+            }
+        }
+
+        public Task StartAsync(DateTime startAt, CancellationToken cancellationToken) =>
+            WriteAsync(new RunCommand { Start = new Start { StartAtWorkerUtcTicks = (startAt + Clock.Offset).Ticks } }, cancellationToken);
+
+        public async Task TakeOverAsync(int lostIndex, int part, int parts, long resumeAtMs, CancellationToken cancellationToken)
+        {
+            TakenOver.Add($"part {part + 1} of {parts} of segment {lostIndex + 1} from {resumeAtMs} ms");
+            try
+            {
+                await WriteAsync(new RunCommand { TakeOver = new TakeOver { LostSegmentIndex = lostIndex, PartIndex = part, PartCount = parts, ResumeAtMs = resumeAtMs } },
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is RpcException or InvalidOperationException or IOException)
+            {
+                // This worker is going too; its own read loop reports it.
+            }
+        }
+
+        /// <summary>Reads updates until the final snapshot; a call that ends before it marks the worker lost.</summary>
+        public async Task ReadAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                while (await _call!.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+                {
+                    var update = _call.ResponseStream.Current;
+                    if (update.UpdateCase == RunUpdate.UpdateOneofCase.Started)
+                    {
+                        StartedAt = new DateTimeOffset(new DateTime(update.Started.StartedWorkerUtcTicks, DateTimeKind.Utc) - Clock.Offset);
+                    }
+                    else if (update.UpdateCase == RunUpdate.UpdateOneofCase.Snapshot)
+                    {
+                        // Totals are cumulative, so a snapshot that never arrived loses only its timeline points (a gap).
+                        var snapshot = LoadResult.FromJson(update.Snapshot.ResultJson);
+                        Snapshots = update.Snapshot.Sequence;
+                        Result = Result is null ? snapshot : ResultMerge.AppendTimelines(Result, snapshot);
+                        if (update.Snapshot.Final)
+                        {
+                            return;
+                        }
+                    }
+                }
+
+                Lost = "its stream ended before the final snapshot";
+            }
+            catch (RpcException exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                Lost = $"its stream broke: {exception.StatusCode}, {exception.Status.Detail}";
+            }
+            catch (Exception exception) when (cancellationToken.IsCancellationRequested && exception is RpcException or OperationCanceledException)
+            {
+                // The run was stopped here; what arrived is kept.
+            }
+        }
+
+        /// <summary>Seconds up to <paramref name="lastSecond"/> of which no point arrived from this worker.</summary>
+        public IReadOnlyList<int> MissingSeconds(int lastSecond)
+        {
+            var seen = Result?.Scenarios.SelectMany(s => s.Timeline).Select(p => p.Second).ToHashSet() ?? [];
+            return [.. Enumerable.Range(0, lastSecond + 1).Where(s => !seen.Contains(s))];
+        }
+
+        public void Dispose()
+        {
+            _call?.Dispose();
+            _channel.Dispose();
+            _writing.Dispose();
+        }
+
+        private async Task WriteAsync(RunCommand command, CancellationToken cancellationToken)
+        {
+            await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _call!.RequestStream.WriteAsync(command, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writing.Release();
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+namespace LoadKit;
+
+/// <summary>
+/// Merges results of the same scenarios measured by several processes, exactly: counts add, histograms merge, and
+/// timelines merge second by second (the processes started at one instant, so their seconds line up).
+/// </summary>
+internal static class ResultMerge
+{
+    /// <summary>One result per scenario name, from parts that each ran a share of the load.</summary>
+    public static LoadResult Merge(IReadOnlyCollection<LoadResult> parts, DateTimeOffset startedAt, DateTimeOffset endedAt, bool cancelled) => new(
+        startedAt,
+        endedAt,
+        cancelled,
+        parts.SelectMany(p => p.Scenarios)
+            .GroupBy(s => s.Name, StringComparer.Ordinal)
+            .Select(g => Merge([.. g]))
+            .ToArray());
+
+    /// <summary>
+    /// Merges shares of one scenario. <see cref="ScenarioResult.Users"/> add up (the shares' plans add up to the
+    /// whole); <see cref="ScenarioResult.PeakUsers"/> is the highest per-second sum of active VUs, or the highest
+    /// single peak if that is more (peaks are sampled, so the exact joint peak is not known).
+    /// </summary>
+    public static ScenarioResult Merge(IReadOnlyList<ScenarioResult> parts)
+    {
+        if (parts.Count == 1)
+        {
+            return parts[0];
+        }
+
+        var startedAt = parts.Min(p => p.StartedAt);
+        var duration = parts.Max(p => p.EndedAt) - startedAt;
+        var timeline = MergeTimeline(parts.SelectMany(p => p.Timeline));
+        var warmUps = parts.Select(p => p.WarmUp).OfType<ScenarioResult>().ToArray();
+        return new ScenarioResult(
+            parts[0].Name,
+            startedAt,
+            duration,
+            parts.Sum(p => p.Users),
+            Math.Max(timeline.Select(p => p.ActiveUsers).DefaultIfEmpty().Max(), parts.Max(p => p.PeakUsers)),
+            MergeEach(parts, p => p.Steps, duration),
+            StepStats.Merge(parts[0].Iterations.Name, [.. parts.Select(p => p.Iterations)], duration),
+            MergeOptional(parts, p => p.Init, duration),
+            MergeOptional(parts, p => p.Cleanup, duration),
+            parts.Sum(p => p.AbandonedUsers),
+            parts.Sum(p => p.Dropped),
+            parts.Sum(p => p.Late),
+            LatencyDistribution.Merge(parts.Select(p => p.SchedulingLag)),
+            timeline,
+            MergeEach(parts, p => p.Tasks, duration),
+            MergeEach(parts, p => p.PreWork, duration),
+            warmUps.Length == 0 ? null : Merge(warmUps));
+    }
+
+    /// <summary>The result with only the timeline points from <paramref name="second"/> on (totals unchanged).</summary>
+    public static LoadResult TimelinesFrom(LoadResult result, Func<string, int> second) =>
+        result with { Scenarios = [.. result.Scenarios.Select(s => TimelinesFrom(s, second(s.Name)))] };
+
+    /// <summary>
+    /// <paramref name="later"/>'s totals with <paramref name="earlier"/>'s timeline points joined to its own (points of
+    /// one second from several parts add up).
+    /// </summary>
+    public static LoadResult AppendTimelines(LoadResult earlier, LoadResult later) => later with
+    {
+        Scenarios =
+        [
+            .. later.Scenarios.Select(s => earlier.Scenarios.FirstOrDefault(e => e.Name == s.Name) is { } e ? AppendTimelines(e, s) : s),
+            .. earlier.Scenarios.Where(e => later.Scenarios.All(s => s.Name != e.Name)),
+        ],
+    };
+
+    /// <summary>The result with only the timeline points from <paramref name="second"/> on (totals unchanged).</summary>
+    public static ScenarioResult TimelinesFrom(ScenarioResult result, int second) =>
+        Map(result, null, (s, _) => s with { Timeline = [.. s.Timeline.Where(p => p.Second >= second)] }, (t, _) => [.. t.Where(p => p.Second >= second)]);
+
+    private static ScenarioResult AppendTimelines(ScenarioResult earlier, ScenarioResult later) => Map(
+        later,
+        earlier,
+        (s, e) => e is null ? s : s with { Timeline = StepStats.MergeTimeline([.. e.Timeline, .. s.Timeline]) },
+        (t, e) => MergeTimeline([.. e ?? [], .. t]));
+
+    private static ScenarioTimelinePoint[] MergeTimeline(IEnumerable<ScenarioTimelinePoint> points) => [.. points
+        .GroupBy(p => p.Second)
+        .OrderBy(g => g.Key)
+        .Select(g => new ScenarioTimelinePoint(g.Key, g.Sum(p => p.ActiveUsers), g.Sum(p => p.Dropped), g.Sum(p => p.Late)))];
+
+    /// <summary>Applies <paramref name="step"/> to every statistics of <paramref name="result"/>, paired with the same one of <paramref name="other"/>.</summary>
+    private static ScenarioResult Map(
+        ScenarioResult result,
+        ScenarioResult? other,
+        Func<StepStats, StepStats?, StepStats> step,
+        Func<IReadOnlyList<ScenarioTimelinePoint>, IReadOnlyList<ScenarioTimelinePoint>?, IReadOnlyList<ScenarioTimelinePoint>> timeline)
+    {
+        StepStats? Pair(StepStats? own, StepStats? theirs) => own is null ? null : step(own, theirs);
+        IReadOnlyList<StepStats> Each(IReadOnlyList<StepStats> own, IReadOnlyList<StepStats>? theirs) =>
+            [.. own.Select((s, i) => step(s, theirs is not null && i < theirs.Count ? theirs[i] : null))];
+
+        return result with
+        {
+            Steps = Each(result.Steps, other?.Steps),
+            Iterations = step(result.Iterations, other?.Iterations),
+            Init = Pair(result.Init, other?.Init),
+            Cleanup = Pair(result.Cleanup, other?.Cleanup),
+            Tasks = Each(result.Tasks, other?.Tasks),
+            PreWork = Each(result.PreWork, other?.PreWork),
+            Timeline = timeline(result.Timeline, other?.Timeline),
+            WarmUp = result.WarmUp is null ? null : Map(result.WarmUp, other?.WarmUp, step, timeline),
+        };
+    }
+
+    private static StepStats[] MergeEach(IReadOnlyList<ScenarioResult> parts, Func<ScenarioResult, IReadOnlyList<StepStats>> select, TimeSpan duration) =>
+        [.. select(parts[0]).Select((s, i) => StepStats.Merge(s.Name, [.. parts.Select(p => select(p)[i])], duration))];
+
+    private static StepStats? MergeOptional(IReadOnlyList<ScenarioResult> parts, Func<ScenarioResult, StepStats?> select, TimeSpan duration) =>
+        select(parts[0]) is { } first ? StepStats.Merge(first.Name, [.. parts.Select(select).OfType<StepStats>()], duration) : null;
+}

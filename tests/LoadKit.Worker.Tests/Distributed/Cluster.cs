@@ -1,0 +1,58 @@
+using LoadKit.TestTargets;
+
+namespace LoadKit.Worker.Tests.Distributed;
+
+/// <summary>A real etcd, real worker processes registered in it, and a target server: what a distributed test runs on.</summary>
+internal sealed class Cluster : IAsyncDisposable
+{
+    private Cluster(EtcdServer etcd, DelayServer target, string prefix, List<WorkerProcess> workers)
+    {
+        Etcd = etcd;
+        Target = target;
+        Prefix = prefix;
+        Workers = workers;
+    }
+
+    public EtcdServer Etcd { get; }
+
+    public DelayServer Target { get; }
+
+    public string Prefix { get; }
+
+    public List<WorkerProcess> Workers { get; }
+
+    /// <summary>Starts etcd, the target and <paramref name="workers"/> workers; <paramref name="extraArguments"/> go to worker i.</summary>
+    public static async Task<Cluster> StartAsync(int workers, Func<int, string[]>? extraArguments = null)
+    {
+        var etcd = await EtcdServer.StartAsync();
+        var target = await DelayServer.StartAsync(("/fast", TimeSpan.Zero));
+        var prefix = "run-" + Guid.NewGuid().ToString("N")[..8];
+        var processes = Enumerable.Range(0, workers)
+            .Select(i => WorkerProcess.Start(["--etcd", etcd.Url, "--prefix", prefix, .. extraArguments?.Invoke(i) ?? []]))
+            .ToList();
+        Environment.SetEnvironmentVariable(DistributedScenarios.TargetVariable, target.BaseAddress.ToString());
+        return new Cluster(etcd, target, prefix, processes);
+    }
+
+    public RunOptions Options(WorkerLossPolicy onLoss = WorkerLossPolicy.Rebalance) => new()
+    {
+        Cluster = new ClusterOptions([new Uri(Etcd.Url)], Workers.Count, WorkerProcess.Token)
+        {
+            Prefix = Prefix,
+            WorkerWait = TimeSpan.FromSeconds(30),
+            OnWorkerLoss = onLoss,
+            Forward = [DistributedScenarios.TargetVariable],
+        },
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var worker in Workers)
+        {
+            await worker.DisposeAsync();
+        }
+
+        await Target.DisposeAsync();
+        await Etcd.DisposeAsync();
+    }
+}

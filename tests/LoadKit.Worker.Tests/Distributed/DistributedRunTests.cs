@@ -1,0 +1,76 @@
+using HdrHistogram;
+using HdrHistogram.Utilities;
+
+namespace LoadKit.Worker.Tests.Distributed;
+
+/// <summary>Whole distributed runs: real etcd, real worker processes, a real target, all on 127.0.0.1.</summary>
+public class DistributedRunTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
+
+    [Test]
+    public async Task TwoWorkers_ShortLoad_MergedCountsAddUp()
+    {
+        await using var cluster = await Cluster.StartAsync(2);
+
+        var result = await LoadRunner.RunAsync([DistributedScenarios.Short], cluster.Options()).WaitAsync(Bound);
+
+        TestContext.Out.WriteLine(SummaryTable.Render(result));
+        var merged = result.GetStep("get");
+        Assert.That(result.Workers, Has.Count.EqualTo(2));
+        Assert.That(result.Workers.Select(w => w.Lost), Is.All.Null);
+        Assert.That(merged.Ok, Is.EqualTo(200));
+        Assert.That(merged.Ok, Is.EqualTo(result.Workers.Sum(w => w.Result.GetStep("get").Ok)));
+        Assert.That(cluster.Target.Requests, Is.EqualTo(200));
+    }
+
+    [Test]
+    public async Task ThreeWorkers_3000PerSecond_MergeIsExact()
+    {
+        await using var cluster = await Cluster.StartAsync(3);
+
+        var result = await LoadRunner.RunAsync([DistributedScenarios.Arrivals3000], cluster.Options()).WaitAsync(Bound);
+
+        TestContext.Out.WriteLine(SummaryTable.Render(result));
+        var merged = result.GetStep("get");
+        var parts = result.Workers.Select(w => w.Result.GetStep("get")).ToArray();
+        Assert.That(result.Workers.Select(w => w.Lost), Is.All.Null);
+        Assert.That(result.GetScenario("arrivals").Dropped + merged.Ok, Is.EqualTo(30_000), "every scheduled arrival ran or was counted as dropped");
+        Assert.That(merged.Failed + merged.TimedOut + merged.Cancelled, Is.Zero);
+        Assert.That(merged.Ok, Is.EqualTo(parts.Sum(p => p.Ok)));
+        Assert.That(merged.Ok, Is.EqualTo(cluster.Target.Requests), "the target's own count");
+        Assert.That(merged.Latency.Count, Is.EqualTo(merged.Ok));
+
+        // The percentiles of a histogram built here from the workers' raw histograms (nearest rank).
+        var histogram = parts.Select(p => HistogramEncoding.DecodeFromCompressedByteBuffer(ByteBuffer.Allocate(p.Latency.EncodeHistogram()), 0))
+            .Aggregate((sum, next) => { sum.Add(next); return sum; });
+        Assert.That(histogram.TotalCount, Is.EqualTo(merged.Ok));
+        foreach (var percentile in new[] { 50, 90, 95, 99, 99.9, 100 })
+        {
+            var rank = (long)Math.Ceiling(percentile / 100 * histogram.TotalCount);
+            long seen = 0;
+            var value = histogram.RecordedValues().First(v => (seen += v.CountAtValueIteratedTo) >= rank).ValueIteratedTo;
+            var expected = Math.Clamp(value, parts.Min(p => p.Latency.MinMicroseconds), parts.Max(p => p.Latency.MaxMicroseconds));
+            Assert.That(merged.Latency.Percentile(percentile).Ticks / 10, Is.EqualTo(expected), $"p{percentile}");
+        }
+    }
+
+    [Test]
+    public async Task StartSkew_TwoWorkersOneWithItsClock250msAhead_IsUnder100Microseconds()
+    {
+        await using var cluster = await Cluster.StartAsync(2, i => i == 1 ? ["--test-clock-offset-ms", "250"] : []);
+
+        var result = await LoadRunner.RunAsync([DistributedScenarios.Short], cluster.Options()).WaitAsync(Bound);
+
+        TestContext.Out.WriteLine(SummaryTable.Render(result));
+        foreach (var worker in cluster.Workers)
+        {
+            TestContext.Out.WriteLine(worker.Output);
+        }
+
+        var offsets = result.Workers.Select(w => w.ClockOffset.TotalMilliseconds).Order().ToArray();
+        Assert.That(offsets[0], Is.EqualTo(0).Within(1));
+        Assert.That(offsets[1], Is.EqualTo(250).Within(1));
+        Assert.That(result.StartSkew, Is.LessThan(TimeSpan.FromMilliseconds(0.1)));
+    }
+}

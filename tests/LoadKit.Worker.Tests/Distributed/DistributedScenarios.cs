@@ -1,0 +1,37 @@
+namespace LoadKit.Worker.Tests.Distributed;
+
+/// <summary>
+/// Scenario factories the distributed tests run: the workers load this test assembly and call them by name. The
+/// target's address comes from an environment variable the controller forwards.
+/// </summary>
+public static class DistributedScenarios
+{
+    public const string TargetVariable = "LOADKIT_TEST_TARGET";
+
+    // One client per worker process (per loaded copy of this assembly), as a real test would keep one.
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+
+    /// <summary>3,000 arrivals a second for 10 seconds.</summary>
+    public static Scenario Arrivals3000() => Arrivals("arrivals", 3000, TimeSpan.FromSeconds(10));
+
+    /// <summary>A short, light load for start-skew and setup tests.</summary>
+    public static Scenario Short() => Arrivals("short", 100, TimeSpan.FromSeconds(2));
+
+    /// <summary>600 arrivals a second for 12 seconds: long enough to lose a worker in the middle.</summary>
+    public static Scenario Steady600() => Arrivals("steady", 600, TimeSpan.FromSeconds(12));
+
+    /// <summary>Not a scenario factory: it has a parameter.</summary>
+    public static Scenario WithParameter(int rate) => Arrivals("p", rate, TimeSpan.FromSeconds(1));
+
+    private static Scenario Arrivals(string name, double rate, TimeSpan during) => Scenario.Create(name)
+        .Step("get", async ctx =>
+        {
+            using var response = await Http.GetAsync(Target() + "/fast", ctx.CancellationToken);
+            response.EnsureSuccessStatusCode();
+        })
+        .WithLoad(Load.ArrivalRate(rate, during, preAllocatedUsers: 30, maxUsers: 300))
+        .Build();
+
+    private static string Target() =>
+        Environment.GetEnvironmentVariable(TargetVariable)?.TrimEnd('/') ?? throw new InvalidOperationException($"{TargetVariable} is not set.");
+}
