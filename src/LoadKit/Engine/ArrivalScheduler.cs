@@ -6,10 +6,11 @@ namespace LoadKit.Engine;
 /// <summary>
 /// Starts an open-model block's iterations at their scheduled instants, on a thread of its own so that a busy
 /// thread pool cannot delay the schedule. It wakes about once a millisecond (Thread.Sleep(1)) and hands every
-/// iteration that is due to an idle VU; how late that is, is measured as the scheduling lag.
+/// iteration that is due to an idle VU; how late that is, is measured as the scheduling lag. It begins with the
+/// share's iteration number <paramref name="firstOwned"/> (not 0 when the block is resumed part-way).
 /// </summary>
 internal sealed class ArrivalScheduler(
-    ArrivalBlock block, SegmentShare share, long startTimestamp, CancellationToken stop, ScenarioGauges measured, ScenarioGauges? warmUp)
+    ArrivalBlock block, SegmentShare share, long firstOwned, long startTimestamp, CancellationToken stop, ScenarioGauges measured, ScenarioGauges? warmUp)
 {
     public Task RunAsync(ArrivalPool pool, Func<VirtualUser?> createUser)
     {
@@ -38,7 +39,7 @@ internal sealed class ArrivalScheduler(
     {
         var total = block.TotalIterations;
         var warmUpEnd = startTimestamp + (long)(block.WarmUpUntil.TotalSeconds * Stopwatch.Frequency);
-        for (long owned = 0; !stop.IsCancellationRequested; owned++)
+        for (var owned = firstOwned; !stop.IsCancellationRequested; owned++)
         {
             var global = share.NthOwned(owned);
             if (global >= total)

@@ -7,7 +7,8 @@ namespace LoadKit.Engine;
 /// Runs one scenario's part of the load (its segment; the whole load in a local run) in this process: the plan's
 /// blocks one after the other, then cleanup. Every block is bounded by its duration plus the graceful stop; VUs
 /// still busy then are cancelled, and a VU that ignores cancellation is abandoned after a short wait, so a run
-/// always ends by itself.
+/// always ends by itself. An engine can also resume the plan part-way (taking over a lost process's segment): it
+/// then runs what remains as if it had started that long ago.
 /// </summary>
 internal sealed class ScenarioEngine
 {
@@ -17,6 +18,7 @@ internal sealed class ScenarioEngine
     private readonly Scenario _scenario;
     private readonly LoadPlan _plan;
     private readonly SegmentShare _share;
+    private readonly TimeSpan _resumeAt;
     private readonly ScenarioStats _measured;
     private readonly ScenarioStats? _warmUp;
     private readonly ActiveUsers _activeUsers;
@@ -28,19 +30,34 @@ internal sealed class ScenarioEngine
     /// <param name="scenario">The scenario to run.</param>
     /// <param name="plan">Its load, for the run's options.</param>
     /// <param name="share">The part of the load this process owns.</param>
+    /// <param name="resumeAt">
+    /// Where in the plan to begin (zero: at its start). The engine then runs what remains of the plan as if it had
+    /// started this long ago: blocks that ended before are skipped, the block under way starts at its state at this
+    /// offset, and the timeline's seconds are those of the original start. The result's <c>StartedAt</c> and
+    /// <c>Duration</c> stay those of this engine's own run.
+    /// </param>
     /// <param name="onSnapshot">
     /// Called once a second, on the collector, with the statistics so far (cleanup excluded); a worker streams them.
     /// </param>
-    public ScenarioEngine(Scenario scenario, LoadPlan plan, SegmentShare share, Action<ScenarioResult>? onSnapshot = null)
+    public ScenarioEngine(Scenario scenario, LoadPlan plan, SegmentShare share, TimeSpan resumeAt = default, Action<ScenarioResult>? onSnapshot = null)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(resumeAt, TimeSpan.Zero);
         _onSnapshot = onSnapshot;
         _scenario = scenario;
         _plan = plan;
         _share = share;
+        _resumeAt = resumeAt;
         _activeUsers = new ActiveUsers();
         _measured = new ScenarioStats(scenario, _activeUsers, isWarmUp: false);
-        _warmUp = plan.Blocks.Any(b => b.WarmUpUntil > TimeSpan.Zero) ? new ScenarioStats(scenario, _activeUsers, isWarmUp: true) : null;
+        _warmUp = BlocksToRun().Any(b => b.Block.WarmUpUntil > b.From) ? new ScenarioStats(scenario, _activeUsers, isWarmUp: true) : null;
+        SkippedIterationBlocks = Resumed().Any(b => b.Block is IterationsBlock && b.From > TimeSpan.Zero);
     }
+
+    /// <summary>
+    /// Whether the resume offset falls inside an iteration-counted block, which is then skipped: how far the lost
+    /// process had got through its count is unknown, so its part cannot be taken over exactly.
+    /// </summary>
+    internal bool SkippedIterationBlocks { get; }
 
     public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -48,12 +65,13 @@ internal sealed class ScenarioEngine
         var start = Stopwatch.GetTimestamp();
         var collector = new StatsCollector(
             [.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []],
-            _onSnapshot is null ? null : () => _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start))));
+            _onSnapshot is null ? null : () => _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start))),
+            _resumeAt);
         collector.Start();
         TimeSpan duration;
         try
         {
-            foreach (var block in _plan.Blocks)
+            foreach (var (block, from) in BlocksToRun())
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
@@ -62,15 +80,15 @@ internal sealed class ScenarioEngine
 
                 // The measured part begins where the warm-up ends: at a block without warm-up, or inside one (a users
                 // block marks it itself, once it has let the warm-up's extra VUs go).
-                if (block.WarmUpUntil == TimeSpan.Zero || (block is not UsersBlock && block.WarmUpUntil < block.Duration))
+                if (block.WarmUpUntil <= from || (block is not UsersBlock && block.WarmUpUntil < block.Duration))
                 {
-                    _activeUsers.MeasuredStartsAt(Stopwatch.GetTimestamp() + Ticks(block.WarmUpUntil));
+                    _activeUsers.MeasuredStartsAt(Stopwatch.GetTimestamp() + Ticks(block.WarmUpUntil > from ? block.WarmUpUntil - from : TimeSpan.Zero));
                 }
 
                 await (block switch
                 {
-                    UsersBlock users => RunUsersAsync(users, cancellationToken),
-                    ArrivalBlock arrivals => RunArrivalsAsync(arrivals, cancellationToken),
+                    UsersBlock users => RunUsersAsync(users, from, cancellationToken),
+                    ArrivalBlock arrivals => RunArrivalsAsync(arrivals, from, cancellationToken),
                     IterationsBlock iterations => RunIterationsAsync(iterations, cancellationToken),
                     _ => throw new InvalidOperationException($"Unknown plan block {block.GetType().Name}."),
                 }).ConfigureAwait(false);
@@ -104,19 +122,43 @@ internal sealed class ScenarioEngine
 
     /// <summary>
     /// The most VUs this process plans at once in the warm-up or the measured part (ownership counts are monotone,
-    /// so the share of each block's maximum is this process's maximum).
+    /// so the share of each block's maximum is this process's maximum). A block resumed part-way counts with its
+    /// whole maximum, which may be more than its remaining part reaches.
     /// </summary>
-    private int PlannedUsers(bool warmUp) => _plan.Blocks
-        .Where(b => warmUp ? b.WarmUpUntil > TimeSpan.Zero : b.WarmUpUntil < b.Duration)
-        .Select(b => (int)_share.CountOwned(b.MaxUsersIn(warmUp)))
+    private int PlannedUsers(bool warmUp) => BlocksToRun()
+        .Where(b => warmUp ? b.Block.WarmUpUntil > b.From : b.Block.WarmUpUntil < b.Block.Duration)
+        .Select(b => (int)_share.CountOwned(b.Block.MaxUsersIn(warmUp)))
         .DefaultIfEmpty()
         .Max();
 
-    /// <summary>Closed model over time: VU slots start and stop at the plan's events.</summary>
-    private async Task RunUsersAsync(UsersBlock block, CancellationToken cancellationToken)
+    /// <summary>The blocks that are not over at the resume offset, each with the offset into it to start from.</summary>
+    private IEnumerable<(PlanBlock Block, TimeSpan From)> Resumed()
+    {
+        var blockStart = TimeSpan.Zero;
+        foreach (var block in _plan.Blocks)
+        {
+            // Nominal times: an iteration-counted block is taken to last its maximum duration.
+            var from = _resumeAt > blockStart ? _resumeAt - blockStart : TimeSpan.Zero;
+            blockStart += block.Duration;
+            if (blockStart > _resumeAt)
+            {
+                yield return (block, from);
+            }
+        }
+    }
+
+    /// <summary>The blocks this engine runs: <see cref="Resumed"/> without an iteration-counted block already under way.</summary>
+    private IEnumerable<(PlanBlock Block, TimeSpan From)> BlocksToRun() =>
+        Resumed().Where(b => b.Block is not IterationsBlock || b.From == TimeSpan.Zero);
+
+    /// <summary>
+    /// Closed model over time: VU slots start and stop at the plan's events. From an offset <paramref name="from"/>
+    /// into the block, the slots running at that instant start at once, then the later events follow.
+    /// </summary>
+    private async Task RunUsersAsync(UsersBlock block, TimeSpan from, CancellationToken cancellationToken)
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var start = Stopwatch.GetTimestamp();
+        var start = Stopwatch.GetTimestamp() - Ticks(from);
         var deadline = start + Ticks(block.Duration);
         var warmUpEnd = start + Ticks(block.WarmUpUntil);
         var running = new Dictionary<int, (VirtualUser User, Task Task, CancellationTokenSource Leave)>();
@@ -133,7 +175,13 @@ internal sealed class ScenarioEngine
             }
         }
 
-        foreach (var change in block.EventsFor(_share))
+        if (from > TimeSpan.Zero && from >= block.WarmUpUntil)
+        {
+            // Resumed past the warm-up: the VUs about to start are the measured part's.
+            await MarkMeasuredStartAsync().ConfigureAwait(false);
+        }
+
+        foreach (var change in ResumeEvents(block.EventsFor(_share), from))
         {
             if (change.At > block.WarmUpUntil)
             {
@@ -201,6 +249,34 @@ internal sealed class ScenarioEngine
         await FinishAsync(runs, deadline + Ticks(_scenario.GracefulStop), stop, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The events from <paramref name="from"/> on: a start at <paramref name="from"/> for each slot running then
+    /// (replayed, so no VU starts only to stop again), then the events after it.
+    /// </summary>
+    private static IEnumerable<UserEvent> ResumeEvents(IReadOnlyList<UserEvent> events, TimeSpan from)
+    {
+        if (from == TimeSpan.Zero)
+        {
+            return events;
+        }
+
+        var running = new SortedSet<int>();
+        var next = 0;
+        for (; next < events.Count && events[next].At <= from; next++)
+        {
+            if (events[next].Start)
+            {
+                running.Add(events[next].Slot);
+            }
+            else
+            {
+                running.Remove(events[next].Slot);
+            }
+        }
+
+        return running.Select(slot => new UserEvent(from, slot, Start: true)).Concat(events.Skip(next));
+    }
+
     /// <summary>Closed model by count: the VU slots this segment owns run their iterations at once.</summary>
     private async Task RunIterationsAsync(IterationsBlock block, CancellationToken cancellationToken)
     {
@@ -224,9 +300,10 @@ internal sealed class ScenarioEngine
 
     /// <summary>
     /// Open model: a scheduler thread starts each iteration this segment owns at its time on an idle VU, grows the
-    /// pool up to its maximum, and counts an iteration that finds no VU as dropped.
+    /// pool up to its maximum, and counts an iteration that finds no VU as dropped. From an offset
+    /// <paramref name="from"/> into the block, only the iterations scheduled at or after it run.
     /// </summary>
-    private async Task RunArrivalsAsync(ArrivalBlock block, CancellationToken cancellationToken)
+    private async Task RunArrivalsAsync(ArrivalBlock block, TimeSpan from, CancellationToken cancellationToken)
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var maxUsers = (int)_share.CountOwned(block.MaxPoolUsers);
@@ -248,8 +325,9 @@ internal sealed class ScenarioEngine
         var initialised = Enumerable.Range(0, (int)_share.CountOwned(block.PreAllocatedUsers)).Select(local => StartUser(local, joinPool: true, out _)).ToArray();
         await CompletesWithinAsync(Task.WhenAll(initialised), _scenario.HookTimeout, cancellationToken).ConfigureAwait(false);
 
-        var start = Stopwatch.GetTimestamp();
-        var scheduler = new ArrivalScheduler(block, _share, start, stop.Token, _measured.Gauges, _warmUp?.Gauges);
+        var start = Stopwatch.GetTimestamp() - Ticks(from);
+        var firstOwned = from == TimeSpan.Zero ? 0 : _share.CountOwned(block.FirstAtOrAfter(from));
+        var scheduler = new ArrivalScheduler(block, _share, firstOwned, start, stop.Token, _measured.Gauges, _warmUp?.Gauges);
         await scheduler.RunAsync(
             pool,
             createUser: () =>

@@ -231,6 +231,30 @@ internal sealed record ArrivalBlock(IReadOnlyList<RateStage> Stages, int PreAllo
         return s.Start + TimeSpan.FromSeconds(Math.Min(seconds, s.Duration.TotalSeconds));
     }
 
+    /// <summary>
+    /// The first global iteration scheduled at or after <paramref name="offset"/> (<see cref="TotalIterations"/> when
+    /// none is): a binary search, as <see cref="ScheduledAt"/> never decreases with the index.
+    /// </summary>
+    public long FirstAtOrAfter(TimeSpan offset)
+    {
+        long low = 0;
+        var high = TotalIterations;
+        while (low < high)
+        {
+            var middle = low + ((high - low) / 2);
+            if (ScheduledAt(middle) >= offset)
+            {
+                high = middle;
+            }
+            else
+            {
+                low = middle + 1;
+            }
+        }
+
+        return low;
+    }
+
     public override string? CheckShare(SegmentShare share)
     {
         var iterations = share.CountOwned(TotalIterations);

@@ -113,7 +113,11 @@ internal sealed class SegmentSequence
     }
 }
 
-/// <summary>The part of the load one segment owns: which indices are its, and how many of the first n.</summary>
+/// <summary>
+/// The part of the load one segment owns: which indices are its, and how many of the first n. A share can also cut
+/// another share's units by their local index (<see cref="Within"/>), so a lost segment's work can be split among
+/// the survivors with the same exactness.
+/// </summary>
 internal sealed class SegmentShare
 {
     private readonly int[] _ownedPositions;
@@ -142,9 +146,23 @@ internal sealed class SegmentShare
         _ownedBefore[pattern.Length] = owned;
     }
 
+    /// <summary>The same cut as <paramref name="local"/>, applied to the local indices of <paramref name="outer"/>.</summary>
+    private SegmentShare(SegmentShare local, SegmentShare outer)
+    {
+        Sequence = local.Sequence;
+        Index = local.Index;
+        From = local.From;
+        To = local.To;
+        Outer = outer;
+        _ownedPositions = local._ownedPositions;
+        _ownedBefore = local._ownedBefore;
+        _denominator = local._denominator;
+    }
+
     /// <summary>The whole load: what a local run owns.</summary>
     public static SegmentShare Whole { get; } = SegmentSequence.Whole.Share(0);
 
+    /// <summary>The sequence this share is a segment of (of <see cref="Outer"/>'s units when that is set).</summary>
     public SegmentSequence Sequence { get; }
 
     public int Index { get; }
@@ -153,16 +171,40 @@ internal sealed class SegmentShare
 
     public Fraction To { get; }
 
+    /// <summary>The share whose units this one cuts, by their local index; null when it cuts the whole load.</summary>
+    public SegmentShare? Outer { get; }
+
+    /// <summary>
+    /// This cut applied to the units of <paramref name="outer"/>: of those, the ones whose local index (their rank
+    /// among <paramref name="outer"/>'s units) this share owns. The shares of a sequence, each within the same
+    /// <paramref name="outer"/>, partition exactly what <paramref name="outer"/> owns.
+    /// </summary>
+    public SegmentShare Within(SegmentShare outer)
+    {
+        ArgumentNullException.ThrowIfNull(outer);
+
+        // Already nested: this cuts Outer's local indices, so the whole chain moves inside the new outer share.
+        return new SegmentShare(this, Outer is null ? outer : Outer.Within(outer));
+    }
+
     /// <summary>Whether this segment owns the unit with global index <paramref name="index"/>.</summary>
-    public bool Owns(long index) => _ownedBefore[(int)(index % _denominator) + 1] != _ownedBefore[(int)(index % _denominator)];
+    public bool Owns(long index) => Outer is null ? OwnsLocal(index) : Outer.Owns(index) && OwnsLocal(Outer.CountOwned(index));
 
     /// <summary>How many of the global indices <c>0 .. n-1</c> this segment owns.</summary>
-    public long CountOwned(long n) =>
-        (n / _denominator * _ownedPositions.Length) + _ownedBefore[(int)(n % _denominator)];
+    public long CountOwned(long n) => CountOwnedLocal(Outer is null ? n : Outer.CountOwned(n));
 
     /// <summary>The global index of this segment's <paramref name="j"/>-th unit (from 0).</summary>
-    public long NthOwned(long j) =>
-        (j / _ownedPositions.Length * _denominator) + _ownedPositions[(int)(j % _ownedPositions.Length)];
+    public long NthOwned(long j) => Outer is null ? NthOwnedLocal(j) : Outer.NthOwned(NthOwnedLocal(j));
 
-    public override string ToString() => $"segment {Index + 1} of {Sequence.Count} ({From}, {To}]";
+    public override string ToString() => Outer is null
+        ? $"segment {Index + 1} of {Sequence.Count} ({From}, {To}]"
+        : $"part {Index + 1} of {Sequence.Count} of {Outer}";
+
+    private bool OwnsLocal(long index) => _ownedBefore[(int)(index % _denominator) + 1] != _ownedBefore[(int)(index % _denominator)];
+
+    private long CountOwnedLocal(long n) =>
+        (n / _denominator * _ownedPositions.Length) + _ownedBefore[(int)(n % _denominator)];
+
+    private long NthOwnedLocal(long j) =>
+        (j / _ownedPositions.Length * _denominator) + _ownedPositions[(int)(j % _ownedPositions.Length)];
 }

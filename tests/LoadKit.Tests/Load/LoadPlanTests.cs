@@ -132,6 +132,23 @@ public class LoadPlanTests
     }
 
     [Test]
+    public void FirstAtOrAfter_RampsAndPlateaus_IsTheFirstIterationScheduledThenOrLater()
+    {
+        var block = (ArrivalBlock)Plan(
+            Load.RampArrivalRate(0, 50, TimeSpan.FromSeconds(3), 1, 1),
+            Load.ArrivalRate(50, TimeSpan.FromSeconds(2), 1, 1),
+            Load.RampArrivalRate(0, TimeSpan.FromSeconds(2), 1, 1)).Blocks.Single();
+        var scheduled = Enumerable.Range(0, (int)block.TotalIterations).Select(k => block.ScheduledAt(k)).ToArray();
+
+        foreach (var seconds in new[] { 0.0, 0.001, 1, 2.5, 3, 3.01, 4.999, 5, 6, 6.99, 7, 8 })
+        {
+            var offset = TimeSpan.FromSeconds(seconds);
+            var expected = Array.FindIndex(scheduled, at => at >= offset) is var k and >= 0 ? k : scheduled.Length;
+            Assert.That(block.FirstAtOrAfter(offset), Is.EqualTo(expected), $"at {seconds} s");
+        }
+    }
+
+    [Test]
     public void CheckSplit_SegmentWithWorkButNoUser_IsAProblem()
     {
         var plan = Plan(Load.SharedIterations(2, 100), Load.ArrivalRate(50, TimeSpan.FromSeconds(5), 1, 2));
