@@ -27,7 +27,7 @@ internal sealed class DelayServer : IAsyncDisposable
 
     public long Requests => Interlocked.Read(ref _requests);
 
-    /// <summary>Starts a server whose endpoint <c>path</c> answers 200 after <c>delay</c>; <c>/fail</c> always answers 500.</summary>
+    /// <summary>Starts a server whose endpoint <c>path</c> answers GET and POST with 200 after <c>delay</c>; <c>/fail</c> always answers 500.</summary>
     public static Task<DelayServer> StartAsync(params (string Path, TimeSpan Delay)[] endpoints) =>
         StartAsync(endpoints.Select(e => (e.Path, (Func<TimeSpan, TimeSpan>)(_ => e.Delay))).ToArray());
 
@@ -45,7 +45,7 @@ internal sealed class DelayServer : IAsyncDisposable
         var server = new DelayServer(app);
         foreach (var (path, delayAt) in endpoints)
         {
-            app.MapGet(path, async (CancellationToken ct) =>
+            app.MapMethods(path, ["GET", "POST"], async (CancellationToken ct) =>
             {
                 Interlocked.Increment(ref server._requests);
                 await Task.Delay(delayAt(clock.Elapsed), ct);

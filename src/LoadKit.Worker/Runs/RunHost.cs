@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
 using LoadKit.Distributed;
@@ -41,6 +42,9 @@ internal sealed class RunHost(WorkerIdentity identity, WorkerClock clock, Artifa
             assembly = Load(prepare);
             var run = Prepare(prepare, assembly);
             run.Prepare();
+
+            // The upload, unpacking and loading left garbage: collect it now rather than during the start.
+            GC.Collect();
             await updates.WriteAsync(new RunUpdate { Ready = new Ready() }, stop.Token);
             logger.LogInformation("Run {Run}: ready with {Scenarios} on {Share}", runId, string.Join(", ", run.ScenarioNames), run.Share);
 
@@ -49,8 +53,19 @@ internal sealed class RunHost(WorkerIdentity identity, WorkerClock clock, Artifa
             var start = await NextAsync(commands, RunCommand.CommandOneofCase.Start, "second", startWait.Token);
             var instant = new DateTime(start.Start.StartAtWorkerUtcTicks, DateTimeKind.Utc);
             // The waiting thread starts the engines itself: a hop to the thread pool would add its queueing delay.
+            var spun = TimeSpan.Zero;
+            // The engines' plan clocks start at the instant the wait ends; what delays them after it shows as lag.
             (running, var startedTicks) = await Task.Factory.StartNew(
-                () => StartClock.WaitUntil(instant, () => clock.UtcNow, stop.Token) ? (run.Start(stop.Token), clock.UtcNow.Ticks) : (null, 0L),
+                () =>
+                {
+                    if (!StartClock.WaitUntil(instant, () => clock.UtcNow, stop.Token, out spun))
+                    {
+                        return ((Task<LoadResult>?)null, 0L);
+                    }
+
+                    var (timestamp, ticks) = (Stopwatch.GetTimestamp(), clock.UtcNow.Ticks);
+                    return ((Task<LoadResult>?)run.Start(timestamp, stop.Token), ticks);
+                },
                 stop.Token,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
@@ -60,7 +75,7 @@ internal sealed class RunHost(WorkerIdentity identity, WorkerClock clock, Artifa
             }
 
             await updates.WriteAsync(new RunUpdate { Started = new Started { StartedWorkerUtcTicks = startedTicks } }, stop.Token);
-            logger.LogInformation("Run {Run}: started {Late:0.000} ms after the instant", runId, (startedTicks - instant.Ticks) / 10_000.0);
+            logger.LogInformation("Run {Run}: started {Late:0.000} ms after the instant (spun for the last {Spun:0.000} ms)", runId, (startedTicks - instant.Ticks) / 10_000.0, spun.TotalMilliseconds);
 
             // Commands after Start are take-overs; a broken stream means the controller is gone.
             var listening = ListenAsync(commands, run, stop);

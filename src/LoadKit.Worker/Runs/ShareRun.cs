@@ -22,23 +22,36 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
     /// Starts the engines now (each on the thread pool, so this returns at once); completes with the final result
     /// once they and any take-overs have ended. The engines for the own share were built beforehand.
     /// </summary>
-    public Task<LoadResult> Start(CancellationToken cancellationToken)
+    /// <param name="startTimestamp">The <see cref="System.Diagnostics.Stopwatch"/> timestamp of the shared start instant, just passed.</param>
+    /// <param name="cancellationToken">Stops the load.</param>
+    public Task<LoadResult> Start(long startTimestamp, CancellationToken cancellationToken)
     {
-        _startedAt = DateTimeOffset.UtcNow;
+        _startedAt = DateTimeOffset.UtcNow - System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp);
         lock (_gate)
         {
             foreach (var part in _parts)
             {
-                part.Start(cancellationToken);
+                part.Start(startTimestamp, cancellationToken);
             }
         }
 
         return CompleteAsync(cancellationToken);
     }
 
-    /// <summary>Builds the engines of the own share, so that <see cref="Start"/> only has to start them.</summary>
+    /// <summary>
+    /// Builds the engines of the own share, so that <see cref="Start"/> only has to start them, after a short dry
+    /// run of the engine's code paths: compiling them at the start instant would take the cores that the other
+    /// workers' start needs when they share a machine.
+    /// </summary>
     public void Prepare()
     {
+        var dryRun = Scenario.Create("loadkit dry run")
+            .Step("nothing", _ => ValueTask.CompletedTask)
+            .WithLoad(Load.ConstantUsers(2, TimeSpan.FromMilliseconds(30)), Load.ArrivalRate(500, TimeSpan.FromMilliseconds(30), 2, 2))
+            .Build();
+        new ScenarioEngine(dryRun, dryRun.PlanFor(RunOptions.Default), SegmentShare.Whole, onSnapshot: _ => { })
+            .RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+
         foreach (var scenario in scenarios)
         {
             Add(scenario, share, TimeSpan.Zero, takenOver: false, cancellationToken: null);
@@ -56,9 +69,7 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
                 $"allowed a part 0 to count-1 of a segment 0 to {sequence.Count - 1}, from 0 ms.");
         }
 
-        var part = sequence.Share(takeOver.LostSegmentIndex); // TAKEOVER-MERGE: .Within(SegmentSequence.Equal(takeOver.PartCount).Share(takeOver.PartIndex));
-        throw new NotSupportedException("TAKEOVER-MERGE");
-#pragma warning disable CS0162
+        var part = SegmentSequence.Equal(takeOver.PartCount).Share(takeOver.PartIndex).Within(sequence.Share(takeOver.LostSegmentIndex));
         foreach (var scenario in scenarios)
         {
             Add(scenario, part, TimeSpan.FromMilliseconds(takeOver.ResumeAtMs), takenOver: true, cancellationToken);
@@ -79,11 +90,11 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
             }
 
             var entry = new Part(scenario.Name, takenOver);
-            entry.Engine = new ScenarioEngine(scenario, scenario.PlanFor(options), part, /* TAKEOVER-MERGE resumeAt, */ onSnapshot: result => entry.Latest = result);
+            entry.Engine = new ScenarioEngine(scenario, scenario.PlanFor(options), part, resumeAt, onSnapshot: result => entry.Latest = result);
             _parts.Add(entry);
             if (cancellationToken is { } token)
             {
-                entry.Start(token);
+                entry.Start(0, token);
             }
         }
     }
@@ -146,10 +157,10 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
 
         public Task<ScenarioResult> Run { get; private set; } = Task.FromResult<ScenarioResult>(null!);
 
-        public void Start(CancellationToken cancellationToken)
+        public void Start(long startTimestamp, CancellationToken cancellationToken)
         {
             var engine = Engine!;
-            Run = Task.Run(() => engine.RunAsync(cancellationToken), CancellationToken.None);
+            Run = Task.Run(() => engine.RunAsync(cancellationToken, startTimestamp), CancellationToken.None);
         }
 
         public volatile ScenarioResult? Latest;

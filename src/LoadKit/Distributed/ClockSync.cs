@@ -14,7 +14,7 @@ internal readonly record struct ClockEstimate(TimeSpan Offset, TimeSpan RoundTri
 /// </summary>
 internal static class ClockSync
 {
-    public const int DefaultRounds = 8;
+    public const int DefaultRounds = 32;
 
     public static async Task<ClockEstimate> EstimateAsync(Worker.WorkerClient worker, Metadata headers, int rounds, CancellationToken cancellationToken)
     {

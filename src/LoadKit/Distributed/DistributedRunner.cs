@@ -42,7 +42,7 @@ internal static class DistributedRunner
 
         using var directory = new WorkerDirectory(cluster.Etcd, cluster.Prefix);
         var found = await directory.WaitForIdleAsync(cluster.Workers, cluster.WorkerWait, cancellationToken).ConfigureAwait(false);
-        var artifact = Artifact.Pack(Path.GetDirectoryName(assemblies[0])!);
+        Artifact? artifact = Artifact.Pack(Path.GetDirectoryName(assemblies[0])!);
         var headers = WorkerToken.Headers(cluster.Token);
         var runId = Guid.NewGuid().ToString("N")[..12];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -67,9 +67,13 @@ internal static class DistributedRunner
             using (var preparing = CancellationTokenSource.CreateLinkedTokenSource(stop.Token))
             {
                 preparing.CancelAfter(PrepareTimeout);
-                await Task.WhenAll(links.Select(l => l.PrepareAsync(artifact, headers, prepare, preparing.Token))).ConfigureAwait(false);
+                await Task.WhenAll(links.Select(l => l.PrepareAsync(artifact!, headers, prepare, preparing.Token))).ConfigureAwait(false);
             }
 
+            // The artifact's bytes are garbage now; collecting them here keeps a background GC of this process from
+            // taking a core just when the workers wake on a machine they share with it.
+            artifact = null;
+            GC.Collect();
             var startAt = DateTime.UtcNow + StartLead + (4 * links.Max(l => l.Clock.RoundTrip));
             await Task.WhenAll(links.Select(l => l.StartAsync(startAt, stop.Token))).ConfigureAwait(false);
             var notes = new List<string>();

@@ -53,16 +53,26 @@ internal sealed class ScenarioEngine
         SkippedIterationBlocks = Resumed().Any(b => b.Block is IterationsBlock && b.From > TimeSpan.Zero);
     }
 
+    private long _firstBlockStart;
+
     /// <summary>
     /// Whether the resume offset falls inside an iteration-counted block, which is then skipped: how far the lost
     /// process had got through its count is unknown, so its part cannot be taken over exactly.
     /// </summary>
     internal bool SkippedIterationBlocks { get; }
 
-    public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken)
+    /// <summary>Runs the plan, then cleanup, and returns what was measured.</summary>
+    /// <param name="cancellationToken">Stops the run promptly; the result covers what ran until then.</param>
+    /// <param name="startTimestamp">
+    /// A <see cref="Stopwatch"/> timestamp at which the plan's clock starts (a distributed run's shared instant, just
+    /// passed); 0: now. Whatever delays the first block after it (JIT, init) shows as scheduling lag.
+    /// </param>
+    public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken, long startTimestamp = 0)
     {
-        var startedAt = DateTimeOffset.UtcNow;
-        var start = Stopwatch.GetTimestamp();
+        var now = Stopwatch.GetTimestamp();
+        var start = startTimestamp is > 0 && startTimestamp <= now ? startTimestamp : now;
+        var startedAt = DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(start, now);
+        _firstBlockStart = start;
         var collector = new StatsCollector(
             [.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []],
             _onSnapshot is null ? null : () => _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start))),
@@ -158,7 +168,7 @@ internal sealed class ScenarioEngine
     private async Task RunUsersAsync(UsersBlock block, TimeSpan from, CancellationToken cancellationToken)
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var start = Stopwatch.GetTimestamp() - Ticks(from);
+        var start = BlockStart() - Ticks(from);
         var deadline = start + Ticks(block.Duration);
         var warmUpEnd = start + Ticks(block.WarmUpUntil);
         var running = new Dictionary<int, (VirtualUser User, Task Task, CancellationTokenSource Leave)>();
@@ -281,7 +291,7 @@ internal sealed class ScenarioEngine
     private async Task RunIterationsAsync(IterationsBlock block, CancellationToken cancellationToken)
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var start = Stopwatch.GetTimestamp();
+        var start = BlockStart();
         var deadline = start + Ticks(block.Duration);
         var warmUpEnd = block.WarmUpUntil == TimeSpan.Zero ? 0 : long.MaxValue;
         var users = (int)_share.CountOwned(block.Users);
@@ -325,7 +335,7 @@ internal sealed class ScenarioEngine
         var initialised = Enumerable.Range(0, (int)_share.CountOwned(block.PreAllocatedUsers)).Select(local => StartUser(local, joinPool: true, out _)).ToArray();
         await CompletesWithinAsync(Task.WhenAll(initialised), _scenario.HookTimeout, cancellationToken).ConfigureAwait(false);
 
-        var start = Stopwatch.GetTimestamp() - Ticks(from);
+        var start = BlockStart() - Ticks(from);
         var firstOwned = from == TimeSpan.Zero ? 0 : _share.CountOwned(block.FirstAtOrAfter(from));
         var scheduler = new ArrivalScheduler(block, _share, firstOwned, start, stop.Token, _measured.Gauges, _warmUp?.Gauges);
         await scheduler.RunAsync(
@@ -417,6 +427,14 @@ internal sealed class ScenarioEngine
     }
 
     private VirtualUser NewUser(int local) => new((int)_share.NthOwned(local), _scenario, _measured, _warmUp);
+
+    /// <summary>When a block's clock starts: the run's start for the first block, now for the others.</summary>
+    private long BlockStart()
+    {
+        var first = _firstBlockStart;
+        _firstBlockStart = 0;
+        return first != 0 ? first : Stopwatch.GetTimestamp();
+    }
 
     private static long Ticks(TimeSpan duration) =>
         duration >= TimeSpan.FromDays(365) ? long.MaxValue / 2 : (long)(duration.TotalSeconds * Stopwatch.Frequency);

@@ -25,7 +25,7 @@ internal sealed class Cluster : IAsyncDisposable
     public static async Task<Cluster> StartAsync(int workers, Func<int, string[]>? extraArguments = null)
     {
         var etcd = await EtcdServer.StartAsync();
-        var target = await DelayServer.StartAsync(("/fast", TimeSpan.Zero));
+        var target = await DelayServer.StartAsync(("/fast", TimeSpan.Zero), ("/products", TimeSpan.Zero), ("/checkout", TimeSpan.Zero));
         var prefix = "run-" + Guid.NewGuid().ToString("N")[..8];
         var processes = Enumerable.Range(0, workers)
             .Select(i => WorkerProcess.Start(["--etcd", etcd.Url, "--prefix", prefix, .. extraArguments?.Invoke(i) ?? []]))
@@ -44,6 +44,21 @@ internal sealed class Cluster : IAsyncDisposable
             Forward = [DistributedScenarios.TargetVariable],
         },
     };
+
+    /// <summary>Waits until the target has answered at least <paramref name="requests"/> requests.</summary>
+    public async Task WaitForRequestsAsync(long requests, TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Target.Requests < requests)
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"The target saw {Target.Requests} requests, not {requests}, within {timeout}.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Net.Client;
+using LoadKit.Distributed;
+using WorkerClient = LoadKit.Distributed.Protocol.Worker.WorkerClient;
+
+namespace LoadKit.Worker.Tests.Distributed;
+
+/// <summary>Processes that die mid-run, and workers that refuse bad jobs: the run and the workers cope.</summary>
+public class WorkerLossTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
+
+    [Test]
+    public async Task WorkerKilledMidRun_ItsShareMovesToTheSurvivors_LoadStaysWithin5Percent()
+    {
+        await using var cluster = await Cluster.StartAsync(3);
+        var running = LoadRunner.RunAsync([DistributedScenarios.Steady600], cluster.Options());
+
+        await cluster.WaitForRequestsAsync(600 * 4, Bound);
+        var victim = cluster.Workers[1];
+        victim.KillHard();
+        var result = await running.WaitAsync(Bound);
+
+        TestContext.Out.WriteLine(SummaryTable.Render(result));
+        var lost = result.Workers.Where(w => w.Lost is not null).ToArray();
+        Assert.That(lost, Has.Length.EqualTo(1));
+        Assert.That(lost[0].Id, Does.Contain($"-{victim.ProcessId}-"), "the lost worker is named");
+        Assert.That(lost[0].MissingSeconds, Is.Not.Empty, "the seconds it did not report are shown as gaps");
+        Assert.That(result.Notes.Single(), Does.Contain(lost[0].Id).And.Contain("moved to"));
+        var achieved = result.GetStep("get").Ok;
+        Assert.That(achieved, Is.EqualTo(7200).Within(5).Percent, "600/s for 12 s");
+        Assert.That(cluster.Target.Requests, Is.GreaterThanOrEqualTo(achieved));
+    }
+
+    [Test]
+    public async Task WorkerKilledMidRun_PolicyFail_RunFailsNamingIt()
+    {
+        await using var cluster = await Cluster.StartAsync(2);
+        var running = LoadRunner.RunAsync([DistributedScenarios.Steady600], cluster.Options(WorkerLossPolicy.Fail));
+
+        await cluster.WaitForRequestsAsync(600, Bound);
+        cluster.Workers[0].KillHard();
+
+        var exception = Assert.ThrowsAsync<DistributedRunException>(() => running.WaitAsync(Bound));
+        Assert.That(exception!.Message, Does.Contain($"-{cluster.Workers[0].ProcessId}-").And.Contain("LOADKIT_ON_WORKER_LOSS = fail"));
+    }
+
+    [Test]
+    public async Task ControllerKilledMidRun_WorkersStopWithin5SecondsAndAreIdleAgain()
+    {
+        await using var cluster = await Cluster.StartAsync(2);
+        var start = new ProcessStartInfo("dotnet", [ControllerAssembly(), "--controller-only", "--etcd", cluster.Etcd.Url, "--prefix", cluster.Prefix,
+            "--workers", "2", "--shop", cluster.Target.BaseAddress.ToString()])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment[ClusterOptions.TokenVariable] = WorkerProcess.Token;
+        using var controller = Process.Start(start)!;
+        try
+        {
+            await cluster.WaitForRequestsAsync(500, Bound);
+            controller.Kill();
+            var killed = Stopwatch.StartNew();
+
+            // The target's count stops growing: no change over half a second.
+            long before;
+            do
+            {
+                before = cluster.Target.Requests;
+                await Task.Delay(500);
+            }
+            while (cluster.Target.Requests != before && killed.Elapsed < TimeSpan.FromSeconds(20));
+
+            var quietAfter = killed.Elapsed - TimeSpan.FromMilliseconds(500);
+            TestContext.Out.WriteLine($"load stopped within {quietAfter.TotalMilliseconds:0} ms of the kill");
+            Assert.That(quietAfter, Is.LessThan(TimeSpan.FromSeconds(5)));
+            using var directory = new WorkerDirectory([new Uri(cluster.Etcd.Url)], cluster.Prefix);
+            Assert.That(await directory.WaitForIdleAsync(2, TimeSpan.FromSeconds(10), CancellationToken.None), Has.Count.EqualTo(2));
+        }
+        finally
+        {
+            if (!controller.HasExited)
+            {
+                controller.Kill();
+            }
+        }
+    }
+
+    [Test]
+    public async Task WrongTokenOversizedAndCorruptJobs_AreRefusedClearly_ThenTheSameWorkerRunsAValidJob()
+    {
+        await using var cluster = await Cluster.StartAsync(1, _ => ["--max-upload-mb", "128"]);
+        var options = cluster.Options();
+
+        var wrongToken = options with { Cluster = new ClusterOptions(options.Cluster!.Etcd, 1, "not-the-token-0123456789") { Prefix = cluster.Prefix, Forward = options.Cluster.Forward } };
+        var refused = Assert.ThrowsAsync<DistributedRunException>(() => LoadRunner.RunAsync([DistributedScenarios.Short], wrongToken).WaitAsync(Bound));
+        Assert.That(refused!.Message, Does.Contain("Unauthenticated"));
+
+        using var directory = new WorkerDirectory([new Uri(cluster.Etcd.Url)], cluster.Prefix);
+        var info = (await directory.WaitForIdleAsync(1, Bound, CancellationToken.None)).Single();
+        using (var channel = GrpcChannel.ForAddress(info.Address))
+        {
+            var client = new WorkerClient(channel);
+            var headers = WorkerToken.Headers(WorkerProcess.Token);
+            var oversized = Assert.ThrowsAsync<RpcException>(() => Artifact.SendAsync(client, headers, new string('a', 64), new byte[129 * 1024 * 1024], CancellationToken.None));
+            Assert.That(oversized!.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
+            Assert.That(oversized.Status.Detail, Does.Contain("accepts at most 128 MiB"));
+        }
+
+        using (var channel = GrpcChannel.ForAddress(info.Address))
+        {
+            var corrupt = Assert.ThrowsAsync<RpcException>(() => Artifact.SendAsync(
+                new WorkerClient(channel), WorkerToken.Headers(WorkerProcess.Token), new string('b', 64), [1, 2, 3], CancellationToken.None));
+            Assert.That(corrupt!.Status.Detail, Does.Contain("not the declared"));
+        }
+
+        var result = await LoadRunner.RunAsync([DistributedScenarios.Short], options).WaitAsync(Bound);
+        Assert.That(result.Workers.Single().Id, Is.EqualTo(info.Id));
+        Assert.That(result.GetStep("get").Ok, Is.EqualTo(200));
+    }
+
+    [Test]
+    public async Task FactoryThatIsNotAStaticMethodGroup_IsRefusedBeforeAnyWorkerIsTouched()
+    {
+        var options = new RunOptions { Cluster = new ClusterOptions([new Uri("http://127.0.0.1:1")], 1, WorkerProcess.Token) };
+
+        var exception = Assert.ThrowsAsync<ArgumentException>(() => LoadRunner.RunAsync([() => DistributedScenarios.WithParameter(5)], options));
+
+        Assert.That(exception!.Message, Does.Contain("a distributed run needs a static method without parameters"));
+        await Task.CompletedTask;
+    }
+
+    /// <summary>The Distributed sample, built next to this test project; it can act as a controller only.</summary>
+    private static string ControllerAssembly()
+    {
+        var folder = AppContext.BaseDirectory.Replace(Path.Combine("tests", "LoadKit.Worker.Tests"), Path.Combine("samples", "Distributed"), StringComparison.Ordinal);
+        var assembly = Path.Combine(folder, "Distributed.dll");
+        return File.Exists(assembly) ? assembly : throw new FileNotFoundException($"The Distributed sample is not built at {assembly}.");
+    }
+}
