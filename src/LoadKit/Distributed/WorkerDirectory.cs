@@ -35,10 +35,13 @@ internal sealed class WorkerDirectory : IDisposable
                 .ConfigureAwait(false);
             return range.Kvs.Select(kv => WorkerInfo.FromJson(kv.Value.ToStringUtf8())).OrderBy(w => w.Id, StringComparer.Ordinal).ToArray();
         }
-        catch (RpcException exception) when (exception.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+        catch (Exception exception) when (exception is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded }
+            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            // The client's retry layer sometimes reports the deadline as a cancellation nobody asked for.
             throw new DistributedRunException(
-                $"etcd at {string.Join(", ", _endpoints)} did not answer within {Format.Duration(CallDeadline)} ({exception.StatusCode}); " +
+                $"etcd at {string.Join(", ", _endpoints)} did not answer within {Format.Duration(CallDeadline)} " +
+                $"({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded}); " +
                 "check the endpoints given in LOADKIT_ETCD (or the LoadKit.Etcd run parameter) and that etcd is running.",
                 exception);
         }

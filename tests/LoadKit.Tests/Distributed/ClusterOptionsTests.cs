@@ -1,0 +1,69 @@
+namespace LoadKit.Tests.Distributed;
+
+public class ClusterOptionsTests
+{
+    private const string Token = "0123456789abcdef0123";
+
+    [Test]
+    public void Parse_NoEtcd_IsALocalRun()
+    {
+        Assert.That(ClusterOptions.Parse(_ => null, n => n), Is.Null);
+    }
+
+    [Test]
+    public void Parse_EverySetting_IsRead()
+    {
+        var values = new Dictionary<string, string>
+        {
+            [ClusterOptions.EtcdVariable] = "http://10.0.0.5:2379, http://10.0.0.6:2379",
+            [ClusterOptions.WorkersVariable] = "8",
+            [ClusterOptions.WorkerWaitVariable] = "90",
+            [ClusterOptions.PrefixVariable] = "/ci/",
+            [ClusterOptions.TokenVariable] = Token,
+            [ClusterOptions.OnWorkerLossVariable] = "Fail",
+            [ClusterOptions.ForwardVariable] = "SHOP_URL, API_KEY",
+        };
+
+        var options = ClusterOptions.Parse(values.GetValueOrDefault, n => n)!;
+
+        Assert.That(options.Etcd.Select(e => e.ToString()), Is.EqualTo(new[] { "http://10.0.0.5:2379/", "http://10.0.0.6:2379/" }));
+        Assert.That(options.Workers, Is.EqualTo(8));
+        Assert.That(options.WorkerWait, Is.EqualTo(TimeSpan.FromSeconds(90)));
+        Assert.That(options.Prefix, Is.EqualTo("ci"));
+        Assert.That(options.OnWorkerLoss, Is.EqualTo(WorkerLossPolicy.Fail));
+        Assert.That(options.Forward, Is.EqualTo(new[] { "SHOP_URL", "API_KEY" }));
+    }
+
+    [Test]
+    public void Parse_BadValues_OneErrorNamesEverySettingValueAndWhatIsAllowed()
+    {
+        var values = new Dictionary<string, string>
+        {
+            [ClusterOptions.EtcdVariable] = "etcd:2379",
+            [ClusterOptions.WorkersVariable] = "0",
+            [ClusterOptions.WorkerWaitVariable] = "-3",
+            [ClusterOptions.TokenVariable] = "short",
+            [ClusterOptions.OnWorkerLossVariable] = "ignore",
+        };
+
+        var exception = Assert.Throws<ArgumentException>(() => ClusterOptions.Parse(values.GetValueOrDefault, n => $"env {n}"));
+
+        Assert.That(exception!.Message, Does.Contain("env LOADKIT_ETCD = 'etcd:2379': 'etcd:2379' is not an http:// or https:// address.")
+            .And.Contain("env LOADKIT_WORKERS = '0': must be a whole number of at least 1.")
+            .And.Contain("env LOADKIT_WORKER_WAIT = '-3': must be a number of seconds above 0 and at most 86400.")
+            .And.Contain("env LOADKIT_WORKER_TOKEN (or LOADKIT_WORKER_TOKEN_FILE) = (5 characters): the workers' token is required, at least 16 characters.")
+            .And.Contain("env LOADKIT_ON_WORKER_LOSS = 'ignore': allowed values are 'rebalance' and 'fail'."));
+        Assert.That(exception.Message, Does.Not.Contain(values[ClusterOptions.TokenVariable]), "the token itself is never printed");
+    }
+
+    [Test]
+    public void RunAsync_ScenarioObjectsWithACluster_AskForFactories()
+    {
+        var options = new RunOptions { Cluster = new ClusterOptions([new Uri("http://127.0.0.1:2379")], 1, Token) };
+        var scenario = Scenario.Create("s").Step("a", _ => ValueTask.CompletedTask).WithLoad(Load.IterationsPerUser(1, 1)).Build();
+
+        var exception = Assert.ThrowsAsync<ArgumentException>(() => LoadRunner.RunAsync([scenario], options));
+
+        Assert.That(exception!.Message, Does.Contain("pass their factories"));
+    }
+}
