@@ -99,11 +99,13 @@ internal sealed class WorkerProcess : IAsyncDisposable
     }
 
     /// <summary>The worker built next to this test project, in the same configuration.</summary>
-    private static string WorkerAssembly()
+    private static string WorkerAssembly() => BuiltAssembly(Path.Combine("src", "LoadKit.Worker"), "LoadKit.Worker.dll");
+
+    /// <summary>An assembly of another project of the repository, built in the same configuration as this one.</summary>
+    internal static string BuiltAssembly(string projectFolder, string fileName)
     {
-        var path = AppContext.BaseDirectory.Replace(
-            Path.Combine("tests", "LoadKit.Worker.Tests"), Path.Combine("src", "LoadKit.Worker"), StringComparison.Ordinal);
-        var assembly = Path.Combine(path, "LoadKit.Worker.dll");
-        return File.Exists(assembly) ? assembly : throw new FileNotFoundException($"The worker is not built at {assembly}.");
+        var folder = AppContext.BaseDirectory.Replace(Path.Combine("tests", "LoadKit.Worker.Tests"), projectFolder, StringComparison.Ordinal);
+        var assembly = Path.Combine(folder, fileName);
+        return File.Exists(assembly) ? assembly : throw new FileNotFoundException($"{fileName} is not built at {assembly}.");
     }
 }

@@ -14,7 +14,8 @@ namespace LoadKit.Worker.Runs;
 /// factories, starts at the controller's instant, streams a snapshot a second and a final one. The load stops when
 /// the call breaks (the controller is gone) or the etcd registration ends; either way the worker is idle again.
 /// </summary>
-internal sealed class RunHost(WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts, EtcdRegistration registration, ILogger<RunHost> logger)
+internal sealed class RunHost(
+    WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts, EtcdRegistration registration, IHostApplicationLifetime lifetime, ILogger<RunHost> logger)
 {
     /// <summary>How long a prepared run waits for its Start before it gives up.</summary>
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
@@ -28,7 +29,8 @@ internal sealed class RunHost(WorkerIdentity identity, WorkerClock clock, Artifa
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Worker {identity.Id} is busy with another run."));
         }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, registration.Registered);
+        // The load stops when the controller's call ends, the etcd registration ends, or the worker is told to stop (SIGTERM).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, registration.Registered, lifetime.ApplicationStopping);
         var runId = "?";
         TestAssembly? assembly = null;
         Task<LoadResult>? running = null;
@@ -99,7 +101,8 @@ internal sealed class RunHost(WorkerIdentity identity, WorkerClock clock, Artifa
         catch (Exception exception) when (stop.IsCancellationRequested && exception is not RpcException { StatusCode: StatusCode.InvalidArgument })
         {
             logger.LogWarning("Run {Run}: stopped because {Why}", runId,
-                context.CancellationToken.IsCancellationRequested ? "the controller's call ended" : "this worker's etcd registration ended");
+                context.CancellationToken.IsCancellationRequested ? "the controller's call ended"
+                : lifetime.ApplicationStopping.IsCancellationRequested ? "the worker is stopping" : "this worker's etcd registration ended");
         }
         catch (ArgumentException exception)
         {

@@ -47,6 +47,21 @@ public class WorkerLossTests
     }
 
     [Test]
+    public async Task WorkerTerminatedMidRun_StopsItsLoadAndExitsCleanly_TheRunNamesIt()
+    {
+        await using var cluster = await Cluster.StartAsync(2);
+        var running = LoadRunner.RunAsync([DistributedScenarios.Steady600], cluster.Options());
+
+        await cluster.WaitForRequestsAsync(600 * 3, Bound);
+        cluster.Workers[0].Terminate();
+
+        Assert.That(await cluster.Workers[0].WaitForExitAsync(TimeSpan.FromSeconds(10)), Is.Zero, "SIGTERM stops the run, revokes the lease, exits 0");
+        var result = await running.WaitAsync(Bound);
+        Assert.That(result.Workers.Single(w => w.Lost is not null).Id, Does.Contain($"-{cluster.Workers[0].ProcessId}-"));
+        Assert.That(result.GetStep("get").Ok, Is.EqualTo(7200).Within(5).Percent);
+    }
+
+    [Test]
     public async Task ControllerKilledMidRun_WorkersStopWithin5SecondsAndAreIdleAgain()
     {
         await using var cluster = await Cluster.StartAsync(2);
@@ -133,10 +148,5 @@ public class WorkerLossTests
     }
 
     /// <summary>The Distributed sample, built next to this test project; it can act as a controller only.</summary>
-    private static string ControllerAssembly()
-    {
-        var folder = AppContext.BaseDirectory.Replace(Path.Combine("tests", "LoadKit.Worker.Tests"), Path.Combine("samples", "Distributed"), StringComparison.Ordinal);
-        var assembly = Path.Combine(folder, "Distributed.dll");
-        return File.Exists(assembly) ? assembly : throw new FileNotFoundException($"The Distributed sample is not built at {assembly}.");
-    }
+    private static string ControllerAssembly() => WorkerProcess.BuiltAssembly(Path.Combine("samples", "Distributed"), "Distributed.dll");
 }
