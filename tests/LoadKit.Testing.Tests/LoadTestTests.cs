@@ -49,4 +49,13 @@ public class LoadTestTests
         Assert.That(result.GetStep("tick").Ok, Is.GreaterThan(10));
         Assert.That(TestExecutionContext.CurrentContext.CurrentResult.Output, Does.Contain("Run cancelled"));
     }
+
+    [TestCase(ClusterOptions.EtcdVariable, "LoadKit.Etcd")]
+    [TestCase(ClusterOptions.WorkerWaitVariable, "LoadKit.WorkerWait")]
+    [TestCase(ClusterOptions.TokenFileVariable, "LoadKit.WorkerTokenFile")]
+    [TestCase(ClusterOptions.OnWorkerLossVariable, "LoadKit.OnWorkerLoss")]
+    public void ParameterFor_EnvironmentVariable_IsTheRunParameterOfTheSameName(string variable, string parameter)
+    {
+        Assert.That(LoadTest.ParameterFor(variable), Is.EqualTo(parameter));
+    }
 }

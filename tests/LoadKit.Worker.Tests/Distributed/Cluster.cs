@@ -60,6 +60,24 @@ internal sealed class Cluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits, from now, until the target's count stops growing (no change over half a second); returns how long
+    /// after now the last growth was.
+    /// </summary>
+    public async Task<TimeSpan> WaitUntilTargetQuietAsync(TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long before;
+        do
+        {
+            before = Target.Requests;
+            await Task.Delay(500);
+        }
+        while (Target.Requests != before && clock.Elapsed < timeout);
+
+        return clock.Elapsed - TimeSpan.FromMilliseconds(500);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var worker in Workers)

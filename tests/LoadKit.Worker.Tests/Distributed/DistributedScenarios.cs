@@ -12,7 +12,7 @@ public static class DistributedScenarios
     private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
 
     /// <summary>3,000 arrivals a second for 10 seconds.</summary>
-    public static Scenario Arrivals3000() => Arrivals("arrivals", 3000, TimeSpan.FromSeconds(10));
+    public static Scenario Arrivals3000() => Arrivals("arrivals", 3000, TimeSpan.FromSeconds(10), maxUsers: 900);
 
     /// <summary>A short, light load for start-skew and setup tests.</summary>
     public static Scenario Short() => Arrivals("short", 100, TimeSpan.FromSeconds(2));
@@ -23,13 +23,13 @@ public static class DistributedScenarios
     /// <summary>Not a scenario factory: it has a parameter.</summary>
     public static Scenario WithParameter(int rate) => Arrivals("p", rate, TimeSpan.FromSeconds(1));
 
-    private static Scenario Arrivals(string name, double rate, TimeSpan during) => Scenario.Create(name)
+    private static Scenario Arrivals(string name, double rate, TimeSpan during, int maxUsers = 300) => Scenario.Create(name)
         .Step("get", async ctx =>
         {
             using var response = await Http.GetAsync(Target() + "/fast", ctx.CancellationToken);
             response.EnsureSuccessStatusCode();
         })
-        .WithLoad(Load.ArrivalRate(rate, during, preAllocatedUsers: 30, maxUsers: 300))
+        .WithLoad(Load.ArrivalRate(rate, during, preAllocatedUsers: 30, maxUsers))
         .Build();
 
     private static string Target() =>

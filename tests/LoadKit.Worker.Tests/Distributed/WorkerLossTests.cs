@@ -62,6 +62,23 @@ public class WorkerLossTests
     }
 
     [Test]
+    public async Task EtcdGoneMidRun_TheWorkerStopsItsLoadWithin5Seconds()
+    {
+        await using var cluster = await Cluster.StartAsync(1);
+        var running = LoadRunner.RunAsync([DistributedScenarios.Steady600], cluster.Options());
+
+        await cluster.WaitForRequestsAsync(600, Bound);
+        await cluster.Etcd.KillAsync();
+        var quietAfter = await cluster.WaitUntilTargetQuietAsync(TimeSpan.FromSeconds(20));
+
+        TestContext.Out.WriteLine($"load stopped within {quietAfter.TotalMilliseconds:0} ms of etcd's death");
+        Assert.That(quietAfter, Is.LessThan(TimeSpan.FromSeconds(5)), "a worker without its registration runs no load");
+        var result = await running.WaitAsync(Bound);
+        Assert.That(result.Workers.Single().Lost, Is.Not.Null);
+        Assert.That(result.GetStep("get").Ok, Is.LessThan(7200));
+    }
+
+    [Test]
     public async Task ControllerKilledMidRun_WorkersStopWithin5SecondsAndAreIdleAgain()
     {
         await using var cluster = await Cluster.StartAsync(2);
@@ -77,18 +94,8 @@ public class WorkerLossTests
         {
             await cluster.WaitForRequestsAsync(500, Bound);
             controller.Kill();
-            var killed = Stopwatch.StartNew();
 
-            // The target's count stops growing: no change over half a second.
-            long before;
-            do
-            {
-                before = cluster.Target.Requests;
-                await Task.Delay(500);
-            }
-            while (cluster.Target.Requests != before && killed.Elapsed < TimeSpan.FromSeconds(20));
-
-            var quietAfter = killed.Elapsed - TimeSpan.FromMilliseconds(500);
+            var quietAfter = await cluster.WaitUntilTargetQuietAsync(TimeSpan.FromSeconds(20));
             TestContext.Out.WriteLine($"load stopped within {quietAfter.TotalMilliseconds:0} ms of the kill");
             Assert.That(quietAfter, Is.LessThan(TimeSpan.FromSeconds(5)));
             using var directory = new WorkerDirectory([new Uri(cluster.Etcd.Url)], cluster.Prefix);
