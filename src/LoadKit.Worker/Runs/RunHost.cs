@@ -76,7 +76,10 @@ internal sealed class RunHost(
                 return;
             }
 
-            await updates.WriteAsync(new RunUpdate { Started = new Started { StartedWorkerUtcTicks = startedTicks } }, stop.Token);
+            // Updates are written for as long as the controller listens, also after this worker stopped its load by
+            // itself: then the final snapshot says why, and nothing it measured is lost.
+            var call = context.CancellationToken;
+            await updates.WriteAsync(new RunUpdate { Started = new Started { StartedWorkerUtcTicks = startedTicks } }, call);
             logger.LogInformation("Run {Run}: started {Late:0.000} ms after the instant (spun for the last {Spun:0.000} ms)", runId, (startedTicks - instant.Ticks) / 10_000.0, spun.TotalMilliseconds);
 
             // Commands after Start are take-overs; a broken stream means the controller is gone.
@@ -84,17 +87,21 @@ internal sealed class RunHost(
             long sequence = 0;
             while (!running.IsCompleted)
             {
-                await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(1), stop.Token)).ConfigureAwait(false);
-                if (!running.IsCompleted && !stop.IsCancellationRequested)
+                await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(1), call)).ConfigureAwait(false);
+                if (!running.IsCompleted)
                 {
-                    await updates.WriteAsync(Snapshot(++sequence, run.TakeSnapshot(), final: false), stop.Token);
+                    await updates.WriteAsync(Snapshot(++sequence, run.TakeSnapshot(), final: false), call);
                 }
             }
 
             var final = await running;
-            stop.Token.ThrowIfCancellationRequested();
-            await updates.WriteAsync(Snapshot(++sequence, final, final: true), stop.Token);
-            logger.LogInformation("Run {Run}: ended after {Snapshots} snapshots", runId, sequence);
+            var stoppedBecause = !stop.IsCancellationRequested ? ""
+                : lifetime.ApplicationStopping.IsCancellationRequested ? "the worker is stopping (SIGTERM)"
+                : "its etcd registration ended";
+            var update = Snapshot(++sequence, final, final: true);
+            update.Snapshot.StoppedBecause = stoppedBecause;
+            await updates.WriteAsync(update, call);
+            logger.LogInformation("Run {Run}: ended after {Snapshots} snapshots{Why}", runId, sequence, stoppedBecause.Length == 0 ? "" : "; stopped early: " + stoppedBecause);
             await stop.CancelAsync();
             await listening;
         }

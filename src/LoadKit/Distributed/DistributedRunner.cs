@@ -260,6 +260,11 @@ internal static class DistributedRunner
                         Result = Result is null ? snapshot : ResultMerge.AppendTimelines(Result, snapshot);
                         if (update.Snapshot.Final)
                         {
+                            if (update.Snapshot.StoppedBecause.Length > 0)
+                            {
+                                Lost = $"it stopped its load early: {update.Snapshot.StoppedBecause}";
+                            }
+
                             return;
                         }
                     }
