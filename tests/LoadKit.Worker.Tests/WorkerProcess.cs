@@ -16,6 +16,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public string Output => string.Join(Environment.NewLine, _lines);
 
     public static WorkerProcess Start(params string[] arguments) => StartWithToken(Token, arguments);

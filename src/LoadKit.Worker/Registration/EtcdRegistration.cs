@@ -96,8 +96,10 @@ internal sealed class EtcdRegistration(
             {
                 return;
             }
-            catch (Exception exception) when (exception is RpcException or OperationCanceledException or HttpRequestException)
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
+                // Any failure (the keep-alive stream also surfaces IO and protocol errors when etcd dies) means: try
+                // again. Letting it escape would stop the whole worker.
                 logger.LogWarning("etcd at {Endpoint} did not answer ({Reason}); trying again in {Delay} ms",
                     endpoint, exception is RpcException rpc ? rpc.Status.StatusCode.ToString() : exception.GetType().Name, (int)backOff.TotalMilliseconds);
                 await Task.Delay(backOff, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);

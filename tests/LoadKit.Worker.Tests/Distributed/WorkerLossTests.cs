@@ -76,6 +76,7 @@ public class WorkerLossTests
         var result = await running.WaitAsync(Bound);
         Assert.That(result.Workers.Single().Lost, Is.EqualTo("it stopped its load early: its etcd registration ended"));
         Assert.That(result.GetStep("get").Ok, Is.GreaterThanOrEqualTo(600).And.LessThan(7200), "what it measured until it stopped is kept");
+        Assert.That(cluster.Workers[0].HasExited, Is.False, "the worker outlives etcd, and registers again when it is back");
     }
 
     [Test]
