@@ -33,7 +33,14 @@ builder.Logging.AddSimpleConsole(o =>
 });
 builder.WebHost.ConfigureKestrel(k =>
 {
-    k.Listen(options.Listen, l => l.Protocols = HttpProtocols.Http2);
+    k.Listen(options.Listen, l =>
+    {
+        l.Protocols = HttpProtocols.Http2;
+        if (options.TlsCertificate is { } certificate)
+        {
+            l.UseHttps(certificate);
+        }
+    });
 
     // HTTP/2 pings find a controller that vanished without closing its connection (a cut network) within seconds.
     k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(1);

@@ -26,6 +26,9 @@ internal sealed record WorkerOptions
     /// <summary>Seconds of the etcd lease: the key vanishes this long after the worker dies.</summary>
     public int LeaseSeconds { get; init; } = 3;
 
+    /// <summary>A PEM certificate and key: the service then speaks HTTP/2 over TLS (for use beyond loopback).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
+
     /// <summary>Test only: shifts the clock the worker reports and starts by, to prove offset estimation works.</summary>
     public TimeSpan ClockOffset { get; init; }
 
@@ -39,6 +42,8 @@ internal sealed record WorkerOptions
           --token-file PATH       file holding the shared token; or set LOADKIT_WORKER_TOKEN (one is required)
           --max-upload-mb N       the largest test artifact accepted (default 256)
           --lease-seconds N       etcd lease TTL, 1..60 (default 3)
+          --tls-cert PATH         PEM certificate: serve over TLS (with --tls-key; for use beyond loopback)
+          --tls-key PATH          PEM private key of --tls-cert
         """;
 
     public static (WorkerOptions? Options, IReadOnlyList<string> Problems) Parse(IReadOnlyList<string> args, Func<string, string?> environment)
@@ -47,6 +52,8 @@ internal sealed record WorkerOptions
         var options = new WorkerOptions();
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         string? tokenFile = null;
+        string? tlsCertificate = null;
+        string? tlsKey = null;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -118,6 +125,12 @@ internal sealed record WorkerOptions
                 case "--token-file":
                     tokenFile = value;
                     break;
+                case "--tls-cert":
+                    tlsCertificate = value;
+                    break;
+                case "--tls-key":
+                    tlsKey = value;
+                    break;
                 case "--max-upload-mb":
                     if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var megabytes) && megabytes is >= 1 and <= 16_384)
                     {
@@ -163,7 +176,32 @@ internal sealed record WorkerOptions
         }
 
         var token = ReadToken(tokenFile, environment, problems);
+        options = options with { TlsCertificate = ReadCertificate(tlsCertificate, tlsKey, problems) };
         return problems.Count > 0 ? (null, problems) : (options with { Labels = labels, Token = token! }, problems);
+    }
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2? ReadCertificate(string? certificate, string? key, List<string> problems)
+    {
+        if (certificate is null && key is null)
+        {
+            return null;
+        }
+
+        if (certificate is null || key is null)
+        {
+            problems.Add($"--tls-cert '{certificate}' --tls-key '{key}': give both, or neither for plain h2c on a trusted network.");
+            return null;
+        }
+
+        try
+        {
+            return System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certificate, key);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            problems.Add($"--tls-cert '{certificate}' --tls-key '{key}': cannot be loaded as a PEM certificate and key ({exception.Message}).");
+            return null;
+        }
     }
 
     private static string? ReadToken(string? tokenFile, Func<string, string?> environment, List<string> problems)

@@ -43,6 +43,9 @@ public sealed record ClusterOptions
     /// <summary>Comma-separated names of environment variables to forward to the workers, e.g. <c>SHOP_URL,API_KEY</c>.</summary>
     public const string ForwardVariable = "LOADKIT_FORWARD";
 
+    /// <summary>A PEM file of the certificate authority (or the self-signed certificate) that workers serving TLS present.</summary>
+    public const string TlsCaVariable = "LOADKIT_TLS_CA";
+
     /// <summary>The shortest token accepted (the worker's rule).</summary>
     public const int MinTokenLength = 16;
 
@@ -95,6 +98,12 @@ public sealed record ClusterOptions
     /// factory that reads its target from the environment builds the same scenario there. Default: none.
     /// </summary>
     public IReadOnlyList<string> Forward { get; init; } = [];
+
+    /// <summary>
+    /// A PEM file with the certificate authority that workers' TLS certificates must chain to (workers started
+    /// with <c>--tls-cert</c>); null trusts the system's authorities. Workers without TLS need none.
+    /// </summary>
+    public string? TlsCa { get; init; }
 
     /// <summary>
     /// Reads the cluster settings through <paramref name="lookup"/> (an environment variable name in, its value out);
@@ -171,7 +180,8 @@ public sealed record ClusterOptions
         }
 
         var forward = (lookup(ForwardVariable) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        return new ClusterOptions(endpoints, workers, token!) { Prefix = prefix, WorkerWait = wait, OnWorkerLoss = policy, Forward = forward };
+        var tlsCa = lookup(TlsCaVariable) is { Length: > 0 } ca ? ca : null;
+        return new ClusterOptions(endpoints, workers, token!) { Prefix = prefix, WorkerWait = wait, OnWorkerLoss = policy, Forward = forward, TlsCa = tlsCa };
     }
 
     private static string? ReadToken(Func<string, string?> lookup, Func<string, string> source, List<string> problems)

@@ -46,7 +46,8 @@ internal static class DistributedRunner
         var headers = WorkerToken.Headers(cluster.Token);
         var runId = Guid.NewGuid().ToString("N")[..12];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var links = found.Select((info, i) => new WorkerLink(info, i, sequence.Share(i).ToString())).ToArray();
+        var trust = WorkerTrust.From(cluster.TlsCa);
+        var links = found.Select((info, i) => new WorkerLink(info, i, sequence.Share(i).ToString(), trust)).ToArray();
         try
         {
             var prepare = new Prepare
@@ -83,7 +84,10 @@ internal static class DistributedRunner
         catch (RpcException exception)
         {
             var link = links.FirstOrDefault(l => l.Failure == exception) ?? links[0];
-            throw new DistributedRunException($"Worker {link.Info.Id} at {link.Info.Address} refused the run ({exception.StatusCode}): {exception.Status.Detail}", exception);
+            var what = exception.StatusCode is StatusCode.Unauthenticated or StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.FailedPrecondition
+                ? "refused the run"
+                : "could not be reached for the run";
+            throw new DistributedRunException($"Worker {link.Info.Id} at {link.Info.Address} {what} ({exception.StatusCode}): {exception.Status.Detail}", exception);
         }
         finally
         {
@@ -162,7 +166,7 @@ internal static class DistributedRunner
     }
 
     /// <summary>One worker's side of the run: its channel, its call and what it reported.</summary>
-    private sealed class WorkerLink(WorkerInfo info, int index, string segment) : IDisposable
+    private sealed class WorkerLink(WorkerInfo info, int index, string segment, System.Net.Security.SslClientAuthenticationOptions trust) : IDisposable
     {
         private readonly GrpcChannel _channel = GrpcChannel.ForAddress(info.Address, new GrpcChannelOptions
         {
@@ -173,6 +177,7 @@ internal static class DistributedRunner
                 KeepAlivePingDelay = TimeSpan.FromSeconds(1),
                 KeepAlivePingTimeout = TimeSpan.FromSeconds(3),
                 KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+                SslOptions = trust,
             },
         });
 
