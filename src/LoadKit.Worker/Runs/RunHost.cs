@@ -54,9 +54,9 @@ internal sealed class RunHost(
             startWait.CancelAfter(StartTimeout);
             var start = await NextAsync(commands, RunCommand.CommandOneofCase.Start, "second", startWait.Token);
             var instant = new DateTime(start.Start.StartAtWorkerUtcTicks, DateTimeKind.Utc);
-            // The waiting thread starts the engines itself: a hop to the thread pool would add its queueing delay.
+            // The waiting thread starts the engines itself (a hop to the thread pool would add its queueing delay), and
+            // their plan clocks start at the instant the wait ends: what delays them after it shows as lag.
             var spun = TimeSpan.Zero;
-            // The engines' plan clocks start at the instant the wait ends; what delays them after it shows as lag.
             (running, var startedTicks) = await Task.Factory.StartNew(
                 () =>
                 {
