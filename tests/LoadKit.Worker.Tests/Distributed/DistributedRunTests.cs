@@ -47,7 +47,7 @@ public class DistributedRunTests
         Assert.That(histogram.TotalCount, Is.EqualTo(merged.Ok));
         foreach (var percentile in new[] { 50, 90, 95, 99, 99.9, 100 })
         {
-            var rank = (long)Math.Ceiling(percentile / 100 * histogram.TotalCount);
+            var rank = (long)Math.Ceiling((decimal)percentile * histogram.TotalCount / 100m); // exact: no floating-point rounding of the rank
             long seen = 0;
             var value = histogram.RecordedValues().First(v => (seen += v.CountAtValueIteratedTo) >= rank).ValueIteratedTo;
             var expected = Math.Clamp(value, parts.Min(p => p.Latency.MinMicroseconds), parts.Max(p => p.Latency.MaxMicroseconds));
