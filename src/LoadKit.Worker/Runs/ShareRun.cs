@@ -10,6 +10,7 @@ namespace LoadKit.Worker.Runs;
 internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions options, SegmentSequence sequence, SegmentShare share)
 {
     private readonly List<Part> _parts = [];
+    private readonly List<string> _notes = [];
     private readonly Lock _gate = new();
     private DateTimeOffset _startedAt;
     private bool _closed;
@@ -92,6 +93,12 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
             var entry = new Part(scenario.Name, takenOver);
             entry.Engine = new ScenarioEngine(scenario, scenario.PlanFor(options), part, resumeAt, onSnapshot: result => entry.Latest = result);
             _parts.Add(entry);
+            if (takenOver && entry.Engine.SkippedIterationBlocks)
+            {
+                _notes.Add($"Scenario '{scenario.Name}': {part} was taken over from {resumeAt.TotalMilliseconds:0} ms without the rest of its " +
+                    "iteration-counted block, because how far the lost worker had got through it is unknown.");
+            }
+
             if (cancellationToken is { } token)
             {
                 entry.Start(0, token);
@@ -142,7 +149,13 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
                 Users = g.Where(p => !p.Part.TakenOver).Sum(p => p.Result.Users),
             })
             .ToArray();
-        return new LoadResult(_startedAt, DateTimeOffset.UtcNow, cancelled, merged);
+        string[] notes;
+        lock (_gate)
+        {
+            notes = [.. _notes];
+        }
+
+        return new LoadResult(_startedAt, DateTimeOffset.UtcNow, cancelled, merged) { Notes = notes };
     }
 
     private sealed class Part(string scenario, bool takenOver)

@@ -161,7 +161,7 @@ internal static class DistributedRunner
         {
             Workers = workers,
             StartSkew = starts.Length > 0 ? starts.Max() - starts.Min() : null,
-            Notes = notes,
+            Notes = [.. notes, .. reported.SelectMany(l => l.Result!.Notes.Select(n => $"{l.Info.Id}: {n}"))],
         };
     }
 
