@@ -44,9 +44,6 @@ internal sealed class RunHost(
             assembly = Load(prepare);
             var run = Prepare(prepare, assembly);
             run.Prepare();
-
-            // The upload, unpacking and loading left garbage: collect it now rather than during the start.
-            GC.Collect();
             await updates.WriteAsync(new RunUpdate { Ready = new Ready() }, stop.Token);
             logger.LogInformation("Run {Run}: ready with {Scenarios} on {Share}", runId, string.Join(", ", run.ScenarioNames), run.Share);
 

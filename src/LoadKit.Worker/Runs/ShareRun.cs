@@ -39,20 +39,9 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
         return CompleteAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// Builds the engines of the own share, so that <see cref="Start"/> only has to start them, after a short dry
-    /// run of the engine's code paths: compiling them at the start instant would take the cores that the other
-    /// workers' start needs when they share a machine.
-    /// </summary>
+    /// <summary>Builds the engines of the own share, so that <see cref="Start"/> only has to start them.</summary>
     public void Prepare()
     {
-        var dryRun = Scenario.Create("loadkit dry run")
-            .Step("nothing", _ => ValueTask.CompletedTask)
-            .WithLoad(Load.ConstantUsers(2, TimeSpan.FromMilliseconds(30)), Load.ArrivalRate(500, TimeSpan.FromMilliseconds(30), 2, 2))
-            .Build();
-        new ScenarioEngine(dryRun, dryRun.PlanFor(RunOptions.Default), SegmentShare.Whole, onSnapshot: _ => { })
-            .RunAsync(CancellationToken.None).GetAwaiter().GetResult();
-
         foreach (var scenario in scenarios)
         {
             Add(scenario, share, TimeSpan.Zero, takenOver: false, cancellationToken: null);
@@ -90,8 +79,7 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
                 return;
             }
 
-            var entry = new Part(scenario.Name, takenOver);
-            entry.Engine = new ScenarioEngine(scenario, scenario.PlanFor(options), part, resumeAt, onSnapshot: result => entry.Latest = result);
+            var entry = new Part(scenario, scenario.PlanFor(options), part, resumeAt, takenOver);
             _parts.Add(entry);
             if (takenOver && entry.Engine.SkippedIterationBlocks)
             {
@@ -113,7 +101,7 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
             Task[] running;
             lock (_gate)
             {
-                running = [.. _parts.Select(p => p.Run)];
+                running = [.. _parts.Select(p => p.Run!)]; // every part is started by now: Start starts all, TakeOver at once
             }
 
             await Task.WhenAll(running).ConfigureAwait(false);
@@ -127,7 +115,7 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
             }
         }
 
-        return Combine(p => p.Run.Result, cancellationToken.IsCancellationRequested);
+        return Combine(p => p.Run!.Result, cancellationToken.IsCancellationRequested);
     }
 
     private LoadResult Combine(Func<Part, ScenarioResult?> select, bool cancelled)
@@ -158,25 +146,31 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
         return new LoadResult(_startedAt, DateTimeOffset.UtcNow, cancelled, merged) { Notes = notes };
     }
 
-    private sealed class Part(string scenario, bool takenOver)
+    /// <summary>One engine of this run, the latest statistics it reported, and how much of its timeline was sent.</summary>
+    private sealed class Part
     {
         private int _sentThrough = -1;
 
-        public string Scenario { get; } = scenario;
-
-        public bool TakenOver { get; } = takenOver;
-
-        public ScenarioEngine? Engine { get; set; }
-
-        public Task<ScenarioResult> Run { get; private set; } = Task.FromResult<ScenarioResult>(null!);
-
-        public void Start(long startTimestamp, CancellationToken cancellationToken)
+        public Part(Scenario scenario, LoadPlan plan, SegmentShare share, TimeSpan resumeAt, bool takenOver)
         {
-            var engine = Engine!;
-            Run = Task.Run(() => engine.RunAsync(cancellationToken, startTimestamp), CancellationToken.None);
+            Scenario = scenario.Name;
+            TakenOver = takenOver;
+            Engine = new ScenarioEngine(scenario, plan, share, resumeAt, onSnapshot: result => Latest = result);
         }
 
+        public string Scenario { get; }
+
+        public bool TakenOver { get; }
+
+        public ScenarioEngine Engine { get; }
+
+        /// <summary>The engine's run; null until started.</summary>
+        public Task<ScenarioResult>? Run { get; private set; }
+
         public volatile ScenarioResult? Latest;
+
+        public void Start(long startTimestamp, CancellationToken cancellationToken) =>
+            Run = Task.Run(() => Engine.RunAsync(cancellationToken, startTimestamp), CancellationToken.None);
 
         /// <summary>The first second not sent yet; from now on, everything up to the result's last second counts as sent.</summary>
         public int TakeTimelineFrom(ScenarioResult result)

@@ -42,7 +42,7 @@ internal static class DistributedRunner
 
         using var directory = new WorkerDirectory(cluster.Etcd, cluster.Prefix);
         var found = await directory.WaitForIdleAsync(cluster.Workers, cluster.WorkerWait, cancellationToken).ConfigureAwait(false);
-        Artifact? artifact = Artifact.Pack(Path.GetDirectoryName(assemblies[0])!);
+        var artifact = Artifact.Pack(Path.GetDirectoryName(assemblies[0])!);
         var headers = WorkerToken.Headers(cluster.Token);
         var runId = Guid.NewGuid().ToString("N")[..12];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -68,13 +68,9 @@ internal static class DistributedRunner
             using (var preparing = CancellationTokenSource.CreateLinkedTokenSource(stop.Token))
             {
                 preparing.CancelAfter(PrepareTimeout);
-                await Task.WhenAll(links.Select(l => l.PrepareAsync(artifact!, headers, prepare, preparing.Token))).ConfigureAwait(false);
+                await Task.WhenAll(links.Select(l => l.PrepareAsync(artifact, headers, prepare, preparing.Token))).ConfigureAwait(false);
             }
 
-            // The artifact's bytes are garbage now; collecting them here keeps a background GC of this process from
-            // taking a core just when the workers wake on a machine they share with it.
-            artifact = null;
-            GC.Collect();
             var startAt = DateTime.UtcNow + StartLead + (4 * links.Max(l => l.Clock.RoundTrip));
             await Task.WhenAll(links.Select(l => l.StartAsync(startAt, stop.Token))).ConfigureAwait(false);
             var notes = new List<string>();
@@ -200,9 +196,6 @@ internal static class DistributedRunner
 
         public string? Lost { get; private set; }
 
-        /// <summary>The sequence number of the last snapshot received.</summary>
-        public long Snapshots { get; private set; }
-
         public RpcException? Failure { get; private set; }
 
         public async Task PrepareAsync(Artifact artifact, Metadata headers, Prepare prepare, CancellationToken cancellationToken)
@@ -261,7 +254,6 @@ internal static class DistributedRunner
                     {
                         // Totals are cumulative, so a snapshot that never arrived loses only its timeline points (a gap).
                         var snapshot = LoadResult.FromJson(update.Snapshot.ResultJson);
-                        Snapshots = update.Snapshot.Sequence;
                         Result = Result is null ? snapshot : ResultMerge.AppendTimelines(Result, snapshot);
                         if (update.Snapshot.Final)
                         {

@@ -23,9 +23,8 @@ internal sealed class ScenarioEngine
     private readonly ScenarioStats? _warmUp;
     private readonly ActiveUsers _activeUsers;
     private readonly List<VirtualUser> _users = [];
-    private int _abandoned;
-
     private readonly Action<ScenarioResult>? _onSnapshot;
+    private int _abandoned;
 
     /// <param name="scenario">The scenario to run.</param>
     /// <param name="plan">Its load, for the run's options.</param>
@@ -53,8 +52,6 @@ internal sealed class ScenarioEngine
         SkippedIterationBlocks = Resumed().Any(b => b.Block is IterationsBlock && b.From > TimeSpan.Zero);
     }
 
-    private long _firstBlockStart;
-
     /// <summary>
     /// Whether the resume offset falls inside an iteration-counted block, which is then skipped: how far the lost
     /// process had got through its count is unknown, so its part cannot be taken over exactly.
@@ -72,7 +69,6 @@ internal sealed class ScenarioEngine
         var now = Stopwatch.GetTimestamp();
         var start = startTimestamp is > 0 && startTimestamp <= now ? startTimestamp : now;
         var startedAt = DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(start, now);
-        _firstBlockStart = start;
         var collector = new StatsCollector(
             [.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []],
             _onSnapshot is null ? null : () => _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start))),
@@ -81,6 +77,9 @@ internal sealed class ScenarioEngine
         TimeSpan duration;
         try
         {
+            // In a distributed run the first block's clock is the shared instant; otherwise each block's clock starts
+            // when the block is reached (an open model's after its pre-allocated VUs' init, as k6 does).
+            var blockStart = startTimestamp > 0 ? start : 0;
             foreach (var (block, from) in BlocksToRun())
             {
                 if (cancellationToken.IsCancellationRequested)
@@ -97,11 +96,12 @@ internal sealed class ScenarioEngine
 
                 await (block switch
                 {
-                    UsersBlock users => RunUsersAsync(users, from, cancellationToken),
-                    ArrivalBlock arrivals => RunArrivalsAsync(arrivals, from, cancellationToken),
-                    IterationsBlock iterations => RunIterationsAsync(iterations, cancellationToken),
+                    UsersBlock users => RunUsersAsync(users, blockStart, from, cancellationToken),
+                    ArrivalBlock arrivals => RunArrivalsAsync(arrivals, blockStart, from, cancellationToken),
+                    IterationsBlock iterations => RunIterationsAsync(iterations, blockStart, cancellationToken),
                     _ => throw new InvalidOperationException($"Unknown plan block {block.GetType().Name}."),
                 }).ConfigureAwait(false);
+                blockStart = 0;
             }
         }
         finally
@@ -165,10 +165,10 @@ internal sealed class ScenarioEngine
     /// Closed model over time: VU slots start and stop at the plan's events. From an offset <paramref name="from"/>
     /// into the block, the slots running at that instant start at once, then the later events follow.
     /// </summary>
-    private async Task RunUsersAsync(UsersBlock block, TimeSpan from, CancellationToken cancellationToken)
+    private async Task RunUsersAsync(UsersBlock block, long blockStart, TimeSpan from, CancellationToken cancellationToken)
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var start = BlockStart() - Ticks(from);
+        var start = StartOf(blockStart) - Ticks(from);
         var deadline = start + Ticks(block.Duration);
         var warmUpEnd = start + Ticks(block.WarmUpUntil);
         var running = new Dictionary<int, (VirtualUser User, Task Task, CancellationTokenSource Leave)>();
@@ -288,10 +288,10 @@ internal sealed class ScenarioEngine
     }
 
     /// <summary>Closed model by count: the VU slots this segment owns run their iterations at once.</summary>
-    private async Task RunIterationsAsync(IterationsBlock block, CancellationToken cancellationToken)
+    private async Task RunIterationsAsync(IterationsBlock block, long blockStart, CancellationToken cancellationToken)
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var start = BlockStart();
+        var start = StartOf(blockStart);
         var deadline = start + Ticks(block.Duration);
         var warmUpEnd = block.WarmUpUntil == TimeSpan.Zero ? 0 : long.MaxValue;
         var users = (int)_share.CountOwned(block.Users);
@@ -313,7 +313,7 @@ internal sealed class ScenarioEngine
     /// pool up to its maximum, and counts an iteration that finds no VU as dropped. From an offset
     /// <paramref name="from"/> into the block, only the iterations scheduled at or after it run.
     /// </summary>
-    private async Task RunArrivalsAsync(ArrivalBlock block, TimeSpan from, CancellationToken cancellationToken)
+    private async Task RunArrivalsAsync(ArrivalBlock block, long blockStart, TimeSpan from, CancellationToken cancellationToken)
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var maxUsers = (int)_share.CountOwned(block.MaxPoolUsers);
@@ -335,7 +335,7 @@ internal sealed class ScenarioEngine
         var initialised = Enumerable.Range(0, (int)_share.CountOwned(block.PreAllocatedUsers)).Select(local => StartUser(local, joinPool: true, out _)).ToArray();
         await CompletesWithinAsync(Task.WhenAll(initialised), _scenario.HookTimeout, cancellationToken).ConfigureAwait(false);
 
-        var start = BlockStart() - Ticks(from);
+        var start = StartOf(blockStart) - Ticks(from);
         var firstOwned = from == TimeSpan.Zero ? 0 : _share.CountOwned(block.FirstAtOrAfter(from));
         var scheduler = new ArrivalScheduler(block, _share, firstOwned, start, stop.Token, _measured.Gauges, _warmUp?.Gauges);
         await scheduler.RunAsync(
@@ -428,13 +428,8 @@ internal sealed class ScenarioEngine
 
     private VirtualUser NewUser(int local) => new((int)_share.NthOwned(local), _scenario, _measured, _warmUp);
 
-    /// <summary>When a block's clock starts: the run's start for the first block, now for the others.</summary>
-    private long BlockStart()
-    {
-        var first = _firstBlockStart;
-        _firstBlockStart = 0;
-        return first != 0 ? first : Stopwatch.GetTimestamp();
-    }
+    /// <summary>A block's clock: the given timestamp, or now when it is 0.</summary>
+    private static long StartOf(long blockStart) => blockStart != 0 ? blockStart : Stopwatch.GetTimestamp();
 
     private static long Ticks(TimeSpan duration) =>
         duration >= TimeSpan.FromDays(365) ? long.MaxValue / 2 : (long)(duration.TotalSeconds * Stopwatch.Frequency);

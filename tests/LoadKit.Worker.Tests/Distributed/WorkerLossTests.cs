@@ -145,14 +145,13 @@ public class WorkerLossTests
     }
 
     [Test]
-    public async Task FactoryThatIsNotAStaticMethodGroup_IsRefusedBeforeAnyWorkerIsTouched()
+    public void FactoryThatIsNotAStaticMethodGroup_IsRefusedBeforeAnyWorkerIsTouched()
     {
         var options = new RunOptions { Cluster = new ClusterOptions([new Uri("http://127.0.0.1:1")], 1, WorkerProcess.Token) };
 
         var exception = Assert.ThrowsAsync<ArgumentException>(() => LoadRunner.RunAsync([() => DistributedScenarios.WithParameter(5)], options));
 
         Assert.That(exception!.Message, Does.Contain("a distributed run needs a static method without parameters"));
-        await Task.CompletedTask;
     }
 
     /// <summary>The Distributed sample, built next to this test project; it can act as a controller only.</summary>
