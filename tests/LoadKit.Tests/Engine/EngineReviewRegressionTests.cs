@@ -111,4 +111,20 @@ public class EngineReviewRegressionTests
         Assert.That(block.TotalIterations, Is.EqualTo(expected));
         Assert.That(block.ScheduledAt(expected - 1), Is.LessThan(block.Duration));
     }
+
+    [Test]
+    public async Task OpenModel_LocalRun_ClockStartsAfterThePreAllocatedUsersInit()
+    {
+        var scenario = Scenario.Create("slow-init")
+            .WithInit(async (_, ct) => await Task.Delay(400, ct))
+            .Step("a", _ => ValueTask.CompletedTask)
+            .WithLoad(Load.ArrivalRate(20, TimeSpan.FromSeconds(1), preAllocatedUsers: 2, maxUsers: 2))
+            .Build();
+
+        var result = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetScenario("slow-init");
+
+        // Were the clock started before the 400 ms init, the first iterations would start at least that late.
+        Assert.That(result.Dropped + result.Iterations.Ok, Is.EqualTo(20));
+        Assert.That(result.SchedulingLag.Max, Is.LessThan(TimeSpan.FromMilliseconds(300)));
+    }
 }
