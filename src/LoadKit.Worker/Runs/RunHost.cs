@@ -53,18 +53,9 @@ internal sealed class RunHost(
             var instant = new DateTime(start.Start.StartAtWorkerUtcTicks, DateTimeKind.Utc);
             // The waiting thread starts the engines itself (a hop to the thread pool would add its queueing delay), and
             // their plan clocks start at the instant the wait ends: what delays them after it shows as lag.
-            var spun = TimeSpan.Zero;
-            (running, var startedTicks) = await Task.Factory.StartNew(
-                () =>
-                {
-                    if (!StartClock.WaitUntil(instant, () => clock.UtcNow, stop.Token, out spun))
-                    {
-                        return ((Task<LoadResult>?)null, 0L);
-                    }
-
-                    var (timestamp, ticks) = (Stopwatch.GetTimestamp(), clock.UtcNow.Ticks);
-                    return ((Task<LoadResult>?)run.Start(timestamp, stop.Token), ticks);
-                },
+            StartReached reached = default;
+            running = await Task.Factory.StartNew(
+                () => StartClock.WaitUntil(instant, () => clock.UtcNow, stop.Token, out reached) ? run.Start(reached.Timestamp, stop.Token) : null,
                 stop.Token,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
@@ -76,8 +67,13 @@ internal sealed class RunHost(
             // Updates are written for as long as the controller listens, also after this worker stopped its load by
             // itself: then the final snapshot says why, and nothing it measured is lost.
             var call = context.CancellationToken;
-            await updates.WriteAsync(new RunUpdate { Started = new Started { StartedWorkerUtcTicks = startedTicks } }, call);
-            logger.LogInformation("Run {Run}: started {Late:0.000} ms after the instant (spun for the last {Spun:0.000} ms)", runId, (startedTicks - instant.Ticks) / 10_000.0, spun.TotalMilliseconds);
+            await updates.WriteAsync(new RunUpdate { Started = new Started { StartedWorkerUtcTicks = reached.WallTicks } }, call);
+            logger.LogInformation(
+                "Run {Run}: started {Late:0.000} ms after the instant (spun for the last {Spun:0.000} ms, real-time priority: {RealTime})",
+                runId,
+                (reached.WallTicks - instant.Ticks) / 10_000.0,
+                reached.Spun.TotalMilliseconds,
+                reached.RealTime ? "yes" : "not permitted");
 
             // Commands after Start are take-overs; a broken stream means the controller is gone.
             var listening = ListenAsync(commands, run, stop);

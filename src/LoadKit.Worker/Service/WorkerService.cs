@@ -10,6 +10,14 @@ internal sealed class WorkerService(WorkerIdentity identity, WorkerClock clock, 
     public override Task<PingReply> Ping(PingRequest request, ServerCallContext context) =>
         Task.FromResult(new PingReply { WorkerUtcTicks = clock.UtcNow.Ticks, WorkerId = identity.Id });
 
+    public override async Task Clock(IAsyncStreamReader<PingRequest> requestStream, IServerStreamWriter<PingReply> responseStream, ServerCallContext context)
+    {
+        while (await requestStream.MoveNext(context.CancellationToken))
+        {
+            await responseStream.WriteAsync(new PingReply { WorkerUtcTicks = clock.UtcNow.Ticks, WorkerId = identity.Id }, context.CancellationToken);
+        }
+    }
+
     public override Task<ArtifactPresence> HasArtifact(ArtifactQuery request, ServerCallContext context) =>
         Task.FromResult(new ArtifactPresence { Present = artifacts.Has(request.Sha256) });
 

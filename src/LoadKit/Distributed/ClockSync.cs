@@ -9,7 +9,7 @@ namespace LoadKit.Distributed;
 internal readonly record struct ClockEstimate(TimeSpan Offset, TimeSpan RoundTrip);
 
 /// <summary>
-/// NTP-style offset estimation: ping several times, note the controller's clock before and after each reply, and
+/// NTP-style offset estimation: ping several times on one stream, note the controller's clock before and after each reply, and
 /// trust the sample with the shortest round trip (its reply was least delayed, so the midpoint is most exact).
 /// </summary>
 internal static class ClockSync
@@ -20,19 +20,26 @@ internal static class ClockSync
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
         ClockEstimate? best = null;
+        using var call = worker.Clock(headers, cancellationToken: cancellationToken);
         for (var round = 0; round < rounds; round++)
         {
             var sent = DateTime.UtcNow;
-            var reply = await worker.PingAsync(new PingRequest(), headers, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await call.RequestStream.WriteAsync(new PingRequest(), cancellationToken).ConfigureAwait(false);
+            if (!await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, "The worker ended the clock exchange early."));
+            }
+
             var received = DateTime.UtcNow;
             var roundTrip = received - sent;
-            var offset = new DateTime(reply.WorkerUtcTicks, DateTimeKind.Utc) - (sent + (roundTrip / 2));
+            var offset = new DateTime(call.ResponseStream.Current.WorkerUtcTicks, DateTimeKind.Utc) - (sent + (roundTrip / 2));
             if (best is null || roundTrip < best.Value.RoundTrip)
             {
                 best = new ClockEstimate(offset, roundTrip);
             }
         }
 
+        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
         return best!.Value;
     }
 }

@@ -102,7 +102,7 @@ public static class SummaryTable
 
         var first = result.Workers.Select(w => w.StartedAt).OfType<DateTimeOffset>().DefaultIfEmpty().Min();
         text.Append("Workers: ").Append(result.Workers.Count).Append(", start skew ")
-            .AppendLine(result.StartSkew is { } skew ? Format.Milliseconds(skew) + " (latest start minus earliest, controller clock)" : "unknown (no worker started)");
+            .AppendLine(result.StartSkew is { } skew ? Format.LatencyNumber(skew.TotalMilliseconds) + " ms (latest start minus earliest, controller clock)" : "unknown (no worker started)");
         var rows = new List<string[]> { new[] { "worker", "segment", "clock offset", "started +ms", "calls", "rps", "p95", "missing s", "state" } };
         rows.AddRange(result.Workers.Select(w =>
         {

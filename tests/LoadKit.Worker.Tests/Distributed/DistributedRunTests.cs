@@ -66,10 +66,22 @@ public class DistributedRunTests
         var offsets = result.Workers.Select(w => w.ClockOffset.TotalMilliseconds).Order().ToArray();
         Assert.That(offsets[0], Is.EqualTo(0).Within(1));
         Assert.That(offsets[1], Is.EqualTo(250).Within(1));
-        // Without the offset estimate the skew would be 250 ms. The goal is < 100 µs; on this 2-core machine, shared
-        // with the controller, etcd and the target, the measured skew is 0.02–6 ms (9 ms under a CPU hog; see issue 8), so the bound
-        // here is what holds, not the goal.
-        Assert.That(result.StartSkew, Is.LessThan(TimeSpan.FromMilliseconds(25)));
+
+        // The reported skew converts each start with the same estimate the worker started by, so it cannot show an
+        // error of that estimate. The test knows the true offsets: true start = reported start + estimate - true offset.
+        var trueStarts = result.Workers
+            .Select(w => w.StartedAt!.Value + w.ClockOffset - (w.ClockOffset > TimeSpan.FromMilliseconds(125) ? TimeSpan.FromMilliseconds(250) : TimeSpan.Zero))
+            .ToArray();
+        var trueSkew = trueStarts.Max() - trueStarts.Min();
+        TestContext.Out.WriteLine($"Start skew: reported {result.StartSkew!.Value.TotalMicroseconds:0} µs, true {trueSkew.TotalMicroseconds:0} µs");
+
+        // Without the offset estimate the skew would be 250 ms. The < 100 µs goal needs the start thread's real-time
+        // priority (root or CAP_SYS_NICE); without it a spinning thread is preempted on this shared 2-core machine
+        // (measured 0.8-9.6 ms), and the bound is what holds then.
+        var realTime = cluster.Workers.All(w => w.Output.Contains("real-time priority: yes", StringComparison.Ordinal));
+        var bound = realTime ? TimeSpan.FromMicroseconds(100) : TimeSpan.FromMilliseconds(25);
+        Assert.That(result.StartSkew, Is.LessThan(bound));
+        Assert.That(trueSkew, Is.LessThan(bound), "true skew (includes the error of the offset estimates)");
     }
 
     [TestCase(3)]
@@ -84,7 +96,8 @@ public class DistributedRunTests
         Assert.That(result.Workers.Select(w => w.StartedAt).ToArray(), Has.Length.EqualTo(workers).And.All.Not.Null);
         Assert.That(result.GetStep("get").Ok, Is.EqualTo(200));
 
-        // More spinning processes than cores: the scheduler sets the spread (STACK.md: 8 processes 3–16 ms).
+        // More spinning processes than cores: the scheduler sets the spread (STACK.md: 8 processes 3–16 ms). With the
+        // start thread at real-time priority it measured 0.16-0.57 ms here; without it, 22-24 ms for 8 workers.
         Assert.That(result.StartSkew, Is.LessThan(TimeSpan.FromMilliseconds(100)));
     }
 }
