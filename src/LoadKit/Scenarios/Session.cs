@@ -31,9 +31,8 @@ public sealed class Session
         ArgumentNullException.ThrowIfNull(key);
         if (!_values.TryGetValue(key, out var value))
         {
-            var known = _values.Count == 0 ? "none" : string.Join(", ", _values.Keys.Order(StringComparer.Ordinal));
             throw new KeyNotFoundException(
-                $"Session of VU {UserIndex} has no value '{key}' (keys present: {known}). Set it in the scenario's init or an earlier step.");
+                $"Session of VU {UserIndex} has no value '{key}' (keys present: {DescribeKeys()}). Set it in the scenario's init or an earlier step.");
         }
 
         if (value is T typed)
@@ -63,6 +62,9 @@ public sealed class Session
         value = default;
         return false;
     }
+
+    /// <summary>The keys present, for error messages.</summary>
+    internal string DescribeKeys() => _values.Count == 0 ? "none" : string.Join(", ", _values.Keys.Order(StringComparer.Ordinal));
 
     /// <summary>Returns whether anything is stored under <paramref name="key"/>.</summary>
     public bool Contains(string key) => _values.ContainsKey(key);
