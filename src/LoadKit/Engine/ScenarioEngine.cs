@@ -24,6 +24,7 @@ internal sealed class ScenarioEngine
     private readonly ActiveUsers _activeUsers;
     private readonly List<VirtualUser> _users = [];
     private readonly Action<ScenarioResult>? _onSnapshot;
+    private readonly HttpClients _http;
     private int _abandoned;
 
     /// <param name="scenario">The scenario to run.</param>
@@ -42,6 +43,7 @@ internal sealed class ScenarioEngine
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(resumeAt, TimeSpan.Zero);
         _onSnapshot = onSnapshot;
+        _http = new HttpClients(scenario.Http);
         _scenario = scenario;
         _plan = plan;
         _share = share;
@@ -109,6 +111,7 @@ internal sealed class ScenarioEngine
             // Cleanup is not part of the measured duration, but its calls are part of the result.
             duration = Stopwatch.GetElapsedTime(start);
             await CleanupAsync(cancellationToken).ConfigureAwait(false);
+            _http.Dispose();
             await collector.StopAsync().ConfigureAwait(false);
         }
 
@@ -426,7 +429,7 @@ internal sealed class ScenarioEngine
         return _users[local];
     }
 
-    private VirtualUser NewUser(int local) => new((int)_share.NthOwned(local), _scenario, _measured, _warmUp);
+    private VirtualUser NewUser(int local) => new((int)_share.NthOwned(local), _scenario, _measured, _warmUp, _http);
 
     /// <summary>A block's clock: the given timestamp, or now when it is 0.</summary>
     private static long StartOf(long blockStart) => blockStart != 0 ? blockStart : Stopwatch.GetTimestamp();

@@ -28,12 +28,12 @@ internal sealed class VirtualUser : IDisposable
     private int _counted;
 
     /// <summary>Creates the VU with global index <paramref name="index"/> (unique across all load processes of a run).</summary>
-    public VirtualUser(int index, Scenario scenario, ScenarioStats measured, ScenarioStats? warmUp)
+    public VirtualUser(int index, Scenario scenario, ScenarioStats measured, ScenarioStats? warmUp, HttpClients? http = null)
     {
         _scenario = scenario;
         _measured = measured;
         _warmUp = warmUp;
-        _context = new StepContext(new Session(index));
+        _context = new StepContext(new Session(index), http);
         _random = new Random(HashCode.Combine(index, Environment.TickCount64));
         _preWorkDone = new bool[scenario.Tasks.Length];
     }
@@ -258,6 +258,7 @@ internal sealed class VirtualUser : IDisposable
 
     public void Dispose()
     {
+        _context.ReleaseHttp();
         _pause.Dispose();
         _stepCancellation.Dispose();
     }
@@ -383,7 +384,7 @@ internal sealed class VirtualUser : IDisposable
     private async ValueTask<Outcome> RunStepAsync(StepRecorder recorder, int index)
     {
         var step = _scenario.Steps[index];
-        _context.BeginStep(step.Name, _stepCancellation.Token);
+        _context.BeginStep(step.Name, _stepCancellation.Token, recorder);
         var start = Stopwatch.GetTimestamp();
         _stepCancellation.CancelAfter(step.Timeout);
         Outcome outcome;
@@ -451,7 +452,8 @@ internal sealed class VirtualUser : IDisposable
                 recorder.RecordError($"{exception.GetType().Name}: {exception.Message}");
                 break;
             case Outcome.TimedOut:
-                recorder.RecordError(TimeoutMessage(timeout));
+                // A callee's own time limit (an HTTP request's) names itself; otherwise the step's timeout fired.
+                recorder.RecordError(exception is TimeoutException { Message.Length: > 0 } own ? own.Message : TimeoutMessage(timeout));
                 break;
         }
     }
