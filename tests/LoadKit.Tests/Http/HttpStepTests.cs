@@ -52,6 +52,11 @@ public class HttpStepTests
         Assert.That(orders.Http.BodyBytesReceived, Is.EqualTo(20 * "{\"owner\":\"userN\",\"orders\":[{\"id\":4711,\"state\":\"placed\"}]}".Length));
         Assert.That(orders.Http.TimeToHeaders.Count, Is.EqualTo(20));
         Assert.That(orders.Http.TimeToHeaders.Max, Is.LessThanOrEqualTo(orders.Latency.Max));
+
+        // They survive JSON and show in the summary.
+        var copy = LoadResult.FromJson(result.ToJson()).GetStep("orders").Http!;
+        Assert.That((copy.StatusCodes, copy.BodyBytesSent, copy.BodyBytesReceived, copy.TimeToHeaders.P95), Is.EqualTo((orders.Http.StatusCodes, orders.Http.BodyBytesSent, orders.Http.BodyBytesReceived, orders.Http.TimeToHeaders.P95)));
+        Assert.That(SummaryTable.Render(result), Does.Contain("    orders: 200 × 20; body bytes sent 0, received 1,"));
     }
 
     [Test]
