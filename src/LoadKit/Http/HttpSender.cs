@@ -85,7 +85,8 @@ internal static class HttpSender
                 return (status, null, null);
             }
 
-            var view = View(response, body, received);
+            // Without a check or extraction that reads the body, it was drained, not kept: the view has none.
+            var view = View(response, body, keep ? received : 0);
             var checkFailure = Evaluate(request, view, session);
             if (checkFailure is not null)
             {

@@ -149,6 +149,24 @@ public class HttpStepTests
     }
 
     [Test]
+    public async Task Step_HeaderExtractionFromALargeBody_DrainsTheBodyAndStoresTheHeader()
+    {
+        var scenario = Scenario.Create("header")
+            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .Step("big", LoadKit.Http.Get("/big").Check(HttpCheck.StatusIs(200)).Extract("type", HttpExtract.Header("Content-Type")))
+            .Step("echo", LoadKit.Http.Get("/orders?user={{type}}"))
+            .WithLoad(Load.IterationsPerUser(users: 1, iterations: 2))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        var big = result.GetStep("big");
+        Assert.That(big.Ok, Is.EqualTo(2), string.Join("; ", big.Errors));
+        Assert.That(big.Http!.BodyBytesReceived, Is.EqualTo(2 * ShopTarget.BigBody));
+        Assert.That(result.GetStep("echo").Errors.Single().Message, Is.EqualTo("status is 2xx (got 401)"), "the header value was carried to the next request");
+    }
+
+    [Test]
     public async Task Step_RequestTimeout_CountsAsTimedOutAndSaysWhichLimit()
     {
         var scenario = Scenario.Create("timeout")

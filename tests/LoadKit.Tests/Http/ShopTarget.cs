@@ -28,6 +28,9 @@ internal sealed class ShopTarget : IAsyncDisposable
         </body></html>
         """;
 
+    /// <summary>The size of /big's body: several read buffers long.</summary>
+    public const int BigBody = 100_000;
+
     private readonly WebApplication _app;
     private long _authorized;
     private long _rejected;
@@ -102,6 +105,7 @@ internal sealed class ShopTarget : IAsyncDisposable
             return Results.Text("late");
         });
         app.MapGet("/hello", () => Results.Text("hello"));
+        app.MapGet("/big", () => Results.Text(new string('x', BigBody), "text/x-big"));
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToArray();
         (shop.Http1, shop.Http2) = (addresses[0], addresses[1]);
