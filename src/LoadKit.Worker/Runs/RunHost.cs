@@ -22,6 +22,19 @@ internal sealed class RunHost(
 
     private int _busy;
 
+    /// <summary>Unloads a run's test assembly after the run and logs whether it went, so a leak per run is visible.</summary>
+    private async Task ReportUnloadAsync(TestAssembly assembly, string? runId)
+    {
+        if (await TestAssembly.UnloadAsync(assembly).ConfigureAwait(false))
+        {
+            logger.LogInformation("Run {Run}: test assembly unloaded", runId);
+        }
+        else
+        {
+            logger.LogWarning("Run {Run}: test assembly still loaded after 10 collections: something outside it references its types (a thread, a timer, an event handler or a cache it filled)", runId);
+        }
+    }
+
     public async Task RunAsync(IAsyncStreamReader<RunCommand> commands, IServerStreamWriter<RunUpdate> updates, ServerCallContext context)
     {
         if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
@@ -34,6 +47,8 @@ internal sealed class RunHost(
         var runId = "?";
         TestAssembly? assembly = null;
         Task<LoadResult>? running = null;
+        ShareRun? run = null;
+        Task? listening = null;
         Dictionary<string, string?>? forwarded = null;
         try
         {
@@ -42,7 +57,7 @@ internal sealed class RunHost(
             runId = prepare.RunId;
             forwarded = Forward(prepare.Environment);
             assembly = Load(prepare);
-            var run = Prepare(prepare, assembly);
+            run = Prepare(prepare, assembly);
             run.Prepare();
             await updates.WriteAsync(new RunUpdate { Ready = new Ready() }, stop.Token);
             logger.LogInformation("Run {Run}: ready with {Scenarios} on {Share}", runId, string.Join(", ", run.ScenarioNames), run.Share);
@@ -55,7 +70,7 @@ internal sealed class RunHost(
             // their plan clocks start at the instant the wait ends: what delays them after it shows as lag.
             StartReached reached = default;
             running = await Task.Factory.StartNew(
-                () => StartClock.WaitUntil(instant, () => clock.UtcNow, stop.Token, out reached) ? run.Start(reached.Timestamp, stop.Token) : null,
+                () => StartClock.WaitUntil(instant, () => clock.UtcNow, stop.Token, out reached) ? run!.Start(reached.Timestamp, stop.Token) : null,
                 stop.Token,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
@@ -76,7 +91,7 @@ internal sealed class RunHost(
                 reached.RealTime ? "yes" : "not permitted");
 
             // Commands after Start are take-overs; a broken stream means the controller is gone.
-            var listening = ListenAsync(commands, run, stop);
+            listening = ListenAsync(commands, run, stop);
             long sequence = 0;
             while (!running.IsCompleted)
             {
@@ -117,7 +132,13 @@ internal sealed class RunHost(
                 await running.ContinueWith(_ => { }, TaskScheduler.Default);
             }
 
-            assembly?.Dispose();
+            // This method's frame lives until it returns: drop what reaches into the test assembly, so it can unload now.
+            (running, run, listening) = (null, null, null);
+            if (assembly is not null)
+            {
+                _ = ReportUnloadAsync(assembly, runId);
+            }
+
             foreach (var (name, value) in forwarded ?? [])
             {
                 Environment.SetEnvironmentVariable(name, value);

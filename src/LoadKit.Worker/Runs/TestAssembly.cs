@@ -28,6 +28,24 @@ internal sealed class TestAssembly : IDisposable
 
     public void Dispose() => _context.Unload();
 
+    /// <summary>
+    /// Unloads the context and reports whether it is gone within a few collections. It stays when something outside
+    /// it still references its types (STACK.md: serialising a test type, a thread or event handler it started).
+    /// </summary>
+    public static async Task<bool> UnloadAsync(TestAssembly assembly, int collections = 10)
+    {
+        var context = new WeakReference(assembly._context);
+        assembly.Dispose();
+        for (var i = 0; i < collections && context.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            await Task.Delay(TimeSpan.FromMilliseconds(50)).ConfigureAwait(false); // lets finished calls release their frames
+        }
+
+        return !context.IsAlive;
+    }
+
     private sealed class Context(string mainAssemblyPath) : AssemblyLoadContext($"LoadKit test {Path.GetFileName(mainAssemblyPath)}", isCollectible: true)
     {
         private readonly AssemblyDependencyResolver _resolver = new(mainAssemblyPath);

@@ -84,6 +84,21 @@ public class DistributedRunTests
         Assert.That(trueSkew, Is.LessThan(bound), "true skew (includes the error of the offset estimates)");
     }
 
+    [Test]
+    public async Task Run_Ended_WorkerReportsWhetherTheTestAssemblyUnloaded()
+    {
+        await using var cluster = await Cluster.StartAsync(1);
+
+        var result = await LoadRunner.RunAsync([DistributedScenarios.ShortHttp], cluster.Options()).WaitAsync(Bound);
+
+        Assert.That(result.GetStep("get").Ok, Is.EqualTo(200));
+        // Issue 8 asks for the unload; it does not happen yet (something still references the context after the run,
+        // even with no client of the test's own), so this checks that the worker says which, rather than hiding it.
+        var line = await cluster.Workers[0].WaitForOutputAsync("test assembly", TimeSpan.FromSeconds(20));
+        TestContext.Out.WriteLine(line);
+        Assert.That(line, Does.Contain("test assembly unloaded").Or.Contain("test assembly still loaded after 10 collections"));
+    }
+
     [TestCase(3)]
     [TestCase(8)]
     public async Task StartSkew_MoreWorkersThanCores_IsReportedAndLooselyBounded(int workers)

@@ -20,6 +20,13 @@ public static class DistributedScenarios
     /// <summary>600 arrivals a second for 12 seconds: long enough to lose a worker in the middle.</summary>
     public static Scenario Steady600() => Arrivals("steady", 600, TimeSpan.FromSeconds(12));
 
+    /// <summary>A short load through LoadKit's own HTTP step: this assembly then holds no client of its own.</summary>
+    public static Scenario ShortHttp() => Scenario.Create("short http")
+        .WithHttp(new HttpSettings { BaseAddress = new Uri(Target()) })
+        .Step("get", LoadKit.Http.Get("/fast"))
+        .WithLoad(Load.ArrivalRate(100, TimeSpan.FromSeconds(2), preAllocatedUsers: 30, maxUsers: 300))
+        .Build();
+
     /// <summary>Not a scenario factory: it has a parameter.</summary>
     public static Scenario WithParameter(int rate) => Arrivals("p", rate, TimeSpan.FromSeconds(1));
 
