@@ -261,6 +261,7 @@ public sealed class WebSocketConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<WebSocketMessage> ReceiveMatchingAsync(ClientWebSocket socket, Func<WebSocketMessage, bool>? until, CancellationToken cancellationToken)
     {
         while (true)
@@ -275,6 +276,7 @@ public sealed class WebSocketConnection
     }
 
     /// <summary>Puts one message's frames together in the pooled buffer.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<WebSocketMessageType> ReceiveMessageAsync(ClientWebSocket socket, CancellationToken cancellationToken)
     {
         _receivedLength = 0;
@@ -302,6 +304,7 @@ public sealed class WebSocketConnection
                 }
             }
         }
+        // A drop reported above has already let go of the socket and is not wrapped again.
         catch (Exception exception) when (exception is WebSocketException or IOException && _socket == socket)
         {
             throw Dropped(exception.Message, exception);
@@ -312,6 +315,9 @@ public sealed class WebSocketConnection
     {
         if (_received.Length >= MaxMessageBytes)
         {
+            // The rest of the message is still on the wire: the connection cannot be read on from here.
+            Abandon();
+            _notOpen = $"a message exceeded {MaxMessageBytes / (1024 * 1024)} MiB";
             throw new InvalidDataException(
                 $"WebSocket '{Name}' received a message over {MaxMessageBytes / (1024 * 1024)} MiB in step '{_context.StepName}'; LoadKit puts together messages up to that size.");
         }
