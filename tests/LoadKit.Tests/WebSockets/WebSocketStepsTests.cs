@@ -111,6 +111,7 @@ public class WebSocketStepsTests
         var ask = result.GetStep("ask");
         Assert.That((ask.Ok, ask.Failed, ask.TimedOut), Is.EqualTo((0L, 0L, 2L)));
         Assert.That(ask.Errors.Single().Message, Does.StartWith("timed out"));
+        TestContext.Out.WriteLine($"{ask.Errors.Single().Message}; run {clock.Elapsed.TotalMilliseconds:0} ms");
 
         // Two waits of 200 ms: the 10 s step timeout did not end them.
         Assert.That(clock.Elapsed.TotalMilliseconds, Is.InRange(400, 5000));
