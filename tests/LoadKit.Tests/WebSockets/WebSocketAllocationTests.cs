@@ -17,9 +17,9 @@ public class WebSocketAllocationTests
         var perExchange = (longRun - shortRun) / 10_000.0;
         TestContext.Out.WriteLine($"short run {shortRun} B, long run {longRun} B, {perExchange:0.0} B per exchange (client and server)");
 
-        // A copy of each 39-byte message would alone cost 64 B (its decoded string 104 B more); an unpooled async
-        // state machine in the receive path cost about 340 B.
-        Assert.That(perExchange, Is.LessThan(64));
+        // Measured here: 21-51 B. A copy of each 39-byte message would add 64 B (its decoded string 104 B more); an
+        // unpooled async state machine in the receive path added about 340 B.
+        Assert.That(perExchange, Is.LessThan(80));
     }
 
     private static async Task<long> AllocatedByRunAsync(WebSocketServer server, int exchanges)
