@@ -243,17 +243,20 @@ internal sealed class VirtualUser : IDisposable
         return _initState == InitState.Ready;
     }
 
-    /// <summary>Runs the scenario's cleanup for this VU, bounded by <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Runs the scenario's cleanup for this VU, bounded by <paramref name="timeout"/>, then disposes what LoadKit
+    /// kept in its session (WebSocket connections), which the cleanup may still have used.
+    /// </summary>
     public async Task CleanupAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (!NeedsCleanup)
+        if (NeedsCleanup)
         {
-            return;
+            using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cancellation.CancelAfter(timeout);
+            await RunHookAsync(_scenario.Cleanup!, _measured.Cleanup!, timeout, cancellation.Token, cancellationToken).ConfigureAwait(false);
         }
 
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cancellation.CancelAfter(timeout);
-        await RunHookAsync(_scenario.Cleanup!, _measured.Cleanup!, timeout, cancellation.Token, cancellationToken).ConfigureAwait(false);
+        await _context.Session.DisposeResourcesAsync().ConfigureAwait(false);
     }
 
     public void Dispose()

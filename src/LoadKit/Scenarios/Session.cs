@@ -71,4 +71,22 @@ public sealed class Session
 
     /// <summary>Removes the value stored under <paramref name="key"/>; returns whether there was one.</summary>
     public bool Remove(string key) => _values.Remove(key);
+
+    /// <summary>
+    /// Disposes the values LoadKit keeps for this VU (its WebSocket connections), when the VU's life ends. A user's own
+    /// disposable values are left alone: one may be shared between VUs (an <see cref="HttpClient"/>).
+    /// </summary>
+    internal async ValueTask DisposeResourcesAsync()
+    {
+        foreach (var value in _values.Values)
+        {
+            if (value is IVirtualUserResource resource)
+            {
+                await resource.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
 }
+
+/// <summary>A session value that LoadKit owns for one VU and disposes when the VU's life ends.</summary>
+internal interface IVirtualUserResource : IAsyncDisposable;
