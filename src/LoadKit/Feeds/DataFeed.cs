@@ -406,7 +406,7 @@ internal static class FeedFiles
                 value = element.GetString();
                 return true;
             case System.Text.Json.JsonValueKind.Number:
-                value = element.TryGetInt64(out var whole) ? whole : element.GetDouble();
+                value = element.TryGetInt64(out var whole) ? (object)whole : element.GetDouble();
                 return true;
             case System.Text.Json.JsonValueKind.True:
                 value = true;
