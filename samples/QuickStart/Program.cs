@@ -27,20 +27,11 @@ await shop.StartAsync();
 var address = shop.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 Console.WriteLine($"Shop listening on {address} (browse takes {browseDelay.TotalMilliseconds} ms, checkout {checkoutDelay.TotalMilliseconds} ms)");
 
-using var http = new HttpClient { BaseAddress = new Uri(address) };
-
 var scenario = Scenario.Create("shop")
-    .Step("browse", async ctx =>
-    {
-        using var response = await http.GetAsync("/products", ctx.CancellationToken);
-        response.EnsureSuccessStatusCode();
-    })
+    .WithHttp(new HttpSettings { BaseAddress = new Uri(address) })
+    .Step("browse", Http.Get("/products"))
     .ThinkTime(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150))
-    .Step("checkout", async ctx =>
-    {
-        using var response = await http.PostAsync("/checkout", content: null, ctx.CancellationToken);
-        response.EnsureSuccessStatusCode();
-    })
+    .Step("checkout", Http.Post("/checkout").Check(HttpCheck.JsonValueIs("$.order", "42")))
     .WithLoad(Load.ConstantUsers(5, during: TimeSpan.FromSeconds(10)))
     .WithStepTimeout(TimeSpan.FromSeconds(5))
     .Build();

@@ -8,7 +8,7 @@ using NUnit.Framework;
 
 public class CheckoutLoadTests
 {
-    private static HttpClient _http = null!;
+    private static Uri _shopAddress = null!;
     private WebApplication _shop = null!;
 
     // The system under test: a tiny shop on 127.0.0.1. Yours is already running somewhere.
@@ -21,29 +21,18 @@ public class CheckoutLoadTests
         _shop.MapGet("/products", async () => { await Task.Delay(20); return "[]"; });
         _shop.MapPost("/checkout", async () => { await Task.Delay(50); return Results.Ok(); });
         await _shop.StartAsync();
-        _http = new HttpClient { BaseAddress = new Uri(_shop.Urls.First()) };
+        _shopAddress = new Uri(_shop.Urls.First());
     }
 
     [OneTimeTearDown]
-    public async Task StopShop()
-    {
-        _http.Dispose();
-        await _shop.DisposeAsync();
-    }
+    public async Task StopShop() => await _shop.DisposeAsync();
 
     public static Scenario Checkout() =>
         Scenario.Create("checkout")
-            .Step("browse", async ctx =>
-            {
-                using var response = await _http.GetAsync("/products", ctx.CancellationToken);
-                response.EnsureSuccessStatusCode();
-            })
+            .WithHttp(new HttpSettings { BaseAddress = _shopAddress })
+            .Step("browse", Http.Get("/products").Check(HttpCheck.BodyContains("[")))
             .ThinkTime(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300))
-            .Step("pay", async ctx =>
-            {
-                using var response = await _http.PostAsync("/checkout", null, ctx.CancellationToken);
-                response.EnsureSuccessStatusCode();
-            })
+            .Step("pay", Http.Post("/checkout"))
             .WithLoad(Load.ConstantUsers(10, during: TimeSpan.FromSeconds(5)))
             .Build();
 

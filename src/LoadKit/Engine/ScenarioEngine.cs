@@ -25,6 +25,7 @@ internal sealed class ScenarioEngine
     private readonly List<VirtualUser> _users = [];
     private readonly Action<ScenarioResult>? _onSnapshot;
     private readonly FeedRun _feeds;
+    private readonly HttpClients _http;
     private int _abandoned;
 
     /// <param name="scenario">The scenario to run.</param>
@@ -43,6 +44,7 @@ internal sealed class ScenarioEngine
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(resumeAt, TimeSpan.Zero);
         _onSnapshot = onSnapshot;
+        _http = new HttpClients(scenario.Http);
         _scenario = scenario;
         _plan = plan;
         _share = share;
@@ -118,6 +120,7 @@ internal sealed class ScenarioEngine
             // Cleanup is not part of the measured duration, but its calls are part of the result.
             duration = Stopwatch.GetElapsedTime(start);
             await CleanupAsync(cancellationToken).ConfigureAwait(false);
+            _http.Dispose();
             await collector.StopAsync().ConfigureAwait(false);
         }
 
@@ -440,7 +443,7 @@ internal sealed class ScenarioEngine
         return _users[local];
     }
 
-    private VirtualUser NewUser(int local) => new((int)_share.NthOwned(local), _scenario, _measured, _warmUp, _feeds);
+    private VirtualUser NewUser(int local) => new((int)_share.NthOwned(local), _scenario, _measured, _warmUp, _feeds, _http);
 
     /// <summary>A block's clock: the given timestamp, or now when it is 0.</summary>
     private static long StartOf(long blockStart) => blockStart != 0 ? blockStart : Stopwatch.GetTimestamp();

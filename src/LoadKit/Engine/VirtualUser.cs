@@ -30,13 +30,13 @@ internal sealed class VirtualUser : IDisposable
     private int _counted;
 
     /// <summary>Creates the VU with global index <paramref name="index"/> (unique across all load processes of a run).</summary>
-    public VirtualUser(int index, Scenario scenario, ScenarioStats measured, ScenarioStats? warmUp, FeedRun feeds)
+    public VirtualUser(int index, Scenario scenario, ScenarioStats measured, ScenarioStats? warmUp, FeedRun feeds, HttpClients? http = null)
     {
         _feeds = feeds;
         _scenario = scenario;
         _measured = measured;
         _warmUp = warmUp;
-        _context = new StepContext(new Session(index) { Feeds = feeds });
+        _context = new StepContext(new Session(index) { Feeds = feeds }, http);
         _random = new Random(HashCode.Combine(index, Environment.TickCount64));
         _preWorkDone = new bool[scenario.Tasks.Length];
     }
@@ -268,6 +268,7 @@ internal sealed class VirtualUser : IDisposable
 
     public void Dispose()
     {
+        _context.ReleaseHttp();
         _pause.Dispose();
         _stepCancellation.Dispose();
     }
@@ -419,7 +420,7 @@ internal sealed class VirtualUser : IDisposable
     private async ValueTask<Outcome> RunStepAsync(StepRecorder recorder, int index)
     {
         var step = _scenario.Steps[index];
-        _context.BeginStep(step.Name, _stepCancellation.Token);
+        _context.BeginStep(step.Name, _stepCancellation.Token, recorder);
         var start = Stopwatch.GetTimestamp();
         _stepCancellation.CancelAfter(step.Timeout);
         Outcome outcome;
@@ -498,7 +499,8 @@ internal sealed class VirtualUser : IDisposable
                 recorder.RecordError($"{exception.GetType().Name}: {exception.Message}");
                 break;
             case Outcome.TimedOut:
-                recorder.RecordError(TimeoutMessage(timeout));
+                // A callee's own time limit (an HTTP request's) names itself; otherwise the step's timeout fired.
+                recorder.RecordError(exception is TimeoutException { Message.Length: > 0 } own ? own.Message : TimeoutMessage(timeout));
                 break;
         }
     }

@@ -89,6 +89,7 @@ public static class SummaryTable
 
         AppendTable(text, rows);
         text.AppendLine("  latencies in ms, of successful calls; rps counts ok + failed + timeout");
+        AppendHttp(text, scenario);
         AppendErrors(text, scenario);
     }
 
@@ -157,6 +158,28 @@ public static class SummaryTable
             }
 
             text.AppendLine();
+        }
+    }
+
+    /// <summary>Status codes, body bytes and time to headers of the steps that made HTTP requests.</summary>
+    private static void AppendHttp(StringBuilder text, ScenarioResult scenario)
+    {
+        var steps = scenario.Steps.Where(s => s.Http is not null).ToArray();
+        if (steps.Length == 0)
+        {
+            return;
+        }
+
+        text.AppendLine("  http:");
+        foreach (var step in steps)
+        {
+            var http = step.Http!;
+            text.Append("    ").Append(step.Name).Append(": ")
+                .Append(http.StatusCodes.Count == 0 ? "no responses" : string.Join(", ", http.StatusCodes.Select(s => $"{s.Code} × {Format.Count(s.Count)}")))
+                .Append("; body bytes sent ").Append(Format.Count(http.BodyBytesSent))
+                .Append(", received ").Append(Format.Count(http.BodyBytesReceived))
+                .Append("; time to headers p50 ").Append(Format.LatencyNumber(http.TimeToHeaders.P50.TotalMilliseconds))
+                .Append(" p95 ").Append(Format.LatencyNumber(http.TimeToHeaders.P95.TotalMilliseconds)).AppendLine(" ms");
         }
     }
 

@@ -34,6 +34,9 @@ public sealed record StepStats(
     IReadOnlyList<ErrorCount> Errors,
     IReadOnlyList<TimelinePoint> Timeline)
 {
+    /// <summary>Status codes, body bytes and time to headers of the step's HTTP requests; null when it made none.</summary>
+    public HttpStats? Http { get; init; }
+
     /// <summary>Calls that ended on their own: <see cref="Ok"/> + <see cref="Failed"/> + <see cref="TimedOut"/>.</summary>
     [JsonIgnore]
     public long Completed => Ok + Failed + TimedOut;
@@ -71,7 +74,10 @@ public sealed record StepStats(
             LatencyDistribution.Merge(parts.Select(p => p.ScheduledLatency)),
             LatencyDistribution.Merge(parts.Select(p => p.FailedLatency)),
             errors,
-            timeline);
+            timeline)
+        {
+            Http = HttpStats.Merge(parts.Select(p => p.Http)),
+        };
     }
 
     /// <summary>Points of the same second added up, in order of seconds.</summary>

@@ -21,8 +21,10 @@ public sealed class Scenario
         ImmutableArray<LoadPhase> load,
         ImmutableArray<LoadPhase> smokeLoad,
         TimeSpan gracefulStop,
-        TimeSpan hookTimeout)
+        TimeSpan hookTimeout,
+        HttpSettings http)
     {
+        Http = http;
         Name = name;
         Steps = steps;
         Tasks = tasks;
@@ -64,6 +66,9 @@ public sealed class Scenario
     public static ScenarioBuilder Create(string name) => new(name);
 
     internal ImmutableArray<StepDefinition> Steps { get; }
+
+    /// <summary>How the HTTP steps connect.</summary>
+    internal HttpSettings Http { get; }
 
     /// <summary>The tasks of the mix; a scenario without tasks has one, made of its own steps.</summary>
     internal ImmutableArray<TaskDefinition> Tasks { get; }

@@ -17,6 +17,7 @@ public sealed class ScenarioBuilder
     private Func<Session, CancellationToken, ValueTask>? _init;
     private Func<Session, CancellationToken, ValueTask>? _cleanup;
     private TimeSpan _gracefulStop = Scenario.DefaultGracefulStop;
+    private HttpSettings _http = new();
     private TimeSpan _defaultStepTimeout = Scenario.DefaultStepTimeout;
     private TimeSpan? _pacing;
     private bool _built;
@@ -69,6 +70,25 @@ public sealed class ScenarioBuilder
     {
         ThrowIfBuilt();
         _steps.Step(name, action, timeout);
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a step that sends <paramref name="request"/>: it fails on a non-2xx status (unless a status check says
+    /// otherwise) or a failed check, and stores what the request extracts in the VU's session.
+    /// </summary>
+    public ScenarioBuilder Step(string name, HttpCall request, TimeSpan? timeout = null)
+    {
+        ThrowIfBuilt();
+        _steps.Step(name, request, timeout);
+        return this;
+    }
+
+    /// <summary>Sets how the scenario's HTTP requests connect: base address, HTTP version, per-VU or shared connections.</summary>
+    public ScenarioBuilder WithHttp(HttpSettings settings)
+    {
+        ThrowIfBuilt();
+        _http = settings ?? throw new ArgumentNullException(nameof(settings));
         return this;
     }
 
@@ -213,6 +233,7 @@ public sealed class ScenarioBuilder
             feed.Load($"Feed '{feed.Name}'", problems);
         }
 
+        ValidateHttp(tasks, problems);
         if (problems.Count > 0)
         {
             throw new ScenarioValidationException(_name, problems);
@@ -223,10 +244,39 @@ public sealed class ScenarioBuilder
         var definitions = tasks.Select(t => t.Build(steps.Count, _defaultStepTimeout, steps)).ToArray();
         return new Scenario(
             _name, [.. steps], [.. definitions], _tasks.Count > 0, _init, _cleanup, _pacing,
-            [.. _warmUp], [.. _load], [.. _smokeLoad], _gracefulStop, _defaultStepTimeout)
+            [.. _warmUp], [.. _load], [.. _smokeLoad], _gracefulStop, _defaultStepTimeout, _http)
         {
             Feeds = [.. feeds],
         };
+    }
+
+    private void ValidateHttp(List<TaskBuilder> tasks, List<ValidationProblem> problems)
+    {
+        _http.Validate(problems);
+        Uri? baseAddress;
+        try
+        {
+            baseAddress = _http.ResolveBaseAddress();
+        }
+        catch (UriFormatException)
+        {
+            problems.Add(new(HttpSettings.BaseAddressVariable, $"'{Environment.GetEnvironmentVariable(HttpSettings.BaseAddressVariable)}'", "an absolute http:// or https:// address"));
+            return;
+        }
+
+        if (baseAddress is not null)
+        {
+            return;
+        }
+
+        foreach (var request in tasks.SelectMany(t => t.HttpRequests))
+        {
+            if (!Uri.TryCreate(request.Path.Text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                problems.Add(new("Http.BaseAddress", "not set", $"a base address for the relative path of {request}: WithHttp(new HttpSettings {{ BaseAddress = ... }}) or the {HttpSettings.BaseAddressVariable} environment variable"));
+                return;
+            }
+        }
     }
 
     private List<TaskBuilder> ValidateTasks(List<ValidationProblem> problems)

@@ -7,7 +7,14 @@ namespace LoadKit;
 /// </summary>
 public sealed class StepContext
 {
-    internal StepContext(Session session) => Session = session;
+    private readonly HttpClients? _httpClients;
+    private HttpMessageInvoker? _httpInvoker;
+
+    internal StepContext(Session session, HttpClients? httpClients = null)
+    {
+        Session = session;
+        _httpClients = httpClients;
+    }
 
     /// <summary>The state of this VU, kept across iterations.</summary>
     public Session Session { get; }
@@ -37,8 +44,30 @@ public sealed class StepContext
         FailureReason = reason;
     }
 
-    internal void BeginStep(string stepName, CancellationToken cancellationToken)
+    /// <summary>The statistics of the step running now; HTTP requests add their status codes and bytes to them.</summary>
+    internal Stats.StepRecorder? Recorder { get; private set; }
+
+    internal HttpClients Http => _httpClients ?? throw new InvalidOperationException("HTTP requests can only be sent from a step of a running scenario.");
+
+    internal Uri? HttpBaseAddress => Http.BaseAddress;
+
+    /// <summary>This VU's client, created on its first request.</summary>
+    internal HttpMessageInvoker HttpInvoker => _httpInvoker ??= Http.ForUser();
+
+    /// <summary>Closes this VU's own connections (a shared pool belongs to the engine).</summary>
+    internal void ReleaseHttp()
     {
+        if (_httpClients is { OwnedByUser: true })
+        {
+            _httpInvoker?.Dispose();
+        }
+
+        _httpInvoker = null;
+    }
+
+    internal void BeginStep(string stepName, CancellationToken cancellationToken, Stats.StepRecorder? recorder = null)
+    {
+        Recorder = recorder;
         StepName = stepName;
         CancellationToken = cancellationToken;
         FailureReason = null;

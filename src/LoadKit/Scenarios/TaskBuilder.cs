@@ -12,6 +12,7 @@ public sealed class TaskBuilder
     private readonly List<(int Position, ThinkTime ThinkTime)> _thinkTimes = [];
     private readonly List<ValidationProblem> _problems = [];
     private readonly List<(int Position, DataFeed Feed)> _feeds = [];
+    private readonly List<HttpCall> _httpRequests = [];
     private Func<Session, CancellationToken, ValueTask>? _preWork;
 
     internal TaskBuilder(string name, double weight)
@@ -28,6 +29,8 @@ public sealed class TaskBuilder
 
     /// <summary>The feeds read in this task's step chain.</summary>
     internal IEnumerable<DataFeed> Feeds => _feeds.Select(f => f.Feed);
+    /// <summary>The HTTP requests of this task's steps, to check that relative paths have a base address.</summary>
+    internal IReadOnlyList<HttpCall> HttpRequests => _httpRequests;
 
     /// <summary>
     /// Adds a step. It succeeds when <paramref name="action"/> returns, fails when it throws or calls
@@ -43,6 +46,27 @@ public sealed class TaskBuilder
 
         _steps.Add(new StepDefinition(name ?? "", action!, timeout ?? TimeSpan.MinValue));
         return this;
+    }
+
+    /// <summary>
+    /// Adds a step that sends <paramref name="request"/>: it fails on a non-2xx status (unless a status check says
+    /// otherwise) or a failed check, and stores what the request extracts in the VU's session.
+    /// </summary>
+    public TaskBuilder Step(string name, HttpCall request, TimeSpan? timeout = null)
+    {
+        if (request is null)
+        {
+            _problems.Add(new($"Steps[{_steps.Count}].Request", "null", "an HTTP request, e.g. Http.Get(\"/path\")"));
+            return Step(name, (Func<StepContext, ValueTask>)null!, timeout);
+        }
+
+        foreach (var problem in request.Problems)
+        {
+            _problems.Add(new($"Steps[{_steps.Count}] '{name}'", request.ToString(), problem));
+        }
+
+        _httpRequests.Add(request);
+        return Step(name, context => HttpSender.SendStepAsync(request, context), timeout);
     }
 
     /// <summary>Adds a fixed pause at this point of the iteration (between the steps before and after it).</summary>

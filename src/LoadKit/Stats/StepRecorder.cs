@@ -50,6 +50,16 @@ internal sealed class StepRecorder : IIntervalSource
         }
     }
 
+    /// <summary>Counts one HTTP request's status, body bytes and time to headers. Allocates nothing once each status seen has been seen in both halves of the stripe.</summary>
+    public void RecordHttp(int statusCode, long bodyBytesSent, long bodyBytesReceived, long timeToHeadersMicroseconds)
+    {
+        var stripe = _stripes[Thread.GetCurrentProcessorId() & _stripeMask];
+        lock (stripe.Gate)
+        {
+            stripe.Active.HttpCounts.Record(statusCode, bodyBytesSent, bodyBytesReceived, timeToHeadersMicroseconds);
+        }
+    }
+
     /// <summary>Counts an error message (failure path only: it may allocate).</summary>
     public void RecordError(string message) => _errors.Add(message);
 
@@ -93,7 +103,10 @@ internal sealed class StepRecorder : IIntervalSource
         _total.OkFromScheduled.ToDistribution(),
         _total.Failed.ToDistribution(),
         _errors.ToList(),
-        [.. _timeline]);
+        [.. _timeline])
+    {
+        Http = _total.Http?.ToStats(),
+    };
 
     private sealed class Stripe
     {
@@ -105,6 +118,11 @@ internal sealed class StepRecorder : IIntervalSource
     /// <summary>What one stripe (or the collector) has counted over an interval.</summary>
     private sealed class Interval(Func<LatencyAccumulator> create)
     {
+        /// <summary>Null until the step makes its first HTTP request: most steps make none.</summary>
+        public HttpCounts? Http { get; private set; }
+
+        public HttpCounts HttpCounts => Http ??= new HttpCounts(create);
+
         public LatencyAccumulator Ok { get; } = create();
 
         public LatencyAccumulator OkFromScheduled { get; } = create();
@@ -142,6 +160,10 @@ internal sealed class StepRecorder : IIntervalSource
             Failed.AddTo(target.Failed);
             target.TimedOut += TimedOut;
             target.Cancelled += Cancelled;
+            if (Http is not null)
+            {
+                Http.AddTo(target.HttpCounts);
+            }
         }
 
         public void Reset()
@@ -151,6 +173,7 @@ internal sealed class StepRecorder : IIntervalSource
             Failed.Reset();
             TimedOut = 0;
             Cancelled = 0;
+            Http?.Reset();
         }
     }
 }

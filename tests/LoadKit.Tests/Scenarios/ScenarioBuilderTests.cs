@@ -89,7 +89,7 @@ public class ScenarioBuilderTests
     public void Build_NullArguments_ReportedInsteadOfThrownEarly()
     {
         var builder = Scenario.Create("nulls")
-            .Step("a", null!)
+            .Step("a", (Func<StepContext, ValueTask>)null!)
             .WithInit(null!)
             .ThinkTime((ThinkTime)null!)
             .WithLoad(Load.ConstantUsers(1, TimeSpan.FromSeconds(1)), null!);

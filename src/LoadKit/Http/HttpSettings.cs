@@ -1,0 +1,58 @@
+using System.Net;
+
+namespace LoadKit;
+
+/// <summary>How a scenario's HTTP steps connect. Set with <see cref="ScenarioBuilder.WithHttp"/>.</summary>
+public sealed record HttpSettings
+{
+    /// <summary>The environment variable that gives the base address when the scenario sets none.</summary>
+    public const string BaseAddressVariable = "LOADKIT_HTTP_BASE_ADDRESS";
+
+    /// <summary>
+    /// Where relative request paths point, e.g. <c>http://127.0.0.1:5000/</c>. When null, the environment variable
+    /// <see cref="BaseAddressVariable"/> gives it (so CI can aim the same test elsewhere); absolute paths need neither.
+    /// </summary>
+    public Uri? BaseAddress { get; init; }
+
+    /// <summary>
+    /// The HTTP version every request uses, exactly: <see cref="HttpVersion.Version20"/> on an <c>http://</c> address
+    /// is HTTP/2 with prior knowledge (h2c). The default is HTTP/1.1.
+    /// </summary>
+    public Version Version { get; init; } = HttpVersion.Version11;
+
+    /// <summary>Whether each VU keeps its own connections (the default, as a browser would) or all VUs share one pool.</summary>
+    public HttpConnections Connections { get; init; } = HttpConnections.PerUser;
+
+    /// <summary>The connections one pool may open to one server (per VU, or in all when shared). The default is unlimited.</summary>
+    public int MaxConnectionsPerServer { get; init; } = int.MaxValue;
+
+    internal void Validate(List<ValidationProblem> problems)
+    {
+        if (BaseAddress is { } address && (!address.IsAbsoluteUri || (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps)))
+        {
+            problems.Add(new("Http.BaseAddress", address.OriginalString, "must be an absolute http:// or https:// address"));
+        }
+
+        if (Version != HttpVersion.Version11 && Version != HttpVersion.Version20 && Version != HttpVersion.Version10)
+        {
+            problems.Add(new("Http.Version", Version.ToString(), "must be 1.0, 1.1 or 2.0"));
+        }
+
+        Check.Positive("Http.MaxConnectionsPerServer", MaxConnectionsPerServer, problems);
+    }
+
+    internal Uri? ResolveBaseAddress() =>
+        BaseAddress ?? (Environment.GetEnvironmentVariable(BaseAddressVariable) is { Length: > 0 } fromEnvironment
+            ? new Uri(fromEnvironment, UriKind.Absolute)
+            : null);
+}
+
+/// <summary>Who uses which connections.</summary>
+public enum HttpConnections
+{
+    /// <summary>Each VU has its own connection pool, reused across its iterations and closed when the VU ends.</summary>
+    PerUser,
+
+    /// <summary>All VUs of the scenario share one pool (fewer connections, as a server-to-server client would).</summary>
+    Shared,
+}
