@@ -54,4 +54,28 @@ public class FeedStepTests
         Assert.That(step.Failed, Is.EqualTo(1));
         Assert.That(step.Errors.Single().Message, Does.Contain("Feed 'ids' is not used by this scenario").And.Contain("UseFeed"));
     }
+
+    [Test]
+    public async Task RunAsync_UniqueFeedRunsOutInSharedIterations_LaterPhasesDoNotRun()
+    {
+        var reads = new ConcurrentBag<int>();
+        var feed = DataFeed.FromValues("ids", "id", Enumerable.Range(0, 50), new FeedOptions { Order = FeedOrder.Unique });
+        var scenario = Scenario.Create("phases")
+            .Feed(feed)
+            .Step("use", async ctx =>
+            {
+                await Task.Yield();
+                reads.Add(ctx.Session.Get<int>("id"));
+            })
+            .WithLoad(Load.SharedIterations(5, 1000), Load.ConstantUsers(5, TimeSpan.FromSeconds(20)))
+            .Build();
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        Assert.That(reads.Order(), Is.EqualTo(Enumerable.Range(0, 50)));
+        Assert.That((result.GetScenario("phases").Iterations.Ok, result.GetScenario("phases").Iterations.Failed), Is.EqualTo((50L, 0L)));
+        Assert.That(result.Notes.Single(), Does.Contain("feed 'ids' ran out after 50 records"));
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), "the 20 s phase after the stop did not run");
+    }
 }
