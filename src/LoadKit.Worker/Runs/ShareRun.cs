@@ -140,7 +140,7 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
         string[] notes;
         lock (_gate)
         {
-            notes = [.. _notes];
+            notes = [.. _notes, .. parts.SelectMany(p => p.Engine.Notes)];
         }
 
         return new LoadResult(_startedAt, DateTimeOffset.UtcNow, cancelled, merged) { Notes = notes };

@@ -34,9 +34,12 @@ public static class LoadRunner
         }
 
         var startedAt = DateTimeOffset.UtcNow;
-        var results = await Task.WhenAll(scenarios.Select(scenario =>
-            new ScenarioEngine(scenario, scenario.PlanFor(options), SegmentShare.Whole).RunAsync(cancellationToken))).ConfigureAwait(false);
-        return new LoadResult(startedAt, DateTimeOffset.UtcNow, cancellationToken.IsCancellationRequested, results);
+        var engines = scenarios.Select(scenario => new ScenarioEngine(scenario, scenario.PlanFor(options), SegmentShare.Whole)).ToArray();
+        var results = await Task.WhenAll(engines.Select(engine => engine.RunAsync(cancellationToken))).ConfigureAwait(false);
+        return new LoadResult(startedAt, DateTimeOffset.UtcNow, cancellationToken.IsCancellationRequested, results)
+        {
+            Notes = [.. engines.SelectMany(e => e.Notes)],
+        };
     }
 
     /// <summary>

@@ -24,6 +24,7 @@ internal sealed class ScenarioEngine
     private readonly ActiveUsers _activeUsers;
     private readonly List<VirtualUser> _users = [];
     private readonly Action<ScenarioResult>? _onSnapshot;
+    private readonly FeedRun _feeds;
     private readonly HttpClients _http;
     private int _abandoned;
 
@@ -48,6 +49,7 @@ internal sealed class ScenarioEngine
         _plan = plan;
         _share = share;
         _resumeAt = resumeAt;
+        _feeds = new FeedRun(scenario.Feeds, scenario.Name, share);
         _activeUsers = new ActiveUsers();
         _measured = new ScenarioStats(scenario, _activeUsers, isWarmUp: false);
         _warmUp = BlocksToRun().Any(b => b.Block.WarmUpUntil > b.From) ? new ScenarioStats(scenario, _activeUsers, isWarmUp: true) : null;
@@ -60,6 +62,12 @@ internal sealed class ScenarioEngine
     /// </summary>
     internal bool SkippedIterationBlocks { get; }
 
+    /// <summary>What the run's notes must say about this scenario: why it stopped early (a unique feed ran out).</summary>
+    internal IReadOnlyList<string> Notes => _feeds.Note is { } note ? [note] : [];
+
+    /// <summary>The feeds bound to this engine's share.</summary>
+    internal FeedRun Feeds => _feeds;
+
     /// <summary>Runs the plan, then cleanup, and returns what was measured.</summary>
     /// <param name="cancellationToken">Stops the run promptly; the result covers what ran until then.</param>
     /// <param name="startTimestamp">
@@ -71,6 +79,7 @@ internal sealed class ScenarioEngine
         var now = Stopwatch.GetTimestamp();
         var start = startTimestamp is > 0 && startTimestamp <= now ? startTimestamp : now;
         var startedAt = DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(start, now);
+        _feeds.Started(start);
         var collector = new StatsCollector(
             [.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []],
             _onSnapshot is null ? null : () => _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start))),
@@ -84,7 +93,7 @@ internal sealed class ScenarioEngine
             var blockStart = startTimestamp > 0 ? start : 0;
             foreach (var (block, from) in BlocksToRun())
             {
-                if (cancellationToken.IsCancellationRequested)
+                if (cancellationToken.IsCancellationRequested || _feeds.IsStopping)
                 {
                     break;
                 }
@@ -177,6 +186,9 @@ internal sealed class ScenarioEngine
         var running = new Dictionary<int, (VirtualUser User, Task Task, CancellationTokenSource Leave)>();
         var runs = new List<(int Local, Task Task)>();
         var measuredMarked = block.WarmUpUntil == TimeSpan.Zero || block.WarmUpUntil >= block.Duration;
+
+        // A graceful scenario stop (a feed ran out) ends the block's waits; its VUs end their loops themselves.
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _feeds.Stopping);
         async Task MarkMeasuredStartAsync()
         {
             // After the changes at the warm-up's end: VUs the warm-up had in excess have been told to leave.
@@ -201,7 +213,7 @@ internal sealed class ScenarioEngine
                 await MarkMeasuredStartAsync().ConfigureAwait(false);
             }
 
-            if (!await WaitUntilAsync(start + Ticks(change.At), cancellationToken).ConfigureAwait(false))
+            if (!await WaitUntilAsync(start + Ticks(change.At), ending.Token).ConfigureAwait(false))
             {
                 break;
             }
@@ -258,7 +270,7 @@ internal sealed class ScenarioEngine
         }
 
         await MarkMeasuredStartAsync().ConfigureAwait(false);
-        await WaitUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
+        await WaitUntilAsync(deadline, ending.Token).ConfigureAwait(false);
         await FinishAsync(runs, deadline + Ticks(_scenario.GracefulStop), stop, cancellationToken).ConfigureAwait(false);
     }
 
@@ -340,7 +352,9 @@ internal sealed class ScenarioEngine
 
         var start = StartOf(blockStart) - Ticks(from);
         var firstOwned = from == TimeSpan.Zero ? 0 : _share.CountOwned(block.FirstAtOrAfter(from));
-        var scheduler = new ArrivalScheduler(block, _share, firstOwned, start, stop.Token, _measured.Gauges, _warmUp?.Gauges);
+        // A graceful scenario stop ends the schedule; iterations already started finish.
+        using var scheduling = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, _feeds.Stopping);
+        var scheduler = new ArrivalScheduler(block, _share, firstOwned, start, scheduling.Token, _measured.Gauges, _warmUp?.Gauges);
         await scheduler.RunAsync(
             pool,
             createUser: () =>
@@ -429,7 +443,7 @@ internal sealed class ScenarioEngine
         return _users[local];
     }
 
-    private VirtualUser NewUser(int local) => new((int)_share.NthOwned(local), _scenario, _measured, _warmUp, _http);
+    private VirtualUser NewUser(int local) => new((int)_share.NthOwned(local), _scenario, _measured, _warmUp, _feeds, _http);
 
     /// <summary>A block's clock: the given timestamp, or now when it is 0.</summary>
     private static long StartOf(long blockStart) => blockStart != 0 ? blockStart : Stopwatch.GetTimestamp();

@@ -19,6 +19,8 @@ internal sealed class VirtualUser : IDisposable
     private readonly PauseTimer _pause = new();
     private readonly IterationMailbox _mailbox = new();
     private readonly bool[] _preWorkDone;
+    private readonly FeedRun _feeds;
+    private bool _feedRanOut;
     private CancellationTokenSource _stepCancellation = new();
     private CancellationToken _stop;
     private long _iteration;
@@ -28,12 +30,13 @@ internal sealed class VirtualUser : IDisposable
     private int _counted;
 
     /// <summary>Creates the VU with global index <paramref name="index"/> (unique across all load processes of a run).</summary>
-    public VirtualUser(int index, Scenario scenario, ScenarioStats measured, ScenarioStats? warmUp, HttpClients? http = null)
+    public VirtualUser(int index, Scenario scenario, ScenarioStats measured, ScenarioStats? warmUp, FeedRun feeds, HttpClients? http = null)
     {
+        _feeds = feeds;
         _scenario = scenario;
         _measured = measured;
         _warmUp = warmUp;
-        _context = new StepContext(new Session(index), http);
+        _context = new StepContext(new Session(index) { Feeds = feeds }, http);
         _random = new Random(HashCode.Combine(index, Environment.TickCount64));
         _preWorkDone = new bool[scenario.Tasks.Length];
     }
@@ -125,7 +128,7 @@ internal sealed class VirtualUser : IDisposable
 
             var pacing = _scenario.Pacing is { } interval ? (long)(interval.TotalSeconds * Stopwatch.Frequency) : 0;
             long slot = 0;
-            while (!HasLeft() && !stop.IsCancellationRequested && !budget.Exhausted)
+            while (!HasLeft() && !stop.IsCancellationRequested && !budget.Exhausted && !_feeds.IsStopping)
             {
                 // With pacing, an iteration waits for its slot; one whose slot has passed (the last one overran)
                 // starts at once and is late. Slots follow actual starts, so a late VU does not burst to catch up.
@@ -140,7 +143,7 @@ internal sealed class VirtualUser : IDisposable
                     }
                 }
 
-                if (HasLeft() || !budget.TryTake())
+                if (HasLeft() || _feeds.IsStopping || !budget.TryTake())
                 {
                     break;
                 }
@@ -188,6 +191,13 @@ internal sealed class VirtualUser : IDisposable
             }
 
             var stats = next.WarmUp ? _warmUp! : _measured;
+            if (ready && _feeds.IsStopping)
+            {
+                // The scenario stops gracefully (a feed ran out): an iteration handed over just before is not started.
+                pool.Return(this);
+                continue;
+            }
+
             if (!ready || stop.IsCancellationRequested)
             {
                 stats.Gauges.IterationDropped();
@@ -331,7 +341,19 @@ internal sealed class VirtualUser : IDisposable
                 break;
             }
 
+            if (task.FeedsBefore[i] is { } feeds && !ReadFeeds(feeds))
+            {
+                return;
+            }
+
             outcome = await RunStepAsync(stats.Steps[task.FirstStep + i], task.FirstStep + i).ConfigureAwait(false);
+        }
+
+        if (_feedRanOut || (outcome == Outcome.Ok && task.FeedsBefore[task.StepCount] is { } lastFeeds && !ReadFeeds(lastFeeds)))
+        {
+            // A feed ran out (the scenario stops): the iteration ends here, counted neither as done nor as failed.
+            _feedRanOut = false;
+            return;
         }
 
         if (outcome == Outcome.Ok && thinkTimes[task.StepCount] is { } lastThinkTime)
@@ -345,6 +367,20 @@ internal sealed class VirtualUser : IDisposable
         var fromScheduled = Histograms.Microseconds(start - _lagTicks, end);
         stats.Iterations.Record(outcome, microseconds, fromScheduled);
         stats.Tasks?[taskIndex].Record(outcome, microseconds, fromScheduled);
+    }
+
+    /// <summary>Reads a record of each feed into the session; false when one ran out.</summary>
+    private bool ReadFeeds(DataFeed[] feeds)
+    {
+        foreach (var feed in feeds)
+        {
+            if (!_feeds.TryRead(feed, _context.Session))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>A task by weight, from this VU's random source (no allocation).</summary>
@@ -405,6 +441,12 @@ internal sealed class VirtualUser : IDisposable
                 recorder.RecordError(reason);
             }
         }
+        catch (FeedExhaustedException)
+        {
+            // DataFeed.ReadInto found a unique feed empty: not a failure; the iteration ends uncounted.
+            outcome = Outcome.Cancelled;
+            _feedRanOut = true;
+        }
         catch (Exception exception)
         {
             outcome = Classify(exception, start, step.Timeout, _stepCancellation.IsCancellationRequested, _stop.IsCancellationRequested);
@@ -413,6 +455,11 @@ internal sealed class VirtualUser : IDisposable
 
         var end = Stopwatch.GetTimestamp();
         ResetStepCancellation();
+        if (_feedRanOut)
+        {
+            return outcome;
+        }
+
         recorder.Record(outcome, Histograms.Microseconds(start, end), Histograms.Microseconds(start - _lagTicks, end));
         return outcome;
     }

@@ -78,6 +78,9 @@ public sealed class Scenario
 
     internal double TotalWeight { get; }
 
+    /// <summary>The feeds the scenario reads (in its step chains or declared with <see cref="ScenarioBuilder.UseFeed"/>), loaded.</summary>
+    internal ImmutableArray<DataFeed> Feeds { get; init; } = [];
+
     /// <summary>The interval at which each VU starts its iterations, or null for back-to-back iterations.</summary>
     internal TimeSpan? Pacing { get; }
 

@@ -13,6 +13,7 @@ public sealed class ScenarioBuilder
     private readonly List<LoadPhase> _warmUp = [];
     private readonly List<LoadPhase> _smokeLoad = [];
     private readonly List<ValidationProblem> _problems = [];
+    private readonly List<DataFeed> _usedFeeds = [];
     private Func<Session, CancellationToken, ValueTask>? _init;
     private Func<Session, CancellationToken, ValueTask>? _cleanup;
     private TimeSpan _gracefulStop = Scenario.DefaultGracefulStop;
@@ -106,6 +107,37 @@ public sealed class ScenarioBuilder
     }
 
     /// <summary>
+    /// Reads the VU's next record of <paramref name="feed"/> into its session at this point of the iteration (before
+    /// the next step), as <see cref="TaskBuilder.Feed"/>. The feed's file is read by <see cref="Build"/>.
+    /// </summary>
+    public ScenarioBuilder Feed(DataFeed feed)
+    {
+        ThrowIfBuilt();
+        _steps.Feed(feed);
+        return this;
+    }
+
+    /// <summary>
+    /// Declares a feed that steps read themselves with <see cref="DataFeed.ReadInto(StepContext)"/>, so the run binds it
+    /// (to the worker's slice in a distributed run) and <see cref="Build"/> reads its file. Feeds in the step chain
+    /// need no declaration.
+    /// </summary>
+    public ScenarioBuilder UseFeed(DataFeed feed)
+    {
+        ThrowIfBuilt();
+        if (feed is null)
+        {
+            _problems.Add(new($"UseFeed[{_usedFeeds.Count}]", "null", "a DataFeed"));
+        }
+        else
+        {
+            _usedFeeds.Add(feed);
+        }
+
+        return this;
+    }
+
+    /// <summary>
     /// Adds a task to the scenario's weighted mix: each iteration of each VU picks one task at random, with
     /// probability <paramref name="weight"/> / (sum of the weights), and runs its steps. A scenario has either
     /// tasks or steps of its own. Step names are unique across all tasks, since statistics are kept per step.
@@ -195,6 +227,12 @@ public sealed class ScenarioBuilder
         var tasks = ValidateTasks(problems);
         ValidateLoad(problems);
         Check.Duration("GracefulStop", _gracefulStop, problems, allowZero: true);
+        var feeds = _usedFeeds.Concat(tasks.SelectMany(t => t.Feeds)).Distinct().ToArray();
+        foreach (var feed in feeds)
+        {
+            feed.Load($"Feed '{feed.Name}'", problems);
+        }
+
         ValidateHttp(tasks, problems);
         if (problems.Count > 0)
         {
@@ -206,7 +244,10 @@ public sealed class ScenarioBuilder
         var definitions = tasks.Select(t => t.Build(steps.Count, _defaultStepTimeout, steps)).ToArray();
         return new Scenario(
             _name, [.. steps], [.. definitions], _tasks.Count > 0, _init, _cleanup, _pacing,
-            [.. _warmUp], [.. _load], [.. _smokeLoad], _gracefulStop, _defaultStepTimeout, _http);
+            [.. _warmUp], [.. _load], [.. _smokeLoad], _gracefulStop, _defaultStepTimeout, _http)
+        {
+            Feeds = [.. feeds],
+        };
     }
 
     private void ValidateHttp(List<TaskBuilder> tasks, List<ValidationProblem> problems)

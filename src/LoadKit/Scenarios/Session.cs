@@ -13,6 +13,9 @@ public sealed class Session
 
     internal Session(int userIndex) => UserIndex = userIndex;
 
+    /// <summary>The feeds of the scenario run this VU belongs to (set by the engine).</summary>
+    internal FeedRun? Feeds { get; set; }
+
     /// <summary>The index of the VU that owns this session, from 0.</summary>
     public int UserIndex { get; }
 

@@ -11,6 +11,7 @@ public sealed class TaskBuilder
     private readonly List<StepDefinition> _steps = [];
     private readonly List<(int Position, ThinkTime ThinkTime)> _thinkTimes = [];
     private readonly List<ValidationProblem> _problems = [];
+    private readonly List<(int Position, DataFeed Feed)> _feeds = [];
     private readonly List<HttpCall> _httpRequests = [];
     private Func<Session, CancellationToken, ValueTask>? _preWork;
 
@@ -26,6 +27,8 @@ public sealed class TaskBuilder
 
     internal int StepCount => _steps.Count;
 
+    /// <summary>The feeds read in this task's step chain.</summary>
+    internal IEnumerable<DataFeed> Feeds => _feeds.Select(f => f.Feed);
     /// <summary>The HTTP requests of this task's steps, to check that relative paths have a base address.</summary>
     internal IReadOnlyList<HttpCall> HttpRequests => _httpRequests;
 
@@ -82,6 +85,25 @@ public sealed class TaskBuilder
         else
         {
             _thinkTimes.Add((_steps.Count, thinkTime));
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Reads the VU's next record of <paramref name="feed"/> into its session at this point of the iteration (before
+    /// the next step). When a unique feed runs out, the iteration ends here (not counted as a failure) and the
+    /// scenario stops gracefully.
+    /// </summary>
+    public TaskBuilder Feed(DataFeed feed)
+    {
+        if (feed is null)
+        {
+            _problems.Add(new($"Feed[{_feeds.Count}]", "null", "a DataFeed from DataFeed.FromCsv, FromJsonLines, FromRecords or FromValues"));
+        }
+        else
+        {
+            _feeds.Add((_steps.Count, feed));
         }
 
         return this;
@@ -151,13 +173,20 @@ public sealed class TaskBuilder
             thinkTimeBefore[position] = thinkTime;
         }
 
-        return new TaskDefinition(Name, Weight, firstStep, _steps.Count, [.. thinkTimeBefore], _preWork);
+        var feedsBefore = new DataFeed[]?[_steps.Count + 1];
+        foreach (var group in _feeds.GroupBy(f => f.Position))
+        {
+            feedsBefore[group.Key] = [.. group.Select(f => f.Feed)];
+        }
+
+        return new TaskDefinition(Name, Weight, firstStep, _steps.Count, [.. thinkTimeBefore], [.. feedsBefore], _preWork);
     }
 }
 
 /// <summary>
 /// One task of a scenario: which of the scenario's steps it runs, its think times (before its step i; the entry
-/// at <c>StepCount</c> is the pause after its last step) and pre-work.
+/// at <c>StepCount</c> is the pause after its last step), the feeds read before its step i (after that think time),
+/// and pre-work.
 /// </summary>
 internal sealed record TaskDefinition(
     string Name,
@@ -165,4 +194,5 @@ internal sealed record TaskDefinition(
     int FirstStep,
     int StepCount,
     ImmutableArray<ThinkTime?> ThinkTimeBefore,
+    ImmutableArray<DataFeed[]?> FeedsBefore,
     Func<Session, CancellationToken, ValueTask>? PreWork);
