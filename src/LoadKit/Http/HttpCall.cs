@@ -145,8 +145,9 @@ public sealed class HttpCall
     public async ValueTask<HttpReply> SendAsync(StepContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var (status, failure, view) = await HttpSender.SendAsync(this, context, keepResponse: true).ConfigureAwait(false);
-        return new HttpReply(status, failure, view!.Text, view.Header);
+        var outcome = new HttpSender.HttpOutcome();
+        await HttpSender.SendAsync(this, context, outcome).ConfigureAwait(false);
+        return new HttpReply(outcome.Status, outcome.Failure, outcome.View!.Text, outcome.View.Header);
     }
 
     /// <inheritdoc />

@@ -11,14 +11,14 @@ internal static class HttpSender
 {
     private const int ReadBuffer = 16 * 1024;
 
-    /// <summary>The step action of <see cref="ScenarioBuilder.Step(string, HttpCall, TimeSpan?)"/>.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public static async ValueTask SendStepAsync(HttpCall request, StepContext context) =>
-        await SendAsync(request, context, keepResponse: false).ConfigureAwait(false);
+    /// <summary>The step action of <see cref="ScenarioBuilder.Step(string, HttpCall, TimeSpan?)"/>: no wrapper, so one state machine per request.</summary>
+    public static ValueTask SendStepAsync(HttpCall request, StepContext context) => SendAsync(request, context, reply: null);
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<(int Status, string? Failure, HttpResponseView? View)> SendAsync(HttpCall request, StepContext context, bool keepResponse)
+    /// <summary>Sends <paramref name="request"/>; when <paramref name="reply"/> is given, it receives the status, failure and response.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public static async ValueTask SendAsync(HttpCall request, StepContext context, HttpOutcome? reply)
     {
+        var keepResponse = reply is not null;
         if (request.Problems.Length > 0)
         {
             throw new InvalidOperationException($"HTTP request {request} cannot be sent: {string.Join("; ", request.Problems)}.");
@@ -77,12 +77,13 @@ internal static class HttpSender
             {
                 var failure = HttpCheck.StatusFailure(request.StatusCheck, status);
                 context.Fail(failure);
-                return (status, failure, keepResponse ? View(response, body, received) : null);
+                reply?.Set(status, failure, View(response, body, received));
+                return;
             }
 
             if (request.Checks.Length == 0 && request.Extractions.Length == 0 && !keepResponse)
             {
-                return (status, null, null);
+                return;
             }
 
             // Without a check or extraction that reads the body, it was drained, not kept: the view has none.
@@ -93,7 +94,7 @@ internal static class HttpSender
                 context.Fail(checkFailure);
             }
 
-            return (status, checkFailure, keepResponse ? view : null);
+            reply?.Set(status, checkFailure, view);
         }
         catch (OperationCanceledException) when (timeout is { IsCancellationRequested: true } && !context.CancellationToken.IsCancellationRequested)
         {
@@ -107,6 +108,18 @@ internal static class HttpSender
                 ArrayPool<byte>.Shared.Return(body);
             }
         }
+    }
+
+    /// <summary>What a request sent from code got back.</summary>
+    internal sealed class HttpOutcome
+    {
+        public int Status { get; private set; }
+
+        public string? Failure { get; private set; }
+
+        public HttpResponseView? View { get; private set; }
+
+        public void Set(int status, string? failure, HttpResponseView view) => (Status, Failure, View) = (status, failure, view);
     }
 
     /// <summary>The body is copied out of the pooled buffer: checks and extractions may keep strings of it.</summary>
