@@ -46,20 +46,24 @@ internal sealed class WorkerProcess : IAsyncDisposable
     }
 
     /// <summary>Waits until a line of output contains <paramref name="text"/>; returns the line.</summary>
-    public async Task<string> WaitForOutputAsync(string text, TimeSpan timeout)
+    public async Task<string> WaitForOutputAsync(string text, TimeSpan timeout) => (await WaitForOutputAsync(text, 1, timeout))[0];
+
+    /// <summary>Waits until the worker printed <paramref name="count"/> lines with the text; returns them.</summary>
+    public async Task<string[]> WaitForOutputAsync(string text, int count, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            if (_lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line)
+            var lines = _lines.Where(l => l.Contains(text, StringComparison.Ordinal)).Take(count).ToArray();
+            if (lines.Length == count)
             {
-                return line;
+                return lines;
             }
 
             var left = timeout - clock.Elapsed;
             if (left <= TimeSpan.Zero || !await _newLine.WaitAsync(left))
             {
-                throw new TimeoutException($"The worker did not print '{text}' within {timeout}. Its output:{Environment.NewLine}{Output}");
+                throw new TimeoutException($"The worker did not print '{text}' {count} time(s) within {timeout}. Its output:{Environment.NewLine}{Output}");
             }
         }
     }

@@ -23,9 +23,9 @@ internal sealed class RunHost(
     private int _busy;
 
     /// <summary>Unloads a run's test assembly after the run and logs whether it went, so a leak per run is visible.</summary>
-    private async Task ReportUnloadAsync(TestAssembly assembly, string? runId)
+    private async Task ReportUnloadAsync(WeakReference context, string? runId)
     {
-        if (await TestAssembly.UnloadAsync(assembly).ConfigureAwait(false))
+        if (await TestAssembly.IsCollectedAsync(context).ConfigureAwait(false))
         {
             logger.LogInformation("Run {Run}: test assembly unloaded", runId);
         }
@@ -136,7 +136,9 @@ internal sealed class RunHost(
             (running, run, listening) = (null, null, null);
             if (assembly is not null)
             {
-                _ = ReportUnloadAsync(assembly, runId);
+                var unloading = assembly.Unload();
+                assembly = null;
+                _ = ReportUnloadAsync(unloading, runId);
             }
 
             foreach (var (name, value) in forwarded ?? [])

@@ -4,10 +4,10 @@ using System.Runtime.Loader;
 namespace LoadKit.Worker.Runs;
 
 /// <summary>
-/// A test assembly loaded from an uploaded output folder in a collectible context, unloaded when disposed.
+/// A test assembly loaded from an uploaded output folder in a collectible context, unloaded after the run.
 /// LoadKit itself comes from the worker, so the test's scenarios and the worker's engine share its types.
 /// </summary>
-internal sealed class TestAssembly : IDisposable
+internal sealed class TestAssembly
 {
     private static readonly string SharedName = typeof(Scenario).Assembly.GetName().Name!;
     private readonly Context _context;
@@ -26,16 +26,22 @@ internal sealed class TestAssembly : IDisposable
 
     public Assembly Assembly { get; }
 
-    public void Dispose() => _context.Unload();
+    /// <summary>
+    /// Unloads the context and returns a weak reference to it, to see whether it goes. The caller must drop this object
+    /// (an async method's parameter or local lives as long as its state machine, and would hold the context).
+    /// </summary>
+    public WeakReference Unload()
+    {
+        _context.Unload();
+        return new WeakReference(_context);
+    }
 
     /// <summary>
-    /// Unloads the context and reports whether it is gone within a few collections. It stays when something outside
-    /// it still references its types (STACK.md: serialising a test type, a thread or event handler it started).
+    /// Whether an unloaded context is gone within a few collections. It stays when something outside it still
+    /// references its types (STACK.md: serialising a test type, a thread or event handler it started).
     /// </summary>
-    public static async Task<bool> UnloadAsync(TestAssembly assembly, int collections = 10)
+    public static async Task<bool> IsCollectedAsync(WeakReference context, int collections = 10)
     {
-        var context = new WeakReference(assembly._context);
-        assembly.Dispose();
         for (var i = 0; i < collections && context.IsAlive; i++)
         {
             GC.Collect();

@@ -85,18 +85,19 @@ public class DistributedRunTests
     }
 
     [Test]
-    public async Task Run_Ended_WorkerReportsWhetherTheTestAssemblyUnloaded()
+    public async Task Run_Ended_WorkerUnloadsTheTestAssembly()
     {
         await using var cluster = await Cluster.StartAsync(1);
 
-        var result = await LoadRunner.RunAsync([DistributedScenarios.ShortHttp], cluster.Options()).WaitAsync(Bound);
+        // Two runs in a row: each loads the uploaded assembly into its own collectible context, and each context goes.
+        for (var i = 0; i < 2; i++)
+        {
+            var result = await LoadRunner.RunAsync([DistributedScenarios.ShortHttp], cluster.Options()).WaitAsync(Bound);
+            Assert.That(result.GetStep("get").Ok, Is.EqualTo(200));
+        }
 
-        Assert.That(result.GetStep("get").Ok, Is.EqualTo(200));
-        // Issue 8 asks for the unload; it does not happen yet (something still references the context after the run,
-        // even with no client of the test's own), so this checks that the worker says which, rather than hiding it.
-        var line = await cluster.Workers[0].WaitForOutputAsync("test assembly", TimeSpan.FromSeconds(20));
-        TestContext.Out.WriteLine(line);
-        Assert.That(line, Does.Contain("test assembly unloaded").Or.Contain("test assembly still loaded after 10 collections"));
+        var lines = await cluster.Workers[0].WaitForOutputAsync("test assembly", 2, TimeSpan.FromSeconds(20));
+        Assert.That(lines, Has.All.Contain("test assembly unloaded"));
     }
 
     [TestCase(3)]
