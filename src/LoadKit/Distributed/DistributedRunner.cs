@@ -221,8 +221,18 @@ internal static class DistributedRunner
             }
         }
 
-        public Task StartAsync(DateTime startAt, CancellationToken cancellationToken) =>
-            WriteAsync(new RunCommand { Start = new Start { StartAtWorkerUtcTicks = (startAt + Clock.Offset).Ticks } }, cancellationToken);
+        public async Task StartAsync(DateTime startAt, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await WriteAsync(new RunCommand { Start = new Start { StartAtWorkerUtcTicks = (startAt + Clock.Offset).Ticks } }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException exception)
+            {
+                Failure = exception; // so the error names this worker, not the first
+                throw;
+            }
+        }
 
         public async Task TakeOverAsync(int lostIndex, int part, int parts, long resumeAtMs, CancellationToken cancellationToken)
         {
