@@ -1,11 +1,14 @@
+using FluentAssertions.Execution;
 using NUnit.Framework;
 
 namespace LoadKit.Testing;
 
 /// <summary>
 /// Runs load scenarios from an NUnit test: it honours the test's cancellation token (NUnit's
-/// <c>[CancelAfter]</c>), applies the run options of this test run (<see cref="Options"/>), and writes the summary
-/// table to the test's output.
+/// <c>[CancelAfter]</c>), applies the run options of this test run (<see cref="Options"/>), writes the summary
+/// table to the test's output, and gives the verdict: a crossed threshold fails the test (its message names the
+/// threshold, the figure, the limit and the step table), and a run in which no step call succeeded is an error
+/// (<see cref="NoLoadException"/>), not a crossed threshold.
 /// </summary>
 public static class LoadTest
 {
@@ -37,20 +40,14 @@ public static class LoadTest
     }
 
     /// <summary>Builds the scenarios with their factories and runs them at the same time, each with its own load.</summary>
-    public static async Task<LoadResult> RunAsync(params Func<Scenario>[] scenarioFactories)
-    {
-        var result = await LoadRunner.RunAsync(scenarioFactories, Options, TestContext.CurrentContext.CancellationToken).ConfigureAwait(false);
-        await TestContext.Out.WriteLineAsync(SummaryTable.Render(result)).ConfigureAwait(false);
-        return result;
-    }
+    /// <exception cref="NoLoadException">No step call succeeded.</exception>
+    public static async Task<LoadResult> RunAsync(params Func<Scenario>[] scenarioFactories) =>
+        await JudgeAsync(await LoadRunner.RunAsync(scenarioFactories, Options, TestContext.CurrentContext.CancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
     /// <summary>Runs the scenarios at the same time, each with its own load, and writes the summary to the test output.</summary>
-    public static async Task<LoadResult> RunAsync(params Scenario[] scenarios)
-    {
-        var result = await LoadRunner.RunAsync(scenarios, Options, TestContext.CurrentContext.CancellationToken).ConfigureAwait(false);
-        await TestContext.Out.WriteLineAsync(SummaryTable.Render(result)).ConfigureAwait(false);
-        return result;
-    }
+    /// <exception cref="NoLoadException">No step call succeeded.</exception>
+    public static async Task<LoadResult> RunAsync(params Scenario[] scenarios) =>
+        await JudgeAsync(await LoadRunner.RunAsync(scenarios, Options, TestContext.CurrentContext.CancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
     /// <summary>The NUnit run parameter that stands for a LoadKit environment variable: LOADKIT_WORKER_WAIT → LoadKit.WorkerWait.</summary>
     public static string ParameterFor(string variable)
@@ -59,6 +56,25 @@ public static class LoadTest
         return "LoadKit." + string.Concat(variable.Replace("LOADKIT_", "", StringComparison.Ordinal)
             .Split('_', StringSplitOptions.RemoveEmptyEntries)
             .Select(w => w[..1] + w[1..].ToLowerInvariant()));
+    }
+
+    /// <summary>Writes the summary, then fails the test on no load or a crossed threshold.</summary>
+    private static async Task<LoadResult> JudgeAsync(LoadResult result)
+    {
+        await TestContext.Out.WriteLineAsync(SummaryTable.Render(result)).ConfigureAwait(false);
+        if (!result.Cancelled && result.Scenarios.SelectMany(s => s.Steps).Sum(s => s.Ok) == 0)
+        {
+            throw new NoLoadException(result);
+        }
+
+        var crossed = result.Thresholds.Where(t => !t.Passed).ToArray();
+        Execute.Assertion
+            .ForCondition(crossed.Length == 0)
+            .FailWith(Gate.Message(
+                $"Expected every threshold to pass, but {crossed.Length} of {result.Thresholds.Count} crossed its limit",
+                ":" + string.Concat(crossed.Select(t => Environment.NewLine + "  " + t)),
+                SummaryTable.Render(result)));
+        return result;
     }
 
     private static RunOptions Bind()

@@ -35,7 +35,14 @@ internal sealed class DelayServer : IAsyncDisposable
     /// Starts a server whose endpoint <c>path</c> answers 200 after the delay that <c>delayAt</c> gives for the time
     /// since the server started (a stall is a window in which every request waits longer).
     /// </summary>
-    public static async Task<DelayServer> StartAsync(params (string Path, Func<TimeSpan, TimeSpan> DelayAt)[] endpoints)
+    public static Task<DelayServer> StartAsync(params (string Path, Func<TimeSpan, TimeSpan> DelayAt)[] endpoints) =>
+        StartAsync(endpoints.Select(e => (e.Path, (Func<TimeSpan, long, TimeSpan>)((elapsed, _) => e.DelayAt(elapsed)))).ToArray());
+
+    /// <summary>
+    /// Starts a server whose endpoint <c>path</c> answers 200 after the delay that <c>delayFor</c> gives for the time
+    /// since the server started and the request's number on the server (1, 2, ...): a known slow tail.
+    /// </summary>
+    public static async Task<DelayServer> StartAsync(params (string Path, Func<TimeSpan, long, TimeSpan> DelayFor)[] endpoints)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var builder = WebApplication.CreateSlimBuilder();
@@ -43,12 +50,12 @@ internal sealed class DelayServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var server = new DelayServer(app);
-        foreach (var (path, delayAt) in endpoints)
+        foreach (var (path, delayFor) in endpoints)
         {
             app.MapMethods(path, ["GET", "POST"], async (CancellationToken ct) =>
             {
-                Interlocked.Increment(ref server._requests);
-                await Task.Delay(delayAt(clock.Elapsed), ct);
+                var number = Interlocked.Increment(ref server._requests);
+                await Task.Delay(delayFor(clock.Elapsed, number), ct);
                 return Results.Text("ok");
             });
         }

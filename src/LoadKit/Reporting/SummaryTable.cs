@@ -31,6 +31,20 @@ public static class SummaryTable
         }
 
         RenderWorkers(result, text);
+        if (result.Thresholds.Count > 0)
+        {
+            text.Append("Thresholds: ").Append(result.Thresholds.Count(t => t.Passed)).Append(" of ").Append(result.Thresholds.Count).AppendLine(" passed");
+            foreach (var threshold in result.Thresholds)
+            {
+                text.Append("  ").AppendLine(threshold.ToString());
+            }
+        }
+
+        foreach (var note in result.Notes)
+        {
+            text.Append("note: ").AppendLine(note);
+        }
+
         return text.ToString();
     }
 
@@ -93,7 +107,7 @@ public static class SummaryTable
         AppendErrors(text, scenario);
     }
 
-    /// <summary>A distributed run's workers: a row each, the start skew and the notes (lost workers, moved load).</summary>
+    /// <summary>A distributed run's workers: a row each and the start skew.</summary>
     private static void RenderWorkers(LoadResult result, StringBuilder text)
     {
         if (result.Workers.Count == 0)
@@ -122,10 +136,6 @@ public static class SummaryTable
             };
         }));
         AppendTable(text, rows);
-        foreach (var note in result.Notes)
-        {
-            text.Append("  note: ").AppendLine(note);
-        }
     }
 
     private static string[] Row(StepStats step)
