@@ -1,11 +1,5 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LoadKit.TestTargets;
 
@@ -45,10 +39,7 @@ internal sealed class DelayServer : IAsyncDisposable
     public static async Task<DelayServer> StartAsync(params (string Path, Func<TimeSpan, long, TimeSpan> DelayFor)[] endpoints)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var server = new DelayServer(app);
         foreach (var (path, delayFor) in endpoints)
         {
@@ -65,9 +56,7 @@ internal sealed class DelayServer : IAsyncDisposable
             Interlocked.Increment(ref server._requests);
             return Results.StatusCode(500);
         });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.BaseAddress = new Uri(address);
+        server.BaseAddress = (await LoopbackApp.StartAsync(app))[0];
         server.Client = new HttpClient { BaseAddress = server.BaseAddress };
         return server;
     }
