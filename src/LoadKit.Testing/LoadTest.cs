@@ -18,6 +18,9 @@ public static class LoadTest
     /// <summary>The NUnit run parameter that scales the load.</summary>
     public const string LoadScaleParameter = "LoadKit.LoadScale";
 
+    /// <summary>The environment variable (or, as <c>LoadKit.ReportDir</c>, the NUnit run parameter) naming the folder reports go to.</summary>
+    public const string ReportDirectoryVariable = "LOADKIT_REPORT_DIR";
+
     private static readonly Lazy<RunOptions> BoundOptions = new(Bind);
 
     /// <summary>
@@ -58,10 +61,33 @@ public static class LoadTest
             .Select(w => w[..1] + w[1..].ToLowerInvariant()));
     }
 
-    /// <summary>Writes the summary, then fails the test on no load or a crossed threshold.</summary>
+    /// <summary>
+    /// Where each run's reports go: a folder per run below <see cref="ReportDirectoryVariable"/> (or the run
+    /// parameter <c>LoadKit.ReportDir</c>), by default below the test's work directory, in <c>loadkit-reports</c>.
+    /// </summary>
+    public static string ReportDirectory =>
+        Environment.GetEnvironmentVariable(ReportDirectoryVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment
+        : TestContext.Parameters.Get(ParameterFor(ReportDirectoryVariable)) is { Length: > 0 } fromRunSettings ? fromRunSettings
+        : Path.Combine(TestContext.CurrentContext.WorkDirectory, "loadkit-reports");
+
+    /// <summary>
+    /// Writes the summary and the reports (attached to the test; the Markdown also to a GitHub Actions job summary),
+    /// then fails the test on no load or a crossed threshold.
+    /// </summary>
     private static async Task<LoadResult> JudgeAsync(LoadResult result)
     {
         await TestContext.Out.WriteLineAsync(SummaryTable.Render(result)).ConfigureAwait(false);
+        var test = string.Concat(TestContext.CurrentContext.Test.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+        var folder = Path.Combine(ReportDirectory, $"{test}-{result.StartedAt.UtcDateTime:yyyyMMdd-HHmmss-fff}");
+        var files = await Report.WriteAsync(result, folder).ConfigureAwait(false);
+        TestContext.AddTestAttachment(files.Html, "LoadKit report (HTML)");
+        TestContext.AddTestAttachment(files.Markdown, "LoadKit summary (Markdown)");
+        await TestContext.Out.WriteLineAsync($"Report: {files.Html}").ConfigureAwait(false);
+        if (Environment.GetEnvironmentVariable("GITHUB_STEP_SUMMARY") is { Length: > 0 } jobSummary)
+        {
+            await File.AppendAllTextAsync(jobSummary, Report.Markdown(result)).ConfigureAwait(false);
+        }
+
         if (!result.Cancelled && result.Scenarios.SelectMany(s => s.Steps).Sum(s => s.Ok) == 0)
         {
             throw new NoLoadException(result);
