@@ -34,13 +34,17 @@ var scenario = Scenario.Create("shop")
     .Step("checkout", Http.Post("/checkout").Check(HttpCheck.JsonValueIs("$.order", "42")))
     .WithLoad(Load.ConstantUsers(5, during: TimeSpan.FromSeconds(10)))
     .WithStepTimeout(TimeSpan.FromSeconds(5))
+    .WithThresholds(
+        Threshold.Step("checkout").Percentile(95).Below(TimeSpan.FromMilliseconds(250)),
+        Threshold.AllSteps.FailureRate.Below(0.01))
     .Build();
 
 Console.WriteLine($"Running {scenario} ...");
 var result = await LoadRunner.RunAsync(scenario);
 Console.WriteLine();
 Console.Write(SummaryTable.Render(result));
+var report = await Report.WriteAsync(result, Path.Combine(AppContext.BaseDirectory, "loadkit-report"));
+Console.WriteLine($"HTML report: {report.Html}");
 
 await shop.StopAsync();
-var failures = result.Scenarios.Sum(s => s.AllSteps.Failed + s.AllSteps.TimedOut);
-return failures == 0 ? 0 : 1;
+return result.Thresholds.All(t => t.Passed) ? 0 : 1;
