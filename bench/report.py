@@ -13,8 +13,8 @@ import statistics
 import sys
 
 TOOLS = ["loadkit", "wrk", "hey", "ab", "autocannon", "locust"]
-# Per CPU-second of the generator, LoadKit should reach at least this share of each peer (issue 7).
-TARGET_RATIO = {"wrk": 0.5, "hey": 1.0, "ab": 1.0, "autocannon": 1.0, "locust": 1.0}
+# Per CPU-second of the generator, LoadKit should reach at least this share of each peer (issue 7; ab has no target).
+TARGET_RATIO = {"wrk": 0.5, "hey": 1.0, "autocannon": 1.0, "locust": 1.0}
 
 
 def read(path):
@@ -187,7 +187,7 @@ def main(folder):
                     continue
                 peer = median(f["per_cpu_s"] for f in rows)
                 ratio = "–" if tool == "loadkit" or lk is None else f"{lk / peer:.2f}×"
-                if tool != "loadkit" and lk is not None and mode == "max" and lk / peer < TARGET_RATIO[tool]:
+                if tool in TARGET_RATIO and lk is not None and mode == "max" and lk / peer < TARGET_RATIO[tool]:
                     missed.append(f"{body} max: LoadKit ÷ {tool} = {lk / peer:.2f}× (target ≥ {TARGET_RATIO[tool]}×)")
                 p95 = fmt(median(f["p95"] for f in rows), 2) + (" (p97.5)" if tool == "autocannon" else "")
                 common = (f"{p95} | {fmt(median(f['p99'] for f in rows), 2)} | {spread([f['cpu_s'] for f in rows], 2)} | "
@@ -211,8 +211,8 @@ def main(folder):
     density = sorted((k for k in runs if k[0] == "density"), key=lambda k: int(k[1]))
     if density:
         print("### VU density (VUs that only think)\n")
-        print("| VUs | peak RSS MiB (time -v) | RSS before → peak MiB (in process) | bytes / VU | GC heap peak MiB | CPU s (run) | CPU s (process) |")
-        print("|---|---|---|---|---|---|---|")
+        print("| VUs | peak RSS MiB (time -v) | RSS before → peak MiB (in process) | RSS bytes / VU | live heap MiB | live heap bytes / VU | CPU s (run) | CPU s (process) |")
+        print("|---|---|---|---|---|---|---|---|")
         for key in density:
             rows = runs[key]["loadkit"]
             rss = median(f["rss_mib"] for f in rows)
@@ -220,27 +220,33 @@ def main(folder):
                 missed.append(f"{key[1]} thinking VUs: {rss:,.0f} MiB (target < 512 MiB)")
             print(f"| {int(key[1]):,} | {spread([f['rss_mib'] for f in rows])} | {fmt(median(f['rss_before_mib'] for f in rows))} → "
                   f"{fmt(median(f['rss_peak_mib'] for f in rows))} | {spread([f['bytes_per_user'] for f in rows], 0)} | "
-                  f"{fmt(median(f['heap_peak_mib'] for f in rows))} | {spread([f['run_cpu_s'] for f in rows], 2)} | {spread([f['cpu_s'] for f in rows], 2)} |")
+                  f"{fmt(median(f['live_heap_mib'] for f in rows))} | {spread([f['live_heap_bytes_per_user'] for f in rows], 0)} | "
+                  f"{spread([f['run_cpu_s'] for f in rows], 2)} | {spread([f['cpu_s'] for f in rows], 2)} |")
         print()
 
     skew = sorted((k for k in runs if k[0] == "skew"), key=lambda k: int(k[1]))
     if skew:
         print("### Distributed start (local etcd, N worker processes on this machine)\n")
-        print("| workers | start skew µs | controller CPU-ms per s of load | controller CPU s during load | workers finished |")
-        print("|---|---|---|---|---|")
+        print("| workers | start skew µs | clock offset spread µs | controller CPU-ms per s of load | controller CPU s during load | workers finished |")
+        print("|---|---|---|---|---|---|")
         for key in skew:
             rows = runs[key]["loadkit"]
             s = median(f["start_skew_us"] for f in rows)
             if int(key[1]) == 2 and s is not None and s >= 100:
                 missed.append(f"start skew with 2 workers: {s:,.0f} µs (target < 100 µs)")
-            print(f"| {int(key[1])} | {spread([f['start_skew_us'] for f in rows], 0)} | {spread([f['controller_cpu_ms_per_s'] for f in rows])} | "
+            print(f"| {int(key[1])} | {spread([f['start_skew_us'] for f in rows], 0)} | {spread([f['offset_spread_us'] for f in rows], 0)} | "
+                  f"{spread([f['controller_cpu_ms_per_s'] for f in rows])} | "
                   f"{spread([f['controller_cpu_s_during_load'] for f in rows], 3)} | {fmt(min(f['workers_finished'] for f in rows), 0)} / {int(key[1])} |")
         print()
 
     print("### Targets missed in this run\n")
     print("\n".join(f"- {m}" for m in missed) if missed else "- none")
     print("\nMedian of the repetitions; (min–max) where shown. CPU is user + system of the whole generator process "
-          "(start-up included), from /usr/bin/time -v. ab's percentiles are whole milliseconds.")
+          "(start-up included), from /usr/bin/time -v. ab's percentiles are whole milliseconds; autocannon's and Locust's "
+          "are rounded too (Locust rounds below 100 ms to whole ms). Fixed rate: achieved = successful requests ÷ BENCH_SECONDS. "
+          "Density: live heap after a full GC while every VU thinks. Skew: as the controller reports it (each worker's "
+          "lateness on its own clock); the workers share this machine's clock, so the spread of their estimated offsets "
+          "is the clock estimation error the skew cannot see.")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@ namespace LoadKit.Bench;
 
 /// <summary>
 /// GETs one URL, as a user would write it: maximum throughput with a fixed number of VUs (each keeps one keep-alive
-/// connection), or a fixed arrival rate (an open model; a pool of VUs, so at most that many connections). An optional
-/// warm-up runs the same load first and is reported apart.
+/// connection), or a fixed arrival rate (an open model; a pool of VUs sharing at most --connections connections).
+/// An optional warm-up runs the same load first and is reported apart.
 /// </summary>
 internal static class HttpMode
 {
@@ -13,7 +13,10 @@ internal static class HttpMode
         var connections = args.Int("--connections", 50);
         var duration = args.Seconds("--duration", 10);
         var rate = args.Number("--rate", 0);
-        var maxUsers = args.Int("--max-users", connections);
+        // At a fixed rate VUs are cheap and connections are what peers are compared on: the VUs share one pool of
+        // at most --connections connections, and the VU pool may grow well past it, so that a stall (a busy machine,
+        // the first requests' JIT and connects) queues requests on the connections instead of dropping iterations.
+        var maxUsers = args.Int("--max-users", rate > 0 ? 10 * connections : connections);
         var warmUp = args.Number("--warm-up", 0);
         args.ThrowIfUnread();
 
@@ -30,7 +33,12 @@ internal static class HttpMode
         }
 
         var scenario = builder
-            .WithHttp(new HttpSettings { BaseAddress = new Uri(url.GetLeftPart(UriPartial.Authority)) })
+            .WithHttp(new HttpSettings
+            {
+                BaseAddress = new Uri(url.GetLeftPart(UriPartial.Authority)),
+                Connections = rate > 0 ? HttpConnections.Shared : HttpConnections.PerUser,
+                MaxConnectionsPerServer = rate > 0 ? connections : int.MaxValue,
+            })
             .Step("get", Http.Get(url.PathAndQuery), timeout: TimeSpan.FromSeconds(10))
             .WithLoad(load)
             .WithGracefulStop(TimeSpan.FromSeconds(5))
