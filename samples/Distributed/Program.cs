@@ -5,7 +5,6 @@
 //
 // With --controller-only --etcd URL --prefix P --workers N --shop URL it is only the controller, against workers
 // and a shop that run elsewhere (the tests kill such a controller mid-run).
-using System.Diagnostics;
 using System.Net;
 using Distributed;
 using LoadKit;
@@ -23,6 +22,7 @@ if (args.Contains("--controller-only"))
 }
 
 const int workerCount = 3;
+int exitCode;
 await using var etcd = await EtcdServer.StartAsync();
 Console.WriteLine($"etcd listening on {etcd.Url} (PID {etcd.ProcessId})");
 await using var shop = await StartShopAsync();
@@ -31,49 +31,15 @@ Environment.SetEnvironmentVariable(ShopLoad.ShopUrlVariable, shopUrl);
 Console.WriteLine($"Shop listening on {shopUrl}");
 
 var prefix = "sample";
-var workers = new List<Process>();
-try
+await using (var workers = LocalWorkers.Start(workerCount, etcd.Url, prefix, token, "samples/Distributed"))
 {
-    for (var i = 0; i < workerCount; i++)
-    {
-        var start = new ProcessStartInfo("dotnet", [WorkerAssembly(), "--etcd", etcd.Url, "--prefix", prefix, "--label", $"n={i + 1}"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment[ClusterOptions.TokenVariable] = token;
-        var worker = Process.Start(start)!;
-        worker.OutputDataReceived += (_, _) => { };
-        worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"worker {worker.Id}: {e.Data}"); };
-        worker.BeginOutputReadLine();
-        worker.BeginErrorReadLine();
-        workers.Add(worker);
-        Console.WriteLine($"Worker {i + 1} started (PID {worker.Id})");
-    }
-
+    Console.WriteLine($"Workers started (PIDs {string.Join(", ", workers.ProcessIds)})");
     var result = await RunAsync(new Uri(etcd.Url), prefix, workerCount);
-    return result.Workers.Count == workerCount && result.Workers.All(w => w.Lost is null) ? 0 : 1;
+    exitCode = result.Workers.Count == workerCount && result.Workers.All(w => w.Lost is null) ? 0 : 1;
 }
-finally
-{
-    foreach (var worker in workers)
-    {
-        // SIGTERM: the worker revokes its lease and exits; a worker that does not is killed.
-        using (var kill = Process.Start("kill", ["-TERM", worker.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
 
-        if (!worker.WaitForExit(TimeSpan.FromSeconds(10)))
-        {
-            worker.Kill();
-        }
-
-        worker.Dispose();
-    }
-
-    Console.WriteLine("Stopped the workers, the shop and etcd.");
-}
+Console.WriteLine("Stopped the workers, the shop and etcd.");
+return exitCode;
 
 async Task<LoadResult> RunAsync(Uri etcdUrl, string clusterPrefix, int count)
 {
@@ -110,12 +76,4 @@ static async Task<WebApplication> StartShopAsync()
     });
     await app.StartAsync();
     return app;
-}
-
-// The worker built next to this sample, in the same configuration.
-static string WorkerAssembly()
-{
-    var folder = AppContext.BaseDirectory.Replace(Path.Combine("samples", "Distributed"), Path.Combine("src", "LoadKit.Worker"), StringComparison.Ordinal);
-    var assembly = Path.Combine(folder, "LoadKit.Worker.dll");
-    return File.Exists(assembly) ? assembly : throw new FileNotFoundException($"The worker is not built at {assembly}.");
 }

@@ -1,0 +1,79 @@
+namespace LoadKit.Bench;
+
+/// <summary>
+/// GETs one URL, as a user would write it: maximum throughput with a fixed number of VUs (each keeps one keep-alive
+/// connection), or a fixed arrival rate (an open model; a pool of VUs sharing at most --connections connections).
+/// An optional warm-up runs the same load first and is reported apart.
+/// </summary>
+internal static class HttpMode
+{
+    public static async Task<int> RunAsync(BenchArgs args)
+    {
+        var url = new Uri(args.Text("--url"), UriKind.Absolute);
+        var connections = args.Int("--connections", 50);
+        var duration = args.Seconds("--duration", 10);
+        var rate = args.Number("--rate", 0);
+        // At a fixed rate VUs are cheap and connections are what peers are compared on: the VUs share one pool of
+        // at most --connections connections, and the VU pool may grow well past it, so that a stall (a busy machine,
+        // the first requests' JIT and connects) queues requests on the connections instead of dropping iterations.
+        var maxUsers = args.Int("--max-users", rate > 0 ? 10 * connections : connections);
+        var warmUp = args.Number("--warm-up", 0);
+        args.ThrowIfUnread();
+
+        var load = rate > 0
+            ? Load.ArrivalRate(rate, duration, preAllocatedUsers: Math.Min(connections, maxUsers), maxUsers: maxUsers)
+            : Load.ConstantUsers(connections, duration);
+        var builder = Scenario.Create("http");
+        if (warmUp > 0)
+        {
+            // Measured apart from the load (JIT, connections opened); off by default, as the peers have none.
+            builder.WithWarmUp(rate > 0
+                ? Load.ArrivalRate(rate, TimeSpan.FromSeconds(warmUp), preAllocatedUsers: Math.Min(connections, maxUsers), maxUsers: maxUsers)
+                : Load.ConstantUsers(connections, TimeSpan.FromSeconds(warmUp)));
+        }
+
+        var scenario = builder
+            .WithHttp(new HttpSettings
+            {
+                BaseAddress = new Uri(url.GetLeftPart(UriPartial.Authority)),
+                Connections = rate > 0 ? HttpConnections.Shared : HttpConnections.PerUser,
+                MaxConnectionsPerServer = rate > 0 ? connections : int.MaxValue,
+            })
+            .Step("get", Http.Get(url.PathAndQuery), timeout: TimeSpan.FromSeconds(10))
+            .WithLoad(load)
+            .WithGracefulStop(TimeSpan.FromSeconds(5))
+            .Build();
+
+        Console.WriteLine($"Running {scenario} against {url} ...");
+        var result = await LoadRunner.RunAsync(scenario);
+        var run = result.Scenarios[0];
+        var get = run.GetStep("get");
+        if (run.Dropped > 0)
+        {
+            Console.WriteLine($"dropped per second: {string.Join(", ", run.Timeline.Select(p => $"{p.Second}s: {p.Dropped}"))}");
+        }
+
+        foreach (var error in get.Errors.Take(5))
+        {
+            Console.WriteLine($"error x{error.Count}: {error.Message}");
+        }
+
+        new Figures()
+            .Add("tool", "loadkit")
+            .Add("mode", rate > 0 ? "rate" : "max")
+            .Add("requests", get.Completed)
+            .Add("errors", get.Failed + get.TimedOut)
+            .Add("duration_s", run.Duration.TotalSeconds)
+            .Add("rps", get.RequestsPerSecond)
+            .AddMilliseconds("p50_ms", get.Latency.P50)
+            .AddMilliseconds("p95_ms", get.Latency.P95)
+            .AddMilliseconds("p99_ms", get.Latency.P99)
+            .AddMilliseconds("scheduled_p99_ms", get.ScheduledLatency.P99)
+            .AddMilliseconds("lag_p99_ms", run.SchedulingLag.P99)
+            .Add("dropped", run.Dropped)
+            .Add("peak_users", run.PeakUsers)
+            .AddProcess()
+            .Print();
+        return 0;
+    }
+}

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Attributes;
+using LoadKit.Engine;
+using LoadKit.Stats;
+
+namespace LoadKit.Benchmarks;
+
+/// <summary>
+/// The engine's cost per iteration, without the work of the steps: a VU's closed-model loop (budget check, iteration,
+/// step timeout armed and reset, step and iteration recorded) over steps that return at once. Each invoke runs
+/// <see cref="IterationsPerInvoke"/> iterations on one VU, so the loop's own start (a state machine and a
+/// cancellation source per invoke) is spread over them and what shows is the steady state.
+/// </summary>
+[MemoryDiagnoser]
+public class EngineBenchmarks
+{
+    private const int IterationsPerInvoke = 1024;
+
+    private VirtualUser _oneStep = null!;
+    private Scenario _thinking = null!;
+    private ScenarioStats _thinkingStats = null!;
+    private FeedRun _thinkingFeeds = null!;
+    private VirtualUser _fiveSteps = null!;
+    private VirtualUser _scheduled = null!;
+    private ArrivalPool _pool = null!;
+    private Task _scheduledLoop = null!;
+
+    [GlobalSetup]
+    public void CreateUsers()
+    {
+        _oneStep = NewUser(Scenario.Create("one")
+            .Step("empty", _ => ValueTask.CompletedTask)
+            .WithLoad(Load.ConstantUsers(1, TimeSpan.FromSeconds(1)))
+            .Build());
+        var five = Scenario.Create("five");
+        for (var i = 0; i < 5; i++)
+        {
+            five.Step($"empty {i + 1}", _ => ValueTask.CompletedTask);
+        }
+
+        _fiveSteps = NewUser(five.WithLoad(Load.ConstantUsers(1, TimeSpan.FromSeconds(1))).Build());
+        _thinking = Scenario.Create("think")
+            .Step("wake", _ => ValueTask.CompletedTask)
+            .ThinkTime(TimeSpan.FromSeconds(10))
+            .WithLoad(Load.ConstantUsers(1, TimeSpan.FromSeconds(10)))
+            .Build();
+        _thinkingStats = new ScenarioStats(_thinking, new ActiveUsers(), isWarmUp: false);
+
+        // An open-model VU waiting in its pool, as the arrival scheduler finds it.
+        _scheduled = NewUser(Scenario.Create("open")
+            .Step("empty", _ => ValueTask.CompletedTask)
+            .WithLoad(Load.ArrivalRate(1, TimeSpan.FromSeconds(1), preAllocatedUsers: 1, maxUsers: 1))
+            .Build());
+        _pool = new ArrivalPool(1);
+        _scheduled.OpenMailbox();
+        var initialised = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _scheduledLoop = Task.Run(() => _scheduled.RunScheduledAsync(_pool, joinPool: true, initialised, CancellationToken.None));
+        initialised.Task.Wait();
+        _thinkingFeeds = new FeedRun(_thinking.Feeds, _thinking.Name, SegmentShare.Whole);
+    }
+
+    [GlobalCleanup]
+    public void DisposeUsers()
+    {
+        _oneStep.Dispose();
+        _fiveSteps.Dispose();
+        _scheduled.CloseMailbox();
+        _scheduledLoop.Wait();
+        _scheduled.Dispose();
+    }
+
+    [Benchmark(OperationsPerInvoke = IterationsPerInvoke, Description = "iteration of one empty step")]
+    public Task OneEmptyStep() => _oneStep.RunClosedAsync(new IterationBudget(IterationsPerInvoke, long.MaxValue), 0, CancellationToken.None);
+
+    [Benchmark(OperationsPerInvoke = IterationsPerInvoke, Description = "iteration of five empty steps")]
+    public Task FiveEmptySteps() => _fiveSteps.RunClosedAsync(new IterationBudget(IterationsPerInvoke, long.MaxValue), 0, CancellationToken.None);
+
+    /// <summary>
+    /// Open model: the scheduler's hand-over of one iteration of an empty step to an idle VU (mailbox), the VU running
+    /// it on the thread pool and returning to the pool; this thread spins until the VU is back, as the scheduler would
+    /// find it at the next due iteration.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = IterationsPerInvoke, Description = "open model: iteration handed to an idle VU and back")]
+    public void OpenModelIteration()
+    {
+        for (var i = 0; i < IterationsPerInvoke; i++)
+        {
+            VirtualUser? user;
+            var spin = default(SpinWait);
+            while (!_pool.TryRent(out user))
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+
+            user.Post(new ScheduledIteration(Stopwatch.GetTimestamp(), WarmUp: false));
+        }
+
+        // The last iteration finishes before the next invoke.
+        VirtualUser? last;
+        var wait = default(SpinWait);
+        while (!_pool.TryRent(out last))
+        {
+            wait.SpinOnce(sleep1Threshold: -1);
+        }
+
+        _pool.Return(last);
+    }
+
+    /// <summary>What one VU costs to create (VU density): its session, step context, timer, mailbox and cancellation source.</summary>
+    [Benchmark(Description = "create (and dispose) one VU")]
+    public void CreateUser()
+    {
+        using var user = new VirtualUser(0, _thinking, _thinkingStats, null, _thinkingFeeds);
+    }
+
+    /// <summary>A VU as the engine creates it, with its scenario's recorders.</summary>
+    internal static VirtualUser NewUser(Scenario scenario) =>
+        new(0, scenario, new ScenarioStats(scenario, new ActiveUsers(), isWarmUp: false), null, new FeedRun(scenario.Feeds, scenario.Name, SegmentShare.Whole));
+}

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace LoadKit.TestTargets;
+
+/// <summary>
+/// LoadKit worker processes on this machine (src/LoadKit.Worker, built next to the caller), registered in one etcd
+/// under one prefix, and stopped by their PIDs: SIGTERM first (a worker revokes its lease and exits), then a kill.
+/// Their standard error goes to this process's, prefixed with the worker's PID.
+/// </summary>
+internal sealed class LocalWorkers : IAsyncDisposable
+{
+    private readonly List<Process> _processes = [];
+
+    private LocalWorkers()
+    {
+    }
+
+    public IReadOnlyList<int> ProcessIds => [.. _processes.Select(p => p.Id)];
+
+    /// <summary>Starts <paramref name="count"/> workers labelled <c>n=1</c> to <c>n=count</c>.</summary>
+    /// <param name="callerProjectFolder">The caller's project folder from the repository root, e.g. <c>samples/Distributed</c>, to find the worker built next to it.</param>
+    public static LocalWorkers Start(int count, string etcdUrl, string prefix, string token, string callerProjectFolder)
+    {
+        var assembly = WorkerAssembly(callerProjectFolder);
+        var workers = new LocalWorkers();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var start = new ProcessStartInfo("dotnet", [assembly, "--etcd", etcdUrl, "--prefix", prefix, "--label", $"n={i + 1}"])
+                {
+                    RedirectStandardOutput = true,
+                    RedirectStandardError = true,
+                };
+                start.Environment[ClusterOptions.TokenVariable] = token;
+                var worker = Process.Start(start) ?? throw new InvalidOperationException($"dotnet {assembly} did not start.");
+                workers._processes.Add(worker);
+                var id = worker.Id;
+                worker.OutputDataReceived += (_, _) => { };
+                worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"worker {id}: {e.Data}"); };
+                worker.BeginOutputReadLine();
+                worker.BeginErrorReadLine();
+            }
+
+            return workers;
+        }
+        catch
+        {
+            workers.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var worker in _processes)
+        {
+            if (!worker.HasExited)
+            {
+                using var kill = Process.Start("kill", ["-TERM", worker.Id.ToString(CultureInfo.InvariantCulture)]);
+                await kill.WaitForExitAsync();
+            }
+        }
+
+        foreach (var worker in _processes)
+        {
+            try
+            {
+                await worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (TimeoutException)
+            {
+                worker.Kill();
+                await worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+
+            worker.Dispose();
+        }
+
+        _processes.Clear();
+    }
+
+    /// <summary>The worker built next to the caller's project, in the same configuration.</summary>
+    private static string WorkerAssembly(string callerProjectFolder)
+    {
+        var folder = AppContext.BaseDirectory.Replace(
+            Path.Combine(callerProjectFolder.Split('/')), Path.Combine("src", "LoadKit.Worker"), StringComparison.Ordinal);
+        var assembly = Path.Combine(folder, "LoadKit.Worker.dll");
+        return File.Exists(assembly) ? assembly : throw new FileNotFoundException($"The worker is not built at {assembly}.");
+    }
+}
