@@ -5,9 +5,9 @@ namespace LoadKit.Testing;
 /// <summary>
 /// Runs load scenarios from an NUnit test: it honours the test's cancellation token (NUnit's
 /// <c>[CancelAfter]</c>), applies the run options of this test run (<see cref="Options"/>), and writes the summary
-/// table to the test's output.
+/// table to the test's output. When asked, it also saves each result as the next baseline (<see cref="BaselineSaveVariable"/>).
 /// </summary>
-public static class LoadTest
+public static partial class LoadTest
 {
     /// <summary>The NUnit run parameter (<c>.runsettings</c> <c>TestRunParameters</c>) that selects the profile.</summary>
     public const string ProfileParameter = "LoadKit.Profile";
@@ -41,6 +41,7 @@ public static class LoadTest
     {
         var result = await LoadRunner.RunAsync(scenarioFactories, Options, TestContext.CurrentContext.CancellationToken).ConfigureAwait(false);
         await TestContext.Out.WriteLineAsync(SummaryTable.Render(result)).ConfigureAwait(false);
+        SaveBaselineIfAsked(result);
         return result;
     }
 
@@ -49,6 +50,7 @@ public static class LoadTest
     {
         var result = await LoadRunner.RunAsync(scenarios, Options, TestContext.CurrentContext.CancellationToken).ConfigureAwait(false);
         await TestContext.Out.WriteLineAsync(SummaryTable.Render(result)).ConfigureAwait(false);
+        SaveBaselineIfAsked(result);
         return result;
     }
 
