@@ -21,7 +21,6 @@ internal static class Regression
             var line = $"LoadKit: {figure} of {step.Label} was not compared with a baseline: {baseline.Absence}. " +
                 $"The regression gate passed without comparing; {LoadTest.BaselineSaveVariable} saves a run's result as the next baseline.";
             TestContext.Out.WriteLine(line);
-            TestContext.Progress.WriteLine(line);
             return null;
         }
 
@@ -55,8 +54,8 @@ internal static class Regression
         }
     }
 
-    /// <summary>A relative change in words: <c>31.2 % worse</c>, <c>4 % better</c>, <c>unchanged</c>.</summary>
-    public static string Change(double now, double before, string worse, string better)
+    /// <summary>A relative change in words, followed by "than": <c>31.2 % worse than</c>, <c>4 % lower than</c>.</summary>
+    public static string Change(double now, double before, string higher, string lower)
     {
         if (now == before)
         {
@@ -65,11 +64,11 @@ internal static class Regression
 
         if (before == 0)
         {
-            return $"{worse} (the baseline was 0) than";
+            return $"{higher} (the baseline was 0) than";
         }
 
         var change = (now - before) / before;
-        return $"{Format.Percent(Math.Abs(change))} {(change > 0 ? worse : better)} than";
+        return $"{Format.Percent(Math.Abs(change))} {(change > 0 ? higher : lower)} than";
     }
 
     /// <summary>A difference of two rates in percentage points, e.g. <c>2.3 percentage points</c>.</summary>

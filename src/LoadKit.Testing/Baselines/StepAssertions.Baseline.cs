@@ -29,7 +29,7 @@ public sealed partial class StepAssertions
         var was = before.RequestsPerSecond;
         var finding = before.Completed == 0
             ? $", but the baseline completed no call of {Label} to compare with."
-            : $", but it was {Format.Number(now)} calls/s, {Regression.Change(now, was, "lower", "higher")} the baseline's {Format.Number(was)} calls/s " +
+            : $", but it was {Format.Number(now)} calls/s, {Regression.Change(now, was, "higher", "lower")} the baseline's {Format.Number(was)} calls/s " +
               $"(allowed: {Format.Percent(byMoreThan)}; {Format.Count(Subject.Completed)} calls in {Format.Duration(Subject.Duration)}, " +
               $"the baseline {Format.Count(before.Completed)} in {Format.Duration(before.Duration)}).";
         Execute.Assertion
