@@ -31,6 +31,13 @@ public static class SummaryTable
         }
 
         RenderWorkers(result, text);
+
+        // Local runs have notes too (a feed that ran out, latency without the network).
+        foreach (var note in result.Notes)
+        {
+            text.Append("  note: ").AppendLine(note);
+        }
+
         return text.ToString();
     }
 
@@ -122,10 +129,6 @@ public static class SummaryTable
             };
         }));
         AppendTable(text, rows);
-        foreach (var note in result.Notes)
-        {
-            text.Append("  note: ").AppendLine(note);
-        }
     }
 
     private static string[] Row(StepStats step)

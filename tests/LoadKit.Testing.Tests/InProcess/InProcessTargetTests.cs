@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Logging;
+using NUnit.Framework.Internal;
 
 namespace LoadKit.Testing.Tests.InProcess;
 
@@ -60,6 +61,9 @@ public class InProcessTargetTests
         {
             "Scenario 'shop-in-process': HTTP steps went to an in-process handler (HttpSettings.Handler); latency excludes the network.",
         }));
+        Assert.That(TestExecutionContext.CurrentContext.CurrentResult.Output, Does.Contain(
+            "  note: Scenario 'shop-in-process': HTTP steps went to an in-process handler (HttpSettings.Handler); latency excludes the network."),
+            "the summary in the test output says so too");
     }
 
     [Test]
