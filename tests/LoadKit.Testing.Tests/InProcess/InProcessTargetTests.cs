@@ -26,6 +26,8 @@ public class InProcessTargetTests
         _shop = builder.Build();
         _shop.MapGet("/products", async () => { await Task.Delay(5); return "[{\"id\":1}]"; });
         _shop.MapPost("/checkout", () => { Interlocked.Increment(ref _checkouts); return Results.Ok(); });
+        _shop.MapGet("/protocol", (HttpContext context) => context.Request.Protocol);
+        _shop.MapGet("/host", (HttpContext context) => context.Request.Host.Value);
         await _shop.StartAsync();
         _server = _shop.GetTestServer();
     }
@@ -64,6 +66,46 @@ public class InProcessTargetTests
         Assert.That(TestExecutionContext.CurrentContext.CurrentResult.Output, Does.Contain(
             "  note: Scenario 'shop-in-process': HTTP steps went to an in-process handler (HttpSettings.Handler); latency excludes the network."),
             "the summary in the test output says so too");
+    }
+
+    [Test]
+    public async Task Handler_Http2_ReachesTheAppAsHttp2()
+    {
+        var scenario = Scenario.Create("h2")
+            .WithHttp(new HttpSettings { Handler = _server.CreateHandler, Version = HttpVersion.Version20 })
+            .Step("protocol", Http.Get("/protocol").Check(HttpCheck.BodyContains("HTTP/2")))
+            .WithLoad(Load.IterationsPerUser(users: 1, iterations: 2))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(TimeSpan.FromSeconds(60));
+
+        result.Should().HaveStep("protocol").HaveFailureCountAtMost(0);
+        Assert.That(result.GetStep("protocol").Ok, Is.EqualTo(2));
+    }
+
+    [Test]
+    [NonParallelizable]
+    public async Task Handler_BaseAddressVariableSet_IsNotReadAndRequestsStayInProcess()
+    {
+        var before = Environment.GetEnvironmentVariable(HttpSettings.BaseAddressVariable);
+        Environment.SetEnvironmentVariable(HttpSettings.BaseAddressVariable, "http://127.0.0.1:9/");
+        try
+        {
+            var scenario = Scenario.Create("aimed-elsewhere")
+                .WithHttp(new HttpSettings { Handler = _server.CreateHandler })
+                .Step("host", Http.Get("/host").Check(HttpCheck.BodyContains("localhost")))
+                .WithLoad(Load.IterationsPerUser(users: 1, iterations: 2))
+                .Build();
+
+            var result = await LoadRunner.RunAsync(scenario).WaitAsync(TimeSpan.FromSeconds(60));
+
+            result.Should().HaveStep("host").HaveFailureCountAtMost(0, "the requests went to http://localhost/, not to the variable's address");
+            Assert.That(result.GetStep("host").Ok, Is.EqualTo(2));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(HttpSettings.BaseAddressVariable, before);
+        }
     }
 
     [Test]
