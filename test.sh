@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Runs every LoadKit test. Installs what the tests need first (etcd-server when etcd is missing),
-# then runs `dotnet test LoadKit.sln`, and ends with one line of real totals: "N passed, N failed".
+# Runs every LoadKit test. Installs what the tests need first (etcd-server when etcd is missing, chromium for
+# the HTML report's rendering test when it is missing), then runs `dotnet test LoadKit.sln`, and ends with one
+# line of real totals: "N passed, N failed".
 # Extra arguments go to dotnet test (e.g. ./test.sh --filter Name~Gate).
 set -uo pipefail
 cd "$(dirname "$0")"
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v etcd >/dev/null 2>&1; then
-  echo "test.sh: etcd not found; installing Debian's etcd-server"
-  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null \
-    || { echo "test.sh: could not install etcd-server"; echo "0 passed, 0 failed"; exit 1; }
+missing=()
+command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing Debian's ${missing[*]}"
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || { echo "test.sh: could not install ${missing[*]}"; echo "0 passed, 0 failed"; exit 1; }
 fi
 
 results=$(mktemp -d)

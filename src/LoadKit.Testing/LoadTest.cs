@@ -1,11 +1,15 @@
+using FluentAssertions.Execution;
 using NUnit.Framework;
 
 namespace LoadKit.Testing;
 
 /// <summary>
 /// Runs load scenarios from an NUnit test: it honours the test's cancellation token (NUnit's
-/// <c>[CancelAfter]</c>), applies the run options of this test run (<see cref="Options"/>), and writes the summary
-/// table to the test's output. When asked, it also saves each result as the next baseline (<see cref="BaselineSaveVariable"/>).
+/// <c>[CancelAfter]</c>), applies the run options of this test run (<see cref="Options"/>), writes the summary
+/// table to the test's output, and gives the verdict: a crossed threshold fails the test (its message names the
+/// threshold, the figure, the limit and the step table), and a run in which no step call succeeded is an error
+/// (<see cref="NoLoadException"/>), not a crossed threshold. When asked, a run that passes this verdict is saved as the
+/// next baseline (<see cref="BaselineSaveVariable"/>).
 /// </summary>
 public static partial class LoadTest
 {
@@ -14,6 +18,9 @@ public static partial class LoadTest
 
     /// <summary>The NUnit run parameter that scales the load.</summary>
     public const string LoadScaleParameter = "LoadKit.LoadScale";
+
+    /// <summary>The environment variable (or, as <c>LoadKit.ReportDir</c>, the NUnit run parameter) naming the folder reports go to.</summary>
+    public const string ReportDirectoryVariable = "LOADKIT_REPORT_DIR";
 
     private static readonly Lazy<RunOptions> BoundOptions = new(Bind);
 
@@ -37,22 +44,14 @@ public static partial class LoadTest
     }
 
     /// <summary>Builds the scenarios with their factories and runs them at the same time, each with its own load.</summary>
-    public static async Task<LoadResult> RunAsync(params Func<Scenario>[] scenarioFactories)
-    {
-        var result = await LoadRunner.RunAsync(scenarioFactories, Options, TestContext.CurrentContext.CancellationToken).ConfigureAwait(false);
-        await TestContext.Out.WriteLineAsync(SummaryTable.Render(result)).ConfigureAwait(false);
-        SaveBaselineIfAsked(result);
-        return result;
-    }
+    /// <exception cref="NoLoadException">No step call succeeded.</exception>
+    public static async Task<LoadResult> RunAsync(params Func<Scenario>[] scenarioFactories) =>
+        await JudgeAsync(await LoadRunner.RunAsync(scenarioFactories, Options, TestContext.CurrentContext.CancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
     /// <summary>Runs the scenarios at the same time, each with its own load, and writes the summary to the test output.</summary>
-    public static async Task<LoadResult> RunAsync(params Scenario[] scenarios)
-    {
-        var result = await LoadRunner.RunAsync(scenarios, Options, TestContext.CurrentContext.CancellationToken).ConfigureAwait(false);
-        await TestContext.Out.WriteLineAsync(SummaryTable.Render(result)).ConfigureAwait(false);
-        SaveBaselineIfAsked(result);
-        return result;
-    }
+    /// <exception cref="NoLoadException">No step call succeeded.</exception>
+    public static async Task<LoadResult> RunAsync(params Scenario[] scenarios) =>
+        await JudgeAsync(await LoadRunner.RunAsync(scenarios, Options, TestContext.CurrentContext.CancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
     /// <summary>The NUnit run parameter that stands for a LoadKit environment variable: LOADKIT_WORKER_WAIT → LoadKit.WorkerWait.</summary>
     public static string ParameterFor(string variable)
@@ -61,6 +60,49 @@ public static partial class LoadTest
         return "LoadKit." + string.Concat(variable.Replace("LOADKIT_", "", StringComparison.Ordinal)
             .Split('_', StringSplitOptions.RemoveEmptyEntries)
             .Select(w => w[..1] + w[1..].ToLowerInvariant()));
+    }
+
+    /// <summary>
+    /// Where each run's reports go: a folder per run below <see cref="ReportDirectoryVariable"/> (or the run
+    /// parameter <c>LoadKit.ReportDir</c>), by default below the test's work directory, in <c>loadkit-reports</c>.
+    /// </summary>
+    public static string ReportDirectory =>
+        Environment.GetEnvironmentVariable(ReportDirectoryVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment
+        : TestContext.Parameters.Get(ParameterFor(ReportDirectoryVariable)) is { Length: > 0 } fromRunSettings ? fromRunSettings
+        : Path.Combine(TestContext.CurrentContext.WorkDirectory, "loadkit-reports");
+
+    /// <summary>
+    /// Writes the summary and the reports (attached to the test; the Markdown also to a GitHub Actions job summary),
+    /// then fails the test on no load or a crossed threshold; a run that passes is saved as the next baseline when asked.
+    /// </summary>
+    private static async Task<LoadResult> JudgeAsync(LoadResult result)
+    {
+        await TestContext.Out.WriteLineAsync(SummaryTable.Render(result)).ConfigureAwait(false);
+        var test = string.Concat(TestContext.CurrentContext.Test.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+        var folder = Path.Combine(ReportDirectory, $"{test}-{result.StartedAt.UtcDateTime:yyyyMMdd-HHmmss-fff}");
+        var files = await Report.WriteAsync(result, folder).ConfigureAwait(false);
+        TestContext.AddTestAttachment(files.Html, "LoadKit report (HTML)");
+        TestContext.AddTestAttachment(files.Markdown, "LoadKit summary (Markdown)");
+        await TestContext.Out.WriteLineAsync($"Report: {files.Html}").ConfigureAwait(false);
+        if (Environment.GetEnvironmentVariable("GITHUB_STEP_SUMMARY") is { Length: > 0 } jobSummary)
+        {
+            await File.AppendAllTextAsync(jobSummary, Report.Markdown(result)).ConfigureAwait(false);
+        }
+
+        if (!result.Cancelled && result.Scenarios.SelectMany(s => s.Steps).Sum(s => s.Ok) == 0)
+        {
+            throw new NoLoadException(result);
+        }
+
+        var crossed = result.Thresholds.Where(t => !t.Passed).ToArray();
+        Execute.Assertion
+            .ForCondition(crossed.Length == 0)
+            .FailWith(Gate.Message(
+                $"Expected every threshold to pass, but {crossed.Length} of {result.Thresholds.Count} crossed its limit",
+                ":" + string.Concat(crossed.Select(t => Environment.NewLine + "  " + t)),
+                SummaryTable.Render(result)));
+        SaveBaselineIfAsked(result);
+        return result;
     }
 
     private static RunOptions Bind()

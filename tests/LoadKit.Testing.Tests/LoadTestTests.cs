@@ -33,6 +33,30 @@ public class LoadTestTests
     }
 
     [Test]
+    public async Task RunAsync_AnyRun_WritesTheReportsAttachesThemAndAppendsTheJobSummary()
+    {
+        var jobSummary = Path.Combine(Directory.CreateTempSubdirectory("loadkit-summary-").FullName, "summary.md");
+        Environment.SetEnvironmentVariable("GITHUB_STEP_SUMMARY", jobSummary);
+        try
+        {
+            await LoadTest.RunAsync(Quick);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GITHUB_STEP_SUMMARY", null);
+        }
+
+        var output = TestExecutionContext.CurrentContext.CurrentResult.Output;
+        var report = System.Text.RegularExpressions.Regex.Match(output, "Report: (.+report\\.html)").Groups[1].Value;
+        Assert.That(File.Exists(report), Is.True, output);
+        Assert.That(report, Does.StartWith(LoadTest.ReportDirectory));
+        Assert.That(File.ReadAllText(report), Does.Contain("Scenario quick"));
+        Assert.That(TestExecutionContext.CurrentContext.CurrentResult.TestAttachments.Select(a => Path.GetFileName(a.FilePath)),
+            Is.EquivalentTo(new[] { "report.html", "summary.md" }));
+        Assert.That(File.ReadAllText(jobSummary), Does.StartWith("## LoadKit: quick"));
+    }
+
+    [Test]
     [CancelAfter(1000)]
     public async Task RunAsync_TestCancelled_StopsTheRunAndReturnsThePartialResult()
     {

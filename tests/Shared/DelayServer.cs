@@ -1,11 +1,5 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LoadKit.TestTargets;
 
@@ -35,20 +29,24 @@ internal sealed class DelayServer : IAsyncDisposable
     /// Starts a server whose endpoint <c>path</c> answers 200 after the delay that <c>delayAt</c> gives for the time
     /// since the server started (a stall is a window in which every request waits longer).
     /// </summary>
-    public static async Task<DelayServer> StartAsync(params (string Path, Func<TimeSpan, TimeSpan> DelayAt)[] endpoints)
+    public static Task<DelayServer> StartAsync(params (string Path, Func<TimeSpan, TimeSpan> DelayAt)[] endpoints) =>
+        StartAsync(endpoints.Select(e => (e.Path, (Func<TimeSpan, long, TimeSpan>)((elapsed, _) => e.DelayAt(elapsed)))).ToArray());
+
+    /// <summary>
+    /// Starts a server whose endpoint <c>path</c> answers 200 after the delay that <c>delayFor</c> gives for the time
+    /// since the server started and the request's number on the server (1, 2, ...): a known slow tail.
+    /// </summary>
+    public static async Task<DelayServer> StartAsync(params (string Path, Func<TimeSpan, long, TimeSpan> DelayFor)[] endpoints)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var server = new DelayServer(app);
-        foreach (var (path, delayAt) in endpoints)
+        foreach (var (path, delayFor) in endpoints)
         {
             app.MapMethods(path, ["GET", "POST"], async (CancellationToken ct) =>
             {
-                Interlocked.Increment(ref server._requests);
-                await Task.Delay(delayAt(clock.Elapsed), ct);
+                var number = Interlocked.Increment(ref server._requests);
+                await Task.Delay(delayFor(clock.Elapsed, number), ct);
                 return Results.Text("ok");
             });
         }
@@ -58,9 +56,7 @@ internal sealed class DelayServer : IAsyncDisposable
             Interlocked.Increment(ref server._requests);
             return Results.StatusCode(500);
         });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.BaseAddress = new Uri(address);
+        server.BaseAddress = (await LoopbackApp.StartAsync(app))[0];
         server.Client = new HttpClient { BaseAddress = server.BaseAddress };
         return server;
     }

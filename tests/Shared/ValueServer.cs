@@ -1,12 +1,6 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LoadKit.TestTargets;
 
@@ -29,19 +23,14 @@ internal sealed class ValueServer : IAsyncDisposable
 
     public static async Task<ValueServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var server = new ValueServer(app);
         app.MapGet("/use/{value}", (string value) =>
         {
             server.Values.AddOrUpdate(value, 1, (_, n) => n + 1);
             return Results.Text("ok");
         });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.BaseAddress = new Uri(address);
+        server.BaseAddress = (await LoopbackApp.StartAsync(app))[0];
         server.Client = new HttpClient { BaseAddress = server.BaseAddress };
         return server;
     }

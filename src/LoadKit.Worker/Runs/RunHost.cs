@@ -91,7 +91,8 @@ internal sealed class RunHost(
                 reached.RealTime ? "yes" : "not permitted");
 
             // Commands after Start are take-overs; a broken stream means the controller is gone.
-            listening = ListenAsync(commands, run, stop);
+            string? stoppedByController = null;
+            listening = ListenAsync(commands, run, stop, reason => stoppedByController = reason);
             long sequence = 0;
             while (!running.IsCompleted)
             {
@@ -103,13 +104,15 @@ internal sealed class RunHost(
             }
 
             var final = await running;
-            var stoppedBecause = !stop.IsCancellationRequested ? ""
+            var stoppedBecause = !stop.IsCancellationRequested || stoppedByController is not null ? ""
                 : lifetime.ApplicationStopping.IsCancellationRequested ? "the worker is stopping (SIGTERM)"
                 : "its etcd registration ended";
             var update = Snapshot(++sequence, final, final: true);
             update.Snapshot.StoppedBecause = stoppedBecause;
             await updates.WriteAsync(update, call);
-            logger.LogInformation("Run {Run}: ended after {Snapshots} snapshots{Why}", runId, sequence, stoppedBecause.Length == 0 ? "" : "; stopped early: " + stoppedBecause);
+            logger.LogInformation("Run {Run}: ended after {Snapshots} snapshots{Why}", runId, sequence,
+                stoppedByController is not null ? "; the controller stopped it: " + stoppedByController
+                : stoppedBecause.Length == 0 ? "" : "; stopped early: " + stoppedBecause);
             await stop.CancelAsync();
             await listening;
         }
@@ -211,12 +214,21 @@ internal sealed class RunHost(
         return new ShareRun(scenarios, options, sequence, sequence.Share(prepare.SegmentIndex));
     }
 
-    private async Task ListenAsync(IAsyncStreamReader<RunCommand> commands, ShareRun run, CancellationTokenSource stop)
+    private async Task ListenAsync(IAsyncStreamReader<RunCommand> commands, ShareRun run, CancellationTokenSource stop, Action<string> stopRequested)
     {
         try
         {
             while (await commands.MoveNext(stop.Token).ConfigureAwait(false))
             {
+                if (commands.Current.CommandCase == RunCommand.CommandOneofCase.Stop)
+                {
+                    // The load ends as if its time were up; the final snapshot still goes to the controller.
+                    logger.LogInformation("The controller stops the run: {Reason}", commands.Current.Stop.Reason);
+                    stopRequested(commands.Current.Stop.Reason);
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+
                 if (commands.Current.CommandCase == RunCommand.CommandOneofCase.TakeOver)
                 {
                     var takeOver = commands.Current.TakeOver;

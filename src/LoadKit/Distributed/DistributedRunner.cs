@@ -33,6 +33,7 @@ internal static class DistributedRunner
         // before any worker is touched.
         var scenarios = factories.Select(f => f()).ToArray();
         LoadRunner.CheckNames(scenarios);
+        LoadRunner.CheckThresholds(scenarios, options);
         var sequence = SegmentSequence.Equal(cluster.Workers);
         var problems = scenarios.SelectMany(s => s.PlanFor(options).CheckSplit(sequence).Select(p => $"scenario '{s.Name}': {p}")).ToArray();
         if (problems.Length > 0)
@@ -40,6 +41,7 @@ internal static class DistributedRunner
             throw new ArgumentException($"The load cannot be split across {cluster.Workers} workers:{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
         }
 
+        using var watch = ThresholdWatch.For(scenarios, options);
         using var directory = new WorkerDirectory(cluster.Etcd, cluster.Prefix);
         var found = await directory.WaitForIdleAsync(cluster.Workers, cluster.WorkerWait, cancellationToken).ConfigureAwait(false);
         var artifact = Artifact.Pack(Path.GetDirectoryName(assemblies[0])!);
@@ -73,9 +75,15 @@ internal static class DistributedRunner
 
             var startAt = DateTime.UtcNow + StartLead + (4 * links.Max(l => l.Clock.RoundTrip));
             await Task.WhenAll(links.Select(l => l.StartAsync(startAt, stop.Token))).ConfigureAwait(false);
+            watch?.Start(System.Diagnostics.Stopwatch.GetTimestamp() + (long)((startAt - DateTime.UtcNow).TotalSeconds * System.Diagnostics.Stopwatch.Frequency));
             var notes = new List<string>();
-            await FollowAsync(links, startAt, cluster.OnWorkerLoss, notes, stop).ConfigureAwait(false);
-            return Merge(links, startAt, cancellationToken.IsCancellationRequested, notes);
+            await FollowAsync(links, startAt, cluster.OnWorkerLoss, notes, watch, stop).ConfigureAwait(false);
+            var result = Merge(links, startAt, cancellationToken.IsCancellationRequested, notes);
+            return watch is null ? result : result with
+            {
+                Thresholds = watch.Outcomes(result.Scenarios),
+                Notes = [.. watch.StopNote() is { } stopped ? [stopped] : Array.Empty<string>(), .. result.Notes],
+            };
         }
         catch (RpcException exception)
         {
@@ -96,10 +104,61 @@ internal static class DistributedRunner
         }
     }
 
-    /// <summary>Reads every worker's updates until all finished or were lost; moves a lost worker's share on, or fails.</summary>
-    private static async Task FollowAsync(WorkerLink[] links, DateTime startAt, WorkerLossPolicy policy, List<string> notes, CancellationTokenSource stop)
+    /// <summary>
+    /// Reads every worker's updates until all finished or were lost; moves a lost worker's share on, or fails. With
+    /// thresholds, evaluates them on the merged snapshots as they arrive.
+    /// </summary>
+    private static async Task FollowAsync(WorkerLink[] links, DateTime startAt, WorkerLossPolicy policy, List<string> notes, ThresholdWatch? watch, CancellationTokenSource stop)
     {
-        var reading = links.ToDictionary(l => l.ReadAsync(stop.Token), l => l);
+        using var snapshots = new SemaphoreSlim(0);
+        using var following = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+        var evaluating = watch is null ? Task.CompletedTask : WatchThresholdsAsync(links, startAt, watch, snapshots, following.Token);
+        try
+        {
+            await ReadAllAsync(links, startAt, policy, notes, () => snapshots.Release(), stop).ConfigureAwait(false);
+        }
+        finally
+        {
+            await following.CancelAsync().ConfigureAwait(false);
+            await evaluating.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Evaluates the thresholds on the workers' latest snapshots merged, once per burst of arrivals (they send theirs at
+    /// about the same time); when one stops the run, tells every worker to stop its load and send its final snapshot.
+    /// </summary>
+    private static async Task WatchThresholdsAsync(WorkerLink[] links, DateTime startAt, ThresholdWatch watch, SemaphoreSlim snapshots, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!watch.Aborted.IsCancellationRequested)
+            {
+                await snapshots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                while (snapshots.Wait(0))
+                {
+                    // Taken together: one evaluation for the snapshots that arrived meanwhile.
+                }
+
+                var latest = links.Select(l => l.Result).OfType<LoadResult>().ToArray();
+                if (latest.Length > 0)
+                {
+                    watch.Observe(ResultMerge.Merge(latest, new DateTimeOffset(startAt), DateTimeOffset.UtcNow, cancelled: false).Scenarios);
+                }
+            }
+
+            var reason = watch.StopNote() ?? "a threshold was crossed";
+            await Task.WhenAll(links.Select(l => l.StopAsync(reason, cancellationToken))).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Every worker has finished or was lost.
+        }
+    }
+
+    private static async Task ReadAllAsync(WorkerLink[] links, DateTime startAt, WorkerLossPolicy policy, List<string> notes, Action onSnapshot, CancellationTokenSource stop)
+    {
+        var reading = links.ToDictionary(l => l.ReadAsync(onSnapshot, stop.Token), l => l);
         while (reading.Count > 0)
         {
             var done = await Task.WhenAny(reading.Keys).ConfigureAwait(false);
@@ -248,8 +307,21 @@ internal static class DistributedRunner
             }
         }
 
+        /// <summary>Tells the worker to stop its load early and send its final snapshot.</summary>
+        public async Task StopAsync(string reason, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await WriteAsync(new RunCommand { Stop = new StopRun { Reason = reason } }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is RpcException or InvalidOperationException or IOException)
+            {
+                // This worker is gone or finished; its own read loop reports it.
+            }
+        }
+
         /// <summary>Reads updates until the final snapshot; a call that ends before it marks the worker lost.</summary>
-        public async Task ReadAsync(CancellationToken cancellationToken)
+        public async Task ReadAsync(Action onSnapshot, CancellationToken cancellationToken)
         {
             try
             {
@@ -265,6 +337,7 @@ internal static class DistributedRunner
                         // Totals are cumulative, so a snapshot that never arrived loses only its timeline points (a gap).
                         var snapshot = LoadResult.FromJson(update.Snapshot.ResultJson);
                         Result = Result is null ? snapshot : ResultMerge.AppendTimelines(Result, snapshot);
+                        onSnapshot();
                         if (update.Snapshot.Final)
                         {
                             if (update.Snapshot.StoppedBecause.Length > 0)

@@ -33,13 +33,42 @@ public static class LoadRunner
                 "(static methods that return the Scenario) so the workers can build them too.", nameof(options));
         }
 
+        CheckThresholds(scenarios, options);
+        using var watch = ThresholdWatch.For(scenarios, options);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watch?.Aborted ?? CancellationToken.None);
         var startedAt = DateTimeOffset.UtcNow;
-        var engines = scenarios.Select(scenario => new ScenarioEngine(scenario, scenario.PlanFor(options), SegmentShare.Whole)).ToArray();
-        var results = await Task.WhenAll(engines.Select(engine => engine.RunAsync(cancellationToken))).ConfigureAwait(false);
+        var engines = scenarios.Select(scenario => new ScenarioEngine(
+            scenario, scenario.PlanFor(options), SegmentShare.Whole, onSnapshot: watch is null ? null : watch.Observe)).ToArray();
+        watch?.Start(System.Diagnostics.Stopwatch.GetTimestamp());
+        var results = await Task.WhenAll(engines.Select(engine => engine.RunAsync(stop.Token))).ConfigureAwait(false);
         return new LoadResult(startedAt, DateTimeOffset.UtcNow, cancellationToken.IsCancellationRequested, results)
         {
-            Notes = [.. engines.SelectMany(e => e.Notes)],
+            Notes = [.. engines.SelectMany(e => e.Notes), .. watch?.StopNote() is { } note ? [note] : Array.Empty<string>()],
+            Thresholds = watch?.Outcomes(results) ?? [],
         };
+    }
+
+    /// <summary>Throws unless the run's own thresholds are valid for these scenarios (theirs were checked when built).</summary>
+    internal static void CheckThresholds(IReadOnlyList<Scenario> scenarios, RunOptions options)
+    {
+        var problems = new List<ValidationProblem>();
+        var stepNames = scenarios.SelectMany(s => s.StepNames).Distinct().ToArray();
+        for (var i = 0; i < options.Thresholds.Count; i++)
+        {
+            if (options.Thresholds[i] is { } threshold)
+            {
+                threshold.Validate($"RunOptions.Thresholds[{i}]", stepNames, problems);
+            }
+            else
+            {
+                problems.Add(new($"RunOptions.Thresholds[{i}]", "null", "a threshold from Threshold.*"));
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException($"The run's thresholds are not valid:{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}", nameof(options));
+        }
     }
 
     /// <summary>

@@ -45,6 +45,12 @@ public sealed record RunOptions
     public ClusterOptions? Cluster { get; init; }
 
     /// <summary>
+    /// Thresholds on the whole run, over every scenario: a step is the step of that name in whichever scenarios have
+    /// it, merged; all steps are every scenario's. Scenarios declare their own with <see cref="ScenarioBuilder.WithThresholds"/>.
+    /// </summary>
+    public IReadOnlyList<Threshold> Thresholds { get; init; } = [];
+
+    /// <summary>
     /// Reads <see cref="ProfileVariable"/>, <see cref="LoadScaleVariable"/> and the cluster settings
     /// (<see cref="ClusterOptions.EtcdVariable"/> and the others) over <paramref name="fallback"/> (default <see cref="Default"/>).
     /// </summary>

@@ -43,8 +43,8 @@ internal static class HttpSender
         }
 
         var sent = message.Content?.Headers.ContentLength ?? 0;
-        using var timeout = request.Timeout is { } limit ? CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken) : null;
-        timeout?.CancelAfter(request.Timeout!.Value);
+        using var timeout = request.Timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        timeout?.CancelAfter(request.Timeout.GetValueOrDefault());
         var token = timeout?.Token ?? context.CancellationToken;
 
         var start = Stopwatch.GetTimestamp();
@@ -101,7 +101,7 @@ internal static class HttpSender
         }
         catch (OperationCanceledException) when (timeout is { IsCancellationRequested: true } && !context.CancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"request timed out after {Format.Duration(request.Timeout!.Value)}");
+            throw new TimeoutException($"request timed out after {Format.Duration(request.Timeout.GetValueOrDefault())}");
         }
         finally
         {

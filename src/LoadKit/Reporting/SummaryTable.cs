@@ -31,11 +31,18 @@ public static class SummaryTable
         }
 
         RenderWorkers(result, text);
+        if (result.Thresholds.Count > 0)
+        {
+            text.Append("Thresholds: ").Append(result.Thresholds.Count(t => t.Passed)).Append(" of ").Append(result.Thresholds.Count).AppendLine(" passed");
+            foreach (var threshold in result.Thresholds)
+            {
+                text.Append("  ").AppendLine(threshold.ToString());
+            }
+        }
 
-        // Local runs have notes too (a feed that ran out, latency without the network).
         foreach (var note in result.Notes)
         {
-            text.Append("  note: ").AppendLine(note);
+            text.Append("note: ").AppendLine(note);
         }
 
         return text.ToString();
@@ -52,14 +59,7 @@ public static class SummaryTable
 
     private static void Render(ScenarioResult scenario, StringBuilder text)
     {
-        var iterations = scenario.Iterations;
-        text.Append("Scenario '").Append(scenario.Name).Append("': ")
-            .Append(Format.Duration(scenario.Duration)).Append(", ")
-            .Append(scenario.Users).Append(scenario.Users == 1 ? " user" : " users").Append(" (peak ").Append(scenario.PeakUsers).Append(" active), ")
-            .Append(Format.Count(iterations.Ok + iterations.Failed + iterations.TimedOut + iterations.Cancelled)).Append(" iterations (")
-            .Append(Format.Count(iterations.Ok)).Append(" ok, ")
-            .Append(Format.Count(iterations.Failed + iterations.TimedOut)).Append(" failed, ")
-            .Append(Format.Count(iterations.Cancelled)).AppendLine(" cancelled)");
+        text.Append("Scenario '").Append(scenario.Name).Append("': ").AppendLine(Headline(scenario));
         if (scenario.Init is { } init && init.Completed > init.Ok)
         {
             text.Append("  init failed for ").Append(Format.Count(init.Completed - init.Ok)).Append(" of ")
@@ -87,6 +87,24 @@ public static class SummaryTable
                 .AppendLine(" users were abandoned: a step ignored its cancellation token and was still running");
         }
 
+        AppendTable(text, StepRows(scenario));
+        text.AppendLine("  latencies in ms, of successful calls; rps counts ok + failed + timeout");
+        AppendHttp(text, scenario);
+        AppendErrors(text, scenario);
+    }
+
+    /// <summary>A scenario in one line: duration, users, iterations and how they ended.</summary>
+    internal static string Headline(ScenarioResult scenario)
+    {
+        var iterations = scenario.Iterations;
+        return $"{Format.Duration(scenario.Duration)}, {scenario.Users} {(scenario.Users == 1 ? "user" : "users")} (peak {scenario.PeakUsers} active), " +
+            $"{Format.Count(iterations.Ok + iterations.Failed + iterations.TimedOut + iterations.Cancelled)} iterations " +
+            $"({Format.Count(iterations.Ok)} ok, {Format.Count(iterations.Failed + iterations.TimedOut)} failed, {Format.Count(iterations.Cancelled)} cancelled)";
+    }
+
+    /// <summary>The header and a row per step (and one for all steps when there are several): the table every report shows.</summary>
+    internal static List<string[]> StepRows(ScenarioResult scenario)
+    {
         var rows = new List<string[]> { Headers };
         rows.AddRange(scenario.Steps.Select(Row));
         if (scenario.Steps.Count > 1)
@@ -94,13 +112,14 @@ public static class SummaryTable
             rows.Add(Row(scenario.AllSteps));
         }
 
-        AppendTable(text, rows);
-        text.AppendLine("  latencies in ms, of successful calls; rps counts ok + failed + timeout");
-        AppendHttp(text, scenario);
-        AppendErrors(text, scenario);
+        return rows;
     }
 
-    /// <summary>A distributed run's workers: a row each, the start skew and the notes (lost workers, moved load).</summary>
+    /// <summary>The start skew of a distributed run, as every report words it.</summary>
+    internal static string StartSkew(LoadResult result) =>
+        result.StartSkew is { } skew ? Format.LatencyNumber(skew.TotalMilliseconds) + " ms (latest start minus earliest, controller clock)" : "unknown (no worker started)";
+
+    /// <summary>A distributed run's workers: a row each and the start skew.</summary>
     private static void RenderWorkers(LoadResult result, StringBuilder text)
     {
         if (result.Workers.Count == 0)
@@ -108,9 +127,14 @@ public static class SummaryTable
             return;
         }
 
+        text.Append("Workers: ").Append(result.Workers.Count).Append(", start skew ").AppendLine(StartSkew(result));
+        AppendTable(text, WorkerRows(result));
+    }
+
+    /// <summary>The header and a row per worker: segment, clock offset, start, calls, rps, p95, gaps, state.</summary>
+    internal static List<string[]> WorkerRows(LoadResult result)
+    {
         var first = result.Workers.Select(w => w.StartedAt).OfType<DateTimeOffset>().DefaultIfEmpty().Min();
-        text.Append("Workers: ").Append(result.Workers.Count).Append(", start skew ")
-            .AppendLine(result.StartSkew is { } skew ? Format.LatencyNumber(skew.TotalMilliseconds) + " ms (latest start minus earliest, controller clock)" : "unknown (no worker started)");
         var rows = new List<string[]> { new[] { "worker", "segment", "clock offset", "started +ms", "calls", "rps", "p95", "missing s", "state" } };
         rows.AddRange(result.Workers.Select(w =>
         {
@@ -128,7 +152,7 @@ public static class SummaryTable
                 w.Lost is null ? "finished" : "LOST",
             };
         }));
-        AppendTable(text, rows);
+        return rows;
     }
 
     private static string[] Row(StepStats step)

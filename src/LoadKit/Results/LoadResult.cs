@@ -34,6 +34,13 @@ public sealed partial record LoadResult(
     /// <summary>What the reader must know to trust the numbers: lost workers, load moved to others, parts not run.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
+    /// <summary>Each threshold of the run and its scenarios, and how it fared.</summary>
+    public IReadOnlyList<ThresholdOutcome> Thresholds { get; init; } = [];
+
+    /// <summary>The threshold whose crossing stopped the run early; null when none did.</summary>
+    [JsonIgnore]
+    public ThresholdOutcome? StoppedBy => Thresholds.FirstOrDefault(t => t.StoppedRunAt is not null);
+
     /// <summary>How long the run took.</summary>
     [JsonIgnore]
     public TimeSpan Duration => EndedAt - StartedAt;

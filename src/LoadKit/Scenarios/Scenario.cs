@@ -88,6 +88,9 @@ public sealed class Scenario
 
     internal Func<Session, CancellationToken, ValueTask>? Cleanup { get; }
 
+    /// <summary>The pass/fail limits on this scenario's figures, evaluated while it runs and at the end.</summary>
+    public IReadOnlyList<Threshold> Thresholds { get; init; } = [];
+
     /// <summary>The load of the smoke profile (<see cref="LoadProfile.Smoke"/>); empty when the scenario has none.</summary>
     public IReadOnlyList<LoadPhase> SmokeLoad { get; }
 

@@ -14,6 +14,7 @@ public sealed class ScenarioBuilder
     private readonly List<LoadPhase> _smokeLoad = [];
     private readonly List<ValidationProblem> _problems = [];
     private readonly List<DataFeed> _usedFeeds = [];
+    private readonly List<Threshold> _thresholds = [];
     private Func<Session, CancellationToken, ValueTask>? _init;
     private Func<Session, CancellationToken, ValueTask>? _cleanup;
     private TimeSpan _gracefulStop = Scenario.DefaultGracefulStop;
@@ -211,6 +212,29 @@ public sealed class ScenarioBuilder
         return this;
     }
 
+    /// <summary>
+    /// Adds pass/fail limits on the scenario's figures, e.g. <c>Threshold.Step("pay").Percentile(95).Below(...)</c>.
+    /// They are evaluated every second while the scenario runs and at the end; the result lists each outcome, and one
+    /// marked <see cref="Threshold.AbortOnFail"/> stops the run when crossed.
+    /// </summary>
+    public ScenarioBuilder WithThresholds(params Threshold[] thresholds)
+    {
+        ThrowIfBuilt();
+        ArgumentNullException.ThrowIfNull(thresholds);
+        foreach (var threshold in thresholds)
+        {
+            if (threshold is null)
+            {
+                _problems.Add(new($"Thresholds[{_thresholds.Count}]", "null", "a threshold from Threshold.*"));
+                continue;
+            }
+
+            _thresholds.Add(threshold);
+        }
+
+        return this;
+    }
+
     /// <summary>Checks every setting and returns the immutable scenario.</summary>
     /// <exception cref="ScenarioValidationException">One or more settings are invalid; the message lists all of them.</exception>
     /// <exception cref="InvalidOperationException">The builder has already built a scenario.</exception>
@@ -234,6 +258,12 @@ public sealed class ScenarioBuilder
         }
 
         ValidateHttp(tasks, problems);
+        var stepNames = tasks.SelectMany(t => t.StepNames).Distinct().ToArray();
+        for (var i = 0; i < _thresholds.Count; i++)
+        {
+            _thresholds[i].Validate($"Thresholds[{i}]", stepNames, problems);
+        }
+
         if (problems.Count > 0)
         {
             throw new ScenarioValidationException(_name, problems);
@@ -247,6 +277,7 @@ public sealed class ScenarioBuilder
             [.. _warmUp], [.. _load], [.. _smokeLoad], _gracefulStop, _defaultStepTimeout, _http)
         {
             Feeds = [.. feeds],
+            Thresholds = [.. _thresholds],
         };
     }
 

@@ -27,6 +27,8 @@ public sealed class TaskBuilder
 
     internal int StepCount => _steps.Count;
 
+    internal IEnumerable<string> StepNames => _steps.Select(s => s.Name);
+
     /// <summary>The feeds read in this task's step chain.</summary>
     internal IEnumerable<DataFeed> Feeds => _feeds.Select(f => f.Feed);
     /// <summary>The HTTP requests of this task's steps, to check that relative paths have a base address.</summary>

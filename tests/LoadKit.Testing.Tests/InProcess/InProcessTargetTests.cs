@@ -64,7 +64,7 @@ public class InProcessTargetTests
             "Scenario 'shop-in-process': HTTP steps went to an in-process handler (HttpSettings.Handler); latency excludes the network.",
         }));
         Assert.That(TestExecutionContext.CurrentContext.CurrentResult.Output, Does.Contain(
-            "  note: Scenario 'shop-in-process': HTTP steps went to an in-process handler (HttpSettings.Handler); latency excludes the network."),
+            "note: Scenario 'shop-in-process': HTTP steps went to an in-process handler (HttpSettings.Handler); latency excludes the network."),
             "the summary in the test output says so too");
     }
 

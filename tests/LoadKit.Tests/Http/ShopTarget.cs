@@ -1,13 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using LoadKit.TestTargets;
 
 namespace LoadKit.Tests.Http;
 
@@ -56,14 +52,11 @@ internal sealed class ShopTarget : IAsyncDisposable
 
     public static async Task<ShopTarget> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k =>
+        var app = LoopbackApp.Create(k =>
         {
             k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http1);
             k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2);
         });
-        var app = builder.Build();
         var shop = new ShopTarget(app);
         app.Use(async (context, next) =>
         {
@@ -106,8 +99,7 @@ internal sealed class ShopTarget : IAsyncDisposable
         });
         app.MapGet("/hello", () => Results.Text("hello"));
         app.MapGet("/big", () => Results.Text(new string('x', BigBody), "text/x-big"));
-        await app.StartAsync();
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToArray();
+        var addresses = await LoopbackApp.StartAsync(app);
         (shop.Http1, shop.Http2) = (addresses[0], addresses[1]);
         return shop;
     }

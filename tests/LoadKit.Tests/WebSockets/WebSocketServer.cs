@@ -1,14 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using LoadKit.TestTargets;
 
 namespace LoadKit.Tests.WebSockets;
 
@@ -44,15 +39,11 @@ internal sealed class WebSocketServer : IAsyncDisposable
 
     public static async Task<WebSocketServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var server = new WebSocketServer(app);
         app.UseWebSockets();
         app.Map("/{mode}", (HttpContext http, string mode) => server.HandleAsync(http, mode));
-        await app.StartAsync();
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var address = (await LoopbackApp.StartAsync(app))[0];
         server.Address = $"{address.Host}:{address.Port}";
         return server;
     }

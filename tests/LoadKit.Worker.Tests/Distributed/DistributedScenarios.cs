@@ -27,6 +27,22 @@ public static class DistributedScenarios
         .WithLoad(Load.ArrivalRate(100, TimeSpan.FromSeconds(2), preAllocatedUsers: 30, maxUsers: 300))
         .Build();
 
+    /// <summary>
+    /// 200 arrivals a second for 20 s, of which 1 in 20 gets a 500, and a threshold that allows no failure and stops
+    /// the run once 2 s have passed.
+    /// </summary>
+    public static Scenario StoppedByThreshold() => Scenario.Create("gated")
+        .Step("get", async ctx =>
+        {
+            using var response = await Http.GetAsync(Target() + (ctx.Iteration % 20 == 0 ? "/fail" : "/fast"), ctx.CancellationToken);
+            response.EnsureSuccessStatusCode();
+        })
+        .WithLoad(Load.ArrivalRate(200, TimeSpan.FromSeconds(20), preAllocatedUsers: 30, maxUsers: 300))
+        .WithThresholds(
+            Threshold.Step("get").FailureCount.AtMost(0).AbortOnFail(TimeSpan.FromSeconds(2)),
+            Threshold.Step("get").Percentile(99.9).Below(TimeSpan.FromSeconds(5)))
+        .Build();
+
     /// <summary>Not a scenario factory: it has a parameter.</summary>
     public static Scenario WithParameter(int rate) => Arrivals("p", rate, TimeSpan.FromSeconds(1));
 
