@@ -8,9 +8,10 @@ namespace LoadKit.Testing;
 /// <c>[CancelAfter]</c>), applies the run options of this test run (<see cref="Options"/>), writes the summary
 /// table to the test's output, and gives the verdict: a crossed threshold fails the test (its message names the
 /// threshold, the figure, the limit and the step table), and a run in which no step call succeeded is an error
-/// (<see cref="NoLoadException"/>), not a crossed threshold.
+/// (<see cref="NoLoadException"/>), not a crossed threshold. When asked, a run that passes this verdict is saved as the
+/// next baseline (<see cref="BaselineSaveVariable"/>).
 /// </summary>
-public static class LoadTest
+public static partial class LoadTest
 {
     /// <summary>The NUnit run parameter (<c>.runsettings</c> <c>TestRunParameters</c>) that selects the profile.</summary>
     public const string ProfileParameter = "LoadKit.Profile";
@@ -72,7 +73,7 @@ public static class LoadTest
 
     /// <summary>
     /// Writes the summary and the reports (attached to the test; the Markdown also to a GitHub Actions job summary),
-    /// then fails the test on no load or a crossed threshold.
+    /// then fails the test on no load or a crossed threshold; a run that passes is saved as the next baseline when asked.
     /// </summary>
     private static async Task<LoadResult> JudgeAsync(LoadResult result)
     {
@@ -100,6 +101,7 @@ public static class LoadTest
                 $"Expected every threshold to pass, but {crossed.Length} of {result.Thresholds.Count} crossed its limit",
                 ":" + string.Concat(crossed.Select(t => Environment.NewLine + "  " + t)),
                 SummaryTable.Render(result)));
+        SaveBaselineIfAsked(result);
         return result;
     }
 

@@ -4,17 +4,19 @@ using FluentAssertions.Execution;
 namespace LoadKit.Testing;
 
 /// <summary>A latency figure of a step (a percentile, the mean or the max) waiting for its limit.</summary>
-public sealed class LatencyAssertions
+public sealed partial class LatencyAssertions
 {
     private readonly StepAssertions _step;
     private readonly string _figure;
     private readonly TimeSpan _value;
+    private readonly Func<LatencyDistribution, TimeSpan>? _figureOf;
 
-    internal LatencyAssertions(StepAssertions step, string figure, TimeSpan value)
+    internal LatencyAssertions(StepAssertions step, string figure, TimeSpan value, Func<LatencyDistribution, TimeSpan>? figureOf = null)
     {
         _step = step;
         _figure = figure;
         _value = value;
+        _figureOf = figureOf;
     }
 
     /// <summary>Asserts that the figure is strictly below <paramref name="limit"/>. Fails when there was no successful call.</summary>

@@ -20,7 +20,8 @@ public sealed class LoadResultAssertions
                 ? result.Scenarios[0].AllSteps
                 : StepStats.Merge("all steps", [.. result.Scenarios.Select(s => s.AllSteps)], result.Duration),
             "all steps",
-            () => SummaryTable.Render(result)));
+            () => SummaryTable.Render(result),
+            StepScope.AllSteps));
     }
 
     /// <summary>Gates on every call of every step.</summary>
@@ -41,7 +42,7 @@ public sealed class LoadResultAssertions
                 SummaryTable.Render(_result)));
         var scenario = scenarios.Length == 1 ? scenarios[0] : _result.Scenarios.First();
         var step = scenarios.Length == 1 ? scenario.GetStep(name) : scenario.AllSteps;
-        return new StepAssertions(step, $"step '{name}'", () => SummaryTable.Render(scenario));
+        return new StepAssertions(step, $"step '{name}'", () => SummaryTable.Render(scenario), new StepScope(scenario.Name, name));
     }
 
     /// <summary>Asserts that the run has a scenario named <paramref name="name"/> and returns gates on all its steps together.</summary>
@@ -56,7 +57,7 @@ public sealed class LoadResultAssertions
                 $", but its scenarios are: {string.Join(", ", _result.Scenarios.Select(s => $"'{s.Name}'"))}.",
                 SummaryTable.Render(_result)));
         scenario ??= _result.Scenarios.First();
-        return new StepAssertions(scenario.AllSteps, $"scenario '{name}'", () => SummaryTable.Render(scenario));
+        return new StepAssertions(scenario.AllSteps, $"scenario '{name}'", () => SummaryTable.Render(scenario), new StepScope(name, null));
     }
 
     /// <summary>Gates on a percentile of all successful calls, e.g. <c>WithPercentile(99.9).Below(...)</c>.</summary>

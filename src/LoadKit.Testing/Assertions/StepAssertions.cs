@@ -4,15 +4,16 @@ using FluentAssertions.Execution;
 namespace LoadKit.Testing;
 
 /// <summary>Gates on one step, one scenario's steps together, or a whole run's steps together.</summary>
-public sealed class StepAssertions
+public sealed partial class StepAssertions
 {
     private readonly Func<string> _table;
 
-    internal StepAssertions(StepStats subject, string label, Func<string> table)
+    internal StepAssertions(StepStats subject, string label, Func<string> table, StepScope? scope = null)
     {
         Subject = subject;
         Label = label;
         _table = table;
+        Scope = scope;
     }
 
     /// <summary>The statistics the gates check.</summary>
@@ -31,14 +32,14 @@ public sealed class StepAssertions
                 $"Percentile {percentile} is out of range; allowed: greater than 0 and at most 100 (e.g. 95 or 99.9).");
         }
 
-        return new LatencyAssertions(this, Format.PercentileLabel(percentile), Subject.Latency.Percentile(percentile));
+        return new LatencyAssertions(this, Format.PercentileLabel(percentile), Subject.Latency.Percentile(percentile), d => d.Percentile(percentile));
     }
 
     /// <summary>Gates on the mean latency of the successful calls.</summary>
-    public LatencyAssertions WithMean() => new(this, "mean", Subject.Latency.Mean);
+    public LatencyAssertions WithMean() => new(this, "mean", Subject.Latency.Mean, d => d.Mean);
 
     /// <summary>Gates on the maximum latency of the successful calls.</summary>
-    public LatencyAssertions WithMax() => new(this, "max", Subject.Latency.Max);
+    public LatencyAssertions WithMax() => new(this, "max", Subject.Latency.Max, d => d.Max);
 
     /// <summary>Asserts that fewer than <paramref name="rate"/> (0 to 1) of the completed calls failed or timed out.</summary>
     public AndConstraint<StepAssertions> HaveFailureRateBelow(double rate, string because = "", params object[] becauseArgs)

@@ -62,8 +62,11 @@ internal sealed class ScenarioEngine
     /// </summary>
     internal bool SkippedIterationBlocks { get; }
 
-    /// <summary>What the run's notes must say about this scenario: why it stopped early (a unique feed ran out).</summary>
-    internal IReadOnlyList<string> Notes => _feeds.Note is { } note ? [note] : [];
+    /// <summary>
+    /// What the run's notes must say about this scenario: why it stopped early (a unique feed ran out), and that its
+    /// HTTP latency excludes the network (requests went to an in-process handler).
+    /// </summary>
+    internal IReadOnlyList<string> Notes => new[] { _feeds.Note, _http.Note(_scenario.Name) }.OfType<string>().ToArray();
 
     /// <summary>The feeds bound to this engine's share.</summary>
     internal FeedRun Feeds => _feeds;

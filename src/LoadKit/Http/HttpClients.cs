@@ -5,7 +5,9 @@ namespace LoadKit;
 /// <summary>One engine's HTTP connections: a pool per VU, or one shared by all, as the scenario's settings say.</summary>
 internal sealed class HttpClients(HttpSettings settings) : IDisposable
 {
-    private readonly Lazy<HttpMessageInvoker> _shared = new(() => Create(settings));
+    private readonly InProcessHandlers? _inProcess = settings.Handler is { } handler ? new InProcessHandlers(handler) : null;
+    private readonly Lock _sharedLock = new();
+    private HttpMessageInvoker? _shared;
 
     public HttpSettings Settings => settings;
 
@@ -13,19 +15,31 @@ internal sealed class HttpClients(HttpSettings settings) : IDisposable
     public Uri? BaseAddress { get; } = settings.ResolveBaseAddress();
 
     /// <summary>A VU's client; a per-VU one is the caller's to dispose (<see cref="OwnedByUser"/>).</summary>
-    public HttpMessageInvoker ForUser() => OwnedByUser ? Create(settings) : _shared.Value;
+    public HttpMessageInvoker ForUser() => OwnedByUser ? Create() : Shared();
 
     public bool OwnedByUser => settings.Connections == HttpConnections.PerUser;
 
+    /// <summary>What the run's notes must say about these connections: that they were in-process, if so; else null.</summary>
+    public string? Note(string scenario) => _inProcess?.Note(scenario);
+
     public void Dispose()
     {
-        if (_shared.IsValueCreated)
+        lock (_sharedLock)
         {
-            _shared.Value.Dispose();
+            _shared?.Dispose();
         }
     }
 
-    private static HttpMessageInvoker Create(HttpSettings settings) => new(
+    private HttpMessageInvoker Shared()
+    {
+        lock (_sharedLock)
+        {
+            return _shared ??= Create();
+        }
+    }
+
+    private HttpMessageInvoker Create() => _inProcess?.Create() ?? new(
+
         new SocketsHttpHandler
         {
             MaxConnectionsPerServer = settings.MaxConnectionsPerServer,

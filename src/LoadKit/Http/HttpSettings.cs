@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 
 namespace LoadKit;
@@ -26,6 +27,18 @@ public sealed record HttpSettings
     /// <summary>The connections one pool may open to one server (per VU, or in all when shared). The default is unlimited.</summary>
     public int MaxConnectionsPerServer { get; init; } = int.MaxValue;
 
+    /// <summary>
+    /// Sends the HTTP steps through handlers this function creates instead of over connections, e.g.
+    /// <c>Handler = factory.Server.CreateHandler</c> for an ASP.NET Core app hosted in the test (<c>TestServer</c>,
+    /// <c>WebApplicationFactory&lt;T&gt;</c>): a smoke load with no network and no deployment. It is called for each
+    /// pool (each VU's, or the one shared pool) and LoadKit disposes what it returns, so it must create a new handler on
+    /// each call. Latency then excludes the network, and <see cref="LoadResult.Notes"/> says so. Relative paths resolve
+    /// against <see cref="BaseAddress"/>, or <c>http://localhost/</c> (TestServer's address) when it is null;
+    /// <see cref="BaseAddressVariable"/> is not read, and <see cref="MaxConnectionsPerServer"/> does not apply.
+    /// The default, null, opens real connections.
+    /// </summary>
+    public Func<HttpMessageHandler>? Handler { get; init; }
+
     internal void Validate(List<ValidationProblem> problems)
     {
         if (BaseAddress is { } address && (!address.IsAbsoluteUri || (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps)))
@@ -39,10 +52,15 @@ public sealed record HttpSettings
         }
 
         Check.Positive("Http.MaxConnectionsPerServer", MaxConnectionsPerServer, problems);
+        if (Handler is not null && MaxConnectionsPerServer != int.MaxValue)
+        {
+            problems.Add(new("Http.MaxConnectionsPerServer", MaxConnectionsPerServer.ToString(CultureInfo.InvariantCulture),
+                "does not apply when Http.Handler is set (requests go to the handler, not over connections); leave it unset"));
+        }
     }
 
     internal Uri? ResolveBaseAddress() =>
-        BaseAddress ?? (Environment.GetEnvironmentVariable(BaseAddressVariable) is { Length: > 0 } fromEnvironment
+        BaseAddress ?? (Handler is not null ? InProcessHandlers.DefaultAddress : null) ?? (Environment.GetEnvironmentVariable(BaseAddressVariable) is { Length: > 0 } fromEnvironment
             ? new Uri(fromEnvironment, UriKind.Absolute)
             : null);
 }

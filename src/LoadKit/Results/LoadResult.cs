@@ -11,7 +11,7 @@ namespace LoadKit;
 /// <param name="EndedAt">When the run ended (UTC).</param>
 /// <param name="Cancelled">True when the caller cancelled the run: the statistics cover what ran until then.</param>
 /// <param name="Scenarios">One result per scenario.</param>
-public sealed record LoadResult(
+public sealed partial record LoadResult(
     DateTimeOffset StartedAt,
     DateTimeOffset EndedAt,
     bool Cancelled,
