@@ -22,10 +22,14 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public static WorkerProcess Start(params string[] arguments) => StartWithToken(Token, arguments);
 
-    public static WorkerProcess StartWithToken(string? token, params string[] arguments)
+    public static WorkerProcess StartWithToken(string? token, params string[] arguments) => Start("dotnet", [WorkerAssembly(), .. arguments], token);
+
+    /// <summary>Starts an installed <c>loadkit-worker</c> command (the packed dotnet tool) instead of the built assembly.</summary>
+    public static WorkerProcess StartCommand(string command, params string[] arguments) => Start(command, arguments, Token);
+
+    private static WorkerProcess Start(string command, string[] arguments, string? token)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(WorkerAssembly());
+        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -22,13 +22,17 @@ internal sealed class Cluster : IAsyncDisposable
     public List<WorkerProcess> Workers { get; }
 
     /// <summary>Starts etcd, the target and <paramref name="workers"/> workers; <paramref name="extraArguments"/> go to worker i.</summary>
-    public static async Task<Cluster> StartAsync(int workers, Func<int, string[]>? extraArguments = null)
+    /// <param name="workers">How many worker processes.</param>
+    /// <param name="extraArguments">More arguments for worker i.</param>
+    /// <param name="command">An installed <c>loadkit-worker</c> command to start instead of the built worker.</param>
+    public static async Task<Cluster> StartAsync(int workers, Func<int, string[]>? extraArguments = null, string? command = null)
     {
         var etcd = await EtcdServer.StartAsync();
         var target = await DelayServer.StartAsync(("/fast", TimeSpan.Zero), ("/products", TimeSpan.Zero), ("/checkout", TimeSpan.Zero));
         var prefix = "run-" + Guid.NewGuid().ToString("N")[..8];
         var processes = Enumerable.Range(0, workers)
-            .Select(i => WorkerProcess.Start(["--etcd", etcd.Url, "--prefix", prefix, .. extraArguments?.Invoke(i) ?? []]))
+            .Select(i => (string[])["--etcd", etcd.Url, "--prefix", prefix, .. extraArguments?.Invoke(i) ?? []])
+            .Select(arguments => command is null ? WorkerProcess.Start(arguments) : WorkerProcess.StartCommand(command, arguments))
             .ToList();
         Environment.SetEnvironmentVariable(DistributedScenarios.TargetVariable, target.BaseAddress.ToString());
         return new Cluster(etcd, target, prefix, processes);
