@@ -140,7 +140,8 @@ internal static class DistributedRunner
                     // Taken together: one evaluation for the snapshots that arrived meanwhile.
                 }
 
-                var latest = links.Select(l => l.Result).OfType<LoadResult>().ToArray();
+                // Totals only: merging the timelines too would cost more with every second of the run.
+                var latest = links.Select(l => l.Result).OfType<LoadResult>().Select(ResultMerge.WithoutTimelines).ToArray();
                 if (latest.Length > 0)
                 {
                     watch.Observe(ResultMerge.Merge(latest, new DateTimeOffset(startAt), DateTimeOffset.UtcNow, cancelled: false).Scenarios);

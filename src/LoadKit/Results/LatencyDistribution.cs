@@ -106,22 +106,68 @@ public sealed class LatencyDistribution
     public static LatencyDistribution Merge(IEnumerable<LatencyDistribution> distributions)
     {
         ArgumentNullException.ThrowIfNull(distributions);
-        var histogram = Histograms.Create();
-        long sum = 0, min = long.MaxValue, max = 0;
-        foreach (var distribution in distributions)
+        var parts = distributions.Where(d => d.Count > 0).ToArray();
+        return parts.Length switch
         {
-            if (distribution.Count == 0)
+            0 => Empty,
+            1 => parts[0], // immutable: shared as it is
+            <= 32 => MergeSparse(parts),
+            _ => MergeThroughHistogram(parts),
+        };
+    }
+
+    /// <summary>
+    /// Merges the sparse forms directly: equal buckets have equal reported values (one histogram layout), so a
+    /// merge of the sorted bucket lists is exact and allocates only the result, not a full histogram (~266 KB).
+    /// </summary>
+    private static LatencyDistribution MergeSparse(LatencyDistribution[] parts)
+    {
+        var positions = new int[parts.Length];
+        var values = new List<long>(parts.Max(p => p._bucketValues.Length));
+        var cumulative = new List<long>(values.Capacity);
+        long total = 0;
+        while (true)
+        {
+            var next = long.MaxValue;
+            for (var i = 0; i < parts.Length; i++)
             {
-                continue;
+                if (positions[i] < parts[i]._bucketValues.Length)
+                {
+                    next = Math.Min(next, parts[i]._bucketValues[positions[i]]);
+                }
             }
 
-            distribution.AddTo(histogram);
-            sum += distribution._sumMicroseconds;
-            min = Math.Min(min, distribution._minMicroseconds);
-            max = Math.Max(max, distribution._maxMicroseconds);
+            if (next == long.MaxValue)
+            {
+                break;
+            }
+
+            for (var i = 0; i < parts.Length; i++)
+            {
+                var at = positions[i];
+                if (at < parts[i]._bucketValues.Length && parts[i]._bucketValues[at] == next)
+                {
+                    total += parts[i]._cumulativeCounts[at] - (at > 0 ? parts[i]._cumulativeCounts[at - 1] : 0);
+                    positions[i] = at + 1;
+                }
+            }
+
+            values.Add(next);
+            cumulative.Add(total);
         }
 
-        return histogram.TotalCount == 0 ? Empty : FromHistogram(histogram, sum, min, max);
+        return new([.. values], [.. cumulative], parts.Sum(p => p._sumMicroseconds), parts.Min(p => p._minMicroseconds), parts.Max(p => p._maxMicroseconds));
+    }
+
+    private static LatencyDistribution MergeThroughHistogram(LatencyDistribution[] parts)
+    {
+        var histogram = Histograms.Create();
+        foreach (var part in parts)
+        {
+            part.AddTo(histogram);
+        }
+
+        return FromHistogram(histogram, parts.Sum(p => p._sumMicroseconds), parts.Min(p => p._minMicroseconds), parts.Max(p => p._maxMicroseconds));
     }
 
     /// <inheritdoc />

@@ -113,4 +113,15 @@ internal static class ResultMerge
 
     private static StepStats? MergeOptional(IReadOnlyList<ScenarioResult> parts, Func<ScenarioResult, StepStats?> select, TimeSpan duration) =>
         select(parts[0]) is { } first ? StepStats.Merge(first.Name, [.. parts.Select(select).OfType<StepStats>()], duration) : null;
+
+    /// <summary>The result without its per-second timelines: what a figure over the whole run needs, cheap to merge at any length of run.</summary>
+    public static LoadResult WithoutTimelines(LoadResult result) => result with { Scenarios = [.. result.Scenarios.Select(WithoutTimelines)] };
+
+    private static ScenarioResult WithoutTimelines(ScenarioResult scenario) => scenario with
+    {
+        Timeline = [],
+        Steps = [.. scenario.Steps.Select(s => s with { Timeline = [] })],
+        Iterations = scenario.Iterations with { Timeline = [] },
+        WarmUp = scenario.WarmUp is { } warmUp ? WithoutTimelines(warmUp) : null,
+    };
 }

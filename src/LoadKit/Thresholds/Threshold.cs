@@ -123,7 +123,7 @@ public sealed class Threshold
             SubjectKind.Step => parts.SelectMany(s => s.Steps).Where(step => step.Name == Subject.StepName),
             SubjectKind.AllSteps => parts.SelectMany(s => s.Steps),
             _ => parts.Select(s => s.Iterations),
-        }).ToArray();
+        }).Select(s => s with { Timeline = [] }).ToArray(); // totals only: a merge of timelines would grow with the run
         var merged = stats.Length == 1 ? stats[0]
             : StepStats.Merge(Subject.ToString(), stats, scenarios.Select(s => s.Duration + (IncludesWarmUp ? s.WarmUp?.Duration ?? TimeSpan.Zero : TimeSpan.Zero)).DefaultIfEmpty().Max());
         double? value = Figure.Kind switch

@@ -65,12 +65,14 @@ public class LatencyDistributionTests
         Assert.That(distribution.Percentile(0.001), Is.EqualTo(distribution.Min));
     }
 
-    [Test]
-    public void Merge_PartsOfOneSampleSet_EqualsOneHistogramOfAllSamples()
+    [TestCase(3_333, TestName = "Merge_7PartsOfOneSampleSet_EqualsOneHistogramOfAllSamples")]
+    [TestCase(20_000, TestName = "Merge_1PartOfOneSampleSet_EqualsOneHistogramOfAllSamples")]
+    [TestCase(400, TestName = "Merge_50PartsOfOneSampleSet_EqualsOneHistogramOfAllSamples")]
+    public void Merge_PartsOfOneSampleSet_EqualsOneHistogramOfAllSamples(int samplesPerPart)
     {
         var random = new Random(1234);
         var samples = Enumerable.Range(0, 20_000).Select(_ => (long)(Math.Exp(random.NextDouble() * 14) + 1)).ToArray();
-        var parts = samples.Chunk(3_333).Select(Distribution).ToArray();
+        var parts = samples.Chunk(samplesPerPart).Select(Distribution).Append(LatencyDistribution.Empty).ToArray();
 
         var merged = LatencyDistribution.Merge(parts);
         var whole = Distribution(samples);
@@ -79,10 +81,12 @@ public class LatencyDistributionTests
         Assert.That(merged.Min, Is.EqualTo(whole.Min));
         Assert.That(merged.Max, Is.EqualTo(whole.Max));
         Assert.That(merged.Mean, Is.EqualTo(whole.Mean));
-        foreach (var percentile in new[] { 1, 25, 50, 90, 95, 99, 99.9, 99.99, 100 })
+        foreach (var percentile in Enumerable.Range(1, 1000).Select(i => i / 10.0).Concat([99.95, 99.99, 99.999]))
         {
             Assert.That(merged.Percentile(percentile), Is.EqualTo(whole.Percentile(percentile)), $"p{percentile}");
         }
+
+        Assert.That(merged.EncodeHistogram(), Is.EqualTo(whole.EncodeHistogram()), "the same buckets");
     }
 
     [TestCase(0)]
