@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using LoadKit.TestTargets;
 
 namespace LoadKit.Testing.Tests;
 
@@ -8,15 +9,8 @@ public class ReadmeTests
     [Test]
     public void FirstCSharpBlock_IsTheCompiledExample()
     {
-        var root = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "LoadKit.sln")))
-        {
-            root = root.Parent;
-        }
-
-        Assert.That(root, Is.Not.Null, "LoadKit.sln not found above the test directory");
-        var readme = File.ReadAllText(Path.Combine(root!.FullName, "README.md"));
-        var example = File.ReadAllText(Path.Combine(root.FullName, "tests", "LoadKit.Testing.Tests", "ReadmeExample.cs"));
+        var readme = File.ReadAllText(Path.Combine(Repository.Root, "README.md"));
+        var example = File.ReadAllText(Path.Combine(Repository.Root, "tests", "LoadKit.Testing.Tests", "ReadmeExample.cs"));
 
         var block = Regex.Match(readme, "```csharp\n(.*?)```", RegexOptions.Singleline);
 

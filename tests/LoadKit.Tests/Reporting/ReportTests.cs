@@ -5,7 +5,7 @@ namespace LoadKit.Tests.Reporting;
 
 public class ReportTests
 {
-    private static readonly string Golden = Path.Combine(SourceFolder(), "Golden");
+    private static string Golden => Path.Combine(Repository.Root, "tests", "LoadKit.Tests", "Reporting", "Golden");
 
     [Test]
     public async Task Html_RealRun_RendersInHeadlessChromiumWithChartsAndNoScriptErrors()
@@ -128,6 +128,4 @@ public class ReportTests
 
         return (await error, await output);
     }
-
-    private static string SourceFolder([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 }

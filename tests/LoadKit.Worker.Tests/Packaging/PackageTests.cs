@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using LoadKit.TestTargets;
 using LoadKit.Worker.Tests.Distributed;
 
 namespace LoadKit.Worker.Tests.Packaging;
@@ -15,6 +16,7 @@ public class PackageTests
     private string _root = "";
     private string _feed = "";
     private string _version = "";
+    private string _project = "";
 
     [OneTimeSetUp]
     public async Task PackIntoALocalFeed()
@@ -32,8 +34,21 @@ public class PackageTests
         var configuration = new DirectoryInfo(TestContext.CurrentContext.TestDirectory).Parent!.Name; // bin/<configuration>/net10.0
         foreach (var project in new[] { "LoadKit", "LoadKit.Testing", "LoadKit.Worker" })
         {
-            await RunAsync("dotnet", ["pack", Path.Combine(RepositoryRoot(), "src", project), "--no-build", "-c", configuration, "-o", _feed, $"-p:Version={_version}"], _root);
+            await RunAsync("dotnet", ["pack", Path.Combine(Repository.Root, "src", project), "--no-build", "-c", configuration, "-o", _feed, $"-p:Version={_version}"], _root);
         }
+
+        // A user's new test project, with LoadKit.Testing added from the feed.
+        _project = Path.Combine(_root, "Shop.LoadTests");
+        await RunAsync("dotnet", ["new", "nunit", "-n", "Shop.LoadTests", "-o", _project], _root);
+        await File.WriteAllTextAsync(Path.Combine(_project, "nuget.config"),
+            $"<?xml version=\"1.0\" encoding=\"utf-8\"?><configuration><packageSources><add key=\"loadkit\" value=\"{_feed}\" /></packageSources></configuration>");
+        await RunAsync("dotnet", ["add", "package", "LoadKit.Testing", "--version", _version], _project);
+
+        // As the README says: its example hosts the shop in the test, which needs ASP.NET Core.
+        var projectFile = Path.Combine(_project, "Shop.LoadTests.csproj");
+        var xml = await File.ReadAllTextAsync(projectFile);
+        await File.WriteAllTextAsync(projectFile, xml.Replace("</Project>", "<ItemGroup><FrameworkReference Include=\"Microsoft.AspNetCore.App\" /></ItemGroup></Project>", StringComparison.Ordinal));
+        File.Delete(Path.Combine(_project, "UnitTest1.cs"));
     }
 
     [OneTimeTearDown]
@@ -42,23 +57,66 @@ public class PackageTests
     [Test]
     public async Task FreshNUnitProject_TheReadmeExampleVerbatim_Passes()
     {
-        var project = Path.Combine(_root, "Shop.LoadTests");
-        await RunAsync("dotnet", ["new", "nunit", "-n", "Shop.LoadTests", "-o", project], _root);
-        await File.WriteAllTextAsync(Path.Combine(project, "nuget.config"),
-            $"<?xml version=\"1.0\" encoding=\"utf-8\"?><configuration><packageSources><add key=\"loadkit\" value=\"{_feed}\" /></packageSources></configuration>");
-        await RunAsync("dotnet", ["add", "package", "LoadKit.Testing", "--version", _version], project);
+        var readme = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "README.md"));
+        await File.WriteAllTextAsync(Path.Combine(_project, "CheckoutLoadTests.cs"), Regex.Match(readme, "```csharp\n(.*?)```", RegexOptions.Singleline).Groups[1].Value);
 
-        // As the README says: its example hosts the shop in the test, which needs ASP.NET Core.
-        var projectFile = Path.Combine(project, "Shop.LoadTests.csproj");
-        var xml = await File.ReadAllTextAsync(projectFile);
-        await File.WriteAllTextAsync(projectFile, xml.Replace("</Project>", "<ItemGroup><FrameworkReference Include=\"Microsoft.AspNetCore.App\" /></ItemGroup></Project>", StringComparison.Ordinal));
-        File.Delete(Path.Combine(project, "UnitTest1.cs"));
-        var readme = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "README.md"));
-        await File.WriteAllTextAsync(Path.Combine(project, "CheckoutLoadTests.cs"), Regex.Match(readme, "```csharp\n(.*?)```", RegexOptions.Singleline).Groups[1].Value);
-
-        var output = await RunAsync("dotnet", ["test"], project);
+        var output = await RunAsync("dotnet", ["test", "--filter", "FullyQualifiedName~CheckoutLoadTests"], _project);
 
         Assert.That(output, Does.Match(@"Passed!\s+- Failed:\s+0, Passed:\s+1,"));
+    }
+
+    [Test]
+    public async Task FreshNUnitProject_SameTestWithCiRunSettings_RunsOnTheWorkers()
+    {
+        await using var cluster = await Cluster.StartAsync(2);
+        var tokenFile = Path.Combine(_root, "worker.token");
+        await File.WriteAllTextAsync(tokenFile, WorkerProcess.Token);
+        await File.WriteAllTextAsync(Path.Combine(_project, "SmokeLoadTests.cs"), """
+            using LoadKit;
+            using LoadKit.Testing;
+
+            public class SmokeLoadTests
+            {
+                // The address comes from LOADKIT_HTTP_BASE_ADDRESS, which the controller forwards to the workers.
+                public static Scenario Smoke() => Scenario.Create("smoke")
+                    .Step("fast", Http.Get("/fast"))
+                    .WithLoad(Load.ArrivalRate(50, TimeSpan.FromSeconds(2), preAllocatedUsers: 5, maxUsers: 50))
+                    .WithThresholds(Threshold.Step("fast").FailureRate.Below(0.01))
+                    .Build();
+
+                [Test]
+                public async Task Smoke_load_passes()
+                {
+                    var result = await LoadTest.RunAsync(Smoke);
+                    Assert.That(result.Workers, Has.Count.EqualTo(int.Parse(Environment.GetEnvironmentVariable("EXPECTED_WORKERS") ?? "0")));
+                }
+            }
+            """);
+        // What a CI job checks in: the same test, pointed at the workers by run parameters alone.
+        var runSettings = Path.Combine(_root, "ci.runsettings");
+        await File.WriteAllTextAsync(runSettings, $"""
+            <RunSettings>
+              <RunConfiguration>
+                <EnvironmentVariables>
+                  <LOADKIT_HTTP_BASE_ADDRESS>{cluster.Target.BaseAddress}</LOADKIT_HTTP_BASE_ADDRESS>
+                  <EXPECTED_WORKERS>2</EXPECTED_WORKERS>
+                </EnvironmentVariables>
+              </RunConfiguration>
+              <TestRunParameters>
+                <Parameter name="LoadKit.Etcd" value="{cluster.Etcd.Url}" />
+                <Parameter name="LoadKit.Workers" value="2" />
+                <Parameter name="LoadKit.Prefix" value="{cluster.Prefix}" />
+                <Parameter name="LoadKit.WorkerTokenFile" value="{tokenFile}" />
+                <Parameter name="LoadKit.Forward" value="LOADKIT_HTTP_BASE_ADDRESS" />
+              </TestRunParameters>
+            </RunSettings>
+            """);
+
+        var output = await RunAsync("dotnet", ["test", "--filter", "FullyQualifiedName~SmokeLoadTests", "--settings", runSettings, "--logger", "console;verbosity=normal"], _project);
+
+        Assert.That(output, Does.Contain("Test Run Successful.").And.Match(@"Passed:\s+1\b"));
+        Assert.That(output, Does.Contain("Workers: 2, start skew"), "the summary the test printed is that of a distributed run");
+        Assert.That(cluster.Target.Requests, Is.EqualTo(100), "50/s for 2 s, from the workers");
     }
 
     [Test]
@@ -103,16 +161,5 @@ public class PackageTests
         var text = await output + await error;
         Assert.That(process.ExitCode, Is.Zero, $"'{command} {string.Join(' ', arguments)}' failed:{Environment.NewLine}{text}");
         return text;
-    }
-
-    private static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "LoadKit.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException("LoadKit.sln not found above the test directory.");
     }
 }
