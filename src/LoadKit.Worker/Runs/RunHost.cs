@@ -98,7 +98,8 @@ internal sealed class RunHost(
                 await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(1), call)).ConfigureAwait(false);
                 if (!running.IsCompleted)
                 {
-                    await updates.WriteAsync(Snapshot(++sequence, run.TakeSnapshot(), final: false), call);
+                    var (result, progress) = run.TakeSnapshot();
+                    await updates.WriteAsync(Snapshot(++sequence, result, progress, final: false), call);
                 }
             }
 
@@ -106,7 +107,7 @@ internal sealed class RunHost(
             var stoppedBecause = !stop.IsCancellationRequested ? ""
                 : lifetime.ApplicationStopping.IsCancellationRequested ? "the worker is stopping (SIGTERM)"
                 : "its etcd registration ended";
-            var update = Snapshot(++sequence, final, final: true);
+            var update = Snapshot(++sequence, final, run.FinalProgress(), final: true);
             update.Snapshot.StoppedBecause = stoppedBecause;
             await updates.WriteAsync(update, call);
             logger.LogInformation("Run {Run}: ended after {Snapshots} snapshots{Why}", runId, sequence, stoppedBecause.Length == 0 ? "" : "; stopped early: " + stoppedBecause);
@@ -234,6 +235,6 @@ internal sealed class RunHost(
         }
     }
 
-    private static RunUpdate Snapshot(long sequence, LoadResult result, bool final) =>
-        new() { Snapshot = new Snapshot { Sequence = sequence, Final = final, ResultJson = result.ToJson() } };
+    private static RunUpdate Snapshot(long sequence, LoadResult result, BlockProgress[] progress, bool final) =>
+        new() { Snapshot = new Snapshot { Sequence = sequence, Final = final, ResultJson = result.ToJson(), IterationProgress = { progress } } };
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using LoadKit.Distributed.Protocol;
+using LoadKit.Engine;
 
 namespace LoadKit.Distributed;
 
@@ -74,7 +75,8 @@ internal static class DistributedRunner
             var startAt = DateTime.UtcNow + StartLead + (4 * links.Max(l => l.Clock.RoundTrip));
             await Task.WhenAll(links.Select(l => l.StartAsync(startAt, stop.Token))).ConfigureAwait(false);
             var notes = new List<string>();
-            await FollowAsync(links, startAt, cluster.OnWorkerLoss, notes, stop).ConfigureAwait(false);
+            var plans = scenarios.Select(s => (s.Name, Plan: s.PlanFor(options))).ToArray();
+            await FollowAsync(links, startAt, cluster.OnWorkerLoss, plans, sequence, notes, stop).ConfigureAwait(false);
             return Merge(links, startAt, cancellationToken.IsCancellationRequested, notes);
         }
         catch (RpcException exception)
@@ -97,7 +99,14 @@ internal static class DistributedRunner
     }
 
     /// <summary>Reads every worker's updates until all finished or were lost; moves a lost worker's share on, or fails.</summary>
-    private static async Task FollowAsync(WorkerLink[] links, DateTime startAt, WorkerLossPolicy policy, List<string> notes, CancellationTokenSource stop)
+    private static async Task FollowAsync(
+        WorkerLink[] links,
+        DateTime startAt,
+        WorkerLossPolicy policy,
+        (string Name, LoadPlan Plan)[] plans,
+        SegmentSequence sequence,
+        List<string> notes,
+        CancellationTokenSource stop)
     {
         var reading = links.ToDictionary(l => l.ReadAsync(stop.Token), l => l);
         while (reading.Count > 0)
@@ -126,14 +135,45 @@ internal static class DistributedRunner
             }
 
             var resumeAt = (long)Math.Max(0, at.TotalMilliseconds);
+
+            // Its progress through an iteration-counted block is that of its last snapshot, whose statistics the merge
+            // keeps: the survivors run the rest, so the merged count is the planned one.
+            var progress = link.Result is null ? null : link.Progress;
             for (var part = 0; part < survivors.Length; part++)
             {
-                await survivors[part].TakeOverAsync(link.Index, part, survivors.Length, resumeAt, stop.Token).ConfigureAwait(false);
+                await survivors[part].TakeOverAsync(link.Index, part, survivors.Length, resumeAt, progress, stop.Token).ConfigureAwait(false);
             }
 
             notes.Add($"Worker {link.Info.Id} was lost {Format.Duration(at)} into the run ({link.Lost}); its share {link.Segment} " +
                 $"from {Format.Duration(TimeSpan.FromMilliseconds(resumeAt))} on moved to {string.Join(", ", survivors.Select(s => s.Info.Id))}. " +
-                "Its statistics end at its last snapshot.");
+                "Its statistics end at its last snapshot." +
+                string.Concat(MovedIterations(plans, sequence.Share(link.Index), TimeSpan.FromMilliseconds(resumeAt), progress).Select(m => " " + m)));
+        }
+    }
+
+    /// <summary>What the note on a loss says, per scenario, about the iteration-counted block under way that moved.</summary>
+    private static IEnumerable<string> MovedIterations((string Name, LoadPlan Plan)[] plans, SegmentShare lost, TimeSpan resumeAt, BlockProgress[]? progress)
+    {
+        foreach (var (name, plan) in plans)
+        {
+            if (ScenarioEngine.IterationBlockUnderWay(plan, resumeAt) is not var (index, block))
+            {
+                continue;
+            }
+
+            var owned = block.IterationsFor(lost);
+            if (progress is null)
+            {
+                yield return $"Scenario '{name}': no snapshot of it had arrived, so all {owned} iterations it owned of the iteration-counted block " +
+                    "under way moved (the target sees again those it had run).";
+                continue;
+            }
+
+            var reported = progress.FirstOrDefault(p => p.Scenario == name);
+            var remaining = IterationTakeOver.Remaining(
+                block, index, lost, reported is null ? IterationProgress.None : new IterationProgress(reported.BlockIndex, reported.Completed));
+            yield return $"Scenario '{name}': {remaining} iterations moved, of the {owned} it owned of the iteration-counted block under way " +
+                $"({owned - remaining} completed by its last snapshot; any it ran after that are run again).";
         }
     }
 
@@ -194,6 +234,9 @@ internal static class DistributedRunner
 
         public LoadResult? Result { get; private set; }
 
+        /// <summary>Its own share's iteration progress in its last snapshot (the statistics of <see cref="Result"/>).</summary>
+        public BlockProgress[] Progress { get; private set; } = [];
+
         public string? Lost { get; private set; }
 
         public RpcException? Failure { get; private set; }
@@ -234,13 +277,25 @@ internal static class DistributedRunner
             }
         }
 
-        public async Task TakeOverAsync(int lostIndex, int part, int parts, long resumeAtMs, CancellationToken cancellationToken)
+        /// <summary>
+        /// Tells this worker to run part <paramref name="part"/> of <paramref name="parts"/> of a lost worker's segment, with the lost
+        /// worker's iteration progress from its last snapshot (null: none had arrived).
+        /// </summary>
+        public async Task TakeOverAsync(int lostIndex, int part, int parts, long resumeAtMs, BlockProgress[]? progress, CancellationToken cancellationToken)
         {
             TakenOver.Add($"part {part + 1} of {parts} of segment {lostIndex + 1} from {resumeAtMs} ms");
+            var takeOver = new TakeOver
+            {
+                LostSegmentIndex = lostIndex,
+                PartIndex = part,
+                PartCount = parts,
+                ResumeAtMs = resumeAtMs,
+                ProgressKnown = progress is not null,
+                IterationProgress = { progress ?? [] },
+            };
             try
             {
-                await WriteAsync(new RunCommand { TakeOver = new TakeOver { LostSegmentIndex = lostIndex, PartIndex = part, PartCount = parts, ResumeAtMs = resumeAtMs } },
-                    cancellationToken).ConfigureAwait(false);
+                await WriteAsync(new RunCommand { TakeOver = takeOver }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is RpcException or InvalidOperationException or IOException)
             {
@@ -265,6 +320,7 @@ internal static class DistributedRunner
                         // Totals are cumulative, so a snapshot that never arrived loses only its timeline points (a gap).
                         var snapshot = LoadResult.FromJson(update.Snapshot.ResultJson);
                         Result = Result is null ? snapshot : ResultMerge.AppendTimelines(Result, snapshot);
+                        Progress = [.. update.Snapshot.IterationProgress];
                         if (update.Snapshot.Final)
                         {
                             if (update.Snapshot.StoppedBecause.Length > 0)

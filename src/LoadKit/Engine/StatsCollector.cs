@@ -16,6 +16,7 @@ internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> source
     private static readonly TimeSpan OneSecond = TimeSpan.FromSeconds(1);
 
     private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _collecting = new();
     private Task? _loop;
     private int _second = (int)Math.Floor(offset.TotalSeconds);
 
@@ -61,14 +62,26 @@ internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> source
         }
     }
 
+    /// <summary>Reads recorders' totals while no interval is being collected, so they stand still.</summary>
+    public T WhileNotCollecting<T>(Func<T> read)
+    {
+        lock (_collecting)
+        {
+            return read();
+        }
+    }
+
     private void CollectAll()
     {
-        foreach (var source in sources)
+        lock (_collecting)
         {
-            source.CollectInterval(_second);
-        }
+            foreach (var source in sources)
+            {
+                source.CollectInterval(_second);
+            }
 
-        _second++;
-        afterCollect?.Invoke();
+            _second++;
+            afterCollect?.Invoke();
+        }
     }
 }

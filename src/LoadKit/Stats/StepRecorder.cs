@@ -91,6 +91,27 @@ internal sealed class StepRecorder : IIntervalSource
         _scratch.Reset();
     }
 
+    /// <summary>Calls counted in the collected totals, whatever their outcome (collector thread only).</summary>
+    public long CollectedCalls => _total.Calls;
+
+    /// <summary>
+    /// Every call recorded so far, collected or not. Only while no interval is being collected (under
+    /// <c>StatsCollector.WhileNotCollecting</c>): then the quiet halves are empty and the totals do not move.
+    /// </summary>
+    public long RecordedCalls()
+    {
+        var calls = _total.Calls;
+        foreach (var stripe in _stripes)
+        {
+            lock (stripe.Gate)
+            {
+                calls += stripe.Active.Calls + stripe.Quiet.Calls;
+            }
+        }
+
+        return calls;
+    }
+
     /// <summary>The statistics collected so far (call after the last <see cref="CollectInterval"/>).</summary>
     public StepStats ToStats(TimeSpan duration) => new(
         Name,
@@ -132,6 +153,8 @@ internal sealed class StepRecorder : IIntervalSource
         public long TimedOut { get; private set; }
 
         public long Cancelled { get; private set; }
+
+        public long Calls => Ok.Count + Failed.Count + TimedOut + Cancelled;
 
         public void Record(Outcome outcome, long microseconds, long fromScheduled)
         {
