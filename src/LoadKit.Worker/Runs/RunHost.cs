@@ -100,6 +100,10 @@ internal sealed class RunHost(
                 {
                     var (result, progress) = run.TakeSnapshot();
                     await updates.WriteAsync(Snapshot(++sequence, result, progress, final: false), call);
+                    if (logger.IsEnabled(LogLevel.Debug))
+                    {
+                        logger.LogDebug("Run {Run}: snapshot {Sequence} sent; iteration-counted blocks: {Progress}", runId, sequence, Describe(progress));
+                    }
                 }
             }
 
@@ -234,6 +238,9 @@ internal sealed class RunHost(
             await stop.CancelAsync().ConfigureAwait(false);
         }
     }
+
+    private static string Describe(BlockProgress[] progress) => string.Join(
+        ", ", progress.Select(p => p.BlockIndex < 0 ? $"'{p.Scenario}' none started" : $"'{p.Scenario}' block {p.BlockIndex}, {p.Completed} completed"));
 
     private static RunUpdate Snapshot(long sequence, LoadResult result, BlockProgress[] progress, bool final) =>
         new() { Snapshot = new Snapshot { Sequence = sequence, Final = final, ResultJson = result.ToJson(), IterationProgress = { progress } } };
