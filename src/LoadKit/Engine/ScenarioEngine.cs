@@ -75,7 +75,7 @@ internal sealed class ScenarioEngine
         _feeds = new FeedRun(scenario.Feeds, scenario.Name, share);
         _activeUsers = new ActiveUsers();
         _measured = new ScenarioStats(scenario, _activeUsers, isWarmUp: false);
-        _warmUp = BlocksToRun().Any(b => b.Block.WarmUpUntil > b.From) ? new ScenarioStats(scenario, _activeUsers, isWarmUp: true) : null;
+        _warmUp = BlocksToRun().Any(b => b.Block.WarmUpUntil > b.From) ? new ScenarioStats(scenario, _activeUsers, isWarmUp: true, _measured.Gate) : null;
     }
 
     /// <summary>What the run's notes must say about this scenario: why it stopped early (a unique feed ran out).</summary>
@@ -99,7 +99,8 @@ internal sealed class ScenarioEngine
         var collector = new StatsCollector(
             [.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []],
             _onSnapshot is null ? null : () => _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start)), Progress()),
-            _resumeAt);
+            _resumeAt,
+            _measured.Gate);
         _collector = collector;
         collector.Start();
         TimeSpan duration;

@@ -9,9 +9,11 @@ namespace LoadKit.Engine;
 /// runs after each interval on the collector itself, the one place where the totals are not being written.
 /// With an <paramref name="offset"/> (a run that resumes a plan part-way), seconds are those of a run that started
 /// <paramref name="offset"/> earlier, so its timeline merges second by second with the others': the first interval
-/// is partial and numbered ⌊offset⌋, and ticks fall on that earlier start plus whole seconds.
+/// is partial and numbered ⌊offset⌋, and ticks fall on that earlier start plus whole seconds. With a
+/// <paramref name="gate"/>, every source's interval ends at one instant that no VU's last records of an iteration
+/// straddle.
 /// </summary>
-internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> sources, Action? afterCollect = null, TimeSpan offset = default)
+internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> sources, Action? afterCollect = null, TimeSpan offset = default, RecordGate? gate = null)
 {
     private static readonly TimeSpan OneSecond = TimeSpan.FromSeconds(1);
 
@@ -75,6 +77,22 @@ internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> source
     {
         lock (_collecting)
         {
+            if (gate is not null)
+            {
+                gate.HoldAll();
+                try
+                {
+                    foreach (var source in sources)
+                    {
+                        source.EndInterval();
+                    }
+                }
+                finally
+                {
+                    gate.ReleaseAll();
+                }
+            }
+
             foreach (var source in sources)
             {
                 source.CollectInterval(_second);

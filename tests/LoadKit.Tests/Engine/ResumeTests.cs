@@ -215,10 +215,13 @@ public class ResumeTests
             .Step("a", async ctx => await Task.Delay(1, ctx.CancellationToken))
             .WithLoad(Load.ConstantUsers(2, TimeSpan.FromSeconds(1)), Load.SharedIterations(8, 2500, maxDuration: TimeSpan.FromSeconds(20)))
             .Build();
-        var reports = new ConcurrentQueue<(long Iterations, IterationProgress Progress)>();
+        var reports = new ConcurrentQueue<(long Iterations, long Steps, IterationProgress Progress)>();
 
         var result = await new ScenarioEngine(
-                scenario, scenario.PlanFor(RunOptions.Default), SegmentShare.Whole, onSnapshot: (r, p) => reports.Enqueue((r.Iterations.Completed + r.Iterations.Cancelled, p)))
+                scenario,
+                scenario.PlanFor(RunOptions.Default),
+                SegmentShare.Whole,
+                onSnapshot: (r, p) => reports.Enqueue((r.Iterations.Completed + r.Iterations.Cancelled, r.GetStep("a").Completed + r.GetStep("a").Cancelled, p)))
             .RunAsync(CancellationToken.None).WaitAsync(Bound);
 
         var usersBlock = reports.Where(r => r.Progress.Block == -1).Select(r => r.Iterations).DefaultIfEmpty().Max();
@@ -229,5 +232,6 @@ public class ResumeTests
         Assert.That(inBlock.Select(r => r.Iterations - r.Progress.Completed), Is.All.EqualTo(baseline), "the block's count is the statistics' count less the earlier blocks'");
         Assert.That(inBlock[^1].Progress.Completed, Is.EqualTo(2500));
         Assert.That(usersBlock, Is.LessThanOrEqualTo(baseline));
+        Assert.That(reports.Select(r => r.Steps - r.Iterations), Is.All.Zero, "a one-step iteration and its step land in the same interval");
     }
 }
