@@ -29,6 +29,7 @@ public partial class IterationTakeOverTests
         await cluster.WaitForRequestsAsync(1000, Bound);
         var victim = cluster.Workers[2];
         await WaitForProgressAsync(victim, name, Bound);
+        var killedAfter = cluster.Target.Requests;
         victim.KillHard();
         var result = await running.WaitAsync(Bound);
 
@@ -40,6 +41,7 @@ public partial class IterationTakeOverTests
         var moved = MovedPattern().Match(note);
         Assert.That(moved.Success, Is.True, "the note says how many iterations moved: " + note);
         var (movedCount, owned, completed) = (long.Parse(moved.Groups[1].Value), long.Parse(moved.Groups[2].Value), long.Parse(moved.Groups[3].Value));
+        TestContext.Out.WriteLine($"killed after {killedAfter} requests; {movedCount} of {owned} moved, {completed} completed; target saw {cluster.Target.Requests}");
         var victimIterations = lost[0].Result.Scenarios.Single().Iterations;
         Assert.That(owned, Is.EqualTo(IterationScenarios.Iterations / 3));
         Assert.That(completed, Is.EqualTo(victimIterations.Completed + victimIterations.Cancelled), "the moved count is that of its last snapshot");
