@@ -30,7 +30,7 @@ internal sealed class ScenarioEngine
     private int _abandoned;
     private StatsCollector? _collector;
 
-    // The iteration-counted block under way, for progress reports: written under the collector's gate, read by the collector.
+    // The last iteration-counted block started, for progress reports: written under the collector's lock, read by the collector.
     private IterationProgress _started = IterationProgress.None;
     private StepRecorder? _startedRecorder;
     private long _recordedBeforeStart;
