@@ -99,7 +99,12 @@ internal sealed class RunHost(
                 await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(1), call)).ConfigureAwait(false);
                 if (!running.IsCompleted)
                 {
-                    await updates.WriteAsync(Snapshot(++sequence, run.TakeSnapshot(), final: false), call);
+                    var (result, progress) = run.TakeSnapshot();
+                    await updates.WriteAsync(Snapshot(++sequence, result, progress, final: false), call);
+                    if (logger.IsEnabled(LogLevel.Debug))
+                    {
+                        logger.LogDebug("Run {Run}: snapshot {Sequence} sent; iteration-counted blocks: {Progress}", runId, sequence, Describe(progress));
+                    }
                 }
             }
 
@@ -107,7 +112,7 @@ internal sealed class RunHost(
             var stoppedBecause = !stop.IsCancellationRequested || stoppedByController is not null ? ""
                 : lifetime.ApplicationStopping.IsCancellationRequested ? "the worker is stopping (SIGTERM)"
                 : "its etcd registration ended";
-            var update = Snapshot(++sequence, final, final: true);
+            var update = Snapshot(++sequence, final, run.FinalProgress(), final: true);
             update.Snapshot.StoppedBecause = stoppedBecause;
             await updates.WriteAsync(update, call);
             logger.LogInformation("Run {Run}: ended after {Snapshots} snapshots{Why}", runId, sequence,
@@ -246,6 +251,9 @@ internal sealed class RunHost(
         }
     }
 
-    private static RunUpdate Snapshot(long sequence, LoadResult result, bool final) =>
-        new() { Snapshot = new Snapshot { Sequence = sequence, Final = final, ResultJson = result.ToJson() } };
+    private static string Describe(BlockProgress[] progress) => string.Join(
+        ", ", progress.Select(p => p.BlockIndex < 0 ? $"'{p.Scenario}' none started" : $"'{p.Scenario}' block {p.BlockIndex}, {p.Completed} completed"));
+
+    private static RunUpdate Snapshot(long sequence, LoadResult result, BlockProgress[] progress, bool final) =>
+        new() { Snapshot = new Snapshot { Sequence = sequence, Final = final, ResultJson = result.ToJson(), IterationProgress = { progress } } };
 }

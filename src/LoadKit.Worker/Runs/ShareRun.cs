@@ -1,3 +1,4 @@
+using LoadKit.Distributed;
 using LoadKit.Distributed.Protocol;
 using LoadKit.Engine;
 
@@ -5,12 +6,12 @@ namespace LoadKit.Worker.Runs;
 
 /// <summary>
 /// This worker's part of a run: an engine per scenario on its own share, plus engines for parts of lost workers it
-/// takes over. A snapshot holds the totals so far and the timeline points no earlier snapshot carried.
+/// takes over. A snapshot holds the totals so far and the timeline points no earlier snapshot carried, and how far the
+/// own share has got through its iteration-counted block under way, counted in those very totals.
 /// </summary>
 internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions options, SegmentSequence sequence, SegmentShare share)
 {
     private readonly List<Part> _parts = [];
-    private readonly List<string> _notes = [];
     private readonly Lock _gate = new();
     private DateTimeOffset _startedAt;
     private bool _closed;
@@ -44,11 +45,15 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
     {
         foreach (var scenario in scenarios)
         {
-            Add(scenario, share, TimeSpan.Zero, takenOver: false, cancellationToken: null);
+            Add(scenario, scenario.PlanFor(options), share, TimeSpan.Zero, iterations: null, takenOver: false, cancellationToken: null);
         }
     }
 
-    /// <summary>Runs a part of a lost worker's share from the plan time the controller gives.</summary>
+    /// <summary>
+    /// Runs a part of a lost worker's share from the plan time the controller gives. Of an iteration-counted block
+    /// under way then, the part runs its exact share of the iterations the lost worker's last snapshot did not count
+    /// (all of them when no snapshot had arrived).
+    /// </summary>
     public void TakeOver(TakeOver takeOver, CancellationToken cancellationToken)
     {
         if (takeOver.PartCount < 1 || takeOver.PartIndex < 0 || takeOver.PartIndex >= takeOver.PartCount
@@ -59,18 +64,59 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
                 $"allowed a part 0 to count-1 of a segment 0 to {sequence.Count - 1}, from 0 ms.");
         }
 
-        var part = SegmentSequence.Equal(takeOver.PartCount).Share(takeOver.PartIndex).Within(sequence.Share(takeOver.LostSegmentIndex));
+        var part = IterationTakeOver.Part(sequence, takeOver.LostSegmentIndex, takeOver.PartIndex, takeOver.PartCount);
+        var resumeAt = TimeSpan.FromMilliseconds(takeOver.ResumeAtMs);
         foreach (var scenario in scenarios)
         {
-            Add(scenario, part, TimeSpan.FromMilliseconds(takeOver.ResumeAtMs), takenOver: true, cancellationToken);
+            var plan = scenario.PlanFor(options);
+            long? iterations = null;
+            if (takeOver.ProgressKnown && ScenarioEngine.IterationBlockUnderWay(plan, resumeAt) is var (index, block))
+            {
+                var reported = takeOver.IterationProgress.FirstOrDefault(p => p.Scenario == scenario.Name);
+                var progress = reported is null ? IterationProgress.None : new IterationProgress(reported.BlockIndex, reported.Completed);
+                var remaining = IterationTakeOver.Remaining(block, index, sequence.Share(takeOver.LostSegmentIndex), progress);
+                iterations = IterationTakeOver.PartOf(remaining, block, sequence, takeOver.LostSegmentIndex, takeOver.PartIndex, takeOver.PartCount);
+            }
+
+            Add(scenario, plan, part, resumeAt, iterations, takenOver: true, cancellationToken);
         }
     }
 
-    /// <summary>The statistics so far. Called by one sender at a time.</summary>
-    public LoadResult TakeSnapshot() => Combine(p => p.Latest, cancelled: false);
+    /// <summary>The statistics so far, and the own share's progress in them. Called by one sender at a time.</summary>
+    public (LoadResult Result, BlockProgress[] Progress) TakeSnapshot()
+    {
+        Part[] parts;
+        lock (_gate)
+        {
+            parts = [.. _parts];
+        }
+
+        // One read per part, so each scenario's progress is that of the statistics sent with it.
+        var latest = parts.ToDictionary(p => p, p => p.Latest);
+        return (Combine(parts, p => latest[p]?.Result, cancelled: false), ProgressOf(parts, p => latest[p]));
+    }
+
+    /// <summary>The own share's progress in the final result (the engines' last reports are their final statistics).</summary>
+    public BlockProgress[] FinalProgress()
+    {
+        lock (_gate)
+        {
+            return ProgressOf([.. _parts], p => p.Latest);
+        }
+    }
+
+    private static BlockProgress[] ProgressOf(Part[] parts, Func<Part, Reported?> select) =>
+    [
+        .. parts.Where(p => !p.TakenOver).Select(p =>
+        {
+            // Nothing reported yet: the statistics hold none of its iterations either.
+            var progress = select(p)?.Progress ?? IterationProgress.None;
+            return new BlockProgress { Scenario = p.Scenario, BlockIndex = progress.Block, Completed = progress.Completed };
+        }),
+    ];
 
     /// <summary>Adds an engine; starts it at once unless <paramref name="cancellationToken"/> is null (not started yet).</summary>
-    private void Add(Scenario scenario, SegmentShare part, TimeSpan resumeAt, bool takenOver, CancellationToken? cancellationToken)
+    private void Add(Scenario scenario, LoadPlan plan, SegmentShare part, TimeSpan resumeAt, long? iterations, bool takenOver, CancellationToken? cancellationToken)
     {
         lock (_gate)
         {
@@ -79,14 +125,8 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
                 return;
             }
 
-            var entry = new Part(scenario, scenario.PlanFor(options), part, resumeAt, takenOver);
+            var entry = new Part(scenario, plan, part, resumeAt, takenOver, iterations);
             _parts.Add(entry);
-            if (takenOver && entry.Engine.SkippedIterationBlocks)
-            {
-                _notes.Add($"Scenario '{scenario.Name}': {part} was taken over from {resumeAt.TotalMilliseconds:0} ms without the rest of its " +
-                    "iteration-counted block, because how far the lost worker had got through it is unknown.");
-            }
-
             if (cancellationToken is { } token)
             {
                 entry.Start(0, token);
@@ -115,17 +155,17 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
             }
         }
 
-        return Combine(p => p.Run!.Result, cancellationToken.IsCancellationRequested);
-    }
-
-    private LoadResult Combine(Func<Part, ScenarioResult?> select, bool cancelled)
-    {
-        Part[] parts;
+        Part[] all;
         lock (_gate)
         {
-            parts = [.. _parts];
+            all = [.. _parts];
         }
 
+        return Combine(all, p => p.Run!.Result, cancellationToken.IsCancellationRequested);
+    }
+
+    private LoadResult Combine(Part[] parts, Func<Part, ScenarioResult?> select, bool cancelled)
+    {
         var merged = parts
             .Select(p => (Part: p, Result: select(p)))
             .Where(p => p.Result is not null)
@@ -137,25 +177,23 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
                 Users = g.Where(p => !p.Part.TakenOver).Sum(p => p.Result.Users),
             })
             .ToArray();
-        string[] notes;
-        lock (_gate)
-        {
-            notes = [.. _notes, .. parts.SelectMany(p => p.Engine.Notes)];
-        }
-
+        string[] notes = [.. parts.SelectMany(p => p.Engine.Notes)];
         return new LoadResult(_startedAt, DateTimeOffset.UtcNow, cancelled, merged) { Notes = notes };
     }
+
+    /// <summary>An engine's statistics and its iteration-counted block's progress, taken at the same instant.</summary>
+    private sealed record Reported(ScenarioResult Result, IterationProgress Progress);
 
     /// <summary>One engine of this run, the latest statistics it reported, and how much of its timeline was sent.</summary>
     private sealed class Part
     {
         private int _sentThrough = -1;
 
-        public Part(Scenario scenario, LoadPlan plan, SegmentShare share, TimeSpan resumeAt, bool takenOver)
+        public Part(Scenario scenario, LoadPlan plan, SegmentShare share, TimeSpan resumeAt, bool takenOver, long? iterations)
         {
             Scenario = scenario.Name;
             TakenOver = takenOver;
-            Engine = new ScenarioEngine(scenario, plan, share, resumeAt, onSnapshot: result => Latest = result);
+            Engine = new ScenarioEngine(scenario, plan, share, resumeAt, (result, progress) => Latest = new Reported(result, progress), iterations);
         }
 
         public string Scenario { get; }
@@ -167,7 +205,8 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
         /// <summary>The engine's run; null until started.</summary>
         public Task<ScenarioResult>? Run { get; private set; }
 
-        public volatile ScenarioResult? Latest;
+        /// <summary>The engine's latest statistics and its progress in them, replaced as one.</summary>
+        public volatile Reported? Latest;
 
         public void Start(long startTimestamp, CancellationToken cancellationToken) =>
             Run = Task.Run(() => Engine.RunAsync(cancellationToken, startTimestamp), CancellationToken.None);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using LoadKit.Distributed.Protocol;
+using LoadKit.Engine;
 
 namespace LoadKit.Distributed;
 
@@ -77,7 +78,8 @@ internal static class DistributedRunner
             await Task.WhenAll(links.Select(l => l.StartAsync(startAt, stop.Token))).ConfigureAwait(false);
             watch?.Start(System.Diagnostics.Stopwatch.GetTimestamp() + (long)((startAt - DateTime.UtcNow).TotalSeconds * System.Diagnostics.Stopwatch.Frequency));
             var notes = new List<string>();
-            await FollowAsync(links, startAt, cluster.OnWorkerLoss, notes, watch, stop).ConfigureAwait(false);
+            var plans = scenarios.Select(s => (s.Name, Plan: s.PlanFor(options))).ToArray();
+            await FollowAsync(links, startAt, cluster.OnWorkerLoss, plans, sequence, notes, watch, stop).ConfigureAwait(false);
             var result = Merge(links, startAt, cancellationToken.IsCancellationRequested, notes);
             return watch is null ? result : result with
             {
@@ -108,14 +110,22 @@ internal static class DistributedRunner
     /// Reads every worker's updates until all finished or were lost; moves a lost worker's share on, or fails. With
     /// thresholds, evaluates them on the merged snapshots as they arrive.
     /// </summary>
-    private static async Task FollowAsync(WorkerLink[] links, DateTime startAt, WorkerLossPolicy policy, List<string> notes, ThresholdWatch? watch, CancellationTokenSource stop)
+    private static async Task FollowAsync(
+        WorkerLink[] links,
+        DateTime startAt,
+        WorkerLossPolicy policy,
+        (string Name, LoadPlan Plan)[] plans,
+        SegmentSequence sequence,
+        List<string> notes,
+        ThresholdWatch? watch,
+        CancellationTokenSource stop)
     {
         using var snapshots = new SemaphoreSlim(0);
         using var following = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         var evaluating = watch is null ? Task.CompletedTask : WatchThresholdsAsync(links, startAt, watch, snapshots, following.Token);
         try
         {
-            await ReadAllAsync(links, startAt, policy, notes, () => snapshots.Release(), stop).ConfigureAwait(false);
+            await ReadAllAsync(links, startAt, policy, plans, sequence, notes, () => snapshots.Release(), stop).ConfigureAwait(false);
         }
         finally
         {
@@ -157,7 +167,15 @@ internal static class DistributedRunner
         }
     }
 
-    private static async Task ReadAllAsync(WorkerLink[] links, DateTime startAt, WorkerLossPolicy policy, List<string> notes, Action onSnapshot, CancellationTokenSource stop)
+    private static async Task ReadAllAsync(
+        WorkerLink[] links,
+        DateTime startAt,
+        WorkerLossPolicy policy,
+        (string Name, LoadPlan Plan)[] plans,
+        SegmentSequence sequence,
+        List<string> notes,
+        Action onSnapshot,
+        CancellationTokenSource stop)
     {
         var reading = links.ToDictionary(l => l.ReadAsync(onSnapshot, stop.Token), l => l);
         while (reading.Count > 0)
@@ -186,14 +204,45 @@ internal static class DistributedRunner
             }
 
             var resumeAt = (long)Math.Max(0, at.TotalMilliseconds);
+
+            // Its progress through an iteration-counted block is that of its last snapshot, whose statistics the merge
+            // keeps: the survivors run the rest, so the merged count is the planned one.
+            var progress = link.Result is null ? null : link.Progress;
             for (var part = 0; part < survivors.Length; part++)
             {
-                await survivors[part].TakeOverAsync(link.Index, part, survivors.Length, resumeAt, stop.Token).ConfigureAwait(false);
+                await survivors[part].TakeOverAsync(link.Index, part, survivors.Length, resumeAt, progress, stop.Token).ConfigureAwait(false);
             }
 
             notes.Add($"Worker {link.Info.Id} was lost {Format.Duration(at)} into the run ({link.Lost}); its share {link.Segment} " +
                 $"from {Format.Duration(TimeSpan.FromMilliseconds(resumeAt))} on moved to {string.Join(", ", survivors.Select(s => s.Info.Id))}. " +
-                "Its statistics end at its last snapshot.");
+                "Its statistics end at its last snapshot." +
+                string.Concat(MovedIterations(plans, sequence.Share(link.Index), TimeSpan.FromMilliseconds(resumeAt), progress).Select(m => " " + m)));
+        }
+    }
+
+    /// <summary>What the note on a loss says, per scenario, about the iteration-counted block under way that moved.</summary>
+    private static IEnumerable<string> MovedIterations((string Name, LoadPlan Plan)[] plans, SegmentShare lost, TimeSpan resumeAt, BlockProgress[]? progress)
+    {
+        foreach (var (name, plan) in plans)
+        {
+            if (ScenarioEngine.IterationBlockUnderWay(plan, resumeAt) is not var (index, block))
+            {
+                continue;
+            }
+
+            var owned = block.IterationsFor(lost);
+            if (progress is null)
+            {
+                yield return $"Scenario '{name}': no snapshot of it had arrived, so all {owned} iterations it owned of the iteration-counted block " +
+                    "under way moved (the target sees again those it had run).";
+                continue;
+            }
+
+            var reported = progress.FirstOrDefault(p => p.Scenario == name);
+            var remaining = IterationTakeOver.Remaining(
+                block, index, lost, reported is null ? IterationProgress.None : new IterationProgress(reported.BlockIndex, reported.Completed));
+            yield return $"Scenario '{name}': {remaining} iterations moved, of the {owned} it owned of the iteration-counted block under way " +
+                $"({owned - remaining} completed by its last snapshot; any it ran after that are run again).";
         }
     }
 
@@ -254,6 +303,9 @@ internal static class DistributedRunner
 
         public LoadResult? Result { get; private set; }
 
+        /// <summary>Its own share's iteration progress in its last snapshot (the statistics of <see cref="Result"/>).</summary>
+        public BlockProgress[] Progress { get; private set; } = [];
+
         public string? Lost { get; private set; }
 
         public RpcException? Failure { get; private set; }
@@ -294,13 +346,25 @@ internal static class DistributedRunner
             }
         }
 
-        public async Task TakeOverAsync(int lostIndex, int part, int parts, long resumeAtMs, CancellationToken cancellationToken)
+        /// <summary>
+        /// Tells this worker to run part <paramref name="part"/> of <paramref name="parts"/> of a lost worker's segment, with the lost
+        /// worker's iteration progress from its last snapshot (null: none had arrived).
+        /// </summary>
+        public async Task TakeOverAsync(int lostIndex, int part, int parts, long resumeAtMs, BlockProgress[]? progress, CancellationToken cancellationToken)
         {
             TakenOver.Add($"part {part + 1} of {parts} of segment {lostIndex + 1} from {resumeAtMs} ms");
+            var takeOver = new TakeOver
+            {
+                LostSegmentIndex = lostIndex,
+                PartIndex = part,
+                PartCount = parts,
+                ResumeAtMs = resumeAtMs,
+                ProgressKnown = progress is not null,
+                IterationProgress = { progress ?? [] },
+            };
             try
             {
-                await WriteAsync(new RunCommand { TakeOver = new TakeOver { LostSegmentIndex = lostIndex, PartIndex = part, PartCount = parts, ResumeAtMs = resumeAtMs } },
-                    cancellationToken).ConfigureAwait(false);
+                await WriteAsync(new RunCommand { TakeOver = takeOver }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is RpcException or InvalidOperationException or IOException)
             {
@@ -338,6 +402,7 @@ internal static class DistributedRunner
                         // Totals are cumulative, so a snapshot that never arrived loses only its timeline points (a gap).
                         var snapshot = LoadResult.FromJson(update.Snapshot.ResultJson);
                         Result = Result is null ? snapshot : ResultMerge.AppendTimelines(Result, snapshot);
+                        Progress = [.. update.Snapshot.IterationProgress];
                         onSnapshot();
                         if (update.Snapshot.Final)
                         {

@@ -38,7 +38,7 @@ public static class LoadRunner
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watch?.Aborted ?? CancellationToken.None);
         var startedAt = DateTimeOffset.UtcNow;
         var engines = scenarios.Select(scenario => new ScenarioEngine(
-            scenario, scenario.PlanFor(options), SegmentShare.Whole, onSnapshot: watch is null ? null : watch.Observe)).ToArray();
+            scenario, scenario.PlanFor(options), SegmentShare.Whole, onSnapshot: watch is null ? null : (result, _) => watch.Observe(result))).ToArray();
         watch?.Start(System.Diagnostics.Stopwatch.GetTimestamp());
         var results = await Task.WhenAll(engines.Select(engine => engine.RunAsync(stop.Token))).ConfigureAwait(false);
         return new LoadResult(startedAt, DateTimeOffset.UtcNow, cancellationToken.IsCancellationRequested, results)

@@ -23,10 +23,18 @@ internal sealed class ScenarioEngine
     private readonly ScenarioStats? _warmUp;
     private readonly ActiveUsers _activeUsers;
     private readonly List<VirtualUser> _users = [];
-    private readonly Action<ScenarioResult>? _onSnapshot;
+    private readonly Action<ScenarioResult, IterationProgress>? _onSnapshot;
+    private readonly long? _resumedIterations;
     private readonly FeedRun _feeds;
     private readonly HttpClients _http;
     private int _abandoned;
+    private StatsCollector? _collector;
+
+    // The last iteration-counted block started, for progress reports: written under the collector's lock, read by the collector.
+    private IterationProgress _started = IterationProgress.None;
+    private StepRecorder? _startedRecorder;
+    private long _recordedBeforeStart;
+    private long _recordedInBlock = long.MaxValue;
 
     /// <param name="scenario">The scenario to run.</param>
     /// <param name="plan">Its load, for the run's options.</param>
@@ -38,12 +46,27 @@ internal sealed class ScenarioEngine
     /// <c>Duration</c> stay those of this engine's own run.
     /// </param>
     /// <param name="onSnapshot">
-    /// Called once a second, on the collector, with the statistics so far (cleanup excluded); a worker streams them.
+    /// Called once a second, on the collector, with the statistics so far (cleanup excluded) and how far the
+    /// iteration-counted block under way has got in those very statistics; a worker streams them.
     /// </param>
-    public ScenarioEngine(Scenario scenario, LoadPlan plan, SegmentShare share, TimeSpan resumeAt = default, Action<ScenarioResult>? onSnapshot = null)
+    /// <param name="resumedIterations">
+    /// For an iteration-counted block under way at <paramref name="resumeAt"/>: how many of its iterations to run, as
+    /// one budget shared by this share's VUs of the block, also for iterations per user (a lost process's remaining
+    /// iterations are a total, not a count per VU). Null: the share's whole part of the block, as if it were starting.
+    /// Either way the block's maximum duration counts from the plan's original start.
+    /// </param>
+    public ScenarioEngine(
+        Scenario scenario,
+        LoadPlan plan,
+        SegmentShare share,
+        TimeSpan resumeAt = default,
+        Action<ScenarioResult, IterationProgress>? onSnapshot = null,
+        long? resumedIterations = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(resumeAt, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfNegative(resumedIterations ?? 0, nameof(resumedIterations));
         _onSnapshot = onSnapshot;
+        _resumedIterations = resumedIterations;
         _http = new HttpClients(scenario.Http);
         _scenario = scenario;
         _plan = plan;
@@ -52,15 +75,8 @@ internal sealed class ScenarioEngine
         _feeds = new FeedRun(scenario.Feeds, scenario.Name, share);
         _activeUsers = new ActiveUsers();
         _measured = new ScenarioStats(scenario, _activeUsers, isWarmUp: false);
-        _warmUp = BlocksToRun().Any(b => b.Block.WarmUpUntil > b.From) ? new ScenarioStats(scenario, _activeUsers, isWarmUp: true) : null;
-        SkippedIterationBlocks = Resumed().Any(b => b.Block is IterationsBlock && b.From > TimeSpan.Zero);
+        _warmUp = BlocksToRun().Any(b => b.Block.WarmUpUntil > b.From) ? new ScenarioStats(scenario, _activeUsers, isWarmUp: true, _measured.Gate) : null;
     }
-
-    /// <summary>
-    /// Whether the resume offset falls inside an iteration-counted block, which is then skipped: how far the lost
-    /// process had got through its count is unknown, so its part cannot be taken over exactly.
-    /// </summary>
-    internal bool SkippedIterationBlocks { get; }
 
     /// <summary>
     /// What the run's notes must say about this scenario: why it stopped early (a unique feed ran out), and that its
@@ -85,8 +101,10 @@ internal sealed class ScenarioEngine
         _feeds.Started(start);
         var collector = new StatsCollector(
             [.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []],
-            _onSnapshot is null ? null : () => _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start))),
-            _resumeAt);
+            _onSnapshot is null ? null : () => _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start)), Progress()),
+            _resumeAt,
+            _measured.Gate);
+        _collector = collector;
         collector.Start();
         TimeSpan duration;
         try
@@ -94,7 +112,7 @@ internal sealed class ScenarioEngine
             // In a distributed run the first block's clock is the shared instant; otherwise each block's clock starts
             // when the block is reached (an open model's after its pre-allocated VUs' init, as k6 does).
             var blockStart = startTimestamp > 0 ? start : 0;
-            foreach (var (block, from) in BlocksToRun())
+            foreach (var (index, block, from) in BlocksToRun())
             {
                 if (cancellationToken.IsCancellationRequested || _feeds.IsStopping)
                 {
@@ -112,7 +130,7 @@ internal sealed class ScenarioEngine
                 {
                     UsersBlock users => RunUsersAsync(users, blockStart, from, cancellationToken),
                     ArrivalBlock arrivals => RunArrivalsAsync(arrivals, blockStart, from, cancellationToken),
-                    IterationsBlock iterations => RunIterationsAsync(iterations, blockStart, cancellationToken),
+                    IterationsBlock iterations => RunIterationsAsync(index, iterations, blockStart, from, cancellationToken),
                     _ => throw new InvalidOperationException($"Unknown plan block {block.GetType().Name}."),
                 }).ConfigureAwait(false);
                 blockStart = 0;
@@ -156,25 +174,40 @@ internal sealed class ScenarioEngine
         .DefaultIfEmpty()
         .Max();
 
-    /// <summary>The blocks that are not over at the resume offset, each with the offset into it to start from.</summary>
-    private IEnumerable<(PlanBlock Block, TimeSpan From)> Resumed()
+    /// <summary>
+    /// The blocks of <paramref name="plan"/> that are not over at <paramref name="resumeAt"/>, each with its index and
+    /// the offset into it to start from. Nominal times: an iteration-counted block is taken to last its maximum duration.
+    /// </summary>
+    internal static IEnumerable<(int Index, PlanBlock Block, TimeSpan From)> Resumed(LoadPlan plan, TimeSpan resumeAt)
     {
         var blockStart = TimeSpan.Zero;
-        foreach (var block in _plan.Blocks)
+        for (var index = 0; index < plan.Blocks.Count; index++)
         {
-            // Nominal times: an iteration-counted block is taken to last its maximum duration.
-            var from = _resumeAt > blockStart ? _resumeAt - blockStart : TimeSpan.Zero;
+            var block = plan.Blocks[index];
+            var from = resumeAt > blockStart ? resumeAt - blockStart : TimeSpan.Zero;
             blockStart += block.Duration;
-            if (blockStart > _resumeAt)
+            if (blockStart > resumeAt)
             {
-                yield return (block, from);
+                yield return (index, block, from);
             }
         }
     }
 
-    /// <summary>The blocks this engine runs: <see cref="Resumed"/> without an iteration-counted block already under way.</summary>
-    private IEnumerable<(PlanBlock Block, TimeSpan From)> BlocksToRun() =>
-        Resumed().Where(b => b.Block is not IterationsBlock || b.From == TimeSpan.Zero);
+    /// <summary>The iteration-counted block under way at <paramref name="resumeAt"/> (started before it, not over), if any.</summary>
+    internal static (int Index, IterationsBlock Block)? IterationBlockUnderWay(LoadPlan plan, TimeSpan resumeAt) =>
+        Resumed(plan, resumeAt).FirstOrDefault() is (var index, IterationsBlock block, var from) && from > TimeSpan.Zero ? (index, block) : null;
+
+    /// <summary>The blocks this engine runs, from the resume offset on.</summary>
+    private IEnumerable<(int Index, PlanBlock Block, TimeSpan From)> BlocksToRun() => Resumed(_plan, _resumeAt);
+
+    /// <summary>How far the last iteration-counted block started has got in the totals just collected (collector thread).</summary>
+    /// <remarks>
+    /// The block's iterations are all recorded before a later block's, so of the calls collected above the baseline,
+    /// the first up to the block's final count are the block's.
+    /// </remarks>
+    private IterationProgress Progress() => _startedRecorder is { } recorder
+        ? _started with { Completed = Math.Min(_recordedInBlock, recorder.CollectedCalls - _recordedBeforeStart) }
+        : IterationProgress.None;
 
     /// <summary>
     /// Closed model over time: VU slots start and stop at the plan's events. From an offset <paramref name="from"/>
@@ -305,25 +338,44 @@ internal sealed class ScenarioEngine
         return running.Select(slot => new UserEvent(from, slot, Start: true)).Concat(events.Skip(next));
     }
 
-    /// <summary>Closed model by count: the VU slots this segment owns run their iterations at once.</summary>
-    private async Task RunIterationsAsync(IterationsBlock block, long blockStart, CancellationToken cancellationToken)
+    /// <summary>
+    /// Closed model by count: the VU slots this segment owns run their iterations at once. From an offset
+    /// <paramref name="from"/> into the block (a take-over), they run the count given at construction, if any, as one
+    /// shared budget, until the block's deadline counted from the plan's original start.
+    /// </summary>
+    private async Task RunIterationsAsync(int index, IterationsBlock block, long blockStart, TimeSpan from, CancellationToken cancellationToken)
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var start = StartOf(blockStart);
+        var start = StartOf(blockStart) - Ticks(from);
         var deadline = start + Ticks(block.Duration);
         var warmUpEnd = block.WarmUpUntil == TimeSpan.Zero ? 0 : long.MaxValue;
         var users = (int)_share.CountOwned(block.Users);
-        var shared = new IterationBudget(block.IterationsFor(_share), deadline);
+        var resumed = from > TimeSpan.Zero ? _resumedIterations : null;
+        var shared = new IterationBudget(resumed ?? block.IterationsFor(_share), deadline);
+        var recorder = (warmUpEnd == 0 ? _measured : _warmUp!).Iterations;
+
+        // The VUs of earlier blocks have all returned (or were abandoned): what they recorded is the baseline.
+        _collector!.WhileNotCollecting(() =>
+        {
+            _recordedBeforeStart = recorder.RecordedCalls();
+            _recordedInBlock = long.MaxValue;
+            _started = new IterationProgress(index, 0);
+            _startedRecorder = recorder;
+            return true;
+        });
         var runs = new List<(int Local, Task Task)>();
         for (var local = 0; local < users; local++)
         {
             var user = UserAt(local);
-            var budget = block.Shared ? shared : new IterationBudget(block.Iterations, deadline);
+            var budget = block.Shared || resumed is not null ? shared : new IterationBudget(block.Iterations, deadline);
             user.Arrive();
             runs.Add((local, Task.Run(() => user.RunClosedAsync(budget, warmUpEnd, stop.Token), CancellationToken.None)));
         }
 
         await FinishAsync(runs, deadline + Ticks(_scenario.GracefulStop), stop, cancellationToken).ConfigureAwait(false);
+
+        // Its VUs have returned (abandoned ones aside): its count is final, whatever later blocks record.
+        _collector.WhileNotCollecting(() => _recordedInBlock = recorder.RecordedCalls() - _recordedBeforeStart);
     }
 
     /// <summary>

@@ -5,9 +5,10 @@ namespace LoadKit.Engine;
 /// <summary>The recorders of one scenario run (or of its warm-up), indexed like the scenario's steps.</summary>
 internal sealed class ScenarioStats
 {
-    public ScenarioStats(Scenario scenario, ActiveUsers activeUsers, bool isWarmUp)
+    public ScenarioStats(Scenario scenario, ActiveUsers activeUsers, bool isWarmUp, RecordGate? gate = null)
     {
         ActiveUsers = activeUsers;
+        Gate = gate ?? new RecordGate();
         Gauges = new ScenarioGauges(activeUsers, isWarmUp);
         Steps = scenario.Steps.Select(s => new StepRecorder(s.Name)).ToArray();
         Iterations = new StepRecorder("iteration");
@@ -24,6 +25,9 @@ internal sealed class ScenarioStats
     public StepRecorder?[] PreWork { get; }
 
     public StepRecorder[] Steps { get; }
+
+    /// <summary>Held around an iteration's last records (shared with the warm-up's statistics and the collector).</summary>
+    public RecordGate Gate { get; }
 
     public StepRecorder Iterations { get; }
 

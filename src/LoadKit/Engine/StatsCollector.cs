@@ -9,13 +9,16 @@ namespace LoadKit.Engine;
 /// runs after each interval on the collector itself, the one place where the totals are not being written.
 /// With an <paramref name="offset"/> (a run that resumes a plan part-way), seconds are those of a run that started
 /// <paramref name="offset"/> earlier, so its timeline merges second by second with the others': the first interval
-/// is partial and numbered ⌊offset⌋, and ticks fall on that earlier start plus whole seconds.
+/// is partial and numbered ⌊offset⌋, and ticks fall on that earlier start plus whole seconds. With a
+/// <paramref name="gate"/>, every source's interval ends at one instant that no VU's last records of an iteration
+/// straddle.
 /// </summary>
-internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> sources, Action? afterCollect = null, TimeSpan offset = default)
+internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> sources, Action? afterCollect = null, TimeSpan offset = default, RecordGate? gate = null)
 {
     private static readonly TimeSpan OneSecond = TimeSpan.FromSeconds(1);
 
     private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _collecting = new();
     private Task? _loop;
     private int _second = (int)Math.Floor(offset.TotalSeconds);
 
@@ -61,14 +64,42 @@ internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> source
         }
     }
 
+    /// <summary>Reads recorders' totals while no interval is being collected, so they stand still.</summary>
+    public T WhileNotCollecting<T>(Func<T> read)
+    {
+        lock (_collecting)
+        {
+            return read();
+        }
+    }
+
     private void CollectAll()
     {
-        foreach (var source in sources)
+        lock (_collecting)
         {
-            source.CollectInterval(_second);
-        }
+            if (gate is not null)
+            {
+                gate.HoldAll();
+                try
+                {
+                    foreach (var source in sources)
+                    {
+                        source.EndInterval();
+                    }
+                }
+                finally
+                {
+                    gate.ReleaseAll();
+                }
+            }
 
-        _second++;
-        afterCollect?.Invoke();
+            foreach (var source in sources)
+            {
+                source.CollectInterval(_second);
+            }
+
+            _second++;
+            afterCollect?.Invoke();
+        }
     }
 }

@@ -29,6 +29,12 @@ internal sealed class VirtualUser : IDisposable
     private int _presence;
     private int _counted;
 
+    // The step that ends an iteration is recorded with the iteration, under the gate (see RecordGate).
+    private StepRecorder? _endingStep;
+    private Outcome _endingOutcome;
+    private long _endingMicroseconds;
+    private long _endingFromScheduled;
+
     /// <summary>Creates the VU with global index <paramref name="index"/> (unique across all load processes of a run).</summary>
     public VirtualUser(int index, Scenario scenario, ScenarioStats measured, ScenarioStats? warmUp, FeedRun feeds, HttpClients? http = null)
     {
@@ -333,6 +339,9 @@ internal sealed class VirtualUser : IDisposable
         }
 
         var thinkTimes = task.ThinkTimeBefore;
+
+        // Nothing comes between the last step and the iteration's end: its record joins the iteration's.
+        var lastEnds = thinkTimes[task.StepCount] is null && task.FeedsBefore[task.StepCount] is null;
         for (var i = 0; i < task.StepCount && outcome == Outcome.Ok; i++)
         {
             if (thinkTimes[i] is { } thinkTime && !await _pause.WaitAsync(thinkTime.Next(_random), _stop).ConfigureAwait(false))
@@ -346,13 +355,14 @@ internal sealed class VirtualUser : IDisposable
                 return;
             }
 
-            outcome = await RunStepAsync(stats.Steps[task.FirstStep + i], task.FirstStep + i).ConfigureAwait(false);
+            outcome = await RunStepAsync(stats.Steps[task.FirstStep + i], task.FirstStep + i, endsIfOk: lastEnds && i == task.StepCount - 1).ConfigureAwait(false);
         }
 
         if (_feedRanOut || (outcome == Outcome.Ok && task.FeedsBefore[task.StepCount] is { } lastFeeds && !ReadFeeds(lastFeeds)))
         {
             // A feed ran out (the scenario stops): the iteration ends here, counted neither as done nor as failed.
             _feedRanOut = false;
+            RecordEnd(stats, null);
             return;
         }
 
@@ -363,10 +373,29 @@ internal sealed class VirtualUser : IDisposable
         }
 
         var end = Stopwatch.GetTimestamp();
-        var microseconds = Histograms.Microseconds(start, end);
-        var fromScheduled = Histograms.Microseconds(start - _lagTicks, end);
-        stats.Iterations.Record(outcome, microseconds, fromScheduled);
-        stats.Tasks?[taskIndex].Record(outcome, microseconds, fromScheduled);
+        RecordEnd(stats, (outcome, Histograms.Microseconds(start, end), Histograms.Microseconds(start - _lagTicks, end), taskIndex));
+    }
+
+    /// <summary>
+    /// Records the step that ended the iteration, if it waits, and the iteration (null: not counted) at one instant for
+    /// the collector. Not async: the gate is a lock.
+    /// </summary>
+    private void RecordEnd(ScenarioStats stats, (Outcome Outcome, long Microseconds, long FromScheduled, int Task)? iteration)
+    {
+        using (stats.Gate.Enter())
+        {
+            if (_endingStep is { } step)
+            {
+                step.Record(_endingOutcome, _endingMicroseconds, _endingFromScheduled);
+                _endingStep = null;
+            }
+
+            if (iteration is var (outcome, microseconds, fromScheduled, task))
+            {
+                stats.Iterations.Record(outcome, microseconds, fromScheduled);
+                stats.Tasks?[task].Record(outcome, microseconds, fromScheduled);
+            }
+        }
     }
 
     /// <summary>Reads a record of each feed into the session; false when one ran out.</summary>
@@ -419,8 +448,14 @@ internal sealed class VirtualUser : IDisposable
         return outcome;
     }
 
+    /// <param name="recorder">The step's statistics.</param>
+    /// <param name="index">The step's index in the scenario.</param>
+    /// <param name="endsIfOk">
+    /// Whether the iteration ends right after this step when it succeeds (it ends after any step that does not): then
+    /// the step's record waits for the iteration's (<see cref="RecordEnd"/>).
+    /// </param>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Outcome> RunStepAsync(StepRecorder recorder, int index)
+    private async ValueTask<Outcome> RunStepAsync(StepRecorder recorder, int index, bool endsIfOk)
     {
         var step = _scenario.Steps[index];
         _context.BeginStep(step.Name, _stepCancellation.Token, recorder);
@@ -457,6 +492,13 @@ internal sealed class VirtualUser : IDisposable
         ResetStepCancellation();
         if (_feedRanOut)
         {
+            return outcome;
+        }
+
+        if (endsIfOk || outcome != Outcome.Ok)
+        {
+            (_endingStep, _endingOutcome, _endingMicroseconds, _endingFromScheduled) =
+                (recorder, outcome, Histograms.Microseconds(start, end), Histograms.Microseconds(start - _lagTicks, end));
             return outcome;
         }
 

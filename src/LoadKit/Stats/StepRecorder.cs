@@ -18,6 +18,7 @@ internal sealed class StepRecorder : IIntervalSource
     private readonly Interval _scratch = new(LatencyAccumulator.ForTotals);
     private readonly Interval _total = new(LatencyAccumulator.ForTotals);
     private readonly List<TimelinePoint> _timeline = [];
+    private bool _ended;
 
     public StepRecorder(string name)
     {
@@ -66,19 +67,17 @@ internal sealed class StepRecorder : IIntervalSource
     /// <summary>Closes the interval numbered <paramref name="second"/>. Called by one collector thread only.</summary>
     public void CollectInterval(int second)
     {
+        if (!_ended)
+        {
+            EndInterval();
+        }
+
+        _ended = false;
         foreach (var stripe in _stripes)
         {
-            Interval quiet;
-            lock (stripe.Gate)
-            {
-                quiet = stripe.Active;
-                stripe.Active = stripe.Quiet;
-                stripe.Quiet = quiet;
-            }
-
-            // No writer can reach the quiet half now: writers only touch Active, and only under the lock.
-            quiet.AddTo(_scratch);
-            quiet.Reset();
+            // No writer can reach the quiet half: writers only touch Active, and only under the lock.
+            stripe.Quiet.AddTo(_scratch);
+            stripe.Quiet.Reset();
         }
 
         _timeline.Add(new TimelinePoint(
@@ -89,6 +88,41 @@ internal sealed class StepRecorder : IIntervalSource
             _scratch.Ok.ToDistribution()));
         _scratch.AddTo(_total);
         _scratch.Reset();
+    }
+
+    /// <summary>Swaps every stripe's active half for its quiet one, which holds the interval until it is collected. Collector thread only.</summary>
+    public void EndInterval()
+    {
+        foreach (var stripe in _stripes)
+        {
+            lock (stripe.Gate)
+            {
+                (stripe.Active, stripe.Quiet) = (stripe.Quiet, stripe.Active);
+            }
+        }
+
+        _ended = true;
+    }
+
+    /// <summary>Calls counted in the collected totals, whatever their outcome (collector thread only).</summary>
+    public long CollectedCalls => _total.Calls;
+
+    /// <summary>
+    /// Every call recorded so far, collected or not. Only while no interval is being collected (under
+    /// <c>StatsCollector.WhileNotCollecting</c>): then the quiet halves are empty and the totals do not move.
+    /// </summary>
+    public long RecordedCalls()
+    {
+        var calls = _total.Calls;
+        foreach (var stripe in _stripes)
+        {
+            lock (stripe.Gate)
+            {
+                calls += stripe.Active.Calls + stripe.Quiet.Calls;
+            }
+        }
+
+        return calls;
     }
 
     /// <summary>The statistics collected so far (call after the last <see cref="CollectInterval"/>).</summary>
@@ -132,6 +166,8 @@ internal sealed class StepRecorder : IIntervalSource
         public long TimedOut { get; private set; }
 
         public long Cancelled { get; private set; }
+
+        public long Calls => Ok.Count + Failed.Count + TimedOut + Cancelled;
 
         public void Record(Outcome outcome, long microseconds, long fromScheduled)
         {

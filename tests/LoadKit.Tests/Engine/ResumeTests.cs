@@ -124,12 +124,54 @@ public class ResumeTests
     }
 
     [Test]
-    public async Task RunAsync_ResumedInsideAnIterationsBlock_SkipsItAndSaysSo()
+    public async Task RunAsync_ResumedInsideSharedIterationsWithACount_RunsExactlyThatCount()
     {
+        var scenario = Scenario.Create("shared")
+            .Step("a", async ctx => await Task.Delay(2, ctx.CancellationToken))
+            .WithLoad(Load.SharedIterations(4, 1000, maxDuration: TimeSpan.FromSeconds(20)))
+            .Build();
+        var plan = scenario.PlanFor(RunOptions.Default);
+        IterationProgress last = default;
+
+        var result = await new ScenarioEngine(scenario, plan, SegmentShare.Whole, TimeSpan.FromSeconds(1), (_, p) => last = p, resumedIterations: 377)
+            .RunAsync(CancellationToken.None).WaitAsync(Bound);
+
+        Assert.That(result.Iterations.Completed + result.Iterations.Cancelled, Is.EqualTo(377));
+        Assert.That(result.GetStep("a").Ok, Is.EqualTo(377));
+        Assert.That(last, Is.EqualTo(new IterationProgress(0, 377)), "the final report counts the block's iterations in the final statistics");
+        Assert.That(ScenarioEngine.IterationBlockUnderWay(plan, TimeSpan.FromSeconds(1)), Is.EqualTo((0, (IterationsBlock)plan.Blocks[0])));
+        Assert.That(ScenarioEngine.IterationBlockUnderWay(plan, TimeSpan.Zero), Is.Null, "at its start a block is not under way");
+    }
+
+    [Test]
+    public async Task RunAsync_ResumedInsideIterationsPerUserWithACount_RunsThatCountSharedByItsUsers()
+    {
+        var users = new ConcurrentDictionary<int, int>();
+        var scenario = Scenario.Create("per user")
+            .Step("a", async ctx =>
+            {
+                users.AddOrUpdate(ctx.UserIndex, 1, (_, n) => n + 1);
+                await Task.Delay(2, ctx.CancellationToken);
+            })
+            .WithLoad(Load.IterationsPerUser(3, 50, maxDuration: TimeSpan.FromSeconds(20)))
+            .Build();
+
+        var result = await new ScenarioEngine(scenario, scenario.PlanFor(RunOptions.Default), SegmentShare.Whole, TimeSpan.FromSeconds(1), resumedIterations: 100)
+            .RunAsync(CancellationToken.None).WaitAsync(Bound);
+
+        Assert.That(result.GetStep("a").Ok, Is.EqualTo(100), "the remaining total, not 50 per VU");
+        Assert.That(users.Keys, Is.EquivalentTo(new[] { 0, 1, 2 }));
+    }
+
+    [Test]
+    public async Task RunAsync_ResumedInsideAnIterationsBlockWithoutACount_RunsItsWholeShareThenTheNextBlock()
+    {
+        var calls = 0;
         var users = new ConcurrentDictionary<int, bool>();
         var scenario = Scenario.Create("mixed")
             .Step("a", async ctx =>
             {
+                Interlocked.Increment(ref calls);
                 users.TryAdd(ctx.UserIndex, true);
                 await Task.Delay(10, ctx.CancellationToken);
             })
@@ -139,14 +181,58 @@ public class ResumeTests
                 Load.ConstantUsers(1, TimeSpan.FromSeconds(1)))
             .Build();
         var plan = scenario.PlanFor(RunOptions.Default);
-        var engine = new ScenarioEngine(scenario, plan, SegmentShare.Whole, TimeSpan.FromSeconds(1.5));
+        var progress = new ConcurrentQueue<IterationProgress>();
 
-        var result = await engine.RunAsync(CancellationToken.None).WaitAsync(Bound);
+        var result = await new ScenarioEngine(scenario, plan, SegmentShare.Whole, TimeSpan.FromSeconds(1.5), (_, p) => progress.Enqueue(p))
+            .RunAsync(CancellationToken.None).WaitAsync(Bound);
 
-        Assert.That(engine.SkippedIterationBlocks, Is.True);
-        Assert.That(users.Keys, Is.EqualTo(new[] { 0 }), "only the last block's single VU ran");
-        Assert.That(result.Duration, Is.InRange(TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(2)));
-        Assert.That(new ScenarioEngine(scenario, plan, SegmentShare.Whole, TimeSpan.FromSeconds(1)).SkippedIterationBlocks, Is.False, "resumed at its start");
-        Assert.That(new ScenarioEngine(scenario, plan, SegmentShare.Whole).SkippedIterationBlocks, Is.False);
+        Assert.That(users.Keys, Is.EquivalentTo(new[] { 0, 1, 2 }));
+        Assert.That(result.GetStep("a").Ok, Is.InRange(15 + 20, 15 + 110), "3 x 5, then one VU for a second");
+        Assert.That(progress.Last(), Is.EqualTo(new IterationProgress(1, 15)), "block 1 is the last iteration-counted one started");
+        Assert.That(result.Duration, Is.InRange(TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(2.5)));
+    }
+
+    [Test]
+    public async Task RunAsync_ResumedInsideAnIterationsBlock_ItsMaxDurationCountsFromTheOriginalStart()
+    {
+        var scenario = Scenario.Create("bounded")
+            .Step("a", async ctx => await Task.Delay(10, ctx.CancellationToken))
+            .WithLoad(Load.SharedIterations(2, 1_000_000, maxDuration: TimeSpan.FromSeconds(2)))
+            .WithGracefulStop(TimeSpan.FromSeconds(1))
+            .Build();
+
+        var result = await new ScenarioEngine(scenario, scenario.PlanFor(RunOptions.Default), SegmentShare.Whole, TimeSpan.FromSeconds(1.5), resumedIterations: 1_000_000)
+            .RunAsync(CancellationToken.None).WaitAsync(Bound);
+
+        Assert.That(result.Duration, Is.InRange(TimeSpan.FromSeconds(0.45), TimeSpan.FromSeconds(1.5)), "2 s from a start 1.5 s ago");
+        Assert.That(result.GetStep("a").Ok, Is.InRange(20, 110));
+    }
+
+    [Test]
+    public async Task RunAsync_IterationsBlock_EachReportCountsExactlyTheIterationsInItsStatistics()
+    {
+        var scenario = Scenario.Create("reports")
+            .Step("a", async ctx => await Task.Delay(1, ctx.CancellationToken))
+            .WithPacing(TimeSpan.FromMilliseconds(4))
+            .WithLoad(Load.ConstantUsers(2, TimeSpan.FromSeconds(1)), Load.SharedIterations(4, 2500, maxDuration: TimeSpan.FromSeconds(20)))
+            .Build();
+        var reports = new ConcurrentQueue<(long Iterations, long Steps, IterationProgress Progress)>();
+
+        var result = await new ScenarioEngine(
+                scenario,
+                scenario.PlanFor(RunOptions.Default),
+                SegmentShare.Whole,
+                onSnapshot: (r, p) => reports.Enqueue((r.Iterations.Completed + r.Iterations.Cancelled, r.GetStep("a").Completed + r.GetStep("a").Cancelled, p)))
+            .RunAsync(CancellationToken.None).WaitAsync(Bound);
+
+        var usersBlock = reports.Where(r => r.Progress.Block == -1).Select(r => r.Iterations).DefaultIfEmpty().Max();
+        var inBlock = reports.Where(r => r.Progress.Block == 1).ToArray();
+        TestContext.Out.WriteLine(string.Join(", ", reports.Select(r => $"{r.Iterations}/{r.Progress}")));
+        Assert.That(inBlock.Length, Is.GreaterThanOrEqualTo(2), "reports while the block runs (at least 2.5 s, paced), and the final one");
+        var baseline = result.Iterations.Completed + result.Iterations.Cancelled - 2500;
+        Assert.That(inBlock.Select(r => r.Iterations - r.Progress.Completed), Is.All.EqualTo(baseline), "the block's count is the statistics' count less the earlier blocks'");
+        Assert.That(inBlock[^1].Progress.Completed, Is.EqualTo(2500));
+        Assert.That(usersBlock, Is.LessThanOrEqualTo(baseline));
+        Assert.That(reports.Select(r => r.Steps - r.Iterations), Is.All.Zero, "a one-step iteration and its step land in the same interval");
     }
 }
