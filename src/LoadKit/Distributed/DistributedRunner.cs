@@ -125,7 +125,47 @@ internal static class DistributedRunner
         var evaluating = watch is null ? Task.CompletedTask : WatchThresholdsAsync(links, startAt, watch, snapshots, following.Token);
         try
         {
-            await ReadAllAsync(links, startAt, policy, plans, sequence, notes, () => snapshots.Release(), stop).ConfigureAwait(false);
+            var reading = links.ToDictionary(l => l.ReadAsync(() => snapshots.Release(), stop.Token), l => l);
+            while (reading.Count > 0)
+            {
+                var done = await Task.WhenAny(reading.Keys).ConfigureAwait(false);
+                var link = reading[done];
+                reading.Remove(done);
+                if (link.Lost is null || stop.IsCancellationRequested)
+                {
+                    continue;
+                }
+
+                var at = DateTime.UtcNow - startAt;
+                if (policy == WorkerLossPolicy.Fail)
+                {
+                    throw new DistributedRunException(
+                        $"Worker {link.Info.Id} at {link.Info.Address} was lost {Format.Duration(at)} into the run ({link.Lost}); " +
+                        $"the run stopped because {ClusterOptions.OnWorkerLossVariable} = fail.");
+                }
+
+                var survivors = reading.Values.Where(l => l.Lost is null).ToArray();
+                if (survivors.Length == 0)
+                {
+                    notes.Add($"Worker {link.Info.Id} was lost {Format.Duration(at)} into the run ({link.Lost}), and no worker was left to take over its share {link.Segment}.");
+                    continue;
+                }
+
+                var resumeAt = (long)Math.Max(0, at.TotalMilliseconds);
+
+                // Its progress through an iteration-counted block is that of its last snapshot, whose statistics the merge
+                // keeps: the survivors run the rest, so the merged count is the planned one.
+                var progress = link.Result is null ? null : link.Progress;
+                for (var part = 0; part < survivors.Length; part++)
+                {
+                    await survivors[part].TakeOverAsync(link.Index, part, survivors.Length, resumeAt, progress, stop.Token).ConfigureAwait(false);
+                }
+
+                notes.Add($"Worker {link.Info.Id} was lost {Format.Duration(at)} into the run ({link.Lost}); its share {link.Segment} " +
+                    $"from {Format.Duration(TimeSpan.FromMilliseconds(resumeAt))} on moved to {string.Join(", ", survivors.Select(s => s.Info.Id))}. " +
+                    "Its statistics end at its last snapshot." +
+                    string.Concat(MovedIterations(plans, sequence.Share(link.Index), TimeSpan.FromMilliseconds(resumeAt), progress).Select(m => " " + m)));
+            }
         }
         finally
         {
@@ -167,58 +207,6 @@ internal static class DistributedRunner
         }
     }
 
-    private static async Task ReadAllAsync(
-        WorkerLink[] links,
-        DateTime startAt,
-        WorkerLossPolicy policy,
-        (string Name, LoadPlan Plan)[] plans,
-        SegmentSequence sequence,
-        List<string> notes,
-        Action onSnapshot,
-        CancellationTokenSource stop)
-    {
-        var reading = links.ToDictionary(l => l.ReadAsync(onSnapshot, stop.Token), l => l);
-        while (reading.Count > 0)
-        {
-            var done = await Task.WhenAny(reading.Keys).ConfigureAwait(false);
-            var link = reading[done];
-            reading.Remove(done);
-            if (link.Lost is null || stop.IsCancellationRequested)
-            {
-                continue;
-            }
-
-            var at = DateTime.UtcNow - startAt;
-            if (policy == WorkerLossPolicy.Fail)
-            {
-                throw new DistributedRunException(
-                    $"Worker {link.Info.Id} at {link.Info.Address} was lost {Format.Duration(at)} into the run ({link.Lost}); " +
-                    $"the run stopped because {ClusterOptions.OnWorkerLossVariable} = fail.");
-            }
-
-            var survivors = reading.Values.Where(l => l.Lost is null).ToArray();
-            if (survivors.Length == 0)
-            {
-                notes.Add($"Worker {link.Info.Id} was lost {Format.Duration(at)} into the run ({link.Lost}), and no worker was left to take over its share {link.Segment}.");
-                continue;
-            }
-
-            var resumeAt = (long)Math.Max(0, at.TotalMilliseconds);
-
-            // Its progress through an iteration-counted block is that of its last snapshot, whose statistics the merge
-            // keeps: the survivors run the rest, so the merged count is the planned one.
-            var progress = link.Result is null ? null : link.Progress;
-            for (var part = 0; part < survivors.Length; part++)
-            {
-                await survivors[part].TakeOverAsync(link.Index, part, survivors.Length, resumeAt, progress, stop.Token).ConfigureAwait(false);
-            }
-
-            notes.Add($"Worker {link.Info.Id} was lost {Format.Duration(at)} into the run ({link.Lost}); its share {link.Segment} " +
-                $"from {Format.Duration(TimeSpan.FromMilliseconds(resumeAt))} on moved to {string.Join(", ", survivors.Select(s => s.Info.Id))}. " +
-                "Its statistics end at its last snapshot." +
-                string.Concat(MovedIterations(plans, sequence.Share(link.Index), TimeSpan.FromMilliseconds(resumeAt), progress).Select(m => " " + m)));
-        }
-    }
 
     /// <summary>What the note on a loss says, per scenario, about the iteration-counted block under way that moved.</summary>
     private static IEnumerable<string> MovedIterations((string Name, LoadPlan Plan)[] plans, SegmentShare lost, TimeSpan resumeAt, BlockProgress[]? progress)
