@@ -14,6 +14,10 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
     private readonly Lock _gate = new();
     private DateTimeOffset _startedAt;
     private bool _closed;
+    private Uri? _otlpEndpoint;
+    private Telemetry.OtlpExport? _export;
+    private Health.HealthSampler? _health;
+    private int _healthSent;
 
     public IEnumerable<string> ScenarioNames => scenarios.Select(s => s.Name);
 
@@ -28,6 +32,9 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
     public Task<LoadResult> Start(long startTimestamp, CancellationToken cancellationToken)
     {
         _startedAt = DateTimeOffset.UtcNow - System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp);
+        _export = Telemetry.OtlpExport.Start(_otlpEndpoint);
+        _health = new Health.HealthSampler(Health.HealthSampler.ThisProcess, startTimestamp, LoadRunner.PlannedDuration(scenarios.Select(s => s.PlanFor(options))));
+        _health.Start();
         lock (_gate)
         {
             foreach (var part in _parts)
@@ -42,6 +49,8 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
     /// <summary>Builds the engines of the own share, so that <see cref="Start"/> only has to start them.</summary>
     public void Prepare()
     {
+        // The worker's own environment (or what the controller forwarded) says where its live metrics go.
+        _otlpEndpoint = options.OtlpEndpoint ?? RunOptions.ObservationFromEnvironment(RunOptions.Default).OtlpEndpoint;
         foreach (var scenario in scenarios)
         {
             Add(scenario, share, TimeSpan.Zero, takenOver: false, cancellationToken: null);
@@ -115,7 +124,10 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
             }
         }
 
-        return Combine(p => p.Run!.Result, cancellationToken.IsCancellationRequested);
+        _health?.Stop();
+        _export?.Dispose();
+        var final = Combine(p => p.Run!.Result, cancellationToken.IsCancellationRequested);
+        return _export?.FailureNote is { } note ? final with { Notes = [.. final.Notes, note] } : final;
     }
 
     private LoadResult Combine(Func<Part, ScenarioResult?> select, bool cancelled)
@@ -143,7 +155,10 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
             notes = [.. _notes, .. parts.SelectMany(p => p.Engine.Notes)];
         }
 
-        return new LoadResult(_startedAt, DateTimeOffset.UtcNow, cancelled, merged) { Notes = notes };
+        // Health samples go once each, like the timeline points.
+        var health = _health?.Since(_healthSent);
+        _healthSent += health?.Samples.Count ?? 0;
+        return new LoadResult(_startedAt, DateTimeOffset.UtcNow, cancelled, merged) { Notes = notes, Generators = health is null ? [] : [health] };
     }
 
     /// <summary>One engine of this run, the latest statistics it reported, and how much of its timeline was sent.</summary>

@@ -80,6 +80,7 @@ internal sealed class ScenarioEngine
         var start = startTimestamp is > 0 && startTimestamp <= now ? startTimestamp : now;
         var startedAt = DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(start, now);
         _feeds.Started(start);
+        using var published = LoadKitMetrics.Track(_scenario.Name, _activeUsers);
         var collector = new StatsCollector(
             [.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []],
             _onSnapshot is null ? null : () => _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start))),

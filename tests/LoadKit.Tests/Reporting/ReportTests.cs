@@ -31,7 +31,7 @@ public class ReportTests
         Assert.That(ink, Is.GreaterThan(0.01), "the page shows text, tables and charts (a blank page has none)");
         Assert.That(dom, Does.Contain("<svg").And.Contain("<path d=\"M"), "the charts have lines");
         Assert.That(dom, Does.Contain("report &lt;demo&gt;"), "names are escaped, not markup");
-        Assert.That(System.Text.RegularExpressions.Regex.Matches(dom, "<svg class=\"chart\"").Count, Is.EqualTo(3));
+        Assert.That(System.Text.RegularExpressions.Regex.Matches(dom, "<svg class=\"chart\"").Count, Is.EqualTo(4), "throughput, latency, VUs and generator CPU");
         Assert.That(File.ReadAllText(files.Html), Does.Not.Contain("<script").And.Not.Contain(" src=").And.Not.Contain(" href=").And.Not.Contain("url("),
             "self-contained: no script and no external URL");
         Assert.That(log, Does.Not.Contain("Uncaught").And.Not.Contain(":ERROR:CONSOLE"), "no script errors");
