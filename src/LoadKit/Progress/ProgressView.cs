@@ -108,10 +108,12 @@ internal sealed class ProgressView : IAsyncDisposable
 
     private async Task LoopAsync()
     {
-        // A quarter second after the statistics' ticks, so each update shows the second that just ended.
+        // A quarter second after the statistics' ticks (which count from the run's start, in a distributed run a
+        // shared instant still ahead), so each update shows the second that just ended.
         try
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(250), _stop.Token).ConfigureAwait(false);
+            var untilStart = -Stopwatch.GetElapsedTime(_origin);
+            await Task.Delay((untilStart > TimeSpan.Zero ? untilStart : TimeSpan.Zero) + TimeSpan.FromMilliseconds(250), _stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
@@ -140,7 +142,8 @@ internal sealed class ProgressView : IAsyncDisposable
         string line;
         try
         {
-            line = ProgressFigures.From(_latest(), whole: final).Render(Stopwatch.GetElapsedTime(_origin), _planned);
+            var elapsed = Stopwatch.GetElapsedTime(_origin);
+            line = ProgressFigures.From(_latest(), whole: final).Render(elapsed > TimeSpan.Zero ? elapsed : TimeSpan.Zero, _planned);
         }
         catch (InvalidOperationException)
         {
