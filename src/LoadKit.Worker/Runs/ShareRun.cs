@@ -105,27 +105,34 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
 
     private async Task<LoadResult> CompleteAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        try
         {
-            Task[] running;
-            lock (_gate)
+            while (true)
             {
-                running = [.. _parts.Select(p => p.Run!)]; // every part is started by now: Start starts all, TakeOver at once
-            }
-
-            await Task.WhenAll(running).ConfigureAwait(false);
-            lock (_gate)
-            {
-                if (_parts.Count == running.Length)
+                Task[] running;
+                lock (_gate)
                 {
-                    _closed = true;
-                    break;
+                    running = [.. _parts.Select(p => p.Run!)]; // every part is started by now: Start starts all, TakeOver at once
+                }
+
+                await Task.WhenAll(running).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    if (_parts.Count == running.Length)
+                    {
+                        _closed = true;
+                        break;
+                    }
                 }
             }
         }
+        finally
+        {
+            // The sampler's thread and the exporter end with the run, however it ends.
+            _health?.Stop();
+            _export?.Dispose();
+        }
 
-        _health?.Stop();
-        _export?.Dispose();
         var final = Combine(p => p.Run!.Result, cancellationToken.IsCancellationRequested);
         return _export?.FailureNote is { } note ? final with { Notes = [.. final.Notes, note] } : final;
     }
