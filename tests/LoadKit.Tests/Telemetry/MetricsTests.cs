@@ -89,6 +89,32 @@ public class MetricsTests
     }
 
     [Test]
+    public async Task RunAsync_ArrivalsWithoutAFreeUser_PublishesEveryDroppedIteration()
+    {
+        long dropped = 0;
+        using var listener = Listen(
+            (instrument, value) =>
+            {
+                if (instrument.Name == LoadKitMetrics.DroppedIterations)
+                {
+                    Interlocked.Add(ref dropped, value);
+                }
+            },
+            (_, _) => { });
+        // 100 arrivals a second on one VU busy for 50 ms each: about half cannot start.
+        var scenario = Scenario.Create("dropping")
+            .Step("slow", async ctx => await Task.Delay(50, ctx.CancellationToken))
+            .WithLoad(Load.ArrivalRate(100, TimeSpan.FromSeconds(1), preAllocatedUsers: 1, maxUsers: 1))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario, new RunOptions { Progress = ProgressMode.Off }).WaitAsync(TimeSpan.FromSeconds(30));
+
+        TestContext.Out.WriteLine($"{result.GetScenario("dropping").Dropped} dropped in the result, {Interlocked.Read(ref dropped)} published");
+        Assert.That(result.GetScenario("dropping").Dropped, Is.GreaterThan(10));
+        Assert.That(Interlocked.Read(ref dropped), Is.EqualTo(result.GetScenario("dropping").Dropped));
+    }
+
+    [Test]
     public void Record_WithoutAListener_PublishesNothing()
     {
         Assert.That(LoadKitMetrics.RequestCounter.Enabled, Is.False, "no listener in this test process unless a test attached one");
