@@ -72,6 +72,20 @@ public class ReportTests
     }
 
     [Test]
+    public void Html_DistributedResultWithABusyWorker_ChartsEachWorkersCpuAndWarnsOfTheBusyOne()
+    {
+        var result = LoadResult.FromJson(File.ReadAllText(Path.Combine(Golden, "distributed-result.json")));
+
+        var html = Report.Html(result);
+
+        var generators = html[html.IndexOf("<h2>Load generators</h2>", StringComparison.Ordinal)..];
+        Assert.That(generators, Does.Contain("<strong>Warning:</strong> generator vm-26724-a67aaf used 96.2 %"));
+        Assert.That(generators, Does.Not.Contain("generator vm-26725-d1332c used"), "only the worker above 90 % is warned of");
+        Assert.That(generators, Does.Contain("aria-label=\"Generator CPU\"").And.Contain("<title>vm-26724-a67aaf</title>").And.Contain("<title>vm-26725-d1332c</title>"),
+            "one line per worker, never averaged");
+    }
+
+    [Test]
     public async Task WriteAsync_AnyResult_WritesFiveFilesThatReadBack()
     {
         var scenario = Scenario.Create("csv, \"quoted\"")
