@@ -49,7 +49,10 @@ public static class LoadRunner
         try
         {
             var engines = scenarios.Select((scenario, i) => new ScenarioEngine(
-                scenario, plans[i], SegmentShare.Whole, onSnapshot: Observer(i))).ToArray();
+                scenario, plans[i], SegmentShare.Whole, onSnapshot: Observer(i))
+            {
+                SnapshotWanted = watch is null ? () => progress!.WantsFigures : null,
+            }).ToArray();
             health.Start();
             watch?.Start(start);
             results = await Task.WhenAll(engines.Select(engine => engine.RunAsync(stop.Token))).ConfigureAwait(false);

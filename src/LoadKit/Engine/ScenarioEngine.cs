@@ -65,6 +65,12 @@ internal sealed class ScenarioEngine
     /// <summary>What the run's notes must say about this scenario: why it stopped early (a unique feed ran out).</summary>
     internal IReadOnlyList<string> Notes => _feeds.Note is { } note ? [note] : [];
 
+    /// <summary>
+    /// Whether the snapshot of a second is wanted (null: always); a snapshot costs a copy of every histogram, so a
+    /// progress view that shows nothing yet skips it.
+    /// </summary>
+    internal Func<bool>? SnapshotWanted { get; init; }
+
     /// <summary>The feeds bound to this engine's share.</summary>
     internal FeedRun Feeds => _feeds;
 
@@ -83,7 +89,13 @@ internal sealed class ScenarioEngine
         using var published = LoadKitMetrics.Track(_scenario.Name, _activeUsers);
         var collector = new StatsCollector(
             [.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []],
-            _onSnapshot is null ? null : () => _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start))),
+            _onSnapshot is null ? null : () =>
+            {
+                if (SnapshotWanted?.Invoke() != false)
+                {
+                    _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start)));
+                }
+            },
             _resumeAt);
         collector.Start();
         TimeSpan duration;

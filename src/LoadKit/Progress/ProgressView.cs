@@ -76,6 +76,12 @@ internal sealed class ProgressView : IAsyncDisposable
         _loop = Task.Run(LoopAsync);
     }
 
+    /// <summary>
+    /// Whether the view needs the statistics yet: always when forced on; with <see cref="ProgressMode.Auto"/> from a
+    /// little before it first shows, so a short run never pays for snapshots.
+    /// </summary>
+    public bool WantsFigures => !_auto || Stopwatch.GetElapsedTime(_origin) >= AutoAbove - TimeSpan.FromSeconds(1.5);
+
     /// <summary>Starts the view, or returns null when <paramref name="options"/> show no progress for this run.</summary>
     /// <param name="options">The run's options: mode and writer.</param>
     /// <param name="planned">How long the run is planned to last (an iteration-counted phase counts its maximum duration).</param>
