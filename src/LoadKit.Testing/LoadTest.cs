@@ -114,6 +114,16 @@ public static partial class LoadTest
             RunOptions.Default);
         var options = RunOptions.FromEnvironment(fromRunSettings);
 
+        // Progress and the OTLP endpoint: the environment, else the run parameters LoadKit.Progress and
+        // LoadKit.OtlpEndpoint. Progress goes to NUnit's live output, so it shows while the test runs.
+        string? FromRunSettings(string variable, params string[] overriddenBy) =>
+            overriddenBy.Any(v => Environment.GetEnvironmentVariable(v) is { Length: > 0 }) ? null : parameters.Get(ParameterFor(variable));
+        options = RunOptions.ParseObservation(
+            FromRunSettings(RunOptions.ProgressVariable, RunOptions.ProgressVariable), $"NUnit run parameter {ParameterFor(RunOptions.ProgressVariable)}",
+            FromRunSettings(RunOptions.OtlpEndpointVariable, RunOptions.OtlpEndpointVariable, RunOptions.StandardOtlpEndpointVariable),
+            $"NUnit run parameter {ParameterFor(RunOptions.OtlpEndpointVariable)}",
+            options) with { ProgressWriter = TestContext.Progress };
+
         // The cluster: each setting from the environment, else from the run parameter of the same name.
         var cluster = ClusterOptions.Parse(
             name => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : parameters.Get(ParameterFor(name)),

@@ -78,8 +78,16 @@ public class LoadTestTests
     [TestCase(ClusterOptions.WorkerWaitVariable, "LoadKit.WorkerWait")]
     [TestCase(ClusterOptions.TokenFileVariable, "LoadKit.WorkerTokenFile")]
     [TestCase(ClusterOptions.OnWorkerLossVariable, "LoadKit.OnWorkerLoss")]
+    [TestCase(RunOptions.ProgressVariable, "LoadKit.Progress")]
+    [TestCase(RunOptions.OtlpEndpointVariable, "LoadKit.OtlpEndpoint")]
     public void ParameterFor_EnvironmentVariable_IsTheRunParameterOfTheSameName(string variable, string parameter)
     {
         Assert.That(LoadTest.ParameterFor(variable), Is.EqualTo(parameter));
+    }
+
+    [Test]
+    public void Options_Bound_SendProgressToNUnitsLiveOutput()
+    {
+        Assert.That(LoadTest.Options.ProgressWriter, Is.SameAs(TestContext.Progress));
     }
 }

@@ -15,6 +15,10 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
     private readonly Lock _gate = new();
     private DateTimeOffset _startedAt;
     private bool _closed;
+    private Uri? _otlpEndpoint;
+    private Telemetry.OtlpExport? _export;
+    private Health.HealthSampler? _health;
+    private int _healthSent;
 
     public IEnumerable<string> ScenarioNames => scenarios.Select(s => s.Name);
 
@@ -29,6 +33,9 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
     public Task<LoadResult> Start(long startTimestamp, CancellationToken cancellationToken)
     {
         _startedAt = DateTimeOffset.UtcNow - System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp);
+        _export = Telemetry.OtlpExport.Start(_otlpEndpoint);
+        _health = new Health.HealthSampler(Health.HealthSampler.ThisProcess, startTimestamp, LoadRunner.PlannedDuration(scenarios.Select(s => s.PlanFor(options))));
+        _health.Start();
         lock (_gate)
         {
             foreach (var part in _parts)
@@ -43,6 +50,8 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
     /// <summary>Builds the engines of the own share, so that <see cref="Start"/> only has to start them.</summary>
     public void Prepare()
     {
+        // The worker's own environment (or what the controller forwarded) says where its live metrics go.
+        _otlpEndpoint = options.OtlpEndpoint ?? RunOptions.ObservationFromEnvironment(RunOptions.Default).OtlpEndpoint;
         foreach (var scenario in scenarios)
         {
             Add(scenario, scenario.PlanFor(options), share, TimeSpan.Zero, iterations: null, takenOver: false, cancellationToken: null);
@@ -136,23 +145,32 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
 
     private async Task<LoadResult> CompleteAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        try
         {
-            Task[] running;
-            lock (_gate)
+            while (true)
             {
-                running = [.. _parts.Select(p => p.Run!)]; // every part is started by now: Start starts all, TakeOver at once
-            }
-
-            await Task.WhenAll(running).ConfigureAwait(false);
-            lock (_gate)
-            {
-                if (_parts.Count == running.Length)
+                Task[] running;
+                lock (_gate)
                 {
-                    _closed = true;
-                    break;
+                    running = [.. _parts.Select(p => p.Run!)]; // every part is started by now: Start starts all, TakeOver at once
+                }
+
+                await Task.WhenAll(running).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    if (_parts.Count == running.Length)
+                    {
+                        _closed = true;
+                        break;
+                    }
                 }
             }
+        }
+        finally
+        {
+            // The sampler's thread and the exporter end with the run, however it ends.
+            _health?.Stop();
+            _export?.Dispose();
         }
 
         Part[] all;
@@ -161,7 +179,8 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
             all = [.. _parts];
         }
 
-        return Combine(all, p => p.Run!.Result, cancellationToken.IsCancellationRequested);
+        var final = Combine(all, p => p.Run!.Result, cancellationToken.IsCancellationRequested);
+        return _export?.FailureNote is { } note ? final with { Notes = [.. final.Notes, note] } : final;
     }
 
     private LoadResult Combine(Part[] parts, Func<Part, ScenarioResult?> select, bool cancelled)
@@ -178,7 +197,11 @@ internal sealed class ShareRun(IReadOnlyList<Scenario> scenarios, RunOptions opt
             })
             .ToArray();
         string[] notes = [.. parts.SelectMany(p => p.Engine.Notes)];
-        return new LoadResult(_startedAt, DateTimeOffset.UtcNow, cancelled, merged) { Notes = notes };
+
+        // Health samples go once each, like the timeline points.
+        var health = _health?.Since(_healthSent);
+        _healthSent += health?.Samples.Count ?? 0;
+        return new LoadResult(_startedAt, DateTimeOffset.UtcNow, cancelled, merged) { Notes = notes, Generators = health is null ? [] : [health] };
     }
 
     /// <summary>An engine's statistics and its iteration-counted block's progress, taken at the same instant.</summary>

@@ -76,10 +76,26 @@ internal static class DistributedRunner
 
             var startAt = DateTime.UtcNow + StartLead + (4 * links.Max(l => l.Clock.RoundTrip));
             await Task.WhenAll(links.Select(l => l.StartAsync(startAt, stop.Token))).ConfigureAwait(false);
-            watch?.Start(System.Diagnostics.Stopwatch.GetTimestamp() + (long)((startAt - DateTime.UtcNow).TotalSeconds * System.Diagnostics.Stopwatch.Frequency));
+            var origin = System.Diagnostics.Stopwatch.GetTimestamp() + (long)((startAt - DateTime.UtcNow).TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+            watch?.Start(origin);
             var notes = new List<string>();
             var plans = scenarios.Select(s => (s.Name, Plan: s.PlanFor(options))).ToArray();
-            await FollowAsync(links, startAt, cluster.OnWorkerLoss, plans, sequence, notes, watch, stop).ConfigureAwait(false);
+
+            // The controller shows the workers' figures merged.
+            var progress = Progress.ProgressView.Start(options, LoadRunner.PlannedDuration(scenarios.Select(s => s.PlanFor(options))), origin, () =>
+                ResultMerge.Merge([.. links.Select(l => l.Result).OfType<LoadResult>()], new DateTimeOffset(startAt), DateTimeOffset.UtcNow, cancelled: false).Scenarios);
+            try
+            {
+                await FollowAsync(links, startAt, cluster.OnWorkerLoss, plans, sequence, notes, watch, stop).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (progress is not null)
+                {
+                    await progress.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
             var result = Merge(links, startAt, cancellationToken.IsCancellationRequested, notes);
             return watch is null ? result : result with
             {
@@ -236,6 +252,12 @@ internal static class DistributedRunner
 
     private static LoadResult Merge(WorkerLink[] links, DateTime startAt, bool cancelled, List<string> notes)
     {
+        // Each worker's health is named after the worker, and kept apart from the others'.
+        foreach (var link in links.Where(l => l.Result is not null))
+        {
+            link.NameGenerators();
+        }
+
         var reported = links.Where(l => l.Result is not null).ToArray();
         var lastSecond = reported.SelectMany(l => l.Result!.Scenarios).SelectMany(s => s.Timeline).Select(p => p.Second).DefaultIfEmpty(-1).Max();
         var workers = links.Select(l => new WorkerResult(
@@ -293,6 +315,8 @@ internal static class DistributedRunner
 
         /// <summary>Its own share's iteration progress in its last snapshot (the statistics of <see cref="Result"/>).</summary>
         public BlockProgress[] Progress { get; private set; } = [];
+
+        public void NameGenerators() => Result = Result! with { Generators = [.. Result.Generators.Select(g => g with { Process = Info.Id })] };
 
         public string? Lost { get; private set; }
 

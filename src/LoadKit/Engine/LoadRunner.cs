@@ -37,15 +37,58 @@ public static class LoadRunner
         using var watch = ThresholdWatch.For(scenarios, options);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watch?.Aborted ?? CancellationToken.None);
         var startedAt = DateTimeOffset.UtcNow;
-        var engines = scenarios.Select(scenario => new ScenarioEngine(
-            scenario, scenario.PlanFor(options), SegmentShare.Whole, onSnapshot: watch is null ? null : (result, _) => watch.Observe(result))).ToArray();
-        watch?.Start(System.Diagnostics.Stopwatch.GetTimestamp());
-        var results = await Task.WhenAll(engines.Select(engine => engine.RunAsync(stop.Token))).ConfigureAwait(false);
-        return new LoadResult(startedAt, DateTimeOffset.UtcNow, cancellationToken.IsCancellationRequested, results)
+        var plans = scenarios.Select(s => s.PlanFor(options)).ToArray();
+        var planned = PlannedDuration(plans);
+        var latest = new ScenarioResult?[scenarios.Count];
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var export = Telemetry.OtlpExport.Start(options.OtlpEndpoint);
+        using var health = new Health.HealthSampler(Health.HealthSampler.ThisProcess, start, planned);
+        var progress = Progress.ProgressView.Start(options, planned, start, () => latest.OfType<ScenarioResult>());
+        ScenarioResult[] results;
+        GeneratorHealth generator;
+        try
         {
-            Notes = [.. engines.SelectMany(e => e.Notes), .. watch?.StopNote() is { } note ? [note] : Array.Empty<string>()],
-            Thresholds = watch?.Outcomes(results) ?? [],
+            var engines = scenarios.Select((scenario, i) => new ScenarioEngine(
+                scenario, plans[i], SegmentShare.Whole, onSnapshot: Observer(i))
+            {
+                SnapshotWanted = watch is null ? () => progress!.WantsFigures : null,
+            }).ToArray();
+            health.Start();
+            watch?.Start(start);
+            results = await Task.WhenAll(engines.Select(engine => engine.RunAsync(stop.Token))).ConfigureAwait(false);
+            generator = health.Stop();
+            Array.Copy(results, latest, results.Length);
+            return new LoadResult(startedAt, DateTimeOffset.UtcNow, cancellationToken.IsCancellationRequested, results)
+            {
+                Notes = [.. engines.SelectMany(e => e.Notes), .. watch?.StopNote() is { } note ? [note] : Array.Empty<string>(), .. ExportNote(export)],
+                Thresholds = watch?.Outcomes(results) ?? [],
+                Generators = [generator],
+            };
+        }
+        finally
+        {
+            if (progress is not null)
+            {
+                await progress.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        Action<ScenarioResult, IterationProgress>? Observer(int index) => progress is null && watch is null ? null : (result, _) =>
+        {
+            latest[index] = result;
+            watch?.Observe(result);
         };
+    }
+
+    /// <summary>How long the longest plan lasts (an iteration-counted phase counts its maximum duration).</summary>
+    internal static TimeSpan PlannedDuration(IEnumerable<LoadPlan> plans) =>
+        plans.Select(p => p.Blocks.Aggregate(TimeSpan.Zero, (sum, b) => sum + b.Duration)).DefaultIfEmpty().Max();
+
+    /// <summary>The run's note about a failed OTLP export, after the export's last flush.</summary>
+    private static string[] ExportNote(Telemetry.OtlpExport? export)
+    {
+        export?.Dispose();
+        return export?.FailureNote is { } note ? [note] : [];
     }
 
     /// <summary>Throws unless the run's own thresholds are valid for these scenarios (theirs were checked when built).</summary>

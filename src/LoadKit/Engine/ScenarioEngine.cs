@@ -84,6 +84,12 @@ internal sealed class ScenarioEngine
     /// </summary>
     internal IReadOnlyList<string> Notes => new[] { _feeds.Note, _http.Note(_scenario.Name) }.OfType<string>().ToArray();
 
+    /// <summary>
+    /// Whether the snapshot of a second is wanted (null: always); a snapshot costs a copy of every histogram, so a
+    /// progress view that shows nothing yet skips it.
+    /// </summary>
+    internal Func<bool>? SnapshotWanted { get; init; }
+
     /// <summary>The feeds bound to this engine's share.</summary>
     internal FeedRun Feeds => _feeds;
 
@@ -99,9 +105,16 @@ internal sealed class ScenarioEngine
         var start = startTimestamp is > 0 && startTimestamp <= now ? startTimestamp : now;
         var startedAt = DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(start, now);
         _feeds.Started(start);
+        using var published = LoadKitMetrics.Track(_scenario.Name, _activeUsers);
         var collector = new StatsCollector(
             [.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []],
-            _onSnapshot is null ? null : () => _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start)), Progress()),
+            _onSnapshot is null ? null : () =>
+            {
+                if (SnapshotWanted?.Invoke() != false)
+                {
+                    _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start)), Progress());
+                }
+            },
             _resumeAt,
             _measured.Gate);
         _collector = collector;

@@ -9,8 +9,8 @@ internal sealed class ScenarioStats
     {
         ActiveUsers = activeUsers;
         Gate = gate ?? new RecordGate();
-        Gauges = new ScenarioGauges(activeUsers, isWarmUp);
-        Steps = scenario.Steps.Select(s => new StepRecorder(s.Name)).ToArray();
+        Gauges = new ScenarioGauges(activeUsers, isWarmUp, new ScenarioTelemetry(scenario.Name));
+        Steps = scenario.Steps.Select(s => new StepRecorder(s.Name, new StepTelemetry(scenario.Name, s.Name))).ToArray();
         Iterations = new StepRecorder("iteration");
         Init = scenario.Init is null ? null : new StepRecorder("init");
         Cleanup = scenario.Cleanup is null ? null : new StepRecorder("cleanup");

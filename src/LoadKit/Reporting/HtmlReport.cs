@@ -20,6 +20,7 @@ internal static class HtmlReport
         th.text, td.text { text-align: left; } tr.total td { font-weight: 600; }
         .chart { width: 100%; max-width: 760px; display: block; margin: 8px 0; }
         .chart .grid { stroke: #eaeef2; } .chart .axis, .chart .legend { font-size: 11px; fill: #57606a; }
+        .warning { background: #fff8c5; border-left: 4px solid #bf8700; padding: 6px 10px; }
         .chart .title { font-size: 13px; font-weight: 600; fill: #1d232a; }
         """;
 
@@ -43,6 +44,7 @@ internal static class HtmlReport
         }
 
         AppendWorkers(html, result);
+        AppendGenerators(html, result);
         if (result.Notes.Count > 0)
         {
             html.Append("<h2>Notes</h2>\n<ul>");
@@ -146,6 +148,27 @@ internal static class HtmlReport
             w.Id,
             Palette[i % Palette.Length],
             [.. StepStats.Merge("all", [.. w.Result.Scenarios.SelectMany(s => s.Steps)], TimeSpan.Zero).Timeline.Select(p => (p.Second, (double)(p.Ok + p.Failed + p.TimedOut)))]))]));
+    }
+
+    private static void AppendGenerators(StringBuilder html, LoadResult result)
+    {
+        if (result.Generators.Count == 0)
+        {
+            return;
+        }
+
+        html.Append("<h2>Load generators</h2>\n");
+        foreach (var warning in SummaryTable.GeneratorWarnings(result))
+        {
+            html.Append("<p class=\"warning\"><strong>Warning:</strong> ").Append(Encode(warning)).Append("</p>\n");
+        }
+
+        AppendTable(html, SummaryTable.GeneratorRows(result), textColumns: 1);
+        html.Append(SvgChart.Line("Generator CPU", "% of all cores", [.. result.Generators.Select((g, i) => new SvgChart.Series(
+            g.Process,
+            Palette[i % Palette.Length],
+            [.. g.Samples.Select(s => (s.Second, s.CpuPercent))]))]));
+        html.Append('\n');
     }
 
     /// <summary>A table whose first <paramref name="textColumns"/> columns are text (left-aligned), the rest figures.</summary>

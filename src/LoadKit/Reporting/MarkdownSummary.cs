@@ -61,6 +61,16 @@ internal static class MarkdownSummary
             AppendTable(text, SummaryTable.WorkerRows(result), alignRight: true);
         }
 
+        if (result.Generators.Count > 0)
+        {
+            text.Append("### Load generators\n\n");
+            AppendTable(text, SummaryTable.GeneratorRows(result), alignRight: true);
+            foreach (var warning in SummaryTable.GeneratorWarnings(result))
+            {
+                text.Append("> ⚠️ **Warning:** ").Append(Escape(warning)).Append("\n\n");
+            }
+        }
+
         foreach (var note in result.Notes)
         {
             text.Append("> ").Append(Escape(note)).Append("\n\n");

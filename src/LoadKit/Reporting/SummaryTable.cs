@@ -31,6 +31,7 @@ public static class SummaryTable
         }
 
         RenderWorkers(result, text);
+        RenderGenerators(result, text);
         if (result.Thresholds.Count > 0)
         {
             text.Append("Thresholds: ").Append(result.Thresholds.Count(t => t.Passed)).Append(" of ").Append(result.Thresholds.Count).AppendLine(" passed");
@@ -130,6 +131,52 @@ public static class SummaryTable
         text.Append("Workers: ").Append(result.Workers.Count).Append(", start skew ").AppendLine(StartSkew(result));
         AppendTable(text, WorkerRows(result));
     }
+
+    /// <summary>Each load process's health: a row each, then a warning for each that ran out of CPU.</summary>
+    private static void RenderGenerators(LoadResult result, StringBuilder text)
+    {
+        if (result.Generators.Count == 0)
+        {
+            return;
+        }
+
+        text.AppendLine("Load generators:");
+        AppendTable(text, GeneratorRows(result));
+        foreach (var warning in GeneratorWarnings(result))
+        {
+            text.Append("WARNING: ").AppendLine(warning);
+        }
+    }
+
+    /// <summary>The header and a row per load process: CPU, working set, GC and thread-pool queue over the run.</summary>
+    internal static List<string[]> GeneratorRows(LoadResult result)
+    {
+        var rows = new List<string[]> { new[] { "generator", "cores", "cpu peak %", "cpu mean %", "working set peak MB", "gc 0/1/2", "gc pause ms", "queue peak" } };
+        rows.AddRange(result.Generators.Select(g =>
+        {
+            var (gen0, gen1, gen2) = g.Collections;
+            return new[]
+            {
+                g.Process,
+                g.Cores.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                g.Samples.Count == 0 ? "-" : Percent(g.PeakCpuPercent),
+                g.Samples.Count == 0 ? "-" : Percent(g.MeanCpuPercent),
+                g.Samples.Count == 0 ? "-" : Format.Number(g.PeakWorkingSetBytes / (1024.0 * 1024.0)),
+                $"{Format.Count(gen0)}/{Format.Count(gen1)}/{Format.Count(gen2)}",
+                Format.LatencyNumber(g.GcPause.TotalMilliseconds),
+                Format.Count(g.PeakThreadPoolQueueLength),
+            };
+        }));
+        return rows;
+
+        static string Percent(double value) => value.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A sentence for each load process whose CPU peaked above <see cref="GeneratorHealth.CpuWarningPercent"/>.</summary>
+    internal static IEnumerable<string> GeneratorWarnings(LoadResult result) => result.Generators.Where(g => g.CpuSaturated).Select(g =>
+        $"generator {g.Process} used {g.PeakCpuPercent.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} % of its CPU at its peak " +
+        $"(above {GeneratorHealth.CpuWarningPercent:0} %): the generator, not the target, may have been the bottleneck; " +
+        "give the load more cores or more workers, or make the steps cheaper.");
 
     /// <summary>The header and a row per worker: segment, clock offset, start, calls, rps, p95, gaps, state.</summary>
     internal static List<string[]> WorkerRows(LoadResult result)

@@ -31,6 +31,12 @@ public sealed partial record LoadResult(
     /// </summary>
     public TimeSpan? StartSkew { get; init; }
 
+    /// <summary>
+    /// The health of each process that generated load (CPU, memory, GC, thread-pool queue per second): one in a local
+    /// run, one per worker in a distributed run, each kept apart, never averaged.
+    /// </summary>
+    public IReadOnlyList<GeneratorHealth> Generators { get; init; } = [];
+
     /// <summary>What the reader must know to trust the numbers: lost workers, load moved to others, parts not run.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 

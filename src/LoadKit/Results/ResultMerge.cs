@@ -7,6 +7,7 @@ namespace LoadKit;
 internal static class ResultMerge
 {
     /// <summary>One result per scenario name, from parts that each ran a share of the load.</summary>
+    /// <remarks>Each process's <see cref="LoadResult.Generators"/> stay apart: a process's health is its own.</remarks>
     public static LoadResult Merge(IReadOnlyCollection<LoadResult> parts, DateTimeOffset startedAt, DateTimeOffset endedAt, bool cancelled) => new(
         startedAt,
         endedAt,
@@ -14,7 +15,10 @@ internal static class ResultMerge
         parts.SelectMany(p => p.Scenarios)
             .GroupBy(s => s.Name, StringComparer.Ordinal)
             .Select(g => Merge([.. g]))
-            .ToArray());
+            .ToArray())
+    {
+        Generators = [.. parts.SelectMany(p => p.Generators)],
+    };
 
     /// <summary>
     /// Merges shares of one scenario. <see cref="ScenarioResult.Users"/> add up (the shares' plans add up to the
@@ -67,7 +71,13 @@ internal static class ResultMerge
             .. later.Scenarios.Select(s => earlier.Scenarios.FirstOrDefault(e => e.Name == s.Name) is { } e ? AppendTimelines(e, s) : s),
             .. earlier.Scenarios.Where(e => later.Scenarios.All(s => s.Name != e.Name)),
         ],
+        Generators = AppendSamples(earlier.Generators, later.Generators),
     };
+
+    /// <summary>Each process's samples of <paramref name="earlier"/> followed by its later ones (a second sent twice counts once).</summary>
+    private static GeneratorHealth[] AppendSamples(IReadOnlyList<GeneratorHealth> earlier, IReadOnlyList<GeneratorHealth> later) => [.. earlier.Concat(later)
+        .GroupBy(g => g.Process, StringComparer.Ordinal)
+        .Select(g => g.Last() with { Samples = [.. g.SelectMany(h => h.Samples).GroupBy(s => s.Second).Select(s => s.Last()).OrderBy(s => s.Second)] })];
 
     /// <summary>The result with only the timeline points from <paramref name="second"/> on (totals unchanged).</summary>
     public static ScenarioResult TimelinesFrom(ScenarioResult result, int second) =>

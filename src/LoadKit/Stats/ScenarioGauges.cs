@@ -4,7 +4,7 @@ namespace LoadKit.Stats;
 /// What a scenario (or its warm-up) counts besides its steps: the VUs active, iterations dropped by an open model (no free VU at
 /// their time) and iterations started late by pacing, with a point per second, and the scheduling lag.
 /// </summary>
-internal sealed class ScenarioGauges(ActiveUsers activeUsers, bool isWarmUp) : IIntervalSource
+internal sealed class ScenarioGauges(ActiveUsers activeUsers, bool isWarmUp, ScenarioTelemetry? telemetry = null) : IIntervalSource
 {
     private readonly List<ScenarioTimelinePoint> _timeline = [];
     private long _dropped;
@@ -24,7 +24,11 @@ internal sealed class ScenarioGauges(ActiveUsers activeUsers, bool isWarmUp) : I
     /// <summary>One point per second; active VUs are those of the whole scenario at that instant.</summary>
     public IReadOnlyList<ScenarioTimelinePoint> Timeline => _timeline;
 
-    public void IterationDropped() => Interlocked.Increment(ref _dropped);
+    public void IterationDropped()
+    {
+        Interlocked.Increment(ref _dropped);
+        telemetry?.IterationDropped();
+    }
 
     public void IterationLate() => Interlocked.Increment(ref _late);
 

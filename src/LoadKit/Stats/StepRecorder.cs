@@ -20,9 +20,14 @@ internal sealed class StepRecorder : IIntervalSource
     private readonly List<TimelinePoint> _timeline = [];
     private bool _ended;
 
-    public StepRecorder(string name)
+    private readonly StepTelemetry? _telemetry;
+
+    /// <param name="name">The step's name.</param>
+    /// <param name="telemetry">Where calls are also published as live metrics; null for what is not a step (iterations, lag).</param>
+    public StepRecorder(string name, StepTelemetry? telemetry = null)
     {
         Name = name;
+        _telemetry = telemetry;
         var count = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Min(Environment.ProcessorCount, MaxStripes));
         _stripes = new Stripe[count];
         for (var i = 0; i < count; i++)
@@ -49,6 +54,8 @@ internal sealed class StepRecorder : IIntervalSource
         {
             stripe.Active.Record(outcome, microseconds, fromScheduled);
         }
+
+        _telemetry?.Record(outcome, microseconds);
     }
 
     /// <summary>Counts one HTTP request's status, body bytes and time to headers. Allocates nothing once each status seen has been seen in both halves of the stripe.</summary>

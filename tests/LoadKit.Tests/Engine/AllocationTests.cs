@@ -40,6 +40,30 @@ public class AllocationTests
         Assert.That(perIteration, Is.LessThan(1));
     }
 
+    [Test]
+    public async Task RunAsync_EmptyStepsWithAMeterListener_AllocatesNothingPerIteration()
+    {
+        // The live-metrics path switched on, as an OpenTelemetry SDK switches it on: every step call is published.
+        long calls = 0;
+        using var listener = Telemetry.MetricsTests.Listen(
+            (instrument, value) =>
+            {
+                if (instrument.Name == LoadKitMetrics.Requests)
+                {
+                    Interlocked.Add(ref calls, value);
+                }
+            },
+            (_, _) => { });
+        await AllocatedByRunAsync(20_000);
+        var shortRun = await AllocatedByRunAsync(20_000);
+        var longRun = await AllocatedByRunAsync(220_000);
+
+        var perIteration = (longRun - shortRun) / 200_000.0;
+        TestContext.Out.WriteLine($"short run {shortRun} B, long run {longRun} B, {perIteration:0.000} B per iteration, {Interlocked.Read(ref calls)} calls published");
+        Assert.That(Interlocked.Read(ref calls), Is.EqualTo(2 * (20_000 + 20_000 + 220_000)), "two steps per iteration, each published");
+        Assert.That(perIteration, Is.LessThan(1));
+    }
+
     private static async Task<long> AllocatedByRunAsync(int iterations)
     {
         var scenario = Scenario.Create("empty")

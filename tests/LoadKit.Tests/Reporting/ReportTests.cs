@@ -31,7 +31,7 @@ public class ReportTests
         Assert.That(ink, Is.GreaterThan(0.01), "the page shows text, tables and charts (a blank page has none)");
         Assert.That(dom, Does.Contain("<svg").And.Contain("<path d=\"M"), "the charts have lines");
         Assert.That(dom, Does.Contain("report &lt;demo&gt;"), "names are escaped, not markup");
-        Assert.That(System.Text.RegularExpressions.Regex.Matches(dom, "<svg class=\"chart\"").Count, Is.EqualTo(3));
+        Assert.That(System.Text.RegularExpressions.Regex.Matches(dom, "<svg class=\"chart\"").Count, Is.EqualTo(4), "throughput, latency, VUs and generator CPU");
         Assert.That(File.ReadAllText(files.Html), Does.Not.Contain("<script").And.Not.Contain(" src=").And.Not.Contain(" href=").And.Not.Contain("url("),
             "self-contained: no script and no external URL");
         Assert.That(log, Does.Not.Contain("Uncaught").And.Not.Contain(":ERROR:CONSOLE"), "no script errors");
@@ -69,6 +69,20 @@ public class ReportTests
         }
 
         Assert.That(html, Does.Contain("1 of 2 thresholds crossed").And.Contain("Throughput per worker"));
+    }
+
+    [Test]
+    public void Html_DistributedResultWithABusyWorker_ChartsEachWorkersCpuAndWarnsOfTheBusyOne()
+    {
+        var result = LoadResult.FromJson(File.ReadAllText(Path.Combine(Golden, "distributed-result.json")));
+
+        var html = Report.Html(result);
+
+        var generators = html[html.IndexOf("<h2>Load generators</h2>", StringComparison.Ordinal)..];
+        Assert.That(generators, Does.Contain("<strong>Warning:</strong> generator vm-26724-a67aaf used 96.2 %"));
+        Assert.That(generators, Does.Not.Contain("generator vm-26725-d1332c used"), "only the worker above 90 % is warned of");
+        Assert.That(generators, Does.Contain("aria-label=\"Generator CPU\"").And.Contain("<title>vm-26724-a67aaf</title>").And.Contain("<title>vm-26725-d1332c</title>"),
+            "one line per worker, never averaged");
     }
 
     [Test]

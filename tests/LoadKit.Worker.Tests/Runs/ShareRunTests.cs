@@ -24,4 +24,34 @@ public class ShareRunTests
         Assert.That(result.GetStep("a").Ok, Is.EqualTo(2 * 200), "only the own share's 2 VUs × 200 iterations ran");
         Assert.That(result.Notes.Single(), Does.StartWith("Scenario 'counted': part 1 of 1 of segment 2 of 2").And.Contain("iteration-counted block"));
     }
+
+    [Test]
+    public async Task TakeSnapshot_WhileRunning_SendsEachHealthSampleOnce()
+    {
+        var scenario = Scenario.Create("steady")
+            .Step("a", async ctx => await Task.Delay(5, ctx.CancellationToken))
+            .WithLoad(Load.ConstantUsers(2, TimeSpan.FromSeconds(2.6)))
+            .Build();
+        var sequence = SegmentSequence.Equal(1);
+        var run = new ShareRun([scenario], RunOptions.Default, sequence, sequence.Share(0));
+        run.Prepare();
+        var running = run.Start(Stopwatch.GetTimestamp(), CancellationToken.None);
+        var sent = new List<HealthSample>();
+
+        // As the worker's sender does, only more often: each snapshot carries the samples no earlier one carried.
+        var clock = Stopwatch.StartNew();
+        while (!running.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            sent.AddRange(run.TakeSnapshot().Result.Generators.Single().Samples);
+            await Task.WhenAny(running, Task.Delay(300));
+        }
+
+        var final = await running.WaitAsync(TimeSpan.FromSeconds(30));
+        sent.AddRange(final.Generators.Single().Samples);
+
+        TestContext.Out.WriteLine(string.Join(", ", sent.Select(s => $"{s.Second}: {s.CpuPercent} %")));
+        Assert.That(sent.Select(s => s.Second), Is.Unique.And.Ordered.Ascending);
+        Assert.That(sent, Has.Count.InRange(1, 4), "about one a second of a 2.6 s run");
+        Assert.That(final.Generators.Single().Process, Does.Contain($"pid {Environment.ProcessId}"));
+    }
 }

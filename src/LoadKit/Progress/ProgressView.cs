@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace LoadKit.Progress;
+
+/// <summary>What the progress shows: VUs now, the last second's rate and p95 (the whole run's at the end), and the failures so far.</summary>
+internal readonly record struct ProgressFigures(int Users, double RequestsPerSecond, TimeSpan? P95, long Calls, long Failures)
+{
+    /// <summary>
+    /// The figures of the latest statistics of every scenario (in a distributed run, merged across workers): the last
+    /// second's rate and p95, or with <paramref name="whole"/> the whole run's (a last, partial second would mislead).
+    /// </summary>
+    public static ProgressFigures From(IEnumerable<ScenarioResult> scenarios, bool whole = false)
+    {
+        var list = scenarios.ToArray();
+        var users = list.Sum(s => s.Timeline.Count == 0 ? 0 : s.Timeline[^1].ActiveUsers);
+        var steps = list.SelectMany(s => s.Steps).ToArray();
+        var last = steps.Select(s => s.Timeline.Count == 0 ? -1 : s.Timeline[^1].Second).DefaultIfEmpty(-1).Max();
+        var points = steps.Select(s => s.Timeline.Count > 0 && s.Timeline[^1].Second == last ? s.Timeline[^1] : null).OfType<TimelinePoint>().ToArray();
+        if (whole)
+        {
+            var duration = list.Select(s => s.Duration).DefaultIfEmpty().Max();
+            var all = LatencyDistribution.Merge(steps.Select(s => s.Latency));
+            var calls = steps.Sum(s => s.Completed);
+            return new ProgressFigures(
+                users,
+                duration > TimeSpan.Zero ? calls / duration.TotalSeconds : 0,
+                all.Count == 0 ? null : all.P95,
+                calls,
+                steps.Sum(s => s.Failed + s.TimedOut));
+        }
+
+        var latency = LatencyDistribution.Merge(points.Select(p => p.Latency));
+        return new ProgressFigures(
+            users,
+            points.Sum(p => p.Ok + p.Failed + p.TimedOut),
+            latency.Count == 0 ? null : latency.P95,
+            steps.Sum(s => s.Completed),
+            steps.Sum(s => s.Failed + s.TimedOut));
+    }
+
+    /// <summary>One line, e.g. <c>00:12 / 01:00  VUs 50  rps 1,234  p95 12.30 ms  failures 5 of 14,808 (0.03 %)</c>.</summary>
+    public string Render(TimeSpan elapsed, TimeSpan planned) =>
+        $"{Clock(elapsed)} / {Clock(planned)}  VUs {Users}  rps {Format.Count((long)Math.Round(RequestsPerSecond))}  " +
+        $"p95 {(P95 is { } p95 ? Format.Milliseconds(p95) : "-")}  " +
+        $"failures {Format.Count(Failures)} of {Format.Count(Calls)} ({Format.Percent(Calls == 0 ? 0 : Failures / (double)Calls)})";
+
+    private static string Clock(TimeSpan value) => value >= TimeSpan.FromHours(1)
+        ? ((int)value.TotalHours).ToString(CultureInfo.InvariantCulture) + value.ToString(@"\:mm\:ss", CultureInfo.InvariantCulture)
+        : value.ToString(@"mm\:ss", CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// Writes a run's progress once a second, from the latest statistics that <c>latest</c> gives: in place (carriage
+/// return) on a console, or one line per second. It reads snapshots only, never the recorders.
+/// </summary>
+internal sealed class ProgressView : IAsyncDisposable
+{
+    /// <summary>With <see cref="ProgressMode.Auto"/>, progress shows once a run has lasted this long (a short run shows none).</summary>
+    internal static readonly TimeSpan AutoAbove = TimeSpan.FromSeconds(5);
+
+    private readonly TextWriter _writer;
+    private readonly bool _inPlace;
+    private readonly bool _auto;
+    private bool _shown;
+    private readonly TimeSpan _planned;
+    private readonly long _origin;
+    private readonly Func<IEnumerable<ScenarioResult>> _latest;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private int _width;
+
+    private ProgressView(TextWriter writer, bool inPlace, bool auto, TimeSpan planned, long origin, Func<IEnumerable<ScenarioResult>> latest)
+    {
+        (_writer, _inPlace, _auto, _planned, _origin, _latest) = (writer, inPlace, auto, planned, origin, latest);
+        _loop = Task.Run(LoopAsync);
+    }
+
+    /// <summary>
+    /// Whether the view needs the statistics yet: always when forced on; with <see cref="ProgressMode.Auto"/> from a
+    /// little before it first shows, so a short run never pays for snapshots.
+    /// </summary>
+    public bool WantsFigures => !_auto || Stopwatch.GetElapsedTime(_origin) >= AutoAbove - TimeSpan.FromSeconds(1.5);
+
+    /// <summary>Starts the view, or returns null when <paramref name="options"/> show no progress for this run.</summary>
+    /// <param name="options">The run's options: mode and writer.</param>
+    /// <param name="planned">How long the run is planned to last (an iteration-counted phase counts its maximum duration).</param>
+    /// <param name="origin">The <see cref="Stopwatch"/> timestamp at which the run started.</param>
+    /// <param name="latest">The latest statistics of every scenario; called once a second.</param>
+    public static ProgressView? Start(RunOptions options, TimeSpan planned, long origin, Func<IEnumerable<ScenarioResult>> latest)
+    {
+        if (options.Progress == ProgressMode.Off)
+        {
+            return null;
+        }
+
+        var inPlace = options.Progress == ProgressMode.Live
+            || (options.Progress == ProgressMode.Auto && options.ProgressWriter is null && !Console.IsOutputRedirected);
+        return new ProgressView(options.ProgressWriter ?? Console.Out, inPlace, options.Progress == ProgressMode.Auto, planned, origin, latest);
+    }
+
+    /// <summary>Stops the updates and writes the last figures (ending the in-place line).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        if (_shown || !_auto)
+        {
+            Write(final: true);
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task LoopAsync()
+    {
+        // A quarter second after the statistics' ticks (which count from the run's start, in a distributed run a
+        // shared instant still ahead), so each update shows the second that just ended.
+        try
+        {
+            var untilStart = -Stopwatch.GetElapsedTime(_origin);
+            await Task.Delay((untilStart > TimeSpan.Zero ? untilStart : TimeSpan.Zero) + TimeSpan.FromMilliseconds(250), _stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                if (!_auto || Stopwatch.GetElapsedTime(_origin) >= AutoAbove)
+                {
+                    Write(final: false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Stopped: DisposeAsync writes the last line.
+        }
+    }
+
+    private void Write(bool final)
+    {
+        string line;
+        try
+        {
+            var elapsed = Stopwatch.GetElapsedTime(_origin);
+            line = ProgressFigures.From(_latest(), whole: final).Render(elapsed > TimeSpan.Zero ? elapsed : TimeSpan.Zero, _planned);
+        }
+        catch (InvalidOperationException)
+        {
+            // A snapshot being replaced while read: the next second shows it.
+            return;
+        }
+
+        if (_inPlace)
+        {
+            // Pads over a longer previous line; the last one ends the line so what follows starts afresh.
+            _writer.Write("\r" + line.PadRight(_width) + (final ? Environment.NewLine : ""));
+            _width = line.Length;
+        }
+        else
+        {
+            _writer.WriteLine(line);
+        }
+
+        _writer.Flush();
+        _shown = true;
+    }
+}

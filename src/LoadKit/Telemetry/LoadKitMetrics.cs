@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using LoadKit.Stats;
+
+namespace LoadKit;
+
+/// <summary>
+/// The live metrics every load process publishes through <see cref="System.Diagnostics.Metrics"/>, on the meter
+/// named <see cref="MeterName"/>: add that name to an OpenTelemetry <c>MeterProvider</c> (or set
+/// <see cref="RunOptions.OtlpEndpoint"/>, which exports them over OTLP for the run), and Grafana, Prometheus or
+/// <c>dotnet-counters</c> can follow a run. Nothing is recorded while nobody listens.
+/// </summary>
+public static class LoadKitMetrics
+{
+    /// <summary>The meter's name: <c>LoadKit</c>.</summary>
+    public const string MeterName = "LoadKit";
+
+    /// <summary>A counter of step calls, by <see cref="ScenarioAttribute"/>, <see cref="StepAttribute"/> and <see cref="OutcomeAttribute"/>.</summary>
+    public const string Requests = "loadkit.requests";
+
+    /// <summary>A histogram of step latency in milliseconds, with the same attributes as <see cref="Requests"/>.</summary>
+    public const string RequestDuration = "loadkit.request.duration";
+
+    /// <summary>A gauge of the VUs running now, by <see cref="ScenarioAttribute"/>.</summary>
+    public const string ActiveUsers = "loadkit.vus.active";
+
+    /// <summary>A counter of iterations an open model dropped (no free VU at their time), by <see cref="ScenarioAttribute"/>.</summary>
+    public const string DroppedIterations = "loadkit.iterations.dropped";
+
+    /// <summary>The attribute that holds the scenario's name.</summary>
+    public const string ScenarioAttribute = "loadkit.scenario";
+
+    /// <summary>The attribute that holds the step's name.</summary>
+    public const string StepAttribute = "loadkit.step";
+
+    /// <summary>The attribute that holds how a call ended: <c>ok</c>, <c>failed</c>, <c>timed_out</c> or <c>cancelled</c>.</summary>
+    public const string OutcomeAttribute = "loadkit.outcome";
+
+    private static readonly Meter Meter = new(MeterName, typeof(LoadKitMetrics).Assembly.GetName().Version?.ToString());
+
+    internal static readonly Counter<long> RequestCounter = Meter.CreateCounter<long>(Requests, "{request}", "Step calls, by scenario, step and outcome.");
+
+    internal static readonly Histogram<double> DurationHistogram = Meter.CreateHistogram<double>(RequestDuration, "ms", "Step latency, by scenario, step and outcome.");
+
+    /// <summary>The scenarios running in this process, for the VU gauge; an engine is in it while it runs.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Stats.ActiveUsers, string> Running = new();
+
+    // Observed only when a listener collects, so it needs nothing on the hot path and is right whenever a listener attaches.
+    internal static readonly ObservableGauge<int> UserGauge = Meter.CreateObservableGauge(ActiveUsers, ObserveUsers, "{vu}", "Virtual users running now, by scenario.");
+
+    internal static readonly Counter<long> DroppedCounter = Meter.CreateCounter<long>(DroppedIterations, "{iteration}", "Iterations an open model could not start at their time, by scenario.");
+
+    private static readonly KeyValuePair<string, object?>[] Outcomes =
+    [
+        new(OutcomeAttribute, "ok"),
+        new(OutcomeAttribute, "failed"),
+        new(OutcomeAttribute, "timed_out"),
+        new(OutcomeAttribute, "cancelled"),
+    ];
+
+    /// <summary>Counts <paramref name="users"/> in the VU gauge as scenario <paramref name="scenario"/>'s until disposed.</summary>
+    internal static IDisposable Track(string scenario, Stats.ActiveUsers users)
+    {
+        Running[users] = scenario;
+        return new Tracking(users);
+    }
+
+    internal static void Untrack(Stats.ActiveUsers users) => Running.TryRemove(users, out _);
+
+    private static IEnumerable<Measurement<int>> ObserveUsers() =>
+        Running.GroupBy(r => r.Value, StringComparer.Ordinal)
+            .Select(g => new Measurement<int>(g.Sum(r => r.Key.Current), new KeyValuePair<string, object?>(ScenarioAttribute, g.Key)))
+            .ToArray();
+
+    internal static KeyValuePair<string, object?> OutcomeTag(Outcome outcome) => Outcomes[(int)outcome];
+}
+
+/// <summary>Publishes one step's calls to <see cref="LoadKitMetrics"/>; its attributes are made once, so a call allocates nothing.</summary>
+internal sealed class StepTelemetry(string scenario, string step)
+{
+    private readonly KeyValuePair<string, object?> _scenario = new(LoadKitMetrics.ScenarioAttribute, scenario);
+    private readonly KeyValuePair<string, object?> _step = new(LoadKitMetrics.StepAttribute, step);
+
+    public void Record(Outcome outcome, long microseconds)
+    {
+        var counter = LoadKitMetrics.RequestCounter;
+        var histogram = LoadKitMetrics.DurationHistogram;
+        if (!counter.Enabled && !histogram.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList { _scenario, _step, LoadKitMetrics.OutcomeTag(outcome) };
+        counter.Add(1, in tags);
+        histogram.Record(microseconds / 1000.0, in tags);
+    }
+}
+
+/// <summary>Publishes one scenario's dropped iterations to <see cref="LoadKitMetrics"/>.</summary>
+internal sealed class ScenarioTelemetry(string scenario)
+{
+    private readonly KeyValuePair<string, object?> _scenario = new(LoadKitMetrics.ScenarioAttribute, scenario);
+
+    public void IterationDropped()
+    {
+        if (LoadKitMetrics.DroppedCounter.Enabled)
+        {
+            LoadKitMetrics.DroppedCounter.Add(1, _scenario);
+        }
+    }
+}
+
+file sealed class Tracking(Stats.ActiveUsers users) : IDisposable
+{
+    public void Dispose() => LoadKitMetrics.Untrack(users);
+}

@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Text;
+using LoadKit.TestTargets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace LoadKit.Worker.Tests.Distributed;
+
+/// <summary>What a distributed run shows of itself: each worker's health, the controller's merged progress, the workers' live metrics.</summary>
+public class ObservationTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
+
+    [Test]
+    public async Task TwoWorkers_ShortLoad_HealthPerWorkerMergedProgressAndOtlpFromTheWorkers()
+    {
+        await using var cluster = await Cluster.StartAsync(2);
+        var bodies = new ConcurrentQueue<byte[]>();
+        await using var receiver = LoopbackApp.Create();
+        receiver.MapPost("/v1/metrics", async (HttpRequest request) =>
+        {
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body);
+            bodies.Enqueue(body.ToArray());
+            return Results.Bytes([], "application/x-protobuf");
+        });
+        var otlp = (await LoopbackApp.StartAsync(receiver))[0];
+        var progress = new StringWriter();
+        var options = cluster.Options() with { Progress = ProgressMode.Lines, ProgressWriter = TextWriter.Synchronized(progress) };
+        options = options with { Cluster = options.Cluster! with { Forward = [.. options.Cluster.Forward, RunOptions.OtlpEndpointVariable] } };
+        Environment.SetEnvironmentVariable(RunOptions.OtlpEndpointVariable, otlp.ToString());
+        LoadResult result;
+        try
+        {
+            result = await LoadRunner.RunAsync([DistributedScenarios.Short], options).WaitAsync(Bound);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(RunOptions.OtlpEndpointVariable, null);
+        }
+
+        TestContext.Out.WriteLine(SummaryTable.Render(result));
+        TestContext.Out.WriteLine(progress.ToString());
+
+        // Health: one entry per worker, named by its id, never averaged into one.
+        Assert.That(result.Generators.Select(g => g.Process), Is.EquivalentTo(result.Workers.Select(w => w.Id)));
+        foreach (var generator in result.Generators)
+        {
+            Assert.That(generator.Samples.Select(s => s.Second), Is.Ordered.Ascending.And.Unique, "samples sent once each across the snapshots");
+            // A sample per second of a 2 s run, joined from the snapshots; a second in which a starved worker could not
+            // sample (this machine is shared) has none, and a run that overran has more.
+            Assert.That(generator.Samples, Has.Count.GreaterThanOrEqualTo(1));
+            Assert.That(generator.Samples.Select(s => s.Second), Has.All.InRange(0, (int)Math.Ceiling(result.Duration.TotalSeconds)));
+        }
+
+        Assert.That(result.Workers.Select(w => w.Result.Generators.Single().Process), Is.EqualTo(result.Workers.Select(w => w.Id)));
+        Assert.That(SummaryTable.Render(result), Does.Contain("Load generators:"));
+
+        // Progress: the controller's lines show the merged figures; the last one has the whole run's calls.
+        var lines = progress.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.GreaterThanOrEqualTo(2));
+        Assert.That(lines[^1], Does.Contain($"failures 0 of {result.GetStep("get").Completed:N0} "));
+        Assert.That(result.GetStep("get").Completed, Is.EqualTo(200));
+
+        // Metrics: both workers exported over OTLP to the forwarded endpoint.
+        var text = string.Join("\n", bodies.Select(b => Encoding.UTF8.GetString(b)));
+        Assert.That(bodies, Has.Count.GreaterThanOrEqualTo(2));
+        Assert.That(text, Does.Contain(LoadKitMetrics.Requests).And.Contain(LoadKitMetrics.ActiveUsers).And.Contain("short").And.Contain("get"));
+        Assert.That(result.Notes, Has.None.Contains("OTLP"));
+    }
+}
