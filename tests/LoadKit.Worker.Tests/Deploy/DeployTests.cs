@@ -35,6 +35,7 @@ public partial class DeployTests
 
         var secrets = Directory.CreateTempSubdirectory("loadkit-secret-").FullName;
         var containers = new List<string>();
+        var passed = false;
         try
         {
             await using var etcd = await EtcdServer.StartAsync();
@@ -76,7 +77,7 @@ public partial class DeployTests
             var inContainers = new List<(string Id, string Address)>();
             foreach (var container in containers)
             {
-                var line = WorkerLine().Match(await Podman.RunAsync("logs", container));
+                var line = WorkerLine().Match(await Podman.LogsAsync(container));
                 Assert.That(line.Success, $"container {container} did not log its worker id");
                 inContainers.Add((line.Groups["id"].Value, line.Groups["address"].Value));
             }
@@ -103,11 +104,17 @@ public partial class DeployTests
                 $"Timings: base image {(baseBuilt ? "built" : "cached")} {baseTime.TotalSeconds:0.0} s, " +
                 $"publish {(published ? "made" : "cached")} {publishTime.TotalSeconds:0.0} s, podman build {imageTime.TotalSeconds:0.0} s, " +
                 $"run (containers start + 2 s load) {runTime.TotalSeconds:0.0} s, stop {stopClock.Elapsed.TotalSeconds:0.0} s, total {clock.Elapsed.TotalSeconds:0.0} s");
+            passed = true;
         }
         finally
         {
             foreach (var container in containers)
             {
+                if (!passed)
+                {
+                    await TestContext.Out.WriteLineAsync($"Container {container}:{Environment.NewLine}{await Podman.LogsAsync(container)}");
+                }
+
                 await Podman.RunAsync("rm", "--force", "--time", "0", container);
             }
 

@@ -10,8 +10,12 @@ namespace LoadKit.Worker.Tests.Deploy;
 /// </summary>
 internal static class Podman
 {
-    /// <summary>The local base image: Debian minbase, imported, because no registry can be pulled from.</summary>
-    public const string BaseImage = "local/debian:bookworm";
+    /// <summary>
+    /// The local base image, in place of Microsoft's runtime-deps because no registry can be pulled from: Debian
+    /// minbase plus what runtime-deps adds that a self-contained worker needs (OpenSSL: .NET hashes with it, and a
+    /// worker without it aborts on its first upload; CA certificates; time zones).
+    /// </summary>
+    public const string BaseImage = "local/loadkit-runtime-deps:bookworm";
 
     private static readonly TimeSpan SlowStepBound = TimeSpan.FromMinutes(10);
 
@@ -29,10 +33,17 @@ internal static class Podman
     /// <summary>Runs podman to its end (bounded); returns its standard output, or throws with everything it printed.</summary>
     public static Task<string> RunAsync(params string[] arguments) => RunAsync(SlowStepBound, "podman", arguments);
 
+    /// <summary>What a container printed, standard output and error (podman logs splits them as the container did).</summary>
+    public static async Task<string> LogsAsync(string container)
+    {
+        var (exitCode, output, errors) = await ExecuteAsync(TimeSpan.FromMinutes(1), "podman", ["logs", container]);
+        return exitCode == 0 ? output + errors : throw new InvalidOperationException($"podman logs {container} exited with {exitCode}: {errors}");
+    }
+
     /// <summary>True when podman knows the image.</summary>
     public static async Task<bool> ImageExistsAsync(string image)
     {
-        var (exitCode, _) = await ExecuteAsync(TimeSpan.FromMinutes(1), "podman", ["image", "exists", image]);
+        var (exitCode, _, _) = await ExecuteAsync(TimeSpan.FromMinutes(1), "podman", ["image", "exists", image]);
         return exitCode == 0;
     }
 
@@ -50,7 +61,7 @@ internal static class Podman
         {
             // It lives in /usr/sbin, which a CI runner's PATH may lack.
             var debootstrap = File.Exists("/usr/sbin/debootstrap") ? "/usr/sbin/debootstrap" : "debootstrap";
-            await RunAsync(SlowStepBound, debootstrap, ["--variant=minbase", "bookworm", root]);
+            await RunAsync(SlowStepBound, debootstrap, ["--variant=minbase", "--include=libssl3,ca-certificates,tzdata", "bookworm", root]);
             await RunAsync(SlowStepBound, "sh", ["-c", "tar -C \"$1\" -c . | podman import - \"$2\"", "sh", root, BaseImage]);
             return true;
         }
@@ -114,13 +125,13 @@ internal static class Podman
 
     private static async Task<string> RunAsync(TimeSpan bound, string command, string[] arguments)
     {
-        var (exitCode, output) = await ExecuteAsync(bound, command, arguments);
+        var (exitCode, output, errors) = await ExecuteAsync(bound, command, arguments);
         return exitCode == 0
             ? output
-            : throw new InvalidOperationException($"'{command} {string.Join(' ', arguments)}' exited with {exitCode}:{Environment.NewLine}{output}");
+            : throw new InvalidOperationException($"'{command} {string.Join(' ', arguments)}' exited with {exitCode}:{Environment.NewLine}{output}{errors}");
     }
 
-    private static async Task<(int ExitCode, string Output)> ExecuteAsync(TimeSpan bound, string command, string[] arguments)
+    private static async Task<(int ExitCode, string Output, string Errors)> ExecuteAsync(TimeSpan bound, string command, string[] arguments)
     {
         var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
@@ -145,9 +156,7 @@ internal static class Podman
             throw new TimeoutException($"'{command} {string.Join(' ', arguments)}' did not finish within {bound}.");
         }
 
-        var text = await output;
-        var errors = await error;
-        return (process.ExitCode, process.ExitCode == 0 ? text : text + errors);
+        return (process.ExitCode, await output, await error);
     }
 
     private static string ProjectFolder()
