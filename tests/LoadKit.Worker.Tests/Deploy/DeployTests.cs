@@ -51,11 +51,13 @@ public partial class DeployTests
             }
             var prefix = "containers-" + Guid.NewGuid().ToString("N")[..8];
 
-            // The token reaches the worker only as a mounted file, at the path the image's environment names.
+            // The token reaches the worker only as a mounted file, at the path the image's environment names. Locked
+            // down as deploy/kubernetes runs it: read-only root (podman mounts a tmpfs on /tmp), no capabilities.
             for (var i = 0; i < 2; i++)
             {
                 containers.Add((await Podman.RunAsync(
                     "run", "--detach", "--network=host", "--hostname", $"{prefix}-c{i}", "--label", "loadkit-test=DeployTests",
+                    "--read-only", "--cap-drop=ALL", "--security-opt=no-new-privileges",
                     "--volume", $"{tokenFile}:/run/secrets/loadkit-worker-token:ro", image,
                     "--etcd", etcd.Url, "--listen", "127.0.0.1:0", "--prefix", prefix)).Trim());
             }
