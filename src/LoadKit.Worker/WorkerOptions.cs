@@ -230,7 +230,7 @@ internal sealed record WorkerOptions
             }
         }
 
-        if (options.EtcdEndpoints.Count == 0 && !problems.Any(p => p.Contains("--etcd", StringComparison.Ordinal)))
+        if (options.EtcdEndpoints.Count == 0 && !problems.Any(p => p.StartsWith("--etcd '", StringComparison.Ordinal) || p.Contains("(environment): --etcd '", StringComparison.Ordinal)))
         {
             problems.Add("--etcd: missing; allowed: one or more etcd endpoints, e.g. --etcd http://127.0.0.1:2379 (or LOADKIT_ETCD).");
         }
