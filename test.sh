@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every LoadKit test. Installs what the tests need first (etcd-server when etcd is missing, chromium for
-# the HTML report's rendering test when it is missing), then runs `dotnet test LoadKit.sln`, and ends with one
-# line of real totals: "N passed, N failed".
+# the HTML report's rendering test when it is missing; podman, runc and debootstrap for the worker-container test and
+# kubernetes-client for the manifest render test), then runs `dotnet test LoadKit.sln`, and ends with one line of
+# real totals: "N passed, N failed".
 # Extra arguments go to dotnet test (e.g. ./test.sh --filter Name~Gate).
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -11,6 +12,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing Debian's ${missing[*]}"
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \

@@ -11,9 +11,28 @@ internal sealed record WorkerOptions
 {
     public const string TokenVariable = "LOADKIT_WORKER_TOKEN";
 
+    /// <summary>
+    /// Options a container or a Kubernetes pod sets through its environment; an option on the command line wins.
+    /// The etcd and prefix variables are the controller's, so one CI environment can serve both.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Option, string Variable)> EnvironmentOptions =
+    [
+        ("--etcd", "LOADKIT_ETCD"),
+        ("--prefix", "LOADKIT_PREFIX"),
+        ("--listen", "LOADKIT_WORKER_LISTEN"),
+        ("--advertise", "LOADKIT_WORKER_ADVERTISE"),
+        ("--token-file", "LOADKIT_WORKER_TOKEN_FILE"),
+    ];
+
     public IReadOnlyList<Uri> EtcdEndpoints { get; init; } = [];
 
     public IPEndPoint Listen { get; init; } = new(IPAddress.Loopback, 0);
+
+    /// <summary>
+    /// The host (and port) the worker registers for controllers to call, when that is not the address it listens on
+    /// (it listens on 0.0.0.0 in a pod; others reach it at the pod's IP). Null: the bound address.
+    /// </summary>
+    public (string Host, int? Port)? Advertise { get; init; }
 
     public string Prefix { get; init; } = "loadkit";
 
@@ -37,6 +56,8 @@ internal sealed record WorkerOptions
 
           --etcd URL[,URL...]     etcd endpoints, e.g. http://127.0.0.1:2379 (required)
           --listen HOST:PORT      where the gRPC service listens (default 127.0.0.1:0: a free port)
+          --advertise HOST[:PORT] the address controllers call, when others cannot reach the --listen address
+                                  (e.g. the pod IP when listening on 0.0.0.0); the port defaults to the bound one
           --prefix NAME           etcd key prefix (default loadkit): the worker registers /NAME/workers/ID
           --label KEY=VALUE       a label (repeatable)
           --token-file PATH       file holding the shared token; or set LOADKIT_WORKER_TOKEN (one is required)
@@ -44,10 +65,19 @@ internal sealed record WorkerOptions
           --lease-seconds N       etcd lease TTL, 1..60 (default 3)
           --tls-cert PATH         PEM certificate: serve over TLS (with --tls-key; for use beyond loopback)
           --tls-key PATH          PEM private key of --tls-cert
+
+        In a container, the environment can set these (an option given on the command line wins):
+          LOADKIT_ETCD (--etcd), LOADKIT_PREFIX (--prefix), LOADKIT_WORKER_LISTEN (--listen),
+          LOADKIT_WORKER_ADVERTISE (--advertise), LOADKIT_WORKER_TOKEN_FILE (--token-file), LOADKIT_WORKER_TOKEN
         """;
 
-    public static (WorkerOptions? Options, IReadOnlyList<string> Problems) Parse(IReadOnlyList<string> args, Func<string, string?> environment)
+    public static (WorkerOptions? Options, IReadOnlyList<string> Problems) Parse(IReadOnlyList<string> commandLine, Func<string, string?> environment)
     {
+        // Options from the environment come first, so the same option on the command line overrides them.
+        var fromEnvironment = EnvironmentOptions
+            .Where(o => !commandLine.Contains(o.Option) && !string.IsNullOrWhiteSpace(environment(o.Variable)))
+            .ToArray();
+        IReadOnlyList<string> args = [.. fromEnvironment.SelectMany(o => new[] { o.Option, environment(o.Variable)!.Trim() }), .. commandLine];
         var problems = new List<string>();
         var options = new WorkerOptions();
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -70,6 +100,7 @@ internal sealed record WorkerOptions
             }
 
             var value = args[++i];
+            var problemsBefore = problems.Count;
             switch (name)
             {
                 case "--etcd":
@@ -96,6 +127,26 @@ internal sealed record WorkerOptions
                     else
                     {
                         problems.Add($"--listen '{value}': not an address; allowed: IP:PORT, e.g. 127.0.0.1:0 (port 0 picks a free one).");
+                    }
+
+                    break;
+                case "--advertise":
+                    // A bracketed IPv6 address keeps its colons inside the brackets; a port follows the last colon.
+                    var hasPort = value.LastIndexOf(':') > value.LastIndexOf(']');
+                    if (!value.StartsWith('[') && IPAddress.TryParse(value, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+                    {
+                        // A bare IPv6 address, as the downward API gives a pod's IP: no port (bracket it to add one).
+                        options = options with { Advertise = ($"[{ip}]", null) };
+                    }
+                    else if (!value.Contains('/', StringComparison.Ordinal) && !value.Contains('@', StringComparison.Ordinal)
+                        && Uri.TryCreate("http://" + value, UriKind.Absolute, out var advertised) && advertised.PathAndQuery == "/"
+                        && (!hasPort || advertised.Port > 0))
+                    {
+                        options = options with { Advertise = (advertised.Host, hasPort ? advertised.Port : null) };
+                    }
+                    else
+                    {
+                        problems.Add($"--advertise '{value}': allowed: HOST or HOST:PORT, e.g. 10.1.2.3 or worker-0.loadkit:7070 ([...] around an IPv6 address).");
                     }
 
                     break;
@@ -168,14 +219,32 @@ internal sealed record WorkerOptions
                     problems.Add($"{name}: unknown option (see --help).");
                     break;
             }
+
+            if (i < 2 * fromEnvironment.Length)
+            {
+                var variable = fromEnvironment[i / 2].Variable;
+                for (var p = problemsBefore; p < problems.Count; p++)
+                {
+                    problems[p] = $"{variable} (environment): {problems[p]}";
+                }
+            }
         }
 
-        if (options.EtcdEndpoints.Count == 0 && !problems.Any(p => p.StartsWith("--etcd", StringComparison.Ordinal)))
+        if (options.EtcdEndpoints.Count == 0 && !problems.Any(p => p.StartsWith("--etcd '", StringComparison.Ordinal) || p.Contains("(environment): --etcd '", StringComparison.Ordinal)))
         {
-            problems.Add("--etcd: missing; allowed: one or more etcd endpoints, e.g. --etcd http://127.0.0.1:2379.");
+            problems.Add("--etcd: missing; allowed: one or more etcd endpoints, e.g. --etcd http://127.0.0.1:2379 (or LOADKIT_ETCD).");
         }
 
+        var problemsBeforeToken = problems.Count;
         var token = ReadToken(tokenFile, environment, problems);
+        if (tokenFile is not null && !commandLine.Contains("--token-file"))
+        {
+            for (var p = problemsBeforeToken; p < problems.Count; p++)
+            {
+                problems[p] = $"LOADKIT_WORKER_TOKEN_FILE (environment): {problems[p]}";
+            }
+        }
+
         options = options with { TlsCertificate = ReadCertificate(tlsCertificate, tlsKey, problems) };
         return problems.Count > 0 ? (null, problems) : (options with { Labels = labels, Token = token! }, problems);
     }

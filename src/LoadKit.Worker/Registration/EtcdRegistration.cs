@@ -61,8 +61,15 @@ internal sealed class EtcdRegistration(
             await started.Task.ConfigureAwait(false);
         }
 
-        identity.Address = server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var bound = new Uri(server.Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        identity.Address = options.Advertise is var (host, port)
+            ? new UriBuilder(bound.Scheme, host, port ?? bound.Port).Uri.GetLeftPart(UriPartial.Authority)
+            : bound.GetLeftPart(UriPartial.Authority);
         logger.LogInformation("Worker {Id} listening on {Address}", identity.Id, identity.Address);
+        if (options.Advertise is null && (options.Listen.Address.Equals(System.Net.IPAddress.Any) || options.Listen.Address.Equals(System.Net.IPAddress.IPv6Any)))
+        {
+            logger.LogWarning("Listening on {Listen} without --advertise: controllers on other hosts cannot call {Address}; give --advertise HOST (e.g. the pod IP)", options.Listen, identity.Address);
+        }
         var backOff = TimeSpan.FromMilliseconds(200);
         var attempt = 0;
         while (!stoppingToken.IsCancellationRequested)
