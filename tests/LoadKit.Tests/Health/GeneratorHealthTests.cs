@@ -6,7 +6,7 @@ namespace LoadKit.Tests.Health;
 public class GeneratorHealthTests
 {
     [Test]
-    public async Task RunAsync_CpuBurningStepOnAllCores_ReportsCpuAbove90PercentAndWarns()
+    public async Task RunAsync_CpuBurningStepOnAllCores_ReportsWhatTheSystemSawAndWarnsAbove90Percent()
     {
         // Twice as many VUs as cores, each step a busy loop of 20 ms: every core is kept busy for 3 s.
         var scenario = Scenario.Create("burn")
@@ -35,13 +35,19 @@ public class GeneratorHealthTests
         Assert.That(generator.Cores, Is.EqualTo(Environment.ProcessorCount));
         Assert.That(generator.Samples, Has.Count.InRange(2, 4), "a sample per second of a 3 s run");
         Assert.That(generator.MeanCpuPercent, Is.EqualTo(got).Within(10), "the sampler agrees with the operating system's account");
-        // On a machine whose cores other processes keep busy, the steps cannot get them: nothing to see then.
-        Assume.That(got, Is.GreaterThan(95), "the machine left this process its cores during the run");
-        Assert.That(generator.PeakCpuPercent, Is.GreaterThan(90));
-        Assert.That(generator.CpuSaturated, Is.True);
-        Assert.That(SummaryTable.Render(result), Does.Contain("WARNING: generator " + generator.Process).And.Contain("the generator, not the target, may have been the bottleneck"));
-        Assert.That(Report.Markdown(result), Does.Contain("**Warning:** generator").And.Contain("### Load generators"));
-        Assert.That(Report.Html(result), Does.Contain("class=\"warning\"").And.Contain("Generator CPU"));
+
+        // Whether this run saturates the cores depends on what else the machine runs (test assemblies run side by side):
+        // the warning must follow what the sampler saw, either way. A quiet machine gives > 95 % here.
+        var saturated = generator.PeakCpuPercent > GeneratorHealth.CpuWarningPercent;
+        Assert.That(generator.CpuSaturated, Is.EqualTo(saturated));
+        Assert.That(SummaryTable.Render(result).Contains("WARNING: generator " + generator.Process, StringComparison.Ordinal), Is.EqualTo(saturated));
+        Assert.That(Report.Markdown(result).Contains("**Warning:** generator", StringComparison.Ordinal), Is.EqualTo(saturated));
+        Assert.That(Report.Html(result).Contains("class=\"warning\"", StringComparison.Ordinal), Is.EqualTo(saturated));
+        Assert.That(Report.Html(result), Does.Contain("Generator CPU"));
+        if (got > 95)
+        {
+            Assert.That(saturated, Is.True, "the process had its cores: the peak must show it");
+        }
     }
 
     [Test]
