@@ -6,8 +6,9 @@ namespace LoadKit.Worker.Tests.Runs;
 
 public class ShareRunTests
 {
-    [Test]
-    public async Task TakeOverInsideAnIterationsBlock_IsSkippedAndTheResultSaysSo()
+    [TestCase(false, 0, 2 * 200 + 2 * 200, TestName = "TakeOverInsideAnIterationsBlock_NoSnapshotArrived_RunsTheLostShareWhole")]
+    [TestCase(true, 150, 2 * 200 + (2 * 200) - 150, TestName = "TakeOverInsideAnIterationsBlock_ProgressKnown_RunsExactlyTheRest")]
+    public async Task TakeOverInsideAnIterationsBlock_RunsWhatTheLostWorkerDidNotReport(bool progressKnown, long completed, long expected)
     {
         var scenario = Scenario.Create("counted")
             .Step("a", async ctx => await Task.Delay(5, ctx.CancellationToken))
@@ -17,12 +18,17 @@ public class ShareRunTests
         var run = new ShareRun([scenario], RunOptions.Default, sequence, sequence.Share(0));
         run.Prepare();
         var running = run.Start(Stopwatch.GetTimestamp(), CancellationToken.None);
+        var takeOver = new TakeOver { LostSegmentIndex = 1, PartIndex = 0, PartCount = 1, ResumeAtMs = 100, ProgressKnown = progressKnown };
+        if (progressKnown)
+        {
+            takeOver.IterationProgress.Add(new BlockProgress { Scenario = "counted", BlockIndex = 0, Completed = completed });
+        }
 
-        run.TakeOver(new TakeOver { LostSegmentIndex = 1, PartIndex = 0, PartCount = 1, ResumeAtMs = 100 }, CancellationToken.None);
+        run.TakeOver(takeOver, CancellationToken.None);
         var result = await running.WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.That(result.GetStep("a").Ok, Is.EqualTo(2 * 200), "only the own share's 2 VUs × 200 iterations ran");
-        Assert.That(result.Notes.Single(), Does.StartWith("Scenario 'counted': part 1 of 1 of segment 2 of 2").And.Contain("iteration-counted block"));
+        Assert.That(result.GetStep("a").Ok, Is.EqualTo(expected), "the own share's 2 VUs × 200 iterations, and what the lost share had left");
+        Assert.That(result.GetScenario("counted").Iterations.Ok, Is.EqualTo(expected));
     }
 
     [Test]
