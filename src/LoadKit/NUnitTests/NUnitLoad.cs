@@ -5,11 +5,14 @@ namespace LoadKit;
 
 /// <summary>
 /// What <c>loadkit-worker run</c> loads: which tests of the assembly, as one scenario named after it with a step per
-/// test, run by a constant number of VUs for a duration. It travels to the workers as one forwarded environment
+/// test, run by a constant number of VUs for a duration, or for a number of iterations each (bounded by the duration). It travels to the workers as one forwarded environment
 /// variable (<see cref="Variable"/>), from which <see cref="NUnitScenarioFactory"/> builds the same scenario there.
 /// </summary>
 internal sealed record NUnitLoad(IReadOnlyList<string> Tests, int Users, TimeSpan Duration)
 {
+    /// <summary>Iterations per VU; null: VUs iterate until <see cref="Duration"/> is over.</summary>
+    public int? Iterations { get; init; }
+
     /// <summary>The forwarded environment variable that carries the load to the workers (JSON).</summary>
     public const string Variable = "LOADKIT_NUNIT_LOAD";
 
@@ -40,10 +43,10 @@ internal sealed record NUnitLoad(IReadOnlyList<string> Tests, int Users, TimeSpa
             scenario.Step(step!, StepTimeout);
         }
 
-        return scenario.WithLoad(Load.ConstantUsers(Users, Duration)).Build();
+        return scenario.WithLoad(Iterations is { } iterations ? Load.IterationsPerUser(Users, iterations, Duration) : Load.ConstantUsers(Users, Duration)).Build();
     }
 
-    public string ToJson() => JsonSerializer.Serialize(new Wire([.. Tests], Users, Duration.Ticks, StepTimeout?.Ticks));
+    public string ToJson() => JsonSerializer.Serialize(new Wire([.. Tests], Users, Duration.Ticks, StepTimeout?.Ticks, Iterations));
 
     /// <exception cref="ArgumentException">The text is not a load written by <see cref="ToJson"/>; the message names <paramref name="source"/>.</exception>
     public static NUnitLoad FromJson(string? json, string source)
@@ -58,11 +61,11 @@ internal sealed record NUnitLoad(IReadOnlyList<string> Tests, int Users, TimeSpa
         }
 
         return wire is { Tests: not null }
-            ? new NUnitLoad(wire.Tests, wire.Users, TimeSpan.FromTicks(wire.DurationTicks)) { StepTimeout = wire.StepTimeoutTicks is { } t ? TimeSpan.FromTicks(t) : null }
+            ? new NUnitLoad(wire.Tests, wire.Users, TimeSpan.FromTicks(wire.DurationTicks)) { StepTimeout = wire.StepTimeoutTicks is { } t ? TimeSpan.FromTicks(t) : null, Iterations = wire.Iterations }
             : throw new ArgumentException($"{source} = '{json}': not the NUnit load that 'loadkit-worker run' forwards (JSON with Tests, Users, DurationTicks).");
     }
 
-    private sealed record Wire(string[] Tests, int Users, long DurationTicks, long? StepTimeoutTicks);
+    private sealed record Wire(string[] Tests, int Users, long DurationTicks, long? StepTimeoutTicks, int? Iterations);
 }
 
 /// <summary>

@@ -148,11 +148,12 @@ public class NUnitTestsTests
     [Test]
     public void FromJson_WhatToJsonWrote_IsTheSameLoad()
     {
-        var load = new NUnitLoad(["ShopTests.Passes", "YieldsAsync"], 7, TimeSpan.FromSeconds(12)) { StepTimeout = TimeSpan.FromSeconds(3) };
+        var load = new NUnitLoad(["ShopTests.Passes", "YieldsAsync"], 7, TimeSpan.FromSeconds(12)) { StepTimeout = TimeSpan.FromSeconds(3), Iterations = 9 };
 
         var read = NUnitLoad.FromJson(load.ToJson(), "test");
 
-        Assert.That((read.Tests, read.Users, read.Duration, read.StepTimeout), Is.EqualTo((load.Tests, 7, TimeSpan.FromSeconds(12), (TimeSpan?)TimeSpan.FromSeconds(3))));
+        Assert.That((read.Tests, read.Users, read.Duration, read.StepTimeout, read.Iterations),
+            Is.EqualTo((load.Tests, 7, TimeSpan.FromSeconds(12), (TimeSpan?)TimeSpan.FromSeconds(3), (int?)9)));
         Assert.That(() => NUnitLoad.FromJson("{", "LOADKIT_NUNIT_LOAD"), Throws.ArgumentException.With.Message.StartWith("LOADKIT_NUNIT_LOAD = '{': not the NUnit load"));
     }
 
