@@ -116,15 +116,17 @@ public class NUnitTestsTests
     }
 
     [Test]
-    public async Task RunAsync_ExceptionInconclusiveAndPass_FailTheFirstTwoAndPassTheLast()
+    public async Task RunAsync_ExceptionIgnoreInconclusiveAndPass_FailTheFirstThreeAndPassTheLast()
     {
         var tests = LoadKit.NUnitTests.Load(FixturePath);
         Scenario One(string test) => Scenario.Create(test).Step(tests.Step(test)).WithLoad(Load.IterationsPerUser(2, 5, Bound)).Build();
 
-        var result = await LoadRunner.RunAsync([One("Throws"), One("IsInconclusive"), One("PassesEarly")]).WaitAsync(Bound);
+        var result = await LoadRunner.RunAsync([One("Throws"), One("IsIgnored"), One("IsInconclusive"), One("PassesEarly")]).WaitAsync(Bound);
 
         var throws = result.Scenarios.Single(s => s.Name == "Throws").GetStep("Throws");
         Assert.That((throws.Failed, throws.Errors.Single().Message), Is.EqualTo((10L, "InvalidOperationException: the shop is closed")));
+        var ignored = result.Scenarios.Single(s => s.Name == "IsIgnored").GetStep("IsIgnored");
+        Assert.That((ignored.Failed, ignored.Errors.Single().Message), Is.EqualTo((10L, "Ignored: not in this environment")));
         var inconclusive = result.Scenarios.Single(s => s.Name == "IsInconclusive").GetStep("IsInconclusive");
         Assert.That((inconclusive.Failed, inconclusive.Errors.Single().Message), Is.EqualTo((10L, "Inconclusive: no stock to test with")));
         var passes = result.Scenarios.Single(s => s.Name == "PassesEarly").GetStep("PassesEarly");

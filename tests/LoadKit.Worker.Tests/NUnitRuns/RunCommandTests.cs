@@ -100,6 +100,12 @@ public class RunCommandTests
 
             Assert.That(merged.GetStep("FailsEveryFifthCall").Failed, Is.EqualTo(run.Workers.Sum(w => w.Result.Scenarios.Single().GetStep("FailsEveryFifthCall").Failed)));
 
+            // Nothing of the test assembly (its NUnit included) outlives the run on a worker.
+            foreach (var worker in cluster.Workers)
+            {
+                await worker.WaitForOutputAsync("test assembly unloaded", TimeSpan.FromSeconds(20));
+            }
+
             // The fixtures ran on the workers: one instance per VU, 2 VUs in each worker process, set up and torn down once.
             var lines = File.ReadAllLines(events).Select(l => l.Split(' ', 2)).ToArray();
             var processes = lines.Select(l => l[0]).Distinct().ToArray();
