@@ -148,6 +148,27 @@ public class NUnitTestsTests
     }
 
     [Test]
+    public void Resolve_LoadKitFactoryOnAPlainAssembly_BuildsTheForwardedScenarioAsAWorkerDoes()
+    {
+        var tests = LoadKit.NUnitTests.Load(FixturePath);
+        var locator = NUnitScenarioFactory.Locator(tests);
+        var load = new NUnitLoad(["YieldsAsync", "AccountTests.Passes"], 3, TimeSpan.FromSeconds(5));
+        Environment.SetEnvironmentVariable(NUnitLoad.Variable, load.ToJson());
+        try
+        {
+            var scenario = LoadKit.Distributed.ScenarioLocator.Resolve(tests.Assembly, locator.TypeName, locator.MethodName)();
+
+            Assert.That(locator.AssemblyPath, Is.EqualTo(tests.AssemblyPath), "the plain assembly is the one uploaded");
+            Assert.That(scenario.Name, Is.EqualTo("PlainNUnitTests"));
+            Assert.That(scenario.StepNames, Is.EqualTo(new[] { "YieldsAsync", "AccountTests.Passes" }));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(NUnitLoad.Variable, null);
+        }
+    }
+
+    [Test]
     public void FromJson_WhatToJsonWrote_IsTheSameLoad()
     {
         var load = new NUnitLoad(["ShopTests.Passes", "YieldsAsync"], 7, TimeSpan.FromSeconds(12)) { StepTimeout = TimeSpan.FromSeconds(3), Iterations = 9 };
