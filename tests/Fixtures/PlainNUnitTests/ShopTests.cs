@@ -154,3 +154,42 @@ public sealed class AccountTests
     [Test]
     public void Passes() => Assert.That(2 + 2, Is.EqualTo(4));
 }
+
+/// <summary>A base fixture class: NUnit runs its set-up before the derived class's, its tear-down after.</summary>
+public abstract class OrderedTestsBase
+{
+    protected List<string> Log { get; } = [];
+
+    [SetUp]
+    public void BaseSetUp() => Log.Add("base set-up");
+
+    [TearDown]
+    public void BaseTearDown()
+    {
+        Log.Add("base tear-down");
+        Assert.That(string.Join(", ", Log), Is.EqualTo("base set-up, derived set-up, test, derived tear-down, base tear-down"));
+        Log.Clear();
+    }
+}
+
+public sealed class OrderedTests : OrderedTestsBase
+{
+    [SetUp]
+    public void DerivedSetUp() => Log.Add("derived set-up");
+
+    [TearDown]
+    public void DerivedTearDown() => Log.Add("derived tear-down");
+
+    [Test]
+    public void RunsBetweenSetUpAndTearDown() => Log.Add("test");
+}
+
+/// <summary>A fixture whose one-time set-up fails, as when a database is not there.</summary>
+public sealed class BrokenSetUpTests
+{
+    [OneTimeSetUp]
+    public void Connect() => throw new InvalidOperationException("no database");
+
+    [Test]
+    public void NeedsTheDatabase() => Assert.Fail("never reached");
+}

@@ -134,6 +134,29 @@ public class NUnitTestsTests
     }
 
     [Test]
+    public async Task RunAsync_SetUpsInABaseClass_RunBaseFirstAndTearDownsDerivedFirst()
+    {
+        var tests = LoadKit.NUnitTests.Load(FixturePath);
+        var scenario = Scenario.Create("ordered").Step(tests.Step("RunsBetweenSetUpAndTearDown")).WithLoad(Load.IterationsPerUser(2, 5, Bound)).Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).Scenarios[0].GetStep("RunsBetweenSetUpAndTearDown");
+
+        Assert.That((step.Ok, step.Failed), Is.EqualTo((10L, 0L)), "the base tear-down checks the order: " + string.Join("; ", step.Errors.Select(e => e.Message)));
+    }
+
+    [Test]
+    public async Task RunAsync_OneTimeSetUpFails_EveryCallFailsNamingItAndTriesAgain()
+    {
+        var tests = LoadKit.NUnitTests.Load(FixturePath);
+        var scenario = Scenario.Create("broken").Step(tests.Step("NeedsTheDatabase")).WithLoad(Load.IterationsPerUser(2, 3, Bound)).Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).Scenarios[0].GetStep("NeedsTheDatabase");
+
+        Assert.That(step.Failed, Is.EqualTo(6));
+        Assert.That(step.Errors.Single().Message, Is.EqualTo("[OneTimeSetUp] Connect failed: InvalidOperationException: no database"));
+    }
+
+    [Test]
     public void BuildScenario_UnknownAndParameterisedTests_ListsEveryProblem()
     {
         var tests = LoadKit.NUnitTests.Load(FixturePath);
