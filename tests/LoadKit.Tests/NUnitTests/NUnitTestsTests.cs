@@ -134,6 +134,22 @@ public class NUnitTestsTests
     }
 
     [Test]
+    public async Task Step_InTasksOfAMix_RunsEachTaskTest()
+    {
+        var tests = LoadKit.NUnitTests.Load(FixturePath);
+        var scenario = Scenario.Create("mix")
+            .WithTask("yield", 1, task => task.Step(tests.Step("YieldsAsync")))
+            .WithTask("account", 1, task => task.Step(tests.Step("AccountTests.Passes")))
+            .WithLoad(Load.IterationsPerUser(2, 20, Bound))
+            .Build();
+
+        var result = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).Scenarios[0];
+
+        Assert.That(result.GetStep("YieldsAsync").Ok + result.GetStep("AccountTests.Passes").Ok, Is.EqualTo(40));
+        Assert.That(result.Steps.Sum(s => s.Failed), Is.Zero);
+    }
+
+    [Test]
     public async Task RunAsync_SetUpsInABaseClass_RunBaseFirstAndTearDownsDerivedFirst()
     {
         var tests = LoadKit.NUnitTests.Load(FixturePath);
