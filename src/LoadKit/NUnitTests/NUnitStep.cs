@@ -32,12 +32,10 @@ public sealed class NUnitStep
     /// <inheritdoc/>
     public override string ToString() => $"{Name} ({TestName})";
 
-    /// <summary>One call of the test: the VU's fixture (set up on first use), set-ups, the test, tear-downs.</summary>
-    /// <remarks>
-    /// An async method on purpose: NUnit keeps its ad hoc test context (which collects every assertion result) in an
-    /// AsyncLocal; set inside this method, it is dropped when the method returns, so each call starts afresh and a
-    /// long run does not accumulate results.
-    /// </remarks>
+    /// <summary>
+    /// One call of the test: the VU's fixture (set up on first use), set-ups, the test, tear-downs. A sync test runs
+    /// on the VU's own thread (<see cref="NUnitUserThread"/>), an async one on the engine's.
+    /// </summary>
     internal async ValueTask RunAsync(StepContext context)
     {
         NUnitFixtureInstance fixture;
@@ -51,6 +49,26 @@ public sealed class NUnitStep
             return;
         }
 
+        var failure = _method.ReturnType == typeof(void)
+            ? await NUnitUserThread.For(context.Session).RunAsync(() => CallAsync(fixture)).ConfigureAwait(false)
+            : await CallAsync(fixture).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            context.Fail(failure);
+        }
+    }
+
+    /// <summary>
+    /// Set-ups, the test and tear-downs; returns the failure to report, or throws the test's own exception (not an
+    /// NUnit outcome), so that the engine classifies a timeout or a stop as such.
+    /// </summary>
+    /// <remarks>
+    /// An async method on purpose: NUnit keeps its ad hoc test context (which collects every assertion result) in an
+    /// AsyncLocal; set inside this method, it is dropped when the method returns, so each call starts afresh and a
+    /// long run does not accumulate results.
+    /// </remarks>
+    private async ValueTask<string?> CallAsync(NUnitFixtureInstance fixture)
+    {
         string? failure = null;
         Exception? testError = null;
         var setUpsRan = true;
@@ -80,8 +98,7 @@ public sealed class NUnitStep
             }
             catch (Exception exception) when (!NUnitAttributes.IsPass(exception))
             {
-                // NUnit's own outcomes are reported on one line; any other exception goes to the engine as it is, so a
-                // timeout or a stop is classified as such.
+                // NUnit's own outcomes are reported on one line; any other exception goes to the engine as it is.
                 failure = NUnitAttributes.DescribeOutcome(exception);
                 testError = failure is null ? exception : null;
             }
@@ -112,10 +129,7 @@ public sealed class NUnitStep
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(testError).Throw();
         }
 
-        if (failure is not null)
-        {
-            context.Fail(failure);
-        }
+        return failure;
     }
 
     private static string Describe(string where, Exception exception) =>
@@ -127,8 +141,8 @@ public static class NUnitStepExtensions
 {
     /// <summary>
     /// Adds <paramref name="test"/> as a step named <see cref="NUnitStep.Name"/>; it times out after
-    /// <paramref name="timeout"/> (default: the scenario's step timeout). A sync test runs on the VU's thread and
-    /// cannot be interrupted: the step ends when the test returns, and is then counted as timed out.
+    /// <paramref name="timeout"/> (default: the scenario's step timeout). A test cannot be interrupted (it takes no
+    /// cancellation token): the step ends when the test returns, and is then counted as timed out.
     /// </summary>
     public static ScenarioBuilder Step(this ScenarioBuilder scenario, NUnitStep test, TimeSpan? timeout = null)
     {

@@ -20,6 +20,8 @@ public static class Counters
     private static int _oneTimeTearDowns;
     private static int _disposed;
     private static int _fifthCalls;
+    private static int _blocking;
+    private static int _mostBlocking;
     private static int _syncCalls;
     private static int _asyncCalls;
 
@@ -29,6 +31,7 @@ public static class Counters
     public static int TearDowns => Volatile.Read(ref _tearDowns);
     public static int OneTimeTearDowns => Volatile.Read(ref _oneTimeTearDowns);
     public static int Disposed => Volatile.Read(ref _disposed);
+    public static int MostBlockingAtOnce => Volatile.Read(ref _mostBlocking);
     public static int FifthCalls => Volatile.Read(ref _fifthCalls);
     public static int SyncCalls => Volatile.Read(ref _syncCalls);
     public static int AsyncCalls => Volatile.Read(ref _asyncCalls);
@@ -39,6 +42,15 @@ public static class Counters
     internal static void TearDown() => Interlocked.Increment(ref _tearDowns);
     internal static void OneTimeTearDown() => Count(ref _oneTimeTearDowns, "one-time-tear-down");
     internal static void Dispose() => Count(ref _disposed, "disposed");
+    internal static void Blocking(int change)
+    {
+        var now = Interlocked.Add(ref _blocking, change);
+        int most;
+        while (now > (most = Volatile.Read(ref _mostBlocking)) && Interlocked.CompareExchange(ref _mostBlocking, now, most) != most)
+        {
+        }
+    }
+
     internal static int FifthCall() => Interlocked.Increment(ref _fifthCalls);
     internal static void SyncCall() => Interlocked.Increment(ref _syncCalls);
     internal static void AsyncCall() => Interlocked.Increment(ref _asyncCalls);
@@ -125,6 +137,15 @@ public sealed class ShopTests : IDisposable
     {
         await Task.Yield();
         Assert.That(_setUp, Is.True);
+    }
+
+    /// <summary>Blocks its thread for 20 ms, as a test with sync I/O does; counts how many block at once.</summary>
+    [Test]
+    public void BlocksBriefly()
+    {
+        Counters.Blocking(+1);
+        Thread.Sleep(20);
+        Counters.Blocking(-1);
     }
 
     [Test]

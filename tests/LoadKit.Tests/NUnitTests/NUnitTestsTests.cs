@@ -134,6 +134,19 @@ public class NUnitTestsTests
     }
 
     [Test]
+    public async Task RunAsync_SyncTestsThatBlock_RunOnAThreadPerVuSoAllBlockAtOnce()
+    {
+        var tests = LoadKit.NUnitTests.Load(FixturePath);
+        var scenario = Scenario.Create("blocking").Step(tests.Step("BlocksBriefly")).WithLoad(Load.IterationsPerUser(16, 10, Bound)).Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).Scenarios[0].GetStep("BlocksBriefly");
+
+        Assert.That(step.Ok, Is.EqualTo(160));
+        // On the thread pool of 2 cores, 5 at most blocked at once (169 calls/s where 1,600 were due).
+        Assert.That(Counter(tests, "MostBlockingAtOnce"), Is.GreaterThanOrEqualTo(12));
+    }
+
+    [Test]
     public async Task Step_InTasksOfAMix_RunsEachTaskTest()
     {
         var tests = LoadKit.NUnitTests.Load(FixturePath);
