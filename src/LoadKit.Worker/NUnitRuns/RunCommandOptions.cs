@@ -191,6 +191,7 @@ internal sealed record RunCommandOptions(string AssemblyPath, NUnitLoad Load, Ru
         catch (ArgumentException exception)
         {
             problems.Add(exception.Message);
+            cluster.Clear(); // the settings were read as a cluster's, and named
         }
 
         if (clusterOptions is null && cluster.Count > 0)
