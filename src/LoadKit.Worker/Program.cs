@@ -7,7 +7,20 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 if (args is ["--help"] or ["-h"])
 {
     Console.WriteLine(WorkerOptions.Usage);
+    Console.WriteLine("loadkit-worker run TESTS.dll --test NAME [options]: runs NUnit tests as load (see loadkit-worker run --help).");
     return 0;
+}
+
+if (args is ["run", .. var runArguments])
+{
+    using var interrupted = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) =>
+    {
+        // The first Ctrl-C stops the load and still prints what was measured.
+        e.Cancel = true;
+        interrupted.Cancel();
+    };
+    return await LoadKit.Worker.NUnitRuns.RunCommand.RunAsync(runArguments, Console.Out, Console.Error, interrupted.Token);
 }
 
 var (options, problems) = WorkerOptions.Parse(args, Environment.GetEnvironmentVariable);

@@ -19,9 +19,9 @@ internal static class DistributedRunner
 
     private static readonly TimeSpan PrepareTimeout = TimeSpan.FromMinutes(2);
 
-    public static async Task<LoadResult> RunAsync(IReadOnlyList<Func<Scenario>> factories, RunOptions options, CancellationToken cancellationToken)
+    public static Task<LoadResult> RunAsync(IReadOnlyList<Func<Scenario>> factories, RunOptions options, CancellationToken cancellationToken)
     {
-        var cluster = options.Cluster ?? throw new ArgumentException("The run options name no cluster (RunOptions.Cluster).", nameof(options));
+        _ = options.Cluster ?? throw new ArgumentException("The run options name no cluster (RunOptions.Cluster).", nameof(options));
         var locators = factories.Select(ScenarioLocator.Of).ToArray();
         var assemblies = locators.Select(l => l.AssemblyPath).Distinct(StringComparer.Ordinal).ToArray();
         if (assemblies.Length != 1)
@@ -32,7 +32,19 @@ internal static class DistributedRunner
 
         // The same factories run here first: a scenario that does not build, or a load that cannot be split, fails
         // before any worker is touched.
-        var scenarios = factories.Select(f => f()).ToArray();
+        return RunAsync(assemblies[0], locators, [.. factories.Select(f => f())], new Dictionary<string, string>(), options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="scenarios"/>, built here, on the workers: they get the folder of <paramref name="assemblyPath"/>,
+    /// load that assembly and build the scenarios with <paramref name="locators"/> (factories in it, or LoadKit's own,
+    /// see <see cref="ScenarioLocator.Resolve"/>); <paramref name="environment"/> is forwarded with the cluster's variables.
+    /// </summary>
+    public static async Task<LoadResult> RunAsync(
+        string assemblyPath, IReadOnlyList<ScenarioLocator> locators, Scenario[] scenarios, IReadOnlyDictionary<string, string> environment, RunOptions options, CancellationToken cancellationToken)
+    {
+        var cluster = options.Cluster ?? throw new ArgumentException("The run options name no cluster (RunOptions.Cluster).", nameof(options));
+        string[] assemblies = [assemblyPath];
         LoadRunner.CheckNames(scenarios);
         LoadRunner.CheckThresholds(scenarios, options);
         var sequence = SegmentSequence.Equal(cluster.Workers);
@@ -65,6 +77,11 @@ internal static class DistributedRunner
             foreach (var name in cluster.Forward)
             {
                 prepare.Environment[name] = Environment.GetEnvironmentVariable(name) ?? "";
+            }
+
+            foreach (var (name, value) in environment)
+            {
+                prepare.Environment[name] = value;
             }
 
             prepare.Factories.AddRange(locators.Select(l => new ScenarioFactory { TypeName = l.TypeName, MethodName = l.MethodName }));

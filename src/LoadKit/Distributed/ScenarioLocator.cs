@@ -34,11 +34,19 @@ internal sealed record ScenarioLocator(string AssemblyPath, string TypeName, str
         return new ScenarioLocator(type.Assembly.Location, type.FullName!, method.Name);
     }
 
-    /// <summary>The factory method in <paramref name="assembly"/>.</summary>
+    /// <summary>
+    /// The factory method in <paramref name="assembly"/>; or, for an assembly without factories of its own (a plain
+    /// NUnit test assembly run by <c>loadkit-worker run</c>), a factory of LoadKit's that takes the assembly.
+    /// </summary>
     /// <exception cref="ArgumentException">No such type or method; the message says what was looked for.</exception>
     public static Func<Scenario> Resolve(Assembly assembly, string typeName, string methodName)
     {
         ArgumentNullException.ThrowIfNull(assembly);
+        if (assembly.GetType(typeName, throwOnError: false) is null && BuiltIn(typeName, methodName) is { } builtIn)
+        {
+            return () => builtIn(assembly);
+        }
+
         var type = assembly.GetType(typeName, throwOnError: false)
             ?? throw new ArgumentException($"scenario factory type = '{typeName}': assembly {assembly.GetName().Name} has no such type.");
         var method = type.GetMethod(methodName, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static, Type.EmptyTypes);
@@ -51,4 +59,11 @@ internal sealed record ScenarioLocator(string AssemblyPath, string TypeName, str
 
         return method.CreateDelegate<Func<Scenario>>();
     }
+
+    /// <summary>A static method of LoadKit itself that builds a scenario from the uploaded assembly, or null.</summary>
+    private static Func<Assembly, Scenario>? BuiltIn(string typeName, string methodName) =>
+        typeof(Scenario).Assembly.GetType(typeName, throwOnError: false)?.GetMethod(methodName, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static, [typeof(Assembly)]) is { } method
+            && method.ReturnType == typeof(Scenario)
+            ? method.CreateDelegate<Func<Assembly, Scenario>>()
+            : null;
 }

@@ -127,6 +127,9 @@ public class PackageTests
         var command = Path.Combine(tools, "loadkit-worker");
 
         Assert.That(await RunAsync(command, ["--help"], _root), Does.Contain("--etcd URL"));
+        var fixture = WorkerProcess.BuiltAssembly(Path.Combine("tests", "Fixtures", "PlainNUnitTests"), "PlainNUnitTests.dll");
+        Assert.That(await RunAsync(command, ["run", fixture, "--test", "ShopTests.Passes", "--vus", "2", "--iterations", "5"], _root),
+            Does.Match(@"ShopTests\.Passes\s+10\s+0\s"), "the installed tool runs a plain NUnit assembly's test as load");
         await using var cluster = await Cluster.StartAsync(1, command: command);
         var result = await LoadRunner.RunAsync([DistributedScenarios.Short], cluster.Options()).WaitAsync(TimeSpan.FromSeconds(90));
         Assert.That(result.Workers.Single().Lost, Is.Null);
