@@ -10,13 +10,12 @@ namespace LoadKit;
 /// </summary>
 public sealed class Threshold
 {
-    private Threshold(ThresholdSubject subject, ThresholdFigure figure, Comparison comparison, double limit, string shownLimit)
+    private Threshold(ThresholdSubject subject, ThresholdFigure figure, Comparison comparison, double limit)
     {
         Subject = subject;
         Figure = figure;
         Comparison = comparison;
         Limit = limit;
-        ShownLimit = shownLimit;
     }
 
     /// <summary>Whether crossing this threshold stops the run (after <see cref="AbortDelay"/> from its start).</summary>
@@ -37,8 +36,6 @@ public sealed class Threshold
     /// <summary>The limit in the figure's unit: milliseconds for latency, a share 0 to 1 for a rate, calls per second, a count.</summary>
     internal double Limit { get; }
 
-    private string ShownLimit { get; }
-
     /// <summary>Limits on one step's calls (in a run-level threshold: the step of that name in whichever scenario has it).</summary>
     public static ThresholdTarget Step(string name) => new(new ThresholdSubject(SubjectKind.Step, name));
 
@@ -50,14 +47,14 @@ public sealed class Threshold
 
     /// <summary>A limit on the iterations an open model could not start on time (dropped).</summary>
     public static ThresholdLimit<long> DroppedIterations { get; } =
-        new(new ThresholdSubject(SubjectKind.Scenario, null), new ThresholdFigure(FigureKind.Dropped, 0), v => v, Format.Count);
+        new(new ThresholdSubject(SubjectKind.Scenario, null), new ThresholdFigure(FigureKind.Dropped, 0), v => v);
 
     /// <summary>
     /// This threshold, stopping the run when it is crossed (k6's <c>abortOnFail</c>); crossings before
     /// <paramref name="delay"/> from the run's start do not stop it (k6's <c>delayAbortEval</c>). The result says which
     /// threshold stopped the run and when.
     /// </summary>
-    public Threshold AbortOnFail(TimeSpan delay = default) => new(Subject, Figure, Comparison, Limit, ShownLimit)
+    public Threshold AbortOnFail(TimeSpan delay = default) => new(Subject, Figure, Comparison, Limit)
     {
         AbortsRun = true,
         AbortDelay = delay,
@@ -65,7 +62,7 @@ public sealed class Threshold
     };
 
     /// <summary>This threshold, counting the warm-up's statistics too.</summary>
-    public Threshold IncludingWarmUp() => new(Subject, Figure, Comparison, Limit, ShownLimit)
+    public Threshold IncludingWarmUp() => new(Subject, Figure, Comparison, Limit)
     {
         AbortsRun = AbortsRun,
         AbortDelay = AbortDelay,
@@ -74,10 +71,10 @@ public sealed class Threshold
 
     /// <summary>What the threshold says, e.g. <c>p95 of step 'pay' &lt; 200.00 ms</c>.</summary>
     public override string ToString() =>
-        $"{Figure}{(Subject.Kind == SubjectKind.Scenario ? "" : $" of {Subject}")} {Comparison switch { Comparison.Below => "<", Comparison.AtMost => "≤", Comparison.AtLeast => "≥", _ => ">" }} {ShownLimit}";
+        $"{Figure}{(Subject.Kind == SubjectKind.Scenario ? "" : $" of {Subject}")} {Comparison switch { Comparison.Below => "<", Comparison.AtMost => "≤", Comparison.AtLeast => "≥", _ => ">" }} {Figure.Show(Limit)}";
 
     internal static Threshold Create<T>(ThresholdLimit<T> limit, Comparison comparison, T value) =>
-        new(limit.Subject, limit.Figure, comparison, limit.ToNumber(value), limit.Show(value));
+        new(limit.Subject, limit.Figure, comparison, limit.ToNumber(value));
 
     internal void Validate(string setting, IReadOnlyCollection<string>? stepNames, List<ValidationProblem> problems)
     {
@@ -166,38 +163,36 @@ public sealed class ThresholdTarget
     public ThresholdLimit<TimeSpan> Max => Latency(new ThresholdFigure(FigureKind.Max, 0));
 
     /// <summary>The share of completed calls that failed or timed out, from 0 to 1.</summary>
-    public ThresholdLimit<double> FailureRate => new(Subject, new ThresholdFigure(FigureKind.FailureRate, 0), v => v, Format.Percent);
+    public ThresholdLimit<double> FailureRate => new(Subject, new ThresholdFigure(FigureKind.FailureRate, 0), v => v);
 
     /// <summary>How many calls failed or timed out.</summary>
-    public ThresholdLimit<long> FailureCount => new(Subject, new ThresholdFigure(FigureKind.FailureCount, 0), v => v, Format.Count);
+    public ThresholdLimit<long> FailureCount => new(Subject, new ThresholdFigure(FigureKind.FailureCount, 0), v => v);
 
     /// <summary>Completed calls per second.</summary>
-    public ThresholdLimit<double> Throughput => new(Subject, new ThresholdFigure(FigureKind.Throughput, 0), v => v, v => Format.Number(v) + "/s");
+    public ThresholdLimit<double> Throughput => new(Subject, new ThresholdFigure(FigureKind.Throughput, 0), v => v);
 
     internal ThresholdSubject Subject { get; }
 
-    private ThresholdLimit<TimeSpan> Latency(ThresholdFigure figure) => new(Subject, figure, v => v.TotalMilliseconds, Format.Milliseconds);
+    private ThresholdLimit<TimeSpan> Latency(ThresholdFigure figure) => new(Subject, figure, v => v.TotalMilliseconds);
 }
 
 /// <summary>A figure waiting for its limit; each method returns the <see cref="Threshold"/>.</summary>
 /// <typeparam name="T">The figure's type: <see cref="TimeSpan"/> for latency, <see cref="double"/> for rates, <see cref="long"/> for counts.</typeparam>
 public sealed class ThresholdLimit<T>
 {
-    internal ThresholdLimit(ThresholdSubject subject, ThresholdFigure figure, Func<T, double> toNumber, Func<T, string> show)
+    internal ThresholdLimit(ThresholdSubject subject, ThresholdFigure figure, Func<T, double> toNumber)
     {
         Subject = subject;
         Figure = figure;
         ToNumber = toNumber;
-        Show = show;
     }
 
     internal ThresholdSubject Subject { get; }
 
     internal ThresholdFigure Figure { get; }
 
+    /// <summary>The limit in the figure's unit (milliseconds for latency); the figure shows it as it shows its values.</summary>
     internal Func<T, double> ToNumber { get; }
-
-    internal Func<T, string> Show { get; }
 
     /// <summary>Passes while the figure is strictly below <paramref name="limit"/>.</summary>
     public Threshold Below(T limit) => Threshold.Create(this, Comparison.Below, limit);
