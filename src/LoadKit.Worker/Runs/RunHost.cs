@@ -131,6 +131,11 @@ internal sealed class RunHost(
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, exception.Message));
         }
+        catch (ScenarioRequirementException exception)
+        {
+            // This worker lacks what a scenario needs (a browser): the controller shows why.
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, exception.Message));
+        }
         finally
         {
             // Whatever ended the call, no load outlives it: the engines stop and are waited for before the worker is idle.

@@ -76,6 +76,23 @@ internal sealed class ScenarioEngine
         _activeUsers = new ActiveUsers();
         _measured = new ScenarioStats(scenario, _activeUsers, isWarmUp: false);
         _warmUp = BlocksToRun().Any(b => b.Block.WarmUpUntil > b.From) ? new ScenarioStats(scenario, _activeUsers, isWarmUp: true, _measured.Gate) : null;
+        CheckRequirements();
+    }
+
+    /// <summary>Refuses, before anything starts, a share this process cannot run (no browser here, too many browser users).</summary>
+    private void CheckRequirements()
+    {
+        if (_scenario.Requirements.IsEmpty)
+        {
+            return;
+        }
+
+        var users = Math.Max(PlannedUsers(warmUp: true), PlannedUsers(warmUp: false));
+        var problems = _scenario.Requirements.Select(r => r.Check(users)).OfType<string>().ToArray();
+        if (problems.Length > 0)
+        {
+            throw new ScenarioRequirementException($"Scenario '{_scenario.Name}' cannot run in this process ({Environment.MachineName}, pid {Environment.ProcessId}): {string.Join(" ", problems)}");
+        }
     }
 
     /// <summary>

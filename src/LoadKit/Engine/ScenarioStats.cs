@@ -10,7 +10,7 @@ internal sealed class ScenarioStats
         ActiveUsers = activeUsers;
         Gate = gate ?? new RecordGate();
         Gauges = new ScenarioGauges(activeUsers, isWarmUp, new ScenarioTelemetry(scenario.Name));
-        Steps = scenario.Steps.Select(s => new StepRecorder(s.Name, new StepTelemetry(scenario.Name, s.Name))).ToArray();
+        Steps = scenario.Steps.Select(s => new StepRecorder(s.Name, new StepTelemetry(scenario.Name, s.Name)) { Measurements = new MeasurementRecorders(s.Name) }).ToArray();
         Iterations = new StepRecorder("iteration");
         Init = scenario.Init is null ? null : new StepRecorder("init");
         Cleanup = scenario.Cleanup is null ? null : new StepRecorder("cleanup");
@@ -42,7 +42,8 @@ internal sealed class ScenarioStats
 
     public IEnumerable<IIntervalSource> IntervalSources =>
         Steps.Append(Iterations).Concat(new[] { Init, Cleanup }.OfType<StepRecorder>())
-            .Concat(Tasks ?? []).Concat(PreWork.OfType<StepRecorder>()).Append<IIntervalSource>(Gauges);
+            .Concat(Tasks ?? []).Concat(PreWork.OfType<StepRecorder>()).Append<IIntervalSource>(Gauges)
+            .Concat(Steps.Select(s => s.Measurements!));
 
     public ScenarioResult ToResult(string name, DateTimeOffset startedAt, TimeSpan duration, int users, int abandonedUsers, ScenarioResult? warmUp) => new(
         name,
@@ -61,5 +62,8 @@ internal sealed class ScenarioStats
         [.. Gauges.Timeline],
         Tasks?.Select(r => r.ToStats(duration)).ToArray() ?? [],
         PreWork.OfType<StepRecorder>().Select(r => r.ToStats(duration)).ToArray(),
-        warmUp);
+        warmUp)
+    {
+        Measurements = [.. Steps.SelectMany(s => s.Measurements!.ToStats(duration))],
+    };
 }

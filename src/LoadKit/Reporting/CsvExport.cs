@@ -11,7 +11,7 @@ internal static class CsvExport
         var csv = new StringBuilder("scenario,step,ok,failed,timed_out,cancelled,rps,min_ms,mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p99_9_ms,max_ms\n");
         foreach (var scenario in result.Scenarios)
         {
-            foreach (var step in scenario.Steps)
+            foreach (var step in scenario.Steps.Concat(scenario.Measurements))
             {
                 var l = step.Latency;
                 Row(csv, scenario.Name, step.Name, step.Ok, step.Failed, step.TimedOut, step.Cancelled, step.RequestsPerSecond,

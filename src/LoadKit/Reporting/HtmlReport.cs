@@ -105,6 +105,10 @@ internal static class HtmlReport
         html.Append("</p>\n");
         var rows = SummaryTable.StepRows(scenario);
         AppendTable(html, rows, textColumns: 1, totalRow: scenario.Steps.Count > 1);
+        if (scenario.Measurements.Count > 0)
+        {
+            AppendTable(html, SummaryTable.MeasurementRows(scenario), textColumns: 1);
+        }
 
         var all = scenario.AllSteps.Timeline;
         html.Append(SvgChart.Line("Throughput", "calls/s", [

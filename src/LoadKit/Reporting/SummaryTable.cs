@@ -90,6 +90,12 @@ public static class SummaryTable
 
         AppendTable(text, StepRows(scenario));
         text.AppendLine("  latencies in ms, of successful calls; rps counts ok + failed + timeout");
+        if (scenario.Measurements.Count > 0)
+        {
+            AppendTable(text, MeasurementRows(scenario));
+            text.AppendLine("  measurements recorded by steps: ok counts samples, in ms (scores such as cls read as their value)");
+        }
+
         AppendHttp(text, scenario);
         AppendErrors(text, scenario);
     }
@@ -115,6 +121,9 @@ public static class SummaryTable
 
         return rows;
     }
+
+    /// <summary>The header and a row per measurement that steps recorded (page metrics).</summary>
+    internal static List<string[]> MeasurementRows(ScenarioResult scenario) => [["measurement", .. Headers[1..]], .. scenario.Measurements.Select(Row)];
 
     /// <summary>The start skew of a distributed run, as every report words it.</summary>
     internal static string StartSkew(LoadResult result) =>

@@ -53,7 +53,10 @@ internal static class ResultMerge
             timeline,
             MergeEach(parts, p => p.Tasks, duration),
             MergeEach(parts, p => p.PreWork, duration),
-            warmUps.Length == 0 ? null : Merge(warmUps));
+            warmUps.Length == 0 ? null : Merge(warmUps))
+        {
+            Measurements = MergeByName(parts.SelectMany(p => p.Measurements), duration),
+        };
     }
 
     /// <summary>The result with only the timeline points from <paramref name="second"/> on (totals unchanged).</summary>
@@ -113,10 +116,16 @@ internal static class ResultMerge
             Cleanup = Pair(result.Cleanup, other?.Cleanup),
             Tasks = Each(result.Tasks, other?.Tasks),
             PreWork = Each(result.PreWork, other?.PreWork),
+            Measurements = [.. result.Measurements.Select(m => step(m, other?.Measurements.FirstOrDefault(o => o.Name == m.Name)))],
             Timeline = timeline(result.Timeline, other?.Timeline),
             WarmUp = result.WarmUp is null ? null : Map(result.WarmUp, other?.WarmUp, step, timeline),
         };
     }
+
+    /// <summary>Statistics of one name merged, in order of first appearance (a process may not have recorded every measurement).</summary>
+    private static StepStats[] MergeByName(IEnumerable<StepStats> all, TimeSpan duration) => [.. all
+        .GroupBy(s => s.Name, StringComparer.Ordinal)
+        .Select(g => g.Count() == 1 ? g.First() with { Duration = duration } : StepStats.Merge(g.Key, [.. g], duration))];
 
     private static StepStats[] MergeEach(IReadOnlyList<ScenarioResult> parts, Func<ScenarioResult, IReadOnlyList<StepStats>> select, TimeSpan duration) =>
         [.. select(parts[0]).Select((s, i) => StepStats.Merge(s.Name, [.. parts.Select(p => select(p)[i])], duration))];
@@ -132,6 +141,7 @@ internal static class ResultMerge
         Timeline = [],
         Steps = [.. scenario.Steps.Select(s => s with { Timeline = [] })],
         Iterations = scenario.Iterations with { Timeline = [] },
+        Measurements = [.. scenario.Measurements.Select(s => s with { Timeline = [] })],
         WarmUp = scenario.WarmUp is { } warmUp ? WithoutTimelines(warmUp) : null,
     };
 }

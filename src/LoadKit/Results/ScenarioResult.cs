@@ -39,6 +39,24 @@ public sealed record ScenarioResult(
     IReadOnlyList<StepStats> PreWork,
     ScenarioResult? WarmUp)
 {
+    /// <summary>
+    /// What steps recorded under names of their own (<see cref="StepContext.Record(string, TimeSpan)"/>, e.g. a
+    /// browser's page metrics), one entry per step and name, named "step › name" (<c>home › lcp</c>): the count of
+    /// samples is <see cref="StepStats.Ok"/> and their distribution <see cref="StepStats.Latency"/>. Thresholds reach
+    /// them by that name (<see cref="Threshold.Measurement"/>). Empty when no step recorded any.
+    /// </summary>
+    public IReadOnlyList<StepStats> Measurements { get; init; } = [];
+
+    /// <summary>The statistics of the measurement <paramref name="measurement"/> recorded by step <paramref name="step"/>.</summary>
+    /// <exception cref="KeyNotFoundException">The step recorded no such measurement; the message lists those there are.</exception>
+    public StepStats GetMeasurement(string step, string measurement)
+    {
+        var name = step + Stats.MeasurementRecorders.Separator + measurement;
+        return Measurements.FirstOrDefault(s => s.Name == name)
+            ?? throw new KeyNotFoundException(
+                $"Scenario '{Name}' has no measurement '{name}'; its measurements are: {(Measurements.Count == 0 ? "none" : string.Join(", ", Measurements.Select(s => $"'{s.Name}'")))}.");
+    }
+
     /// <summary>When the last VU stopped (UTC): <see cref="StartedAt"/> + <see cref="Duration"/>.</summary>
     [JsonIgnore]
     public DateTimeOffset EndedAt => StartedAt + Duration;

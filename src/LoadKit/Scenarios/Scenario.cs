@@ -81,6 +81,9 @@ public sealed class Scenario
     /// <summary>The feeds the scenario reads (in its step chains or declared with <see cref="ScenarioBuilder.UseFeed"/>), loaded.</summary>
     internal ImmutableArray<DataFeed> Feeds { get; init; } = [];
 
+    /// <summary>What each process that runs the scenario must provide, checked before it starts (<see cref="ScenarioRequirement"/>).</summary>
+    internal ImmutableArray<ScenarioRequirement> Requirements { get; init; } = [];
+
     /// <summary>The interval at which each VU starts its iterations, or null for back-to-back iterations.</summary>
     internal TimeSpan? Pacing { get; }
 

@@ -15,6 +15,7 @@ public sealed class ScenarioBuilder
     private readonly List<ValidationProblem> _problems = [];
     private readonly List<DataFeed> _usedFeeds = [];
     private readonly List<Threshold> _thresholds = [];
+    private readonly List<ScenarioRequirement> _requirements = [];
     private Func<Session, CancellationToken, ValueTask>? _init;
     private Func<Session, CancellationToken, ValueTask>? _cleanup;
     private TimeSpan _gracefulStop = Scenario.DefaultGracefulStop;
@@ -278,7 +279,17 @@ public sealed class ScenarioBuilder
         {
             Feeds = [.. feeds],
             Thresholds = [.. _thresholds],
+            Requirements = [.. _requirements],
         };
+    }
+
+    /// <summary>Adds what every process running the scenario must provide; one of a name replaces an earlier one.</summary>
+    internal ScenarioBuilder Require(ScenarioRequirement requirement)
+    {
+        ThrowIfBuilt();
+        _requirements.RemoveAll(r => r.Name == requirement.Name);
+        _requirements.Add(requirement);
+        return this;
     }
 
     private void ValidateHttp(List<TaskBuilder> tasks, List<ValidationProblem> problems)

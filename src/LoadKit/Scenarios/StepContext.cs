@@ -44,6 +44,47 @@ public sealed class StepContext
         FailureReason = reason;
     }
 
+    /// <summary>
+    /// Records <paramref name="value"/> as a sample of the measurement <paramref name="measurement"/> of the step
+    /// running now, e.g. a page's largest contentful paint: each step and measurement get statistics of their own in
+    /// <see cref="ScenarioResult.Measurements"/>, named "step › measurement" (<c>home › lcp</c>), merged exactly across
+    /// processes and limited by thresholds (<see cref="Threshold.Measurement"/>). Samples count whatever the step's
+    /// outcome. Allocates nothing once the name has been recorded by the step; use fixed names.
+    /// </summary>
+    /// <param name="measurement">The measurement's name, e.g. "lcp".</param>
+    /// <param name="value">The sample, 0 or more; kept with microsecond resolution, like latencies.</param>
+    /// <exception cref="ArgumentException">An empty name, or a negative value.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a step of a running scenario (from init or cleanup).</exception>
+    public void Record(string measurement, TimeSpan value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(measurement);
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+        var recorders = Recorder?.Measurements
+            ?? throw new InvalidOperationException($"Measurement '{measurement}' was recorded outside a step: Record works inside a step of a running scenario.");
+        var microseconds = value.Ticks / TimeSpan.TicksPerMicrosecond;
+        recorders.Get(measurement).Record(Stats.Outcome.Ok, microseconds);
+    }
+
+    /// <summary>
+    /// Records a unitless score (a page's cumulative layout shift) as a sample of <paramref name="measurement"/>, like
+    /// <see cref="Record(string, TimeSpan)"/>. Scores share the latency histograms, scaled so that a score reads as
+    /// milliseconds: a score of 0.1 is stored as 0.1 ms (100 µs), so its percentiles and thresholds use
+    /// <c>TimeSpan.FromMilliseconds(score)</c> and reports show it in their millisecond columns; resolution is 0.001.
+    /// </summary>
+    /// <param name="measurement">The measurement's name, e.g. "cls".</param>
+    /// <param name="score">The sample, 0 or more.</param>
+    /// <exception cref="ArgumentException">An empty name, or a score that is negative or not finite.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a step of a running scenario.</exception>
+    public void RecordScore(string measurement, double score)
+    {
+        if (!double.IsFinite(score) || score < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(score), score, $"Measurement '{measurement}' got score {score}: a score is a finite number of 0 or more.");
+        }
+
+        Record(measurement, TimeSpan.FromTicks((long)Math.Round(score * TimeSpan.TicksPerMillisecond)));
+    }
+
     /// <summary>The statistics of the step running now; HTTP requests add their status codes and bytes to them.</summary>
     internal Stats.StepRecorder? Recorder { get; private set; }
 

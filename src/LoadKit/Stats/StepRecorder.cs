@@ -40,6 +40,9 @@ internal sealed class StepRecorder : IIntervalSource
 
     public string Name { get; }
 
+    /// <summary>What the step records under names of its own (page metrics); null for what is not a step.</summary>
+    public MeasurementRecorders? Measurements { get; init; }
+
     /// <summary>Records one call. Safe from any number of threads; allocates nothing.</summary>
     public void Record(Outcome outcome, long microseconds) => Record(outcome, microseconds, microseconds);
 

@@ -39,6 +39,13 @@ public sealed class Threshold
     /// <summary>Limits on one step's calls (in a run-level threshold: the step of that name in whichever scenario has it).</summary>
     public static ThresholdTarget Step(string name) => new(new ThresholdSubject(SubjectKind.Step, name));
 
+    /// <summary>
+    /// Limits on a measurement that a step records (<see cref="StepContext.Record(string, TimeSpan)"/>), e.g.
+    /// <c>Threshold.Measurement("home", "lcp").Percentile(75).Below(TimeSpan.FromSeconds(2.5))</c>: its latency figures
+    /// are those of the samples. The same as <c>Threshold.Step("home › lcp")</c>.
+    /// </summary>
+    public static ThresholdTarget Measurement(string step, string measurement) => Step(step + Stats.MeasurementRecorders.Separator + measurement);
+
     /// <summary>Limits on the calls of every step together.</summary>
     public static ThresholdTarget AllSteps { get; } = new(new ThresholdSubject(SubjectKind.AllSteps, null));
 
@@ -88,17 +95,29 @@ public sealed class Threshold
             problems.Add(new(setting, ToString(), Figure.Kind == FigureKind.FailureRate ? "a failure rate limit from 0 to 1 (0.01 is 1 %)" : "a limit of 0 or more"));
         }
 
-        if (Subject.Kind == SubjectKind.Step && (string.IsNullOrEmpty(Subject.StepName) || (stepNames is not null && !stepNames.Contains(Subject.StepName))))
+        if (Subject.Kind == SubjectKind.Step && (string.IsNullOrEmpty(Subject.StepName) || (stepNames is not null && !NamesStepOrMeasurement(Subject.StepName, stepNames))))
         {
             problems.Add(new(setting, ToString(), stepNames is null
                 ? "a step name"
-                : $"a step of the scenario: {string.Join(", ", stepNames.Select(n => $"'{n}'"))}"));
+                : $"a step of the scenario, or a measurement of one ('step{Stats.MeasurementRecorders.Separator}name'): {string.Join(", ", stepNames.Select(n => $"'{n}'"))}"));
         }
 
         if (AbortDelay < TimeSpan.Zero || AbortDelay > Check.LongestDuration)
         {
             problems.Add(new(setting + ".AbortDelay", Format.Duration(AbortDelay), $"from 0 to {Format.Duration(Check.LongestDuration)}"));
         }
+    }
+
+    /// <summary>A step's name, or a measurement's ("step › name", whose step exists: measurements are named on first use).</summary>
+    private static bool NamesStepOrMeasurement(string name, IReadOnlyCollection<string> stepNames)
+    {
+        if (stepNames.Contains(name))
+        {
+            return true;
+        }
+
+        var separator = name.LastIndexOf(Stats.MeasurementRecorders.Separator, StringComparison.Ordinal);
+        return separator > 0 && separator + Stats.MeasurementRecorders.Separator.Length < name.Length && stepNames.Contains(name[..separator]);
     }
 
     /// <summary>
@@ -117,7 +136,7 @@ public sealed class Threshold
 
         var stats = (Subject.Kind switch
         {
-            SubjectKind.Step => parts.SelectMany(s => s.Steps).Where(step => step.Name == Subject.StepName),
+            SubjectKind.Step => parts.SelectMany(s => s.Steps.Concat(s.Measurements)).Where(step => step.Name == Subject.StepName),
             SubjectKind.AllSteps => parts.SelectMany(s => s.Steps),
             _ => parts.Select(s => s.Iterations),
         }).Select(s => s with { Timeline = [] }).ToArray(); // totals only: a merge of timelines would grow with the run

@@ -1,0 +1,37 @@
+namespace LoadKit;
+
+/// <summary>
+/// Something a scenario needs from each process that runs it (a browser installed, room for its browser users),
+/// checked before the process starts its share of the load, locally and on every worker. Added by packages such as
+/// LoadKit.Browser through their builder extensions.
+/// </summary>
+/// <param name="Name">What is required, for messages ("chromium").</param>
+/// <param name="Check">
+/// Given the most VUs of the scenario this process will run at once, null when the process can run them, otherwise
+/// why not and how to fix it (naming the setting, the value and the limit).
+/// </param>
+internal sealed record ScenarioRequirement(string Name, Func<int, string?> Check);
+
+/// <summary>
+/// A process cannot run a scenario: something it requires is missing here (a browser), or the scenario asks for more
+/// than this process allows (browser users over the cap). The message says what, the setting and how to fix it.
+/// </summary>
+public sealed class ScenarioRequirementException : InvalidOperationException
+{
+    /// <summary>Creates the exception with the message that explains what is missing.</summary>
+    public ScenarioRequirementException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and the exception that caused it.</summary>
+    public ScenarioRequirementException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception with a default message.</summary>
+    public ScenarioRequirementException()
+    {
+    }
+}
