@@ -20,7 +20,8 @@ internal sealed class LocalWorkers : IAsyncDisposable
 
     /// <summary>Starts <paramref name="count"/> workers labelled <c>n=1</c> to <c>n=count</c>.</summary>
     /// <param name="callerProjectFolder">The caller's project folder from the repository root, e.g. <c>samples/Distributed</c>, to find the worker built next to it.</param>
-    public static LocalWorkers Start(int count, string etcdUrl, string prefix, string token, string callerProjectFolder)
+    /// <param name="environment">Environment variables for worker i (from 0), or null.</param>
+    public static LocalWorkers Start(int count, string etcdUrl, string prefix, string token, string callerProjectFolder, Func<int, IReadOnlyDictionary<string, string>>? environment = null)
     {
         var assembly = WorkerAssembly(callerProjectFolder);
         var workers = new LocalWorkers();
@@ -34,6 +35,11 @@ internal sealed class LocalWorkers : IAsyncDisposable
                     RedirectStandardError = true,
                 };
                 start.Environment[ClusterOptions.TokenVariable] = token;
+                foreach (var (name, value) in environment?.Invoke(i) ?? new Dictionary<string, string>())
+                {
+                    start.Environment[name] = value;
+                }
+
                 var worker = Process.Start(start) ?? throw new InvalidOperationException($"dotnet {assembly} did not start.");
                 workers._processes.Add(worker);
                 var id = worker.Id;
