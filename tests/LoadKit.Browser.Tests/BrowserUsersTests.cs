@@ -183,3 +183,23 @@ public class BrowserUsersTests
         }
     }
 }
+
+/// <summary>docs/configuration.md names every setting LoadKit.Browser reads.</summary>
+public class BrowserConfigurationDocsTests
+{
+    [Test]
+    public void ConfigurationReference_ListsEveryBrowserVariable()
+    {
+        var reference = File.ReadAllText(Path.Combine(Repository.Root, "docs", "configuration.md"));
+        var variables = typeof(BrowserSettings).GetFields()
+            .Where(f => f.IsLiteral && f.Name.EndsWith("Variable", StringComparison.Ordinal))
+            .Select(f => (string)f.GetRawConstantValue()!)
+            .ToArray();
+
+        variables.Should().HaveCount(3);
+        foreach (var variable in variables)
+        {
+            reference.Should().Contain($"`{variable}`");
+        }
+    }
+}
