@@ -28,7 +28,8 @@ public static class BrowserSteps
     /// <summary>
     /// A step that loads <paramref name="url"/> in the VU's page, waits for its load event, and records its page metrics
     /// as measurements of the step: ttfb, dom-content-loaded, load, fcp, lcp (times from the navigation's start) and cls
-    /// (a score). An HTTP error status fails the step.
+    /// (a score). The step's time includes waiting for the page's paint entries (at most 1 s, for a page that paints
+    /// nothing); the metrics themselves are the browser's. An HTTP error status fails the step.
     /// </summary>
     /// <param name="url">An absolute http(s) URL; may name session values, as in <c>http://host/item/{{id}}</c>.</param>
     /// <exception cref="ArgumentException">A URL without placeholders that is not an absolute http:// or https:// URL.</exception>

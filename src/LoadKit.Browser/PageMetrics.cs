@@ -26,14 +26,17 @@ internal static class PageMetrics
         """;
 
     /// <summary>
-    /// Waits two frames (at most 200 ms) so that the paint entries of the loaded page are reported, then reads the
-    /// figures in ms (-1 where the browser has none).
+    /// Waits until the loaded page's paint entries are reported (FCP and LCP come after the frame that painted, later
+    /// on a busy machine), at most 1 s for a page that paints nothing, then reads the figures in ms (-1 where the
+    /// browser has none).
     /// </summary>
     private const string ReadScript = """
         async () => {
-          await Promise.race([
-            new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))),
-            new Promise(r => setTimeout(r, 200))]);
+          const started = performance.now();
+          while (performance.now() - started < 1000
+              && !(performance.getEntriesByName('first-contentful-paint').length > 0 && window.__loadkit && window.__loadkit.lcp >= 0)) {
+            await new Promise(r => setTimeout(r, 20));
+          }
           const n = performance.getEntriesByType('navigation')[0];
           const fcp = performance.getEntriesByName('first-contentful-paint')[0];
           const m = window.__loadkit || { lcp: -1, cls: -1 };

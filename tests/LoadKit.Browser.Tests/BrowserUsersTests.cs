@@ -155,7 +155,7 @@ public class BrowserUsersTests
                     await page.EvaluateAsync("1");
                 }
             }))
-            .WithLoad(Load.IterationsPerUser(1, 3, TimeSpan.FromSeconds(10)))
+            .WithLoad(Load.IterationsPerUser(1, 3, TimeSpan.FromSeconds(40)))
             .Build();
 
         var result = await LoadRunner.RunAsync(scenario);
