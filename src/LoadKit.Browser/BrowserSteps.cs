@@ -212,6 +212,12 @@ public static class BrowserScenarios
 
             BrowserPool.Shared.Settings = resolved;
             return resolved.Problem(users);
+        }, Watch: () =>
+        {
+            var before = BrowserPool.Shared.Crashes;
+            return () => BrowserPool.Shared.Crashes - before is var crashes and > 0
+                ? $"browser: {crashes} {(crashes == 1 ? "page or browser" : "pages or browsers")} crashed in this process during the run; the VUs that saw it failed that step and got new pages"
+                : null;
         }));
     }
 }

@@ -102,6 +102,25 @@ public class BrowserUsersTests
     }
 
     [Test]
+    public async Task RunAsync_BrowserPerUser_EachVuHasItsOwnBrowser()
+    {
+        await using var server = await LivePageServer.StartAsync();
+        var browsers = new System.Collections.Concurrent.ConcurrentDictionary<Microsoft.Playwright.IBrowser, int>();
+        var scenario = Scenario.Create("own browsers")
+            .UsesBrowser(new BrowserSettings { BrowserPerUser = true })
+            .Step("open", BrowserSteps.Navigate(server.PageUrl.ToString()))
+            .Step("which", async ctx => browsers[(await ctx.PageAsync()).Context.Browser!] = ctx.UserIndex)
+            .WithLoad(Load.IterationsPerUser(2, 1, TimeSpan.FromSeconds(30)))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario);
+
+        result.Scenarios[0].Iterations.Ok.Should().Be(2, SummaryTable.Render(result));
+        browsers.Values.Should().BeEquivalentTo([0, 1], "each VU's page is in a browser of its own");
+        BrowserPool.Shared.Users.Should().Be(0);
+    }
+
+    [Test]
     public async Task RunAsync_MoreBrowserUsersThanTheCap_RefusesBeforeStartNamingTheSetting()
     {
         var scenario = Scenario.Create("too many")
@@ -167,6 +186,7 @@ public class BrowserUsersTests
         s.GetStep("open").Ok.Should().Be(3, "the iterations after the crash got a new page");
         s.GetStep("crash").Ok.Should().Be(2);
         BrowserPool.Shared.Crashes.Should().Be(crashes + 1);
+        result.Notes.Should().ContainSingle(n => n.StartsWith("browser: 1 page or browser crashed", StringComparison.Ordinal));
     }
 
     internal static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)

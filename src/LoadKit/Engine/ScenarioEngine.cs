@@ -28,6 +28,7 @@ internal sealed class ScenarioEngine
     private readonly FeedRun _feeds;
     private readonly HttpClients _http;
     private int _abandoned;
+    private Func<string?>[] _requirementNotes = [];
     private StatsCollector? _collector;
 
     // The last iteration-counted block started, for progress reports: written under the collector's lock, read by the collector.
@@ -93,13 +94,16 @@ internal sealed class ScenarioEngine
         {
             throw new ScenarioRequirementException($"Scenario '{_scenario.Name}' cannot run in this process ({Environment.MachineName}, pid {Environment.ProcessId}): {string.Join(" ", problems)}");
         }
+
+        _requirementNotes = [.. _scenario.Requirements.Select(r => r.Watch?.Invoke()).OfType<Func<string?>>()];
     }
 
     /// <summary>
     /// What the run's notes must say about this scenario: why it stopped early (a unique feed ran out), and that its
     /// HTTP latency excludes the network (requests went to an in-process handler).
     /// </summary>
-    internal IReadOnlyList<string> Notes => new[] { _feeds.Note, _http.Note(_scenario.Name) }.OfType<string>().ToArray();
+    internal IReadOnlyList<string> Notes =>
+        new[] { _feeds.Note, _http.Note(_scenario.Name) }.Concat(_requirementNotes.Select(n => n())).OfType<string>().ToArray();
 
     /// <summary>
     /// Whether the snapshot of a second is wanted (null: always); a snapshot costs a copy of every histogram, so a

@@ -10,7 +10,11 @@ namespace LoadKit;
 /// Given the most VUs of the scenario this process will run at once, null when the process can run them, otherwise
 /// why not and how to fix it (naming the setting, the value and the limit).
 /// </param>
-internal sealed record ScenarioRequirement(string Name, Func<int, string?> Check);
+/// <param name="Watch">
+/// Called when a process starts the scenario; what it returns gives, when the run's notes are made, a note about the
+/// requirement over the run (e.g. how many browser pages crashed), or null. Null: no note.
+/// </param>
+internal sealed record ScenarioRequirement(string Name, Func<int, string?> Check, Func<Func<string?>>? Watch = null);
 
 /// <summary>
 /// A process cannot run a scenario: something it requires is missing here (a browser), or the scenario asks for more
