@@ -39,6 +39,11 @@ internal static class MarkdownSummary
         {
             text.Append("### Scenario ").Append(Escape(scenario.Name)).Append("\n\n").Append(Escape(SummaryTable.Headline(scenario))).Append("\n\n");
             AppendTable(text, SummaryTable.StepRows(scenario), alignRight: true);
+            if (scenario.Measurements.Count > 0)
+            {
+                AppendTable(text, SummaryTable.MeasurementRows(scenario), alignRight: true);
+            }
+
             var errors = scenario.Steps.SelectMany(s => s.Errors.Select(e => (Step: s.Name, e.Count, e.Message)))
                 .OrderByDescending(e => e.Count)
                 .Take(SummaryTable.ErrorsPerStep)

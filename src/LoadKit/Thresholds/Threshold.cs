@@ -99,7 +99,9 @@ public sealed class Threshold
         {
             problems.Add(new(setting, ToString(), stepNames is null
                 ? "a step name"
-                : $"a step of the scenario, or a measurement of one ('step{Stats.MeasurementRecorders.Separator}name'): {string.Join(", ", stepNames.Select(n => $"'{n}'"))}"));
+                : Subject.StepName!.Contains(Stats.MeasurementRecorders.Separator, StringComparison.Ordinal)
+                    ? $"a measurement of a step of the scenario ('step{Stats.MeasurementRecorders.Separator}name'), whose steps are: {string.Join(", ", stepNames.Select(n => $"'{n}'"))}"
+                    : $"a step of the scenario: {string.Join(", ", stepNames.Select(n => $"'{n}'"))}"));
         }
 
         if (AbortDelay < TimeSpan.Zero || AbortDelay > Check.LongestDuration)

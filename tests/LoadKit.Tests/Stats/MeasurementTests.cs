@@ -30,6 +30,9 @@ public class MeasurementTests
             Assert.That(scenario.GetMeasurement("home", "cls").Latency.P50, Is.EqualTo(TimeSpan.FromMilliseconds(0.25)), "a score reads as milliseconds");
             Assert.That(result.Thresholds.Single().Passed, Is.False, "p50 of lcp is about 150 ms, over the 50 ms limit");
             Assert.That(SummaryTable.Render(result), Does.Contain("home › lcp"));
+            Assert.That(MarkdownSummary.Render(result), Does.Contain("| home › lcp |"));
+            Assert.That(HtmlReport.Render(result), Does.Contain("home › lcp"));
+            Assert.That(CsvExport.Steps(result), Does.Contain("measured,home › lcp,100,"));
         });
     }
 
