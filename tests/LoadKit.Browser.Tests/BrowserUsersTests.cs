@@ -138,6 +138,35 @@ public class BrowserUsersTests
     }
 
     [Test]
+    public async Task RunAsync_UndeclaredScenarioOverTheCap_ExtraVuFailsItsStepsNamingTheLimit()
+    {
+        await using var server = await LivePageServer.StartAsync();
+        BrowserPool.Shared.Settings = new BrowserSettings { MaxUsersPerProcess = 1 };
+        try
+        {
+            // No UsesBrowser: nothing is checked before the start, so the pool refuses the second page itself.
+            var scenario = Scenario.Create("undeclared")
+                .Step("open", BrowserSteps.Navigate(server.PageUrl.ToString()))
+                .WithLoad(Load.IterationsPerUser(2, 2, TimeSpan.FromSeconds(30)))
+                .Build();
+
+            var result = await LoadRunner.RunAsync(scenario);
+
+            var open = result.Scenarios[0].GetStep("open");
+            TestContext.Out.WriteLine(SummaryTable.Render(result));
+            open.Ok.Should().Be(2, "the first VU to get a page keeps it");
+            open.Failed.Should().Be(2);
+            open.Errors.Should().ContainSingle().Which.Message.Should()
+                .Contain("already runs 1 browser VUs").And.Contain("MaxUsersPerProcess = 1").And.Contain(BrowserSettings.MaxUsersVariable);
+            server.Connections.Should().Be(2, "the one VU with a page loaded it twice (each load opens its WebSocket)");
+        }
+        finally
+        {
+            BrowserPool.Shared.Settings = BrowserSettings.FromEnvironment();
+        }
+    }
+
+    [Test]
     public async Task RunAsync_NoChromiumAtTheConfiguredPath_RefusesBeforeStartSayingHowToInstall()
     {
         var scenario = Scenario.Create("no chromium")
