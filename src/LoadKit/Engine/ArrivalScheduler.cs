@@ -9,14 +9,18 @@ namespace LoadKit.Engine;
 /// iteration that is due to an idle VU; how late that is, is measured as the scheduling lag. It begins with the
 /// share's iteration number <paramref name="firstOwned"/> (not 0 when the block is resumed part-way).
 /// The start of each iteration (up to the step's first await) runs on this thread, which saves a thread-pool wake
-/// per iteration, until one start takes <see cref="InlineStartLimit"/> or more: a step that blocks before its first
-/// await would hold up the schedule, so from then on the block's iterations start on the thread pool.
+/// per iteration, until <see cref="SlowStartsAllowed"/> starts have taken <see cref="InlineStartLimit"/> or more: a step
+/// that blocks before its first await would hold up the schedule, so from then on the block's iterations start on the
+/// thread pool. (The first starts compile code, and a busy machine can preempt any one: a single slow start is no sign.)
 /// </summary>
 internal sealed class ArrivalScheduler(
     ArrivalBlock block, SegmentShare share, long firstOwned, long startTimestamp, CancellationToken stop, ScenarioGauges measured, ScenarioGauges? warmUp)
 {
     /// <summary>How long an iteration's start may keep this thread before starts move to the thread pool.</summary>
     internal static readonly TimeSpan InlineStartLimit = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>How many slow starts move starts to the thread pool.</summary>
+    internal const int SlowStartsAllowed = 3;
 
     private static readonly long InlineStartLimitTicks = (long)(InlineStartLimit.TotalSeconds * Stopwatch.Frequency);
 
@@ -47,7 +51,7 @@ internal sealed class ArrivalScheduler(
     {
         var total = block.TotalIterations;
         var warmUpEnd = startTimestamp + (long)(block.WarmUpUntil.TotalSeconds * Stopwatch.Frequency);
-        var inline = true;
+        var slowStarts = 0;
         for (var owned = firstOwned; !stop.IsCancellationRequested; owned++)
         {
             var global = share.NthOwned(owned);
@@ -71,8 +75,11 @@ internal sealed class ArrivalScheduler(
             if (pool.TryRent(out var user) || (user = createUser()) is not null)
             {
                 var posted = Stopwatch.GetTimestamp();
-                user.Post(new ScheduledIteration(due, isWarmUp), inline);
-                inline = inline && Stopwatch.GetTimestamp() - posted < InlineStartLimitTicks;
+                user.Post(new ScheduledIteration(due, isWarmUp), inline: slowStarts < SlowStartsAllowed);
+                if (Stopwatch.GetTimestamp() - posted >= InlineStartLimitTicks)
+                {
+                    slowStarts++;
+                }
             }
             else
             {
