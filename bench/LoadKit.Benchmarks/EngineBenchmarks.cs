@@ -76,12 +76,20 @@ public class EngineBenchmarks
     public Task FiveEmptySteps() => _fiveSteps.RunClosedAsync(new IterationBudget(IterationsPerInvoke, long.MaxValue), 0, CancellationToken.None);
 
     /// <summary>
-    /// Open model: the scheduler's hand-over of one iteration of an empty step to an idle VU (mailbox), the VU running
-    /// it on the thread pool and returning to the pool; this thread spins until the VU is back, as the scheduler would
-    /// find it at the next due iteration.
+    /// Open model: the scheduler's hand-over of one iteration of an empty step to an idle VU (mailbox), as the scheduler
+    /// does it while starts are quick: the VU runs the iteration on this thread and returns to the pool.
     /// </summary>
-    [Benchmark(OperationsPerInvoke = IterationsPerInvoke, Description = "open model: iteration handed to an idle VU and back")]
-    public void OpenModelIteration()
+    [Benchmark(OperationsPerInvoke = IterationsPerInvoke, Description = "open model: iteration started on the scheduler's thread")]
+    public void OpenModelIterationInline() => HandOver(inline: true);
+
+    /// <summary>
+    /// The same on the thread pool (the scheduler's way once starts were slow): the VU runs the iteration on a pool
+    /// thread; this thread spins until the VU is back, as the scheduler would find it at the next due iteration.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = IterationsPerInvoke, Description = "open model: iteration handed to the thread pool and back")]
+    public void OpenModelIterationOnThreadPool() => HandOver(inline: false);
+
+    private void HandOver(bool inline)
     {
         for (var i = 0; i < IterationsPerInvoke; i++)
         {
@@ -92,7 +100,7 @@ public class EngineBenchmarks
                 spin.SpinOnce(sleep1Threshold: -1);
             }
 
-            user.Post(new ScheduledIteration(Stopwatch.GetTimestamp(), WarmUp: false));
+            user.Post(new ScheduledIteration(Stopwatch.GetTimestamp(), WarmUp: false), inline);
         }
 
         // The last iteration finishes before the next invoke.

@@ -43,7 +43,7 @@ internal sealed class LocalWorkers : IAsyncDisposable
                 var worker = Process.Start(start) ?? throw new InvalidOperationException($"dotnet {assembly} did not start.");
                 workers._processes.Add(worker);
                 var id = worker.Id;
-                worker.OutputDataReceived += (_, _) => { };
+                worker.OutputDataReceived += (_, e) => { if (e.Data?.Contains("after the instant", StringComparison.Ordinal) == true) Console.Error.WriteLine($"worker {id}: {e.Data}"); };
                 worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"worker {id}: {e.Data}"); };
                 worker.BeginOutputReadLine();
                 worker.BeginErrorReadLine();

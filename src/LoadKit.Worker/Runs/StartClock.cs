@@ -53,6 +53,10 @@ internal static partial class StartClock
                 {
                     return false;
                 }
+
+                // Another worker's start thread, at the same real-time priority, may have woken on this core: without
+                // a yield it would wait for the end of this spin and start that much late (measured 0.3-0.9 ms).
+                Thread.Yield();
             }
         }
         while (left > TimeSpan.Zero);

@@ -8,12 +8,14 @@ internal readonly record struct ScheduledIteration(long Timestamp, bool WarmUp, 
 /// <summary>
 /// One VU's inbox for open-model iterations: a single slot, reused for the VU's whole life, so handing an iteration
 /// over allocates nothing. The scheduler posts; the VU receives; <see cref="Close"/> ends the VU's loop once it has
-/// finished what it was given.
+/// finished what it was given. A post to a waiting VU may run the VU on the poster's thread until its first await
+/// (see <see cref="Post"/>); the continuation runs outside the lock, so a VU that receives again at once does not
+/// find it held.
 /// </summary>
 internal sealed class IterationMailbox : IValueTaskSource<ScheduledIteration>
 {
     private readonly Lock _gate = new();
-    private ManualResetValueTaskSourceCore<ScheduledIteration> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<ScheduledIteration> _core = new();
     private ScheduledIteration? _pending;
     private bool _waiting;
     private bool _closed;
@@ -28,9 +30,15 @@ internal sealed class IterationMailbox : IValueTaskSource<ScheduledIteration>
         }
     }
 
-    public void Post(ScheduledIteration iteration) => Deliver(iteration);
+    /// <summary>
+    /// Hands <paramref name="iteration"/> over. With <paramref name="inline"/> a waiting VU starts it on this thread
+    /// and this call returns at the VU's first await: it saves waking a thread-pool thread per iteration, which is
+    /// most of a generator's CPU at a fixed rate. Otherwise the VU continues on the thread pool.
+    /// </summary>
+    public void Post(ScheduledIteration iteration, bool inline) => Deliver(iteration, inline);
 
-    public void Close() => Deliver(new ScheduledIteration(0, false, Closed: true));
+    /// <summary>Ends the VU's loop; the VU finishes (and runs its cleanup) on the thread pool, never on the caller's thread.</summary>
+    public void Close() => Deliver(new ScheduledIteration(0, false, Closed: true), inline: false);
 
     public ValueTask<ScheduledIteration> ReceiveAsync()
     {
@@ -60,7 +68,7 @@ internal sealed class IterationMailbox : IValueTaskSource<ScheduledIteration>
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
 
-    private void Deliver(ScheduledIteration iteration)
+    private void Deliver(ScheduledIteration iteration, bool inline)
     {
         lock (_gate)
         {
@@ -69,15 +77,21 @@ internal sealed class IterationMailbox : IValueTaskSource<ScheduledIteration>
                 _closed = true;
             }
 
-            if (_waiting)
+            if (!_waiting)
             {
-                _waiting = false;
-                _core.SetResult(iteration);
+                if (!iteration.Closed)
+                {
+                    _pending = iteration;
+                }
+
+                return;
             }
-            else if (!iteration.Closed)
-            {
-                _pending = iteration;
-            }
+
+            // Only this call completes the current wait: the VU cannot receive (and reset) before it has the result.
+            _waiting = false;
         }
+
+        _core.RunContinuationsAsynchronously = !inline;
+        _core.SetResult(iteration);
     }
 }

@@ -225,7 +225,7 @@ internal sealed class VirtualUser : IDisposable
     }
 
     /// <summary>Hands this VU an open-model iteration (it must be idle or just created).</summary>
-    public void Post(ScheduledIteration iteration) => _mailbox.Post(iteration);
+    public void Post(ScheduledIteration iteration, bool inline) => _mailbox.Post(iteration, inline);
 
     /// <summary>Ends <see cref="RunScheduledAsync"/> once the VU has finished what it was given.</summary>
     public void CloseMailbox() => _mailbox.Close();

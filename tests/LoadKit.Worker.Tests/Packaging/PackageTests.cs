@@ -63,6 +63,11 @@ public class PackageTests
         var output = await RunAsync("dotnet", ["test", "--filter", "FullyQualifiedName~CheckoutLoadTests"], _project);
 
         Assert.That(output, Does.Match(@"Passed!\s+- Failed:\s+0, Passed:\s+1,"));
+
+        // The package's buildTransitive props reached the test program's runtime configuration.
+        var runtimeConfig = Directory.GetFiles(Path.Combine(_project, "bin"), "*.runtimeconfig.json", SearchOption.AllDirectories)
+            .Select(File.ReadAllText).ToArray();
+        Assert.That(runtimeConfig, Has.Some.Match(@"""System\.Threading\.ThreadPool\.UnfairSemaphoreSpinLimit"":\s*0\b"));
     }
 
     [Test]

@@ -1,0 +1,82 @@
+namespace LoadKit.Tests.Engine;
+
+/// <summary>
+/// How the open model hands iterations to VUs: a start runs on the scheduler's own thread (one thread wake less per
+/// iteration) while starts are quick, and moves to the thread pool once a step blocks before its first await.
+/// </summary>
+public class ArrivalHandOverTests
+{
+    private const string SchedulerThread = "LoadKit arrival scheduler";
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    [Test]
+    public async Task ArrivalRate_StepAwaitsAtOnce_StartsOnTheSchedulerThread()
+    {
+        var onScheduler = 0;
+        var scenario = Scenario.Create("quick")
+            .Step("yield", async ctx =>
+            {
+                if (Thread.CurrentThread.Name == SchedulerThread)
+                {
+                    Interlocked.Increment(ref onScheduler);
+                }
+
+                await Task.Yield();
+            })
+            .WithLoad(Load.ArrivalRate(50, TimeSpan.FromSeconds(2), preAllocatedUsers: 5, maxUsers: 50))
+            .Build();
+
+        var result = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetScenario("quick");
+
+        TestContext.Out.WriteLine($"ok {result.GetStep("yield").Ok}, started on the scheduler thread {onScheduler}, peak VUs {result.PeakUsers}");
+        Assert.That(result.GetStep("yield").Ok, Is.EqualTo(100));
+        // Most: a VU created on demand starts its first iteration itself, and three starts that a busy machine
+        // preempts for 1 ms or more move the rest to the thread pool.
+        Assert.That(onScheduler, Is.GreaterThan(50));
+    }
+
+    [Test]
+    public async Task ArrivalRate_StepBlocksBeforeItsFirstAwait_LaterStartsMoveOffTheSchedulerAndTheRateHolds()
+    {
+        var onScheduler = 0;
+        var running = 0;
+        var peak = 0;
+        var scenario = Scenario.Create("blocking")
+            .Step("block", ctx =>
+            {
+                if (Thread.CurrentThread.Name == SchedulerThread)
+                {
+                    Interlocked.Increment(ref onScheduler);
+                }
+
+                var now = Interlocked.Increment(ref running);
+                InterlockedMax(ref peak, now);
+                Thread.Sleep(30); // synchronous work: would hold the schedule if it ran on the scheduler's thread
+                Interlocked.Decrement(ref running);
+                return ValueTask.CompletedTask;
+            })
+            .WithLoad(Load.ArrivalRate(100, TimeSpan.FromSeconds(2), preAllocatedUsers: 10, maxUsers: 100))
+            .Build();
+
+        var result = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetScenario("blocking");
+
+        var lag = result.SchedulingLag;
+        TestContext.Out.WriteLine(
+            $"ok {result.GetStep("block").Ok}, dropped {result.Dropped}, on the scheduler thread {onScheduler}, peak running {peak}, " +
+            $"lag p50 {lag.P50.TotalMilliseconds:0.0} ms p99 {lag.P99.TotalMilliseconds:0.0} ms max {lag.Max.TotalMilliseconds:0.0} ms");
+        Assert.That(result.GetStep("block").Ok + result.Dropped, Is.EqualTo(200));
+        Assert.That(onScheduler, Is.EqualTo(3), "only the first three (slow) starts ran on the scheduler thread");
+        Assert.That(peak, Is.GreaterThan(1), "30 ms steps at 100/s overlap once they start on the thread pool");
+        // Serialised on the scheduler thread, 200 starts of 30 ms each would fall ~4 s behind by the end.
+        Assert.That(lag.Max, Is.LessThan(TimeSpan.FromSeconds(2)));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current && Interlocked.CompareExchange(ref target, value, current) is var seen && seen != current)
+        {
+            current = seen;
+        }
+    }
+}
