@@ -6,7 +6,8 @@ namespace LoadKit.TestTargets;
 /// <summary>
 /// LoadKit worker processes on this machine (src/LoadKit.Worker, built next to the caller), registered in one etcd
 /// under one prefix, and stopped by their PIDs: SIGTERM first (a worker revokes its lease and exits), then a kill.
-/// Their standard error goes to this process's, prefixed with the worker's PID.
+/// Their standard error, and the lines of their standard output that say when a run started and whether its test
+/// assembly unloaded, go to this process's standard error, prefixed with the worker's PID.
 /// </summary>
 internal sealed class LocalWorkers : IAsyncDisposable
 {
@@ -43,7 +44,7 @@ internal sealed class LocalWorkers : IAsyncDisposable
                 var worker = Process.Start(start) ?? throw new InvalidOperationException($"dotnet {assembly} did not start.");
                 workers._processes.Add(worker);
                 var id = worker.Id;
-                worker.OutputDataReceived += (_, e) => { if (e.Data?.Contains("after the instant", StringComparison.Ordinal) == true) Console.Error.WriteLine($"worker {id}: {e.Data}"); };
+                worker.OutputDataReceived += (_, e) => { if (e.Data is { } line && (line.Contains("after the instant", StringComparison.Ordinal) || line.Contains("test assembly", StringComparison.Ordinal))) Console.Error.WriteLine($"worker {id}: {e.Data}"); };
                 worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"worker {id}: {e.Data}"); };
                 worker.BeginOutputReadLine();
                 worker.BeginErrorReadLine();
