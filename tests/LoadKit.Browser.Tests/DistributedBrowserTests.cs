@@ -58,6 +58,10 @@ public class DistributedBrowserTests
         lcp.Ok.Should().Be(result.Workers.Sum(w => w.Result.Scenarios[0].GetMeasurement("open", "lcp").Ok));
         scenario.GetStep("pong").Ok.Should().Be(server.Pings);
         server.Connections.Should().Be(2);
+
+        // Each worker unloads the run's test assembly, Playwright and all, so a long-lived worker does not keep one per run.
+        var unloads = await workers.WaitForLinesAsync("test assembly", 2, TimeSpan.FromSeconds(30));
+        unloads.Should().OnlyContain(line => line.Contains("test assembly unloaded", StringComparison.Ordinal));
     }
 
     private static RunOptions Options(EtcdServer etcd, string prefix) => new()

@@ -12,12 +12,63 @@ namespace LoadKit.TestTargets;
 internal sealed class LocalWorkers : IAsyncDisposable
 {
     private readonly List<Process> _processes = [];
+    private readonly List<string> _forwarded = [];
 
     private LocalWorkers()
     {
     }
 
     public IReadOnlyList<int> ProcessIds => [.. _processes.Select(p => p.Id)];
+
+    /// <summary>The lines forwarded so far: when a run started, whether its test assembly unloaded.</summary>
+    public IReadOnlyList<string> ForwardedLines
+    {
+        get
+        {
+            lock (_forwarded)
+            {
+                return [.. _forwarded];
+            }
+        }
+    }
+
+    /// <summary>Waits until <paramref name="count"/> forwarded lines contain <paramref name="text"/>; returns them.</summary>
+    public async Task<IReadOnlyList<string>> WaitForLinesAsync(string text, int count, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            var lines = ForwardedLines.Where(l => l.Contains(text, StringComparison.Ordinal)).ToArray();
+            if (lines.Length >= count)
+            {
+                return lines;
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"{lines.Length} of {count} worker lines with '{text}' within {timeout}: {string.Join(" | ", ForwardedLines)}");
+            }
+        }
+    }
+
+    private void Forward(int id, string? line)
+    {
+        if (line is null || !(line.Contains("after the instant", StringComparison.Ordinal) || line.Contains("test assembly", StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        lock (_forwarded)
+        {
+            _forwarded.Add(line);
+        }
+
+        Console.Error.WriteLine($"worker {id}: {line}");
+    }
 
     /// <summary>Starts <paramref name="count"/> workers labelled <c>n=1</c> to <c>n=count</c>.</summary>
     /// <param name="callerProjectFolder">The caller's project folder from the repository root, e.g. <c>samples/Distributed</c>, to find the worker built next to it.</param>
@@ -44,7 +95,7 @@ internal sealed class LocalWorkers : IAsyncDisposable
                 var worker = Process.Start(start) ?? throw new InvalidOperationException($"dotnet {assembly} did not start.");
                 workers._processes.Add(worker);
                 var id = worker.Id;
-                worker.OutputDataReceived += (_, e) => { if (e.Data is { } line && (line.Contains("after the instant", StringComparison.Ordinal) || line.Contains("test assembly", StringComparison.Ordinal))) Console.Error.WriteLine($"worker {id}: {e.Data}"); };
+                worker.OutputDataReceived += (_, e) => workers.Forward(id, e.Data);
                 worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"worker {id}: {e.Data}"); };
                 worker.BeginOutputReadLine();
                 worker.BeginErrorReadLine();
