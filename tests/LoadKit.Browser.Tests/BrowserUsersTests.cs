@@ -66,7 +66,7 @@ public class BrowserUsersTests
         TestContext.Out.WriteLine($"pings {pings}, pong p50 {s.GetStep("pong").Latency.P50.TotalMilliseconds:0.0} ms, fcp p50 {fcp.P50.TotalMilliseconds:0.0} ms, lcp p75 {lcp.Percentile(75).TotalMilliseconds:0.0} ms");
 
         // Contexts are closed at the end of each VU's life: the browser's sockets close.
-        await WaitUntil(() => server.OpenConnections == 0, TimeSpan.FromSeconds(10));
+        await Eventually.UntilAsync(() => server.OpenConnections == 0, TimeSpan.FromSeconds(10), () => $"{server.OpenConnections} WebSockets still open");
         BrowserPool.Shared.Users.Should().Be(0);
     }
 
@@ -216,20 +216,6 @@ public class BrowserUsersTests
         s.GetStep("crash").Ok.Should().Be(2);
         BrowserPool.Shared.Crashes.Should().Be(crashes + 1);
         result.Notes.Should().ContainSingle(n => n.StartsWith("browser: 1 page or browser crashed", StringComparison.Ordinal));
-    }
-
-    internal static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (watch.Elapsed > timeout)
-            {
-                Assert.Fail($"condition not met within {timeout}");
-            }
-
-            await Task.Delay(20);
-        }
     }
 }
 

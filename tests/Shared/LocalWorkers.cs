@@ -35,24 +35,10 @@ internal sealed class LocalWorkers : IAsyncDisposable
     /// <summary>Waits until <paramref name="count"/> forwarded lines contain <paramref name="text"/>; returns them.</summary>
     public async Task<IReadOnlyList<string>> WaitForLinesAsync(string text, int count, TimeSpan timeout)
     {
-        using var deadline = new CancellationTokenSource(timeout);
-        while (true)
-        {
-            var lines = ForwardedLines.Where(l => l.Contains(text, StringComparison.Ordinal)).ToArray();
-            if (lines.Length >= count)
-            {
-                return lines;
-            }
-
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException($"{lines.Length} of {count} worker lines with '{text}' within {timeout}: {string.Join(" | ", ForwardedLines)}");
-            }
-        }
+        string[] Matching() => [.. ForwardedLines.Where(l => l.Contains(text, StringComparison.Ordinal))];
+        await Eventually.UntilAsync(
+            () => Matching().Length >= count, timeout, () => $"{Matching().Length} of {count} worker lines with '{text}': {string.Join(" | ", ForwardedLines)}");
+        return Matching();
     }
 
     private void Forward(int id, string? line)

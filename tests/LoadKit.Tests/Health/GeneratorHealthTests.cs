@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LoadKit.Health;
+using LoadKit.TestTargets;
 
 namespace LoadKit.Tests.Health;
 
@@ -96,11 +97,7 @@ public class GeneratorHealthTests
     {
         var sampler = new HealthSampler("test", Stopwatch.GetTimestamp(), TimeSpan.FromSeconds(10));
         sampler.Start();
-        var deadline = Stopwatch.StartNew();
-        while (sampler.Count < 1 && deadline.Elapsed < TimeSpan.FromSeconds(5))
-        {
-            await Task.Delay(20);
-        }
+        await Eventually.UntilAsync(() => sampler.Count >= 1, TimeSpan.FromSeconds(5), () => "the sampler took no sample");
 
         var health = sampler.Stop();
 

@@ -50,19 +50,8 @@ internal sealed class Cluster : IAsyncDisposable
     };
 
     /// <summary>Waits until the target has answered at least <paramref name="requests"/> requests.</summary>
-    public async Task WaitForRequestsAsync(long requests, TimeSpan timeout)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (Target.Requests < requests)
-        {
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException($"The target saw {Target.Requests} requests, not {requests}, within {timeout}.");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    public Task WaitForRequestsAsync(long requests, TimeSpan timeout) =>
+        Eventually.UntilAsync(() => Target.Requests >= requests, timeout, () => $"the target saw {Target.Requests} requests, not {requests}.");
 
     /// <summary>
     /// Waits, from now, until the target's count stops growing (no change over half a second); returns how long

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using LoadKit.TestTargets;
 
 namespace LoadKit.Worker.Tests.Distributed;
 
@@ -73,19 +74,11 @@ public partial class IterationTakeOverTests
     }
 
     /// <summary>Waits until the worker has sent a snapshot that counts iterations of the block under way.</summary>
-    private static async Task WaitForProgressAsync(WorkerProcess worker, string scenario, TimeSpan timeout)
+    private static Task WaitForProgressAsync(WorkerProcess worker, string scenario, TimeSpan timeout)
     {
         var pattern = new Regex($@"snapshot \d+ sent; iteration-counted blocks: '{Regex.Escape(scenario)}' block 0, [1-9]\d* completed");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!pattern.IsMatch(worker.Output))
-        {
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException($"The worker reported no progress within {timeout}. Its output:{Environment.NewLine}{worker.Output}");
-            }
-
-            await Task.Delay(20);
-        }
+        return Eventually.UntilAsync(
+            () => pattern.IsMatch(worker.Output), timeout, () => $"the worker reported no progress. Its output:{Environment.NewLine}{worker.Output}");
     }
 
     [GeneratedRegex(@"(\d+) iterations moved, of the (\d+) it owned .*\((\d+) completed by its last snapshot")]
