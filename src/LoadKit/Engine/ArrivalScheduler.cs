@@ -9,20 +9,18 @@ namespace LoadKit.Engine;
 /// iteration that is due to an idle VU; how late that is, is measured as the scheduling lag. It begins with the
 /// share's iteration number <paramref name="firstOwned"/> (not 0 when the block is resumed part-way).
 /// The start of each iteration (up to the step's first await) runs on this thread, which saves a thread-pool wake
-/// per iteration, until <see cref="SlowStartsAllowed"/> starts have taken <see cref="InlineStartLimit"/> or more: a step
+/// per iteration, until <see cref="SlowStartsAllowed"/> starts have taken 1 ms or more (<see cref="SlowStart"/>): a step
 /// that blocks before its first await would hold up the schedule, so from then on the block's iterations start on the
 /// thread pool. (The first starts compile code, and a busy machine can preempt any one: a single slow start is no sign.)
 /// </summary>
 internal sealed class ArrivalScheduler(
     ArrivalBlock block, SegmentShare share, long firstOwned, long startTimestamp, CancellationToken stop, ScenarioGauges measured, ScenarioGauges? warmUp)
 {
-    /// <summary>How long an iteration's start may keep this thread before starts move to the thread pool.</summary>
-    internal static readonly TimeSpan InlineStartLimit = TimeSpan.FromMilliseconds(1);
-
     /// <summary>How many slow starts move starts to the thread pool.</summary>
-    internal const int SlowStartsAllowed = 3;
+    private const int SlowStartsAllowed = 3;
 
-    private static readonly long InlineStartLimitTicks = (long)(InlineStartLimit.TotalSeconds * Stopwatch.Frequency);
+    /// <summary>A start that kept this thread this long (1 ms, in Stopwatch ticks) is slow.</summary>
+    private static readonly long SlowStart = Stopwatch.Frequency / 1000;
 
     public Task RunAsync(ArrivalPool pool, Func<VirtualUser?> createUser)
     {
@@ -76,7 +74,7 @@ internal sealed class ArrivalScheduler(
             {
                 var posted = Stopwatch.GetTimestamp();
                 user.Post(new ScheduledIteration(due, isWarmUp), inline: slowStarts < SlowStartsAllowed);
-                if (Stopwatch.GetTimestamp() - posted >= InlineStartLimitTicks)
+                if (Stopwatch.GetTimestamp() - posted >= SlowStart)
                 {
                     slowStarts++;
                 }
