@@ -151,34 +151,7 @@ internal sealed class BrowserPool
     {
         // LoadKit drives the system's chromium: Playwright must never try to download a browser of its own.
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
-        MakeDriverExecutable();
         return Playwright.CreateAsync();
-    }
-
-    /// <summary>
-    /// A worker unpacks the test's output folder from a zip, which can drop the execute bit of Playwright's driver
-    /// (its node binary): restore it, so browser scenarios run on workers like any other.
-    /// </summary>
-    private static void MakeDriverExecutable()
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
-        var folder = Path.GetDirectoryName(typeof(Playwright).Assembly.Location);
-        var node = folder is null ? null : Path.Combine(folder, ".playwright", "node", OperatingSystem.IsMacOS() ? "mac" : "linux-x64", "node");
-        if (node is null || !File.Exists(node))
-        {
-            return;
-        }
-
-        var mode = File.GetUnixFileMode(node);
-        const UnixFileMode execute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
-        if ((mode & UnixFileMode.UserExecute) == 0)
-        {
-            File.SetUnixFileMode(node, mode | execute);
-        }
     }
 
     private static async Task<IBrowser> LaunchAsync(IPlaywright playwright, BrowserSettings settings)

@@ -46,6 +46,13 @@ internal sealed class Artifact
             {
                 var entry = zip.CreateEntry(file.Name, CompressionLevel.Fastest);
                 entry.LastWriteTime = FixedTimestamp;
+                if (!OperatingSystem.IsWindows())
+                {
+                    // The Unix permissions, which the worker's extraction restores: a tool in the output folder (such
+                    // as Playwright's node driver) stays executable.
+                    entry.ExternalAttributes = (int)file.File.UnixFileMode << 16;
+                }
+
                 using var source = file.File.OpenRead();
                 using var target = entry.Open();
                 source.CopyTo(target);

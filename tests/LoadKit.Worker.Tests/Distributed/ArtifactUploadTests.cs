@@ -30,6 +30,23 @@ public class ArtifactUploadTests
     }
 
     [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Pack_ExecutableFile_StaysExecutableWhenExtracted()
+    {
+        var folder = NewFolder(("tools/node", 100), ("data.json", 10));
+        File.SetUnixFileMode(Path.Combine(folder, "tools/node"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var extracted = Directory.CreateTempSubdirectory("loadkit-artifact-out-").FullName;
+
+        // As the worker's ArtifactStore extracts what it received.
+        System.IO.Compression.ZipFile.ExtractToDirectory(new MemoryStream(Artifact.Pack(folder).Bytes), extracted);
+
+        Assert.That(File.GetUnixFileMode(Path.Combine(extracted, "tools/node")) & UnixFileMode.UserExecute, Is.EqualTo(UnixFileMode.UserExecute));
+        Assert.That(File.GetUnixFileMode(Path.Combine(extracted, "data.json")) & UnixFileMode.UserExecute, Is.EqualTo(UnixFileMode.None));
+        Directory.Delete(folder, recursive: true);
+        Directory.Delete(extracted, recursive: true);
+    }
+
+    [Test]
     public async Task UploadAsync_ValidArtifact_IsStoredOnceThenSkipped()
     {
         await using var etcd = await EtcdServer.StartAsync();
