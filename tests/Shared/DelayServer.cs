@@ -27,18 +27,20 @@ internal sealed class DelayServer : IAsyncDisposable
 
     /// <summary>
     /// Starts a server whose endpoint <c>path</c> answers 200 after the delay that <c>delayAt</c> gives for the time
-    /// since the server started (a stall is a window in which every request waits longer).
+    /// since its first request (a stall is a window in which every request waits longer).
     /// </summary>
     public static Task<DelayServer> StartAsync(params (string Path, Func<TimeSpan, TimeSpan> DelayAt)[] endpoints) =>
         StartAsync(endpoints.Select(e => (e.Path, (Func<TimeSpan, long, TimeSpan>)((elapsed, _) => e.DelayAt(elapsed)))).ToArray());
 
     /// <summary>
     /// Starts a server whose endpoint <c>path</c> answers 200 after the delay that <c>delayFor</c> gives for the time
-    /// since the server started and the request's number on the server (1, 2, ...): a known slow tail.
+    /// since its first request and the request's number on the server (1, 2, ...): a known slow tail. The clock starts
+    /// with the first request, not with the server, so a window such as "2 s to 3 s" falls in the run's own seconds
+    /// however long the test took to build and start its run (on a busy machine, long enough to shift it by a second).
     /// </summary>
     public static async Task<DelayServer> StartAsync(params (string Path, Func<TimeSpan, long, TimeSpan> DelayFor)[] endpoints)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var firstRequest = 0L;
         var app = LoopbackApp.Create();
         var server = new DelayServer(app);
         foreach (var (path, delayFor) in endpoints)
@@ -46,7 +48,9 @@ internal sealed class DelayServer : IAsyncDisposable
             app.MapMethods(path, ["GET", "POST"], async (CancellationToken ct) =>
             {
                 var number = Interlocked.Increment(ref server._requests);
-                await Task.Delay(delayFor(clock.Elapsed, number), ct);
+                var now = System.Diagnostics.Stopwatch.GetTimestamp();
+                var first = Interlocked.CompareExchange(ref firstRequest, now, 0);
+                await Task.Delay(delayFor(System.Diagnostics.Stopwatch.GetElapsedTime(first == 0 ? now : first, now), number), ct);
                 return Results.Text("ok");
             });
         }
