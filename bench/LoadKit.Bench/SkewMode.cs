@@ -32,12 +32,12 @@ internal static class SkewMode
 
         var options = new RunOptions
         {
-            Cluster = new ClusterOptions([new Uri(etcd.Url)], workerCount, token)
+            Target = new ClusterTarget(new ClusterOptions([new Uri(etcd.Url)], workerCount, token)
             {
                 Prefix = prefix,
                 WorkerWait = TimeSpan.FromSeconds(60),
                 Forward = [SkewLoad.SecondsVariable, SkewLoad.RateVariable, SkewLoad.WorkersVariable],
-            },
+            }),
         };
 
         // The controller's CPU, sampled with the wall clock, so the part spent while the load ran can be cut out.

@@ -45,12 +45,12 @@ async Task<LoadResult> RunAsync(Uri etcdUrl, string clusterPrefix, int count)
 {
     var options = new RunOptions
     {
-        Cluster = new ClusterOptions([etcdUrl], count, token)
+        Target = new ClusterTarget(new ClusterOptions([etcdUrl], count, token)
         {
             Prefix = clusterPrefix,
             WorkerWait = TimeSpan.FromSeconds(30),
             Forward = [ShopLoad.ShopUrlVariable],
-        },
+        }),
     };
     Console.WriteLine($"Running 'shop' on {count} workers ...");
     var result = await LoadRunner.RunAsync([ShopLoad.Checkout], options);

@@ -118,16 +118,21 @@ public static partial class LoadTest
         // LoadKit.OtlpEndpoint. Progress goes to NUnit's live output, so it shows while the test runs.
         string? FromRunSettings(string variable, params string[] overriddenBy) =>
             overriddenBy.Any(v => Environment.GetEnvironmentVariable(v) is { Length: > 0 }) ? null : parameters.Get(ParameterFor(variable));
-        options = RunOptions.ParseObservation(
+        options = RunOptions.ParseProgress(
             FromRunSettings(RunOptions.ProgressVariable, RunOptions.ProgressVariable), $"NUnit run parameter {ParameterFor(RunOptions.ProgressVariable)}",
-            FromRunSettings(RunOptions.OtlpEndpointVariable, RunOptions.OtlpEndpointVariable, RunOptions.StandardOtlpEndpointVariable),
-            $"NUnit run parameter {ParameterFor(RunOptions.OtlpEndpointVariable)}",
             options) with { ProgressWriter = TestContext.Progress };
+        var exporter = OtlpExporter.FromEnvironment() ?? OtlpExporter.Parse(
+            FromRunSettings(OtlpExporter.EndpointVariable, OtlpExporter.EndpointVariable, OtlpExporter.StandardEndpointVariable),
+            $"NUnit run parameter {ParameterFor(OtlpExporter.EndpointVariable)}");
+        if (exporter is not null)
+        {
+            options = options with { Observers = [.. options.Observers, exporter] };
+        }
 
         // The cluster: each setting from the environment, else from the run parameter of the same name.
         var cluster = ClusterOptions.Parse(
             name => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : parameters.Get(ParameterFor(name)),
             name => Environment.GetEnvironmentVariable(name) is { Length: > 0 } ? $"environment variable {name}" : $"NUnit run parameter {ParameterFor(name)}");
-        return cluster is null ? options : options with { Cluster = cluster };
+        return cluster is null ? options : options with { Target = new ClusterTarget(cluster) };
     }
 }

@@ -67,7 +67,7 @@ builder.Services.AddSingleton<TokenInterceptor>();
 builder.Services.AddGrpc(o =>
 {
     o.Interceptors.Add<TokenInterceptor>();
-    o.MaxReceiveMessageSize = 2 * LoadKit.Distributed.Artifact.ChunkBytes;
+    o.MaxReceiveMessageSize = 2 * LoadKit.Cluster.Artifact.ChunkBytes;
 });
 builder.Services.AddSingleton<EtcdRegistration>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EtcdRegistration>());

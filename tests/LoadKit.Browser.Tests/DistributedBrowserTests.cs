@@ -66,11 +66,11 @@ public class DistributedBrowserTests
 
     private static RunOptions Options(EtcdServer etcd, string prefix) => new()
     {
-        Cluster = new ClusterOptions([new Uri(etcd.Url)], 2, Token)
+        Target = new ClusterTarget(new ClusterOptions([new Uri(etcd.Url)], 2, Token)
         {
             Prefix = prefix,
             WorkerWait = TimeSpan.FromSeconds(30),
             Forward = [PageVariable],
-        },
+        }),
     };
 }

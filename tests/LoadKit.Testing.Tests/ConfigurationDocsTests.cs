@@ -10,7 +10,7 @@ public class ConfigurationDocsTests
     public void ConfigurationReference_ListsEveryEnvironmentVariableAndRunParameter()
     {
         var reference = File.ReadAllText(Path.Combine(Repository.Root, "docs", "configuration.md"));
-        var variables = new[] { typeof(Scenario).Assembly, typeof(LoadTest).Assembly }
+        var variables = new[] { typeof(Scenario).Assembly, typeof(ClusterOptions).Assembly, typeof(OtlpExporter).Assembly, typeof(LoadTest).Assembly }
             .SelectMany(a => a.GetExportedTypes())
             .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.Static))
             .Where(f => f.IsLiteral && f.Name.EndsWith("Variable", StringComparison.Ordinal))
@@ -24,7 +24,7 @@ public class ConfigurationDocsTests
             foreach (var variable in variables)
             {
                 Assert.That(reference, Does.Contain($"`{variable}`"), $"{variable} is not in docs/configuration.md");
-                if (variable is not (HttpSettings.BaseAddressVariable or RunOptions.StandardOtlpEndpointVariable))
+                if (variable is not (HttpSettings.BaseAddressVariable or OtlpExporter.StandardEndpointVariable))
                 {
                     Assert.That(reference, Does.Contain($"`{LoadTest.ParameterFor(variable)}`"), $"the run parameter of {variable}");
                 }

@@ -79,7 +79,7 @@ public class LoadTestTests
     [TestCase(ClusterOptions.TokenFileVariable, "LoadKit.WorkerTokenFile")]
     [TestCase(ClusterOptions.OnWorkerLossVariable, "LoadKit.OnWorkerLoss")]
     [TestCase(RunOptions.ProgressVariable, "LoadKit.Progress")]
-    [TestCase(RunOptions.OtlpEndpointVariable, "LoadKit.OtlpEndpoint")]
+    [TestCase(OtlpExporter.EndpointVariable, "LoadKit.OtlpEndpoint")]
     public void ParameterFor_EnvironmentVariable_IsTheRunParameterOfTheSameName(string variable, string parameter)
     {
         Assert.That(LoadTest.ParameterFor(variable), Is.EqualTo(parameter));

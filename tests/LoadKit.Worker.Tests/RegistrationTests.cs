@@ -2,10 +2,10 @@ using System.Diagnostics;
 using dotnet_etcd;
 using Grpc.Core;
 using Grpc.Net.Client;
-using LoadKit.Distributed;
-using LoadKit.Distributed.Protocol;
+using LoadKit.Cluster;
+using LoadKit.Cluster.Protocol;
 using LoadKit.TestTargets;
-using WorkerClient = LoadKit.Distributed.Protocol.Worker.WorkerClient;
+using WorkerClient = LoadKit.Cluster.Protocol.Worker.WorkerClient;
 
 namespace LoadKit.Worker.Tests;
 

@@ -1,4 +1,4 @@
-using LoadKit.Distributed;
+using LoadKit.Cluster;
 
 namespace LoadKit.Worker.NUnitRuns;
 
@@ -58,7 +58,7 @@ internal static class RunCommand
             return Passed;
         }
 
-        var where = options.Run.Cluster is { } cluster ? $"on {cluster.Workers} worker(s) from etcd {string.Join(",", cluster.Etcd)}" : "here";
+        var where = options.Run.Target is ClusterTarget { Options: var cluster } ? $"on {cluster.Workers} worker(s) from etcd {string.Join(",", cluster.Etcd)}" : "here";
         await output.WriteLineAsync($"Running {string.Join(", ", options.Load.Tests)} of {Path.GetFileName(tests.AssemblyPath)} " +
             $"with {options.Load.Users} VU(s) {(options.Load.Iterations is { } n ? $"for {n} iteration(s) each (at most {options.Load.Duration.TotalSeconds:0.###} s)" : $"for {options.Load.Duration.TotalSeconds:0.###} s")} {where} ...");
         LoadResult result;

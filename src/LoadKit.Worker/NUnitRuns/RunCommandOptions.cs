@@ -209,7 +209,7 @@ internal sealed record RunCommandOptions(string AssemblyPath, NUnitLoad Load, Ru
             StepTimeout = stepTimeout,
             Iterations = iterations,
         };
-        return (new RunCommandOptions(assembly!, load, new RunOptions { Cluster = clusterOptions, Thresholds = thresholds }) { List = list, ResultPath = resultPath }, problems);
+        return (new RunCommandOptions(assembly!, load, new RunOptions { Target = clusterOptions is null ? null : new ClusterTarget(clusterOptions), Thresholds = thresholds }) { List = list, ResultPath = resultPath }, problems);
     }
 
     /// <summary>A duration such as 500ms, 30s, 2m or 1h (a number alone is seconds).</summary>

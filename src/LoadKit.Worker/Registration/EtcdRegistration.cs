@@ -2,7 +2,7 @@ using System.Reflection;
 using dotnet_etcd;
 using Etcdserverpb;
 using Grpc.Core;
-using LoadKit.Distributed;
+using LoadKit.Cluster;
 using LoadKit.Worker.Service;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
-using LoadKit.Distributed;
-using LoadKit.Distributed.Protocol;
+using LoadKit.Cluster;
+using LoadKit.Cluster.Protocol;
 using LoadKit.Engine;
+using LoadKit.Scenarios;
+using LoadKit.Workload;
 using LoadKit.Worker.Registration;
 using LoadKit.Worker.Service;
 
@@ -58,7 +60,6 @@ internal sealed class RunHost(
             forwarded = Forward(prepare.Environment);
             assembly = Load(prepare);
             run = Prepare(prepare, assembly);
-            run.Prepare();
             await updates.WriteAsync(new RunUpdate { Ready = new Ready() }, stop.Token);
             logger.LogInformation("Run {Run}: ready with {Scenarios} on {Share}", runId, string.Join(", ", run.ScenarioNames), run.Share);
 
@@ -221,7 +222,9 @@ internal sealed class RunHost(
                 throw new ArgumentException($"scenario factory = {f.TypeName}.{f.MethodName}: threw {exception.GetType().Name}: {exception.Message}");
             }
         }).ToArray();
-        return new ShareRun(scenarios, options, sequence, sequence.Share(prepare.SegmentIndex));
+
+        // The controller watches the thresholds on the merged figures; a worker only runs its share.
+        return new ShareRun(options.Plan(scenarios), sequence, prepare.SegmentIndex);
     }
 
     private async Task ListenAsync(IAsyncStreamReader<RunCommand> commands, ShareRun run, CancellationTokenSource stop, Action<string> stopRequested)

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Grpc.Core;
-using LoadKit.Distributed.Protocol;
+using LoadKit.Cluster.Protocol;
 
 namespace LoadKit.Worker.Service;
 

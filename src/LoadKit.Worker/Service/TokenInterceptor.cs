@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using LoadKit.Distributed;
+using LoadKit.Cluster;
 
 namespace LoadKit.Worker.Service;
 

@@ -1,11 +1,11 @@
 using Grpc.Core;
-using LoadKit.Distributed.Protocol;
+using LoadKit.Cluster.Protocol;
 using LoadKit.Worker.Runs;
 
 namespace LoadKit.Worker.Service;
 
 /// <summary>The worker's gRPC service.</summary>
-internal sealed class WorkerService(WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts, RunHost runs) : LoadKit.Distributed.Protocol.Worker.WorkerBase
+internal sealed class WorkerService(WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts, RunHost runs) : LoadKit.Cluster.Protocol.Worker.WorkerBase
 {
     public override Task<PingReply> Ping(PingRequest request, ServerCallContext context) =>
         Task.FromResult(new PingReply { WorkerUtcTicks = clock.UtcNow.Ticks, WorkerId = identity.Id });

@@ -1,3 +1,4 @@
+using LoadKit.Scenarios;
 using System.Reflection;
 using System.Text.Json;
 
@@ -71,7 +72,7 @@ internal sealed record NUnitLoad(IReadOnlyList<string> Tests, int Users, TimeSpa
 /// <summary>
 /// The scenario factory a worker calls for <c>loadkit-worker run</c>: a plain NUnit assembly has none of its own, so
 /// this one, in LoadKit, builds the scenario from the uploaded assembly (already loaded by the worker) and the load in
-/// the forwarded <see cref="NUnitLoad.Variable"/>. <see cref="Distributed.ScenarioLocator"/> finds it by name.
+/// the forwarded <see cref="NUnitLoad.Variable"/>. <see cref="ScenarioLocator"/> finds it by name.
 /// </summary>
 internal static class NUnitScenarioFactory
 {
@@ -80,19 +81,17 @@ internal static class NUnitScenarioFactory
             .BuildScenario(NUnitTests.From(testAssembly));
 
     /// <summary>Where the workers find this factory.</summary>
-    public static Distributed.ScenarioLocator Locator(NUnitTests tests) =>
+    public static ScenarioLocator Locator(NUnitTests tests) =>
         new(tests.AssemblyPath, typeof(NUnitScenarioFactory).FullName!, nameof(FromForwardedLoad));
 
     /// <summary>
     /// Runs <paramref name="load"/> of <paramref name="tests"/>: here, or on the workers when <paramref name="options"/>
-    /// name a cluster (they get the assembly's folder and the load in <see cref="NUnitLoad.Variable"/>).
+    /// choose a cluster (they get the assembly's folder and the load in <see cref="NUnitLoad.Variable"/>).
     /// </summary>
     public static Task<LoadResult> RunAsync(NUnitTests tests, NUnitLoad load, RunOptions options, CancellationToken cancellationToken)
     {
-        var scenario = load.BuildScenario(tests);
-        return options.Cluster is null
-            ? LoadRunner.RunAsync([scenario], options, cancellationToken)
-            : Distributed.DistributedRunner.RunAsync(
-                tests.AssemblyPath, [Locator(tests)], [scenario], new Dictionary<string, string> { [NUnitLoad.Variable] = load.ToJson() }, options, cancellationToken);
+        var origin = new Plans.ScenarioOrigin(tests.AssemblyPath, [Locator(tests)], new Dictionary<string, string> { [NUnitLoad.Variable] = load.ToJson() });
+        var plan = RunPlan.Create([load.BuildScenario(tests)], options.Profile, options.LoadScale, options.Thresholds, origin);
+        return LoadRunner.RunAsync(plan, options, cancellationToken);
     }
 }

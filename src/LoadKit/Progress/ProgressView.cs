@@ -51,10 +51,10 @@ internal readonly record struct ProgressFigures(int Users, double RequestsPerSec
 }
 
 /// <summary>
-/// Writes a run's progress once a second, from the latest statistics that <c>latest</c> gives: in place (carriage
-/// return) on a console, or one line per second. It reads snapshots only, never the recorders.
+/// Writes a run's progress once a second, from the latest snapshot it was handed: in place (carriage return) on a
+/// console, or one line per second. It reads snapshots only, never the recorders.
 /// </summary>
-internal sealed class ProgressView : IAsyncDisposable
+internal sealed class ProgressView : IRunObservation
 {
     /// <summary>With <see cref="ProgressMode.Auto"/>, progress shows once a run has lasted this long (a short run shows none).</summary>
     internal static readonly TimeSpan AutoAbove = TimeSpan.FromSeconds(5);
@@ -64,30 +64,25 @@ internal sealed class ProgressView : IAsyncDisposable
     private readonly bool _auto;
     private bool _shown;
     private readonly TimeSpan _planned;
-    private readonly long _origin;
-    private readonly Func<IEnumerable<ScenarioResult>> _latest;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private long _origin = Stopwatch.GetTimestamp();
+    private volatile IReadOnlyList<ScenarioResult> _latest = [];
+    private Task _loop = Task.CompletedTask;
     private int _width;
 
-    private ProgressView(TextWriter writer, bool inPlace, bool auto, TimeSpan planned, long origin, Func<IEnumerable<ScenarioResult>> latest)
-    {
-        (_writer, _inPlace, _auto, _planned, _origin, _latest) = (writer, inPlace, auto, planned, origin, latest);
-        _loop = Task.Run(LoopAsync);
-    }
+    private ProgressView(TextWriter writer, bool inPlace, bool auto, TimeSpan planned) =>
+        (_writer, _inPlace, _auto, _planned) = (writer, inPlace, auto, planned);
 
     /// <summary>
     /// Whether the view needs the statistics yet: always when forced on; with <see cref="ProgressMode.Auto"/> from a
     /// little before it first shows, so a short run never pays for snapshots.
     /// </summary>
-    public bool WantsFigures => !_auto || Stopwatch.GetElapsedTime(_origin) >= AutoAbove - TimeSpan.FromSeconds(1.5);
+    public bool WantsSnapshots => !_auto || Stopwatch.GetElapsedTime(_origin) >= AutoAbove - TimeSpan.FromSeconds(1.5);
 
-    /// <summary>Starts the view, or returns null when <paramref name="options"/> show no progress for this run.</summary>
+    /// <summary>A view for a run of <paramref name="planned"/> length, or null when <paramref name="options"/> show no progress.</summary>
     /// <param name="options">The run's options: mode and writer.</param>
     /// <param name="planned">How long the run is planned to last (an iteration-counted phase counts its maximum duration).</param>
-    /// <param name="origin">The <see cref="Stopwatch"/> timestamp at which the run started.</param>
-    /// <param name="latest">The latest statistics of every scenario; called once a second.</param>
-    public static ProgressView? Start(RunOptions options, TimeSpan planned, long origin, Func<IEnumerable<ScenarioResult>> latest)
+    public static ProgressView? For(RunOptions options, TimeSpan planned)
     {
         if (options.Progress == ProgressMode.Off)
         {
@@ -96,7 +91,24 @@ internal sealed class ProgressView : IAsyncDisposable
 
         var inPlace = options.Progress == ProgressMode.Live
             || (options.Progress == ProgressMode.Auto && options.ProgressWriter is null && !Console.IsOutputRedirected);
-        return new ProgressView(options.ProgressWriter ?? Console.Out, inPlace, options.Progress == ProgressMode.Auto, planned, origin, latest);
+        return new ProgressView(options.ProgressWriter ?? Console.Out, inPlace, options.Progress == ProgressMode.Auto, planned);
+    }
+
+    /// <summary>Starts the updates, counted from <paramref name="startTimestamp"/>.</summary>
+    public void OnStarted(long startTimestamp)
+    {
+        _origin = startTimestamp;
+        _loop = Task.Run(LoopAsync);
+    }
+
+    /// <inheritdoc />
+    public void OnSnapshot(RunSnapshot snapshot) => _latest = snapshot.Scenarios;
+
+    /// <summary>The final figures are the result's.</summary>
+    public LoadResult OnCompleted(LoadResult result)
+    {
+        _latest = result.Scenarios;
+        return result;
     }
 
     /// <summary>Stops the updates and writes the last figures (ending the in-place line).</summary>
@@ -149,7 +161,7 @@ internal sealed class ProgressView : IAsyncDisposable
         try
         {
             var elapsed = Stopwatch.GetElapsedTime(_origin);
-            line = ProgressFigures.From(_latest(), whole: final).Render(elapsed > TimeSpan.Zero ? elapsed : TimeSpan.Zero, _planned);
+            line = ProgressFigures.From(_latest, whole: final).Render(elapsed > TimeSpan.Zero ? elapsed : TimeSpan.Zero, _planned);
         }
         catch (InvalidOperationException)
         {
@@ -170,5 +182,11 @@ internal sealed class ProgressView : IAsyncDisposable
 
         _writer.Flush();
         _shown = true;
+    }
+
+    /// <summary>Shows the progress of every run as <paramref name="options"/> say.</summary>
+    internal sealed class Observer(RunOptions options) : IRunObserver
+    {
+        public IRunObservation? Observe(RunPlan plan, RunControl control) => For(options, plan.PlannedDuration);
     }
 }

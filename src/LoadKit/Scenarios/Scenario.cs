@@ -97,15 +97,6 @@ public sealed class Scenario
     /// <summary>The load of the smoke profile (<see cref="LoadProfile.Smoke"/>); empty when the scenario has none.</summary>
     public IReadOnlyList<LoadPhase> SmokeLoad { get; }
 
-    /// <summary>The load that <paramref name="options"/> select, as blocks of work ready to be cut into segments.</summary>
-    internal LoadPlan PlanFor(RunOptions options)
-    {
-        var load = options.Profile == LoadProfile.Smoke && SmokeLoad.Count > 0 ? SmokeLoad : Load;
-        return options.LoadScale == 1
-            ? LoadPlan.Create(WarmUp, load)
-            : LoadPlan.Create([.. WarmUp.Select(p => p.Scale(options.LoadScale))], [.. load.Select(p => p.Scale(options.LoadScale))]);
-    }
-
     /// <summary>The bound on one VU's init or cleanup: the scenario's default step timeout.</summary>
     internal TimeSpan HookTimeout { get; }
 

@@ -7,7 +7,7 @@ namespace LoadKit;
 /// <summary>
 /// The live metrics every load process publishes through <see cref="System.Diagnostics.Metrics"/>, on the meter
 /// named <see cref="MeterName"/>: add that name to an OpenTelemetry <c>MeterProvider</c> (or set
-/// <see cref="RunOptions.OtlpEndpoint"/>, which exports them over OTLP for the run), and Grafana, Prometheus or
+/// use LoadKit.OpenTelemetry's <c>OtlpExporter</c>, which exports them over OTLP for the run), and Grafana, Prometheus or
 /// <c>dotnet-counters</c> can follow a run. Nothing is recorded while nobody listens.
 /// </summary>
 public static class LoadKitMetrics

@@ -4,52 +4,58 @@ namespace LoadKit;
 
 /// <summary>
 /// Evaluates a run's thresholds while it lasts, on the latest statistics of each scenario (each second, merged across
-/// processes in a distributed run), and signals <see cref="Aborted"/> when one that aborts on failure is crossed
-/// after its delay. At the end it gives every threshold's outcome.
+/// processes in a distributed run), and stops the run when one that aborts on failure is crossed
+/// after its delay: it then stops the run. At the end it adds every threshold's outcome to the result.
 /// </summary>
-internal sealed class ThresholdWatch : IDisposable
+internal sealed class ThresholdWatch : IRunObservation
 {
     private readonly (Threshold Threshold, string? Scenario)[] _thresholds;
     private readonly string[] _scenarios;
     private readonly ScenarioResult?[] _latest;
     private readonly TimeSpan?[] _crossedAt;
-    private readonly CancellationTokenSource _abort = new();
+    private readonly RunControl _control;
     private readonly Lock _gate = new();
     private long _start = Stopwatch.GetTimestamp();
     private int _stoppedBy = -1;
     private TimeSpan _stoppedAt;
 
-    private ThresholdWatch((Threshold, string?)[] thresholds, string[] scenarios)
+    private ThresholdWatch((Threshold, string?)[] thresholds, string[] scenarios, RunControl control)
     {
+        _control = control;
         _thresholds = thresholds;
         _scenarios = scenarios;
         _latest = new ScenarioResult?[scenarios.Length];
         _crossedAt = new TimeSpan?[thresholds.Length];
     }
 
-    /// <summary>Cancelled when a threshold that aborts on failure stops the run.</summary>
-    public CancellationToken Aborted => _abort.Token;
+    /// <summary>Watches the thresholds of every run that has some.</summary>
+    public static IRunObserver Observer { get; } = new WatchObserver();
 
-    /// <summary>A watch over the scenarios' and the run's thresholds; null when there are none.</summary>
-    public static ThresholdWatch? For(IReadOnlyList<Scenario> scenarios, RunOptions options)
+    /// <summary>Snapshots are evaluated as they arrive.</summary>
+    public bool WantsSnapshots => true;
+
+    /// <summary>A watch over the plan's scenarios' and the run's own thresholds; null when there are none.</summary>
+    public static ThresholdWatch? For(RunPlan plan, RunControl control)
     {
-        (Threshold, string?)[] thresholds = [.. scenarios.SelectMany(s => s.Thresholds.Select(t => (t, (string?)s.Name))), .. options.Thresholds.Select(t => (t, (string?)null))];
-        return thresholds.Length == 0 ? null : new ThresholdWatch(thresholds, [.. scenarios.Select(s => s.Name)]);
+        (Threshold, string?)[] thresholds = [.. plan.Scenarios.SelectMany(s => s.Thresholds.Select(t => (t, (string?)s.Name))), .. plan.Thresholds.Select(t => (t, (string?)null))];
+        return thresholds.Length == 0 ? null : new ThresholdWatch(thresholds, [.. plan.Scenarios.Select(s => s.Name)], control);
     }
 
     /// <summary>Sets the instant the run's clock starts (delays and crossing times count from it); default: creation.</summary>
-    public void Start(long timestamp) => Volatile.Write(ref _start, timestamp);
+    public void OnStarted(long startTimestamp) => Volatile.Write(ref _start, startTimestamp);
 
-    /// <summary>Takes one scenario's latest statistics (a local engine's snapshot) and evaluates.</summary>
-    public void Observe(ScenarioResult latest)
+    /// <inheritdoc />
+    public void OnSnapshot(RunSnapshot snapshot) => Observe(snapshot.Scenarios);
+
+    /// <summary>The result with every threshold's outcome, and a note when a threshold stopped the run.</summary>
+    public LoadResult OnCompleted(LoadResult result) => result with
     {
-        lock (_gate)
-        {
-            _latest[Array.IndexOf(_scenarios, latest.Name)] = latest;
-        }
+        Thresholds = Outcomes(result.Scenarios),
+        Notes = [.. result.Notes, .. StopNote() is { } note ? [note] : Array.Empty<string>()],
+    };
 
-        Evaluate();
-    }
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <summary>Takes every scenario's latest statistics (a distributed run's merged snapshot) and evaluates.</summary>
     public void Observe(IReadOnlyList<ScenarioResult> latest)
@@ -92,8 +98,6 @@ internal sealed class ThresholdWatch : IDisposable
         }
     }
 
-    public void Dispose() => _abort.Dispose();
-
     private static IReadOnlyList<ScenarioResult> Relevant(string? scenario, IReadOnlyList<ScenarioResult> results) =>
         scenario is null ? results : [.. results.Where(r => r.Name == scenario)];
 
@@ -121,9 +125,14 @@ internal sealed class ThresholdWatch : IDisposable
             }
         }
 
-        if (abort)
+        if (abort && StopNote() is { } reason)
         {
-            _abort.Cancel(); // outside the lock: it runs the engines' cancellation callbacks
+            _control.Stop(reason); // outside the lock: it runs the engines' cancellation callbacks
         }
+    }
+
+    private sealed class WatchObserver : IRunObserver
+    {
+        public IRunObservation? Observe(RunPlan plan, RunControl control) => For(plan, control);
     }
 }

@@ -59,7 +59,7 @@ public class ClusterOptionsTests
     [Test]
     public void RunAsync_ScenarioObjectsWithACluster_AskForFactories()
     {
-        var options = new RunOptions { Cluster = new ClusterOptions([new Uri("http://127.0.0.1:2379")], 1, Token) };
+        var options = new RunOptions { Target = new ClusterTarget(new ClusterOptions([new Uri("http://127.0.0.1:2379")], 1, Token)) };
         var scenario = Scenario.Create("s").Step("a", _ => ValueTask.CompletedTask).WithLoad(Load.IterationsPerUser(1, 1)).Build();
 
         var exception = Assert.ThrowsAsync<ArgumentException>(() => LoadRunner.RunAsync([scenario], options));

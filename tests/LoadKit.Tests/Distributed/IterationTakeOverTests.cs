@@ -1,4 +1,4 @@
-using LoadKit.Distributed;
+using LoadKit.Workload;
 using LoadKit.Engine;
 
 namespace LoadKit.Tests.Distributed;

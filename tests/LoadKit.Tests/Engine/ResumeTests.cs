@@ -19,7 +19,7 @@ public class ResumeTests
             .Step("a", _ => ValueTask.CompletedTask)
             .WithLoad(Load.ArrivalRate(200, TimeSpan.FromSeconds(4), preAllocatedUsers: 5, maxUsers: 50))
             .Build();
-        var plan = scenario.PlanFor(RunOptions.Default);
+        var plan = RunPlan.LoadOf(scenario, LoadProfile.Full, 1);
         var block = (ArrivalBlock)plan.Blocks.Single();
         var expected = block.TotalIterations - block.FirstAtOrAfter(TimeSpan.FromSeconds(2));
 
@@ -54,7 +54,7 @@ public class ResumeTests
             })
             .WithLoad(Load.RampUsers(to: 10, during: TimeSpan.FromSeconds(2)), Load.ConstantUsers(10, TimeSpan.FromSeconds(2)))
             .Build();
-        var plan = scenario.PlanFor(RunOptions.Default);
+        var plan = RunPlan.LoadOf(scenario, LoadProfile.Full, 1);
         var engine = new ScenarioEngine(scenario, plan, SegmentShare.Whole, TimeSpan.FromSeconds(1));
         var before = Stopwatch.GetTimestamp();
 
@@ -85,7 +85,7 @@ public class ResumeTests
             .WithLoad(Load.ConstantUsers(2, TimeSpan.FromSeconds(2)))
             .Build();
 
-        var result = await new ScenarioEngine(scenario, scenario.PlanFor(RunOptions.Default), SegmentShare.Whole, TimeSpan.FromSeconds(1.5))
+        var result = await new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole, TimeSpan.FromSeconds(1.5))
             .RunAsync(CancellationToken.None).WaitAsync(Bound);
 
         Assert.That(result.WarmUp, Is.Null);
@@ -102,7 +102,7 @@ public class ResumeTests
             .Step("a", _ => ValueTask.CompletedTask)
             .WithLoad(Load.ArrivalRate(300, TimeSpan.FromSeconds(3), preAllocatedUsers: 6, maxUsers: 60))
             .Build();
-        var plan = scenario.PlanFor(RunOptions.Default);
+        var plan = RunPlan.LoadOf(scenario, LoadProfile.Full, 1);
         var block = (ArrivalBlock)plan.Blocks.Single();
         var resumeAt = TimeSpan.FromSeconds(1.3);
         var lost = SegmentSequence.Equal(3).Share(1);
@@ -130,7 +130,7 @@ public class ResumeTests
             .Step("a", async ctx => await Task.Delay(2, ctx.CancellationToken))
             .WithLoad(Load.SharedIterations(4, 1000, maxDuration: TimeSpan.FromSeconds(20)))
             .Build();
-        var plan = scenario.PlanFor(RunOptions.Default);
+        var plan = RunPlan.LoadOf(scenario, LoadProfile.Full, 1);
         IterationProgress last = default;
 
         var result = await new ScenarioEngine(scenario, plan, SegmentShare.Whole, TimeSpan.FromSeconds(1), (_, p) => last = p, resumedIterations: 377)
@@ -156,7 +156,7 @@ public class ResumeTests
             .WithLoad(Load.IterationsPerUser(3, 50, maxDuration: TimeSpan.FromSeconds(20)))
             .Build();
 
-        var result = await new ScenarioEngine(scenario, scenario.PlanFor(RunOptions.Default), SegmentShare.Whole, TimeSpan.FromSeconds(1), resumedIterations: 100)
+        var result = await new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole, TimeSpan.FromSeconds(1), resumedIterations: 100)
             .RunAsync(CancellationToken.None).WaitAsync(Bound);
 
         Assert.That(result.GetStep("a").Ok, Is.EqualTo(100), "the remaining total, not 50 per VU");
@@ -180,7 +180,7 @@ public class ResumeTests
                 Load.IterationsPerUser(3, 5, maxDuration: TimeSpan.FromSeconds(2)),
                 Load.ConstantUsers(1, TimeSpan.FromSeconds(1)))
             .Build();
-        var plan = scenario.PlanFor(RunOptions.Default);
+        var plan = RunPlan.LoadOf(scenario, LoadProfile.Full, 1);
         var progress = new ConcurrentQueue<IterationProgress>();
 
         var result = await new ScenarioEngine(scenario, plan, SegmentShare.Whole, TimeSpan.FromSeconds(1.5), (_, p) => progress.Enqueue(p))
@@ -201,7 +201,7 @@ public class ResumeTests
             .WithGracefulStop(TimeSpan.FromSeconds(1))
             .Build();
 
-        var result = await new ScenarioEngine(scenario, scenario.PlanFor(RunOptions.Default), SegmentShare.Whole, TimeSpan.FromSeconds(1.5), resumedIterations: 1_000_000)
+        var result = await new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole, TimeSpan.FromSeconds(1.5), resumedIterations: 1_000_000)
             .RunAsync(CancellationToken.None).WaitAsync(Bound);
 
         Assert.That(result.Duration, Is.InRange(TimeSpan.FromSeconds(0.45), TimeSpan.FromSeconds(1.5)), "2 s from a start 1.5 s ago");
@@ -220,7 +220,7 @@ public class ResumeTests
 
         var result = await new ScenarioEngine(
                 scenario,
-                scenario.PlanFor(RunOptions.Default),
+                RunPlan.LoadOf(scenario, LoadProfile.Full, 1),
                 SegmentShare.Whole,
                 onSnapshot: (r, p) => reports.Enqueue((r.Iterations.Completed + r.Iterations.Cancelled, r.GetStep("a").Completed + r.GetStep("a").Cancelled, p)))
             .RunAsync(CancellationToken.None).WaitAsync(Bound);

@@ -29,7 +29,7 @@ public class RunOptionsTests
     [Test]
     public void PlanFor_LoadScale_MultipliesUsersRatesAndIterationsButNotDurations()
     {
-        var plan = Shop().PlanFor(new RunOptions { LoadScale = 0.25 });
+        var plan = RunPlan.LoadOf(Shop(), LoadProfile.Full, 0.25);
 
         var iterations = (IterationsBlock)plan.Blocks[0];
         var arrivals = (ArrivalBlock)plan.Blocks[1];

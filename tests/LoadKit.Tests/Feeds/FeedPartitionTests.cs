@@ -55,7 +55,7 @@ public class FeedPartitionTests
             })
             .WithLoad(Load.ConstantUsers(6, TimeSpan.FromSeconds(20)))
             .Build();
-        var plan = scenario.PlanFor(RunOptions.Default);
+        var plan = RunPlan.LoadOf(scenario, LoadProfile.Full, 1);
         var engines = Enumerable.Range(0, 3).Select(i => new ScenarioEngine(scenario, plan, SegmentSequence.Equal(3).Share(i))).ToArray();
 
         var results = await Task.WhenAll(engines.Select(e => e.RunAsync(CancellationToken.None))).WaitAsync(Bound);

@@ -208,7 +208,7 @@ public class NUnitTestsTests
         Environment.SetEnvironmentVariable(NUnitLoad.Variable, load.ToJson());
         try
         {
-            var scenario = LoadKit.Distributed.ScenarioLocator.Resolve(tests.Assembly, locator.TypeName, locator.MethodName)();
+            var scenario = LoadKit.Scenarios.ScenarioLocator.Resolve(tests.Assembly, locator.TypeName, locator.MethodName)();
 
             Assert.That(locator.AssemblyPath, Is.EqualTo(tests.AssemblyPath), "the plain assembly is the one uploaded");
             Assert.That(scenario.Name, Is.EqualTo("PlainNUnitTests"));

@@ -74,13 +74,13 @@ public partial class ProgressTests
     [TestCase(" Lines ", ProgressMode.Lines)]
     [TestCase("live", ProgressMode.Live)]
     [TestCase("auto", ProgressMode.Auto)]
-    public void ParseObservation_ProgressValue_SelectsTheMode(string value, ProgressMode expected) =>
-        Assert.That(RunOptions.ParseObservation(value, "LOADKIT_PROGRESS", null, "endpoint", RunOptions.Default).Progress, Is.EqualTo(expected));
+    public void ParseProgress_ProgressValue_SelectsTheMode(string value, ProgressMode expected) =>
+        Assert.That(RunOptions.ParseProgress(value, "LOADKIT_PROGRESS", RunOptions.Default).Progress, Is.EqualTo(expected));
 
     [Test]
-    public void ParseObservation_UnknownProgress_NamesTheSourceTheValueAndTheAllowedOnes()
+    public void ParseProgress_UnknownProgress_NamesTheSourceTheValueAndTheAllowedOnes()
     {
-        var error = Assert.Throws<ArgumentException>(() => RunOptions.ParseObservation("verbose", "environment variable LOADKIT_PROGRESS", null, "endpoint", RunOptions.Default));
+        var error = Assert.Throws<ArgumentException>(() => RunOptions.ParseProgress("verbose", "environment variable LOADKIT_PROGRESS", RunOptions.Default));
 
         Assert.That(error!.Message, Is.EqualTo("environment variable LOADKIT_PROGRESS = 'verbose': allowed values are 'auto', 'off', 'lines' and 'live'."));
     }

@@ -18,7 +18,7 @@ public class MetricsTests
             .WithLoad(Load.ConstantUsers(3, TimeSpan.FromSeconds(2.5)))
             .Build();
 
-        var result = await LoadRunner.RunAsync(scenario, new RunOptions { OtlpEndpoint = receiver.BaseAddress, Progress = ProgressMode.Off })
+        var result = await LoadRunner.RunAsync(scenario, new RunOptions { Observers = [new OtlpExporter(receiver.BaseAddress)], Progress = ProgressMode.Off })
             .WaitAsync(TimeSpan.FromSeconds(30));
 
         var exports = receiver.Exports;
@@ -53,7 +53,7 @@ public class MetricsTests
         var endpoint = new Uri($"http://127.0.0.1:{ClosedPort()}");
         var clock = Stopwatch.StartNew();
 
-        var result = await LoadRunner.RunAsync(scenario, new RunOptions { OtlpEndpoint = endpoint, Progress = ProgressMode.Off })
+        var result = await LoadRunner.RunAsync(scenario, new RunOptions { Observers = [new OtlpExporter(endpoint)], Progress = ProgressMode.Off })
             .WaitAsync(TimeSpan.FromSeconds(30));
 
         TestContext.Out.WriteLine($"{clock.Elapsed.TotalSeconds:0.00} s; notes: {string.Join(" | ", result.Notes)}");
@@ -134,12 +134,12 @@ public class MetricsTests
     [TestCase("https://otel.example/base", "https://otel.example/base/v1/metrics")]
     [TestCase("http://127.0.0.1:4318/v1/metrics", "http://127.0.0.1:4318/v1/metrics")]
     public void MetricsUrl_Endpoint_AppendsTheMetricsPathOnce(string endpoint, string expected) =>
-        Assert.That(LoadKit.Telemetry.OtlpExport.MetricsUrl(new Uri(endpoint)), Is.EqualTo(new Uri(expected)));
+        Assert.That(LoadKit.OpenTelemetry.OtlpExport.MetricsUrl(new Uri(endpoint)), Is.EqualTo(new Uri(expected)));
 
     [Test]
-    public void ParseObservation_BadEndpoint_NamesTheSourceAndWhatIsAllowed()
+    public void Parse_BadEndpoint_NamesTheSourceAndWhatIsAllowed()
     {
-        var error = Assert.Throws<ArgumentException>(() => RunOptions.ParseObservation(null, "progress", "127.0.0.1:4318", "LOADKIT_OTLP_ENDPOINT", RunOptions.Default));
+        var error = Assert.Throws<ArgumentException>(() => OtlpExporter.Parse("127.0.0.1:4318", "LOADKIT_OTLP_ENDPOINT"));
 
         Assert.That(error!.Message, Does.Contain("LOADKIT_OTLP_ENDPOINT = '127.0.0.1:4318'").And.Contain("absolute http or https address"));
     }

@@ -4,12 +4,12 @@ using System.Text.RegularExpressions;
 using dotnet_etcd;
 using Grpc.Core;
 using Grpc.Net.Client;
-using LoadKit.Distributed;
-using LoadKit.Distributed.Protocol;
+using LoadKit.Cluster;
+using LoadKit.Cluster.Protocol;
 using LoadKit.TestTargets;
 using LoadKit.Worker.Tests.Distributed;
 using YamlDotNet.RepresentationModel;
-using WorkerClient = LoadKit.Distributed.Protocol.Worker.WorkerClient;
+using WorkerClient = LoadKit.Cluster.Protocol.Worker.WorkerClient;
 
 namespace LoadKit.Worker.Tests.Deploy;
 
@@ -65,12 +65,12 @@ public partial class DeployTests
             var startRun = clock.Elapsed;
             var options = new RunOptions
             {
-                Cluster = new ClusterOptions([new Uri(etcd.Url)], 2, token)
+                Target = new ClusterTarget(new ClusterOptions([new Uri(etcd.Url)], 2, token)
                 {
                     Prefix = prefix,
                     WorkerWait = TimeSpan.FromSeconds(60),
                     Forward = [DistributedScenarios.TargetVariable],
-                },
+                }),
             };
             var result = await LoadRunner.RunAsync([DistributedScenarios.Short], options).WaitAsync(Bound);
             var runTime = clock.Elapsed - startRun;

@@ -1,9 +1,9 @@
 using System.Text;
 using Grpc.Core;
 using Grpc.Net.Client;
-using LoadKit.Distributed;
+using LoadKit.Cluster;
 using LoadKit.TestTargets;
-using WorkerClient = LoadKit.Distributed.Protocol.Worker.WorkerClient;
+using WorkerClient = LoadKit.Cluster.Protocol.Worker.WorkerClient;
 
 namespace LoadKit.Worker.Tests.Distributed;
 

@@ -38,15 +38,16 @@ internal sealed class Cluster : IAsyncDisposable
         return new Cluster(etcd, target, prefix, processes);
     }
 
-    public RunOptions Options(WorkerLossPolicy onLoss = WorkerLossPolicy.Rebalance) => new()
+    /// <summary>Options for a run on these workers; <paramref name="change"/> adjusts the cluster's settings.</summary>
+    public RunOptions Options(WorkerLossPolicy onLoss = WorkerLossPolicy.Rebalance, Func<ClusterOptions, ClusterOptions>? change = null) => new()
     {
-        Cluster = new ClusterOptions([new Uri(Etcd.Url)], Workers.Count, WorkerProcess.Token)
+        Target = new ClusterTarget(new ClusterOptions([new Uri(Etcd.Url)], Workers.Count, WorkerProcess.Token)
         {
             Prefix = Prefix,
             WorkerWait = TimeSpan.FromSeconds(30),
             OnWorkerLoss = onLoss,
             Forward = [DistributedScenarios.TargetVariable],
-        },
+        } is var options && change is not null ? change(options) : options),
     };
 
     /// <summary>Waits until the target has answered at least <paramref name="requests"/> requests.</summary>

@@ -26,9 +26,9 @@ public class ObservationTests
         });
         var otlp = (await LoopbackApp.StartAsync(receiver))[0];
         var progress = new StringWriter();
-        var options = cluster.Options() with { Progress = ProgressMode.Lines, ProgressWriter = TextWriter.Synchronized(progress) };
-        options = options with { Cluster = options.Cluster! with { Forward = [.. options.Cluster.Forward, RunOptions.OtlpEndpointVariable] } };
-        Environment.SetEnvironmentVariable(RunOptions.OtlpEndpointVariable, otlp.ToString());
+        var options = cluster.Options(change: c => c with { Forward = [.. c.Forward, OtlpExporter.EndpointVariable] })
+            with { Progress = ProgressMode.Lines, ProgressWriter = TextWriter.Synchronized(progress) };
+        Environment.SetEnvironmentVariable(OtlpExporter.EndpointVariable, otlp.ToString());
         LoadResult result;
         try
         {
@@ -36,7 +36,7 @@ public class ObservationTests
         }
         finally
         {
-            Environment.SetEnvironmentVariable(RunOptions.OtlpEndpointVariable, null);
+            Environment.SetEnvironmentVariable(OtlpExporter.EndpointVariable, null);
         }
 
         TestContext.Out.WriteLine(SummaryTable.Render(result));

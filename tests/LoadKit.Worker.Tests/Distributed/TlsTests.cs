@@ -18,7 +18,7 @@ public class TlsTests
         var options = cluster.Options();
 
         var untrusted = Assert.ThrowsAsync<DistributedRunException>(() => LoadRunner.RunAsync([DistributedScenarios.Short], options).WaitAsync(Bound));
-        var result = await LoadRunner.RunAsync([DistributedScenarios.Short], options with { Cluster = options.Cluster! with { TlsCa = certificate } }).WaitAsync(Bound);
+        var result = await LoadRunner.RunAsync([DistributedScenarios.Short], options with { Target = new ClusterTarget(((ClusterTarget)options.Target!).Options with { TlsCa = certificate }) }).WaitAsync(Bound);
 
         Assert.That(untrusted!.Message, Does.Contain("could not be reached for the run").And.Contain("UntrustedRoot"));
         Assert.That(result.Workers.Single().Address, Does.StartWith("https://127.0.0.1:"));

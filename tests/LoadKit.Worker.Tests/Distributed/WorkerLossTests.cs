@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
-using LoadKit.Distributed;
-using WorkerClient = LoadKit.Distributed.Protocol.Worker.WorkerClient;
+using LoadKit.Cluster;
+using WorkerClient = LoadKit.Cluster.Protocol.Worker.WorkerClient;
 
 namespace LoadKit.Worker.Tests.Distributed;
 
@@ -117,7 +117,7 @@ public class WorkerLossTests
         await using var cluster = await Cluster.StartAsync(1, _ => ["--max-upload-mb", "128"]);
         var options = cluster.Options();
 
-        var wrongToken = options with { Cluster = new ClusterOptions(options.Cluster!.Etcd, 1, "not-the-token-0123456789") { Prefix = cluster.Prefix, Forward = options.Cluster.Forward } };
+        var wrongToken = cluster.Options(change: c => new ClusterOptions(c.Etcd, 1, "not-the-token-0123456789") { Prefix = cluster.Prefix, Forward = c.Forward });
         var refused = Assert.ThrowsAsync<DistributedRunException>(() => LoadRunner.RunAsync([DistributedScenarios.Short], wrongToken).WaitAsync(Bound));
         Assert.That(refused!.Message, Does.Contain("Unauthenticated"));
 
@@ -147,7 +147,7 @@ public class WorkerLossTests
     [Test]
     public void FactoryThatIsNotAStaticMethodGroup_IsRefusedBeforeAnyWorkerIsTouched()
     {
-        var options = new RunOptions { Cluster = new ClusterOptions([new Uri("http://127.0.0.1:1")], 1, WorkerProcess.Token) };
+        var options = new RunOptions { Target = new ClusterTarget(new ClusterOptions([new Uri("http://127.0.0.1:1")], 1, WorkerProcess.Token)) };
 
         var exception = Assert.ThrowsAsync<ArgumentException>(() => LoadRunner.RunAsync([() => DistributedScenarios.WithParameter(5)], options));
 

@@ -18,7 +18,7 @@ public class RunCommandOptionsTests
         Assert.That((options.Load.Tests, options.Load.Users, options.Load.Duration, options.Load.StepTimeout, options.Load.Iterations),
             Is.EqualTo((new[] { "A", "B.C" }, 10, TimeSpan.FromMinutes(2), (TimeSpan?)TimeSpan.FromMilliseconds(500), (int?)null)));
         Assert.That(options.Run.Thresholds.Select(t => t.ToString()), Is.EqualTo(new[] { "p95 of all steps < 200.00 ms", "failure rate of all steps ≤ 1 %" }));
-        Assert.That((options.Run.Cluster!.Workers, options.Run.Cluster.Prefix, options.Run.Cluster.Forward), Is.EqualTo((3, "p", new[] { "X", "Y" })));
+        Assert.That((((ClusterTarget)options.Run.Target!).Options.Workers, ((ClusterTarget)options.Run.Target!).Options.Prefix, ((ClusterTarget)options.Run.Target!).Options.Forward), Is.EqualTo((3, "p", new[] { "X", "Y" })));
     }
 
     [Test]
@@ -26,7 +26,7 @@ public class RunCommandOptionsTests
     {
         var (options, _) = RunCommandOptions.Parse(["T.dll", "--test", "A", "--iterations", "5"], _ => null);
 
-        Assert.That((options!.Load.Iterations, options.Load.Duration, options.Run.Cluster), Is.EqualTo(((int?)5, Load.DefaultMaxDuration, (ClusterOptions?)null)));
+        Assert.That((options!.Load.Iterations, options.Load.Duration, options.Run.Target), Is.EqualTo(((int?)5, Load.DefaultMaxDuration, (IRunTarget?)null)));
     }
 
     [Test]

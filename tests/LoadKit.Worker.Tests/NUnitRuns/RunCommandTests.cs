@@ -66,7 +66,7 @@ public class RunCommandTests
     [Test]
     public async Task Run_AcrossTwoWorkers_RunsFixturesThereAndCountsFailuresPerTest()
     {
-        await using var cluster = await Cluster.StartAsync(2);
+        await using var cluster = await Distributed.Cluster.StartAsync(2);
         var events = Path.Combine(Path.GetTempPath(), $"nunit-events-{Guid.NewGuid():N}.txt");
         var result = Path.Combine(Path.GetTempPath(), $"nunit-load-{Guid.NewGuid():N}.json");
         try

@@ -32,7 +32,7 @@ public class PackageTests
         // A version no earlier run used: a re-packed version would come stale from the global packages folder.
         _version = $"0.1.0-t{DateTime.UtcNow:yyyyMMddHHmmss}{Environment.ProcessId}";
         var configuration = new DirectoryInfo(TestContext.CurrentContext.TestDirectory).Parent!.Name; // bin/<configuration>/net10.0
-        foreach (var project in new[] { "LoadKit", "LoadKit.Testing", "LoadKit.Worker" })
+        foreach (var project in new[] { "LoadKit", "LoadKit.Cluster", "LoadKit.OpenTelemetry", "LoadKit.Testing", "LoadKit.Worker" })
         {
             await RunAsync("dotnet", ["pack", Path.Combine(Repository.Root, "src", project), "--no-build", "-c", configuration, "-o", _feed, $"-p:Version={_version}"], _root);
         }
@@ -55,6 +55,21 @@ public class PackageTests
     public void RemoveTheTempFolder() => Directory.Delete(_root, recursive: true);
 
     [Test]
+    public async Task FreshLocalOnlyProject_CorePackageAlone_RestoresNoClusterOrTelemetryPackage()
+    {
+        var local = Path.Combine(_root, "Local.LoadTests");
+        await RunAsync("dotnet", ["new", "nunit", "-n", "Local.LoadTests", "-o", local], _root);
+        File.Copy(Path.Combine(_project, "nuget.config"), Path.Combine(local, "nuget.config"));
+        await RunAsync("dotnet", ["add", "package", "LoadKit", "--version", _version], local);
+
+        var packages = await RunAsync("dotnet", ["list", "package", "--include-transitive"], local);
+
+        Assert.That(packages, Does.Contain("LoadKit"), "the listing shows the core package");
+        Assert.That(packages, Does.Not.Contain("etcd").IgnoreCase.And.Not.Contain("Grpc").IgnoreCase
+            .And.Not.Contain("Google.Protobuf").And.Not.Contain("OpenTelemetry"), packages);
+    }
+
+    [Test]
     public async Task FreshNUnitProject_TheReadmeExampleVerbatim_Passes()
     {
         var readme = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "README.md"));
@@ -73,7 +88,7 @@ public class PackageTests
     [Test]
     public async Task FreshNUnitProject_SameTestWithCiRunSettings_RunsOnTheWorkers()
     {
-        await using var cluster = await Cluster.StartAsync(2);
+        await using var cluster = await Distributed.Cluster.StartAsync(2);
         var tokenFile = Path.Combine(_root, "worker.token");
         await File.WriteAllTextAsync(tokenFile, WorkerProcess.Token);
         await File.WriteAllTextAsync(Path.Combine(_project, "SmokeLoadTests.cs"), """
@@ -135,7 +150,7 @@ public class PackageTests
         var fixture = WorkerProcess.BuiltAssembly(Path.Combine("tests", "Fixtures", "PlainNUnitTests"), "PlainNUnitTests.dll");
         Assert.That(await RunAsync(command, ["run", fixture, "--test", "ShopTests.Passes", "--vus", "2", "--iterations", "5"], _root),
             Does.Match(@"ShopTests\.Passes\s+10\s+0\s"), "the installed tool runs a plain NUnit assembly's test as load");
-        await using var cluster = await Cluster.StartAsync(1, command: command);
+        await using var cluster = await Distributed.Cluster.StartAsync(1, command: command);
         var result = await LoadRunner.RunAsync([DistributedScenarios.Short], cluster.Options()).WaitAsync(TimeSpan.FromSeconds(90));
         Assert.That(result.Workers.Single().Lost, Is.Null);
         Assert.That(result.GetStep("get").Ok, Is.EqualTo(cluster.Target.Requests));

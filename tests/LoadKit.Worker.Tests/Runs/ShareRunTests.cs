@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using LoadKit.Distributed.Protocol;
+using LoadKit.Cluster.Protocol;
 using LoadKit.Worker.Runs;
 
 namespace LoadKit.Worker.Tests.Runs;
@@ -15,8 +15,7 @@ public class ShareRunTests
             .WithLoad(Load.IterationsPerUser(4, 200))
             .Build();
         var sequence = SegmentSequence.Equal(2);
-        var run = new ShareRun([scenario], RunOptions.Default, sequence, sequence.Share(0));
-        run.Prepare();
+        var run = new ShareRun(RunOptions.Default.Plan([scenario]), sequence, 0);
         var running = run.Start(Stopwatch.GetTimestamp(), CancellationToken.None);
         var takeOver = new TakeOver { LostSegmentIndex = 1, PartIndex = 0, PartCount = 1, ResumeAtMs = 100, ProgressKnown = progressKnown };
         if (progressKnown)
@@ -39,8 +38,7 @@ public class ShareRunTests
             .WithLoad(Load.ConstantUsers(2, TimeSpan.FromSeconds(2.6)))
             .Build();
         var sequence = SegmentSequence.Equal(1);
-        var run = new ShareRun([scenario], RunOptions.Default, sequence, sequence.Share(0));
-        run.Prepare();
+        var run = new ShareRun(RunOptions.Default.Plan([scenario]), sequence, 0);
         var running = run.Start(Stopwatch.GetTimestamp(), CancellationToken.None);
         var sent = new List<HealthSample>();
 

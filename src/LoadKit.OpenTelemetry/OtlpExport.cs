@@ -2,14 +2,14 @@ using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 
-namespace LoadKit.Telemetry;
+namespace LoadKit.OpenTelemetry;
 
 /// <summary>
 /// Exports <see cref="LoadKitMetrics"/> over OTLP (http/protobuf) once a second while a run lasts, then flushes.
 /// An export that fails (nothing listening, an error answer) is reported once, on standard error and as a note of the
 /// run, and never fails the run: the exporter just tries again at the next interval.
 /// </summary>
-internal sealed class OtlpExport : IDisposable
+internal sealed class OtlpExport : IRunObservation, IDisposable
 {
     /// <summary>How often the metrics go out: often enough to follow a run live.</summary>
     internal const int IntervalMilliseconds = 1000;
@@ -21,7 +21,7 @@ internal sealed class OtlpExport : IDisposable
     private int _failures;
     private int _disposed;
 
-    private OtlpExport(Uri endpoint)
+    public OtlpExport(Uri endpoint)
     {
         _endpoint = MetricsUrl(endpoint);
         var exporter = new OtlpMetricExporter(new OtlpExporterOptions
@@ -44,8 +44,32 @@ internal sealed class OtlpExport : IDisposable
         : $"OTLP export of the live metrics to {_endpoint} failed {Volatile.Read(ref _failures)} times (see the OpenTelemetry SDK's event source " +
           "'OpenTelemetry-Exporter-OpenTelemetryProtocol' for why); the run itself was not affected.";
 
-    /// <summary>Starts exporting to <paramref name="endpoint"/>; null (nothing to do) when there is none.</summary>
-    public static OtlpExport? Start(Uri? endpoint) => endpoint is null ? null : new OtlpExport(endpoint);
+    /// <summary>The export reads the meter, not the snapshots.</summary>
+    public bool WantsSnapshots => false;
+
+    /// <inheritdoc />
+    public void OnStarted(long startTimestamp)
+    {
+    }
+
+    /// <inheritdoc />
+    public void OnSnapshot(RunSnapshot snapshot)
+    {
+    }
+
+    /// <summary>Flushes the last values; the result notes a failed export.</summary>
+    public LoadResult OnCompleted(LoadResult result)
+    {
+        Dispose();
+        return FailureNote is { } note ? result with { Notes = [.. result.Notes, note] } : result;
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>The metrics path of an OTLP/HTTP endpoint: <c>/v1/metrics</c> appended unless the address already ends with it.</summary>
     internal static Uri MetricsUrl(Uri endpoint) =>

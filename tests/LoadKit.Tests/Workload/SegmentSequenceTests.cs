@@ -1,4 +1,4 @@
-namespace LoadKit.Tests.LoadModels;
+namespace LoadKit.Tests.Workload;
 
 /// <summary>The parts of any count, cut by any segment sequence, add up exactly to the whole.</summary>
 public class SegmentSequenceTests

@@ -1,4 +1,4 @@
-namespace LoadKit.Tests.LoadModels;
+namespace LoadKit.Tests.Workload;
 
 /// <summary>Plans cut into segments: VUs, iterations, rates and ramps add up exactly to the whole.</summary>
 public class LoadPlanTests

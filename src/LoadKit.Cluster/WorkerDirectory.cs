@@ -1,7 +1,7 @@
 using dotnet_etcd;
 using Grpc.Core;
 
-namespace LoadKit.Distributed;
+namespace LoadKit.Cluster;
 
 /// <summary>
 /// The controller's view of the workers registered in etcd under <c>/&lt;prefix&gt;/workers/</c>. Every call has a

@@ -1,7 +1,7 @@
 using Grpc.Core;
-using LoadKit.Distributed.Protocol;
+using LoadKit.Cluster.Protocol;
 
-namespace LoadKit.Distributed;
+namespace LoadKit.Cluster;
 
 /// <summary>A worker's clock against the controller's: worker time minus controller time, from the fastest ping.</summary>
 /// <param name="Offset">Add to a controller instant to get the same instant on the worker's clock.</param>

@@ -2,9 +2,9 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
-using LoadKit.Distributed.Protocol;
+using LoadKit.Cluster.Protocol;
 
-namespace LoadKit.Distributed;
+namespace LoadKit.Cluster;
 
 /// <summary>
 /// A test's output folder packed for the workers: a zip whose bytes depend only on the files' paths and contents

@@ -1,10 +1,11 @@
+using LoadKit.Workload;
 using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
-using LoadKit.Distributed.Protocol;
+using LoadKit.Cluster.Protocol;
 using LoadKit.Engine;
 
-namespace LoadKit.Distributed;
+namespace LoadKit.Cluster;
 
 /// <summary>
 /// The controller of a distributed run: finds idle workers in etcd, sends them the test's output folder, tells each
@@ -19,45 +20,32 @@ internal static class DistributedRunner
 
     private static readonly TimeSpan PrepareTimeout = TimeSpan.FromMinutes(2);
 
-    public static Task<LoadResult> RunAsync(IReadOnlyList<Func<Scenario>> factories, RunOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="plan"/> on the workers: they get the folder of its test assembly, load that assembly and
+    /// build the scenarios with its factories (with the origin's environment and the cluster's forwarded variables).
+    /// </summary>
+    /// <exception cref="ArgumentException">The plan's scenarios were given as objects, or its load cannot be split across the workers.</exception>
+    /// <exception cref="DistributedRunException">The workers could not be found, reached or kept; the message says what was seen.</exception>
+    public static async Task<LoadResult> RunAsync(RunPlan plan, ClusterOptions cluster, RunObservers observers, CancellationToken cancellationToken)
     {
-        _ = options.Cluster ?? throw new ArgumentException("The run options name no cluster (RunOptions.Cluster).", nameof(options));
-        var locators = factories.Select(ScenarioLocator.Of).ToArray();
-        var assemblies = locators.Select(l => l.AssemblyPath).Distinct(StringComparer.Ordinal).ToArray();
-        if (assemblies.Length != 1)
+        var origin = plan.Origin ?? throw new ArgumentException(
+            "The run options choose a cluster, but scenarios given as objects can only run here: pass their factories " +
+            "(static methods that return the Scenario) so the workers can build them too.", nameof(plan));
+        if (origin.Problem is { } problem)
         {
-            throw new ArgumentException($"scenario factories = {string.Join(", ", locators.Select(l => l.TypeName + "." + l.MethodName))}: " +
-                $"a distributed run sends one test assembly, but these come from {string.Join(", ", assemblies.Select(Path.GetFileName))}.", nameof(factories));
+            throw new ArgumentException(problem, nameof(plan));
         }
 
-        // The same factories run here first: a scenario that does not build, or a load that cannot be split, fails
-        // before any worker is touched.
-        return RunAsync(assemblies[0], locators, [.. factories.Select(f => f())], new Dictionary<string, string>(), options, cancellationToken);
-    }
-
-    /// <summary>
-    /// Runs <paramref name="scenarios"/>, built here, on the workers: they get the folder of <paramref name="assemblyPath"/>,
-    /// load that assembly and build the scenarios with <paramref name="locators"/> (factories in it, or LoadKit's own,
-    /// see <see cref="ScenarioLocator.Resolve"/>); <paramref name="environment"/> is forwarded with the cluster's variables.
-    /// </summary>
-    public static async Task<LoadResult> RunAsync(
-        string assemblyPath, IReadOnlyList<ScenarioLocator> locators, Scenario[] scenarios, IReadOnlyDictionary<string, string> environment, RunOptions options, CancellationToken cancellationToken)
-    {
-        var cluster = options.Cluster ?? throw new ArgumentException("The run options name no cluster (RunOptions.Cluster).", nameof(options));
-        string[] assemblies = [assemblyPath];
-        LoadRunner.CheckNames(scenarios);
-        LoadRunner.CheckThresholds(scenarios, options);
         var sequence = SegmentSequence.Equal(cluster.Workers);
-        var problems = scenarios.SelectMany(s => s.PlanFor(options).CheckSplit(sequence).Select(p => $"scenario '{s.Name}': {p}")).ToArray();
+        var problems = plan.CheckSplit(sequence).ToArray();
         if (problems.Length > 0)
         {
             throw new ArgumentException($"The load cannot be split across {cluster.Workers} workers:{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
         }
 
-        using var watch = ThresholdWatch.For(scenarios, options);
         using var directory = new WorkerDirectory(cluster.Etcd, cluster.Prefix);
         var found = await directory.WaitForIdleAsync(cluster.Workers, cluster.WorkerWait, cancellationToken).ConfigureAwait(false);
-        var artifact = Artifact.Pack(Path.GetDirectoryName(assemblies[0])!);
+        var artifact = Artifact.Pack(Path.GetDirectoryName(origin.AssemblyPath)!);
         var headers = WorkerToken.Headers(cluster.Token);
         var runId = Guid.NewGuid().ToString("N")[..12];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -69,22 +57,22 @@ internal static class DistributedRunner
             {
                 RunId = runId,
                 ArtifactSha256 = artifact.Sha256,
-                AssemblyFile = Path.GetFileName(assemblies[0]),
+                AssemblyFile = Path.GetFileName(origin.AssemblyPath),
                 SegmentBoundaries = { Enumerable.Range(0, cluster.Workers + 1).Select(i => new Fraction(i, cluster.Workers).ToString()) },
-                Profile = options.Profile.ToString().ToLowerInvariant(),
-                LoadScale = options.LoadScale,
+                Profile = plan.Profile.ToString().ToLowerInvariant(),
+                LoadScale = plan.LoadScale,
             };
             foreach (var name in cluster.Forward)
             {
                 prepare.Environment[name] = Environment.GetEnvironmentVariable(name) ?? "";
             }
 
-            foreach (var (name, value) in environment)
+            foreach (var (name, value) in origin.Environment)
             {
                 prepare.Environment[name] = value;
             }
 
-            prepare.Factories.AddRange(locators.Select(l => new ScenarioFactory { TypeName = l.TypeName, MethodName = l.MethodName }));
+            prepare.Factories.AddRange(origin.Factories.Select(l => new ScenarioFactory { TypeName = l.TypeName, MethodName = l.MethodName }));
             using (var preparing = CancellationTokenSource.CreateLinkedTokenSource(stop.Token))
             {
                 preparing.CancelAfter(PrepareTimeout);
@@ -93,32 +81,12 @@ internal static class DistributedRunner
 
             var startAt = DateTime.UtcNow + StartLead + (4 * links.Max(l => l.Clock.RoundTrip));
             await Task.WhenAll(links.Select(l => l.StartAsync(startAt, stop.Token))).ConfigureAwait(false);
-            var origin = System.Diagnostics.Stopwatch.GetTimestamp() + (long)((startAt - DateTime.UtcNow).TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-            watch?.Start(origin);
+            var startTimestamp = System.Diagnostics.Stopwatch.GetTimestamp() + (long)((startAt - DateTime.UtcNow).TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+            observers.Started(startTimestamp);
             var notes = new List<string>();
-            var plans = scenarios.Select(s => (s.Name, Plan: s.PlanFor(options))).ToArray();
-
-            // The controller shows the workers' figures merged.
-            var progress = Progress.ProgressView.Start(options, LoadRunner.PlannedDuration(scenarios.Select(s => s.PlanFor(options))), origin, () =>
-                ResultMerge.Merge([.. links.Select(l => l.Result).OfType<LoadResult>()], new DateTimeOffset(startAt), DateTimeOffset.UtcNow, cancelled: false).Scenarios);
-            try
-            {
-                await FollowAsync(links, startAt, cluster.OnWorkerLoss, plans, sequence, notes, watch, stop).ConfigureAwait(false);
-            }
-            finally
-            {
-                if (progress is not null)
-                {
-                    await progress.DisposeAsync().ConfigureAwait(false);
-                }
-            }
-
-            var result = Merge(links, startAt, cancellationToken.IsCancellationRequested, notes);
-            return watch is null ? result : result with
-            {
-                Thresholds = watch.Outcomes(result.Scenarios),
-                Notes = [.. watch.StopNote() is { } stopped ? [stopped] : Array.Empty<string>(), .. result.Notes],
-            };
+            var loads = plan.Scenarios.Select((s, i) => (s.Name, Plan: plan.Loads[i])).ToArray();
+            await FollowAsync(links, startAt, cluster.OnWorkerLoss, loads, sequence, notes, observers, stop).ConfigureAwait(false);
+            return Merge(links, startAt, cancellationToken.IsCancellationRequested, notes);
         }
         catch (RpcException exception)
         {
@@ -150,12 +118,12 @@ internal static class DistributedRunner
         (string Name, LoadPlan Plan)[] plans,
         SegmentSequence sequence,
         List<string> notes,
-        ThresholdWatch? watch,
+        RunObservers observers,
         CancellationTokenSource stop)
     {
         using var snapshots = new SemaphoreSlim(0);
         using var following = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-        var evaluating = watch is null ? Task.CompletedTask : WatchThresholdsAsync(links, startAt, watch, snapshots, following.Token);
+        var publishing = PublishAsync(links, startAt, observers, snapshots, following.Token);
         try
         {
             var reading = links.ToDictionary(l => l.ReadAsync(() => snapshots.Release(), stop.Token), l => l);
@@ -203,35 +171,42 @@ internal static class DistributedRunner
         finally
         {
             await following.CancelAsync().ConfigureAwait(false);
-            await evaluating.ConfigureAwait(false);
+            await publishing.ConfigureAwait(false);
         }
     }
 
     /// <summary>
-    /// Evaluates the thresholds on the workers' latest snapshots merged, once per burst of arrivals (they send theirs at
-    /// about the same time); when one stops the run, tells every worker to stop its load and send its final snapshot.
+    /// Hands the observers the workers' latest snapshots merged, once per burst of arrivals (they send theirs at about
+    /// the same time); when an observer stops the run, tells every worker to stop its load and send its final snapshot.
     /// </summary>
-    private static async Task WatchThresholdsAsync(WorkerLink[] links, DateTime startAt, ThresholdWatch watch, SemaphoreSlim snapshots, CancellationToken cancellationToken)
+    private static async Task PublishAsync(WorkerLink[] links, DateTime startAt, RunObservers observers, SemaphoreSlim snapshots, CancellationToken cancellationToken)
     {
         try
         {
-            while (!watch.Aborted.IsCancellationRequested)
+            using var stopRequested = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, observers.StopRequested);
+            while (!observers.StopRequested.IsCancellationRequested)
             {
-                await snapshots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                while (snapshots.Wait(0))
+                try
                 {
-                    // Taken together: one evaluation for the snapshots that arrived meanwhile.
+                    await snapshots.WaitAsync(stopRequested.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    break; // an observer stopped the run
                 }
 
-                // Totals only: merging the timelines too would cost more with every second of the run.
-                var latest = links.Select(l => l.Result).OfType<LoadResult>().Select(ResultMerge.WithoutTimelines).ToArray();
-                if (latest.Length > 0)
+                while (snapshots.Wait(0))
                 {
-                    watch.Observe(ResultMerge.Merge(latest, new DateTimeOffset(startAt), DateTimeOffset.UtcNow, cancelled: false).Scenarios);
+                    // Taken together: one merge for the snapshots that arrived meanwhile.
+                }
+
+                if (observers.WantsSnapshots && links.Select(l => l.Result).OfType<LoadResult>().ToArray() is { Length: > 0 } latest)
+                {
+                    observers.Publish(new RunSnapshot(ResultMerge.Merge(latest, new DateTimeOffset(startAt), DateTimeOffset.UtcNow, cancelled: false).Scenarios));
                 }
             }
 
-            var reason = watch.StopNote() ?? "a threshold was crossed";
+            var reason = observers.StopReason ?? "an observer stopped the run";
             await Task.WhenAll(links.Select(l => l.StopAsync(reason, cancellationToken))).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -239,7 +214,6 @@ internal static class DistributedRunner
             // Every worker has finished or was lost.
         }
     }
-
 
     /// <summary>What the note on a loss says, per scenario, about the iteration-counted block under way that moved.</summary>
     private static IEnumerable<string> MovedIterations((string Name, LoadPlan Plan)[] plans, SegmentShare lost, TimeSpan resumeAt, BlockProgress[]? progress)

@@ -14,7 +14,7 @@ public enum WorkerLossPolicy
 
 /// <summary>
 /// Where a distributed run finds its workers and how it treats them. A run is distributed when
-/// <see cref="RunOptions.Cluster"/> is set, which <see cref="RunOptions.FromEnvironment"/> does when
+/// <see cref="RunOptions.Target"/> is a <see cref="ClusterTarget"/>, which <see cref="ClusterTarget.FromEnvironment"/> makes when
 /// <see cref="EtcdVariable"/> names etcd endpoints (LoadKit.Testing also reads NUnit run parameters).
 /// </summary>
 public sealed record ClusterOptions

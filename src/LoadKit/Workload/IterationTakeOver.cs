@@ -1,6 +1,6 @@
 using LoadKit.Engine;
 
-namespace LoadKit.Distributed;
+namespace LoadKit.Workload;
 
 /// <summary>
 /// The arithmetic of taking over a lost segment's iteration-counted block under way: what is left of it after the

@@ -1,7 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 
-namespace LoadKit.Distributed;
+namespace LoadKit.Cluster;
 
 /// <summary>How the controller checks a worker that serves TLS: against a given authority, or the system's.</summary>
 internal static class WorkerTrust

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace LoadKit.Distributed;
+namespace LoadKit.Scenarios;
 
 /// <summary>
 /// Where a scenario factory lives: an assembly file, a type and a static method without parameters that returns a

@@ -1,6 +1,6 @@
 using Grpc.Core;
 
-namespace LoadKit.Distributed;
+namespace LoadKit.Cluster;
 
 /// <summary>How a controller proves itself to a worker: the shared token in an <c>authorization: Bearer</c> header.</summary>
 internal static class WorkerToken

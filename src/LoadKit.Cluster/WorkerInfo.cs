@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace LoadKit.Distributed;
+namespace LoadKit.Cluster;
 
 /// <summary>
 /// What a worker registers under <c>/&lt;prefix&gt;/workers/&lt;id&gt;</c> in etcd, as JSON, for as long as its lease lives.

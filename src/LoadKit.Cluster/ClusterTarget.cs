@@ -1,0 +1,40 @@
+using LoadKit.Cluster;
+
+namespace LoadKit;
+
+/// <summary>
+/// Runs a plan on the workers of a cluster: finds idle workers in etcd, sends them the test assembly's folder, tells
+/// each which scenario factories to call and which segment of the load it owns, starts them at one instant and merges
+/// their statistics exactly. A lost worker is named in the result and, by default, its remaining share moves to the
+/// survivors. Set it as <see cref="RunOptions.Target"/>.
+/// </summary>
+public sealed class ClusterTarget : IRunTarget
+{
+    /// <summary>A target for the cluster that <paramref name="options"/> describe.</summary>
+    public ClusterTarget(ClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+    }
+
+    /// <summary>Where the workers are and how they are treated.</summary>
+    public ClusterOptions Options { get; }
+
+    /// <summary>
+    /// A target for the cluster the environment names (<see cref="ClusterOptions.EtcdVariable"/> and the others); null
+    /// when <see cref="ClusterOptions.EtcdVariable"/> is not set.
+    /// </summary>
+    /// <exception cref="ArgumentException">A variable holds a value that is not allowed; the message names it.</exception>
+    public static ClusterTarget? FromEnvironment() =>
+        ClusterOptions.Parse(Environment.GetEnvironmentVariable, name => $"environment variable {name}") is { } options ? new ClusterTarget(options) : null;
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">The plan's scenarios were given as objects, or its load cannot be split across the workers.</exception>
+    /// <exception cref="DistributedRunException">The workers could not be found, reached or kept; the message says what was seen.</exception>
+    public Task<LoadResult> RunAsync(RunPlan plan, RunObservers observers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(observers);
+        return DistributedRunner.RunAsync(plan, Options, observers, cancellationToken);
+    }
+}

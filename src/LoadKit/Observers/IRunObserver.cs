@@ -1,0 +1,70 @@
+namespace LoadKit;
+
+/// <summary>
+/// Something that watches runs: thresholds, the progress line, a metrics exporter, a live page. For each run it is
+/// asked for an observation, which receives the run's merged statistics once a second and the final result. An
+/// observer never reaches into the engine: it sees what every other observer sees, wherever the run executes.
+/// </summary>
+public interface IRunObserver
+{
+    /// <summary>Starts watching a run that is about to start; null: nothing to watch in this one.</summary>
+    /// <param name="plan">The run.</param>
+    /// <param name="control">Lets the observation stop the run early (a threshold that aborts on failure).</param>
+    IRunObservation? Observe(RunPlan plan, RunControl control);
+}
+
+/// <summary>One observer's watch over one run. Its methods are never called concurrently.</summary>
+public interface IRunObservation : IAsyncDisposable
+{
+    /// <summary>
+    /// Whether it needs the per-second snapshots now. A run whose observations want none builds none, so a run that
+    /// nobody watches pays nothing for them.
+    /// </summary>
+    bool WantsSnapshots { get; }
+
+    /// <summary>Called when the run's clock starts (in a distributed run, at the shared start instant).</summary>
+    /// <param name="startTimestamp">The <see cref="System.Diagnostics.Stopwatch"/> timestamp of the start (may be slightly ahead).</param>
+    void OnStarted(long startTimestamp);
+
+    /// <summary>The statistics so far, merged over every process of the run. Must return quickly.</summary>
+    void OnSnapshot(RunSnapshot snapshot);
+
+    /// <summary>
+    /// Called once with the final result; returns it, with what this observation adds (threshold outcomes, notes).
+    /// An exception here is reported in the result's notes, never fails the run.
+    /// </summary>
+    LoadResult OnCompleted(LoadResult result);
+}
+
+/// <summary>The statistics of a run so far: each scenario's totals and timeline, merged over every process.</summary>
+/// <param name="Scenarios">Every scenario that reported so far.</param>
+public sealed record RunSnapshot(IReadOnlyList<ScenarioResult> Scenarios);
+
+/// <summary>What an observation may do to the run it watches.</summary>
+public sealed class RunControl
+{
+    private readonly CancellationTokenSource _stop = new();
+    private string? _reason;
+
+    internal RunControl()
+    {
+    }
+
+    /// <summary>Cancelled when an observation stopped the run.</summary>
+    public CancellationToken StopRequested => _stop.Token;
+
+    /// <summary>Why the run was stopped early; null while it was not.</summary>
+    public string? StopReason => Volatile.Read(ref _reason);
+
+    /// <summary>Ends the load early, as if its time were up: statistics so far are kept and every process reports its final figures.</summary>
+    public void Stop(string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        if (Interlocked.CompareExchange(ref _reason, reason, null) is null)
+        {
+            _stop.Cancel();
+        }
+    }
+
+    internal void Dispose() => _stop.Dispose();
+}

@@ -1,0 +1,286 @@
+using LoadKit.Engine;
+using LoadKit.Health;
+using LoadKit.Workload;
+
+namespace LoadKit.Targets;
+
+/// <summary>
+/// A run in this process: an engine per scenario on this process's segment of the load (the whole load when it runs
+/// alone), plus engines for parts of lost processes' segments it takes over, the generator's health sampled alongside.
+/// A local run and a worker's share are the same code; a worker additionally reads snapshots that carry only the
+/// timeline points and health samples no earlier snapshot carried.
+/// </summary>
+internal sealed class LocalRun
+{
+    private readonly RunPlan _plan;
+    private readonly SegmentSequence _sequence;
+    private readonly SegmentShare _share;
+    private readonly RunObservers? _observers;
+    private readonly bool _incremental;
+    private readonly List<Part> _parts = [];
+    private readonly Lock _partsLock = new();
+    private DateTimeOffset _startedAt;
+    private bool _closed;
+    private HealthSampler? _health;
+    private int _healthSent;
+
+    /// <param name="plan">The run.</param>
+    /// <param name="sequence">The segments the load is cut into, one per process.</param>
+    /// <param name="segmentIndex">This process's segment.</param>
+    /// <param name="observers">Who gets the statistics once a second; null: nobody here (a worker's snapshots are read with <see cref="TakeSnapshot"/>).</param>
+    /// <param name="incremental">Whether each result carries only the timeline points and health samples that no earlier one carried.</param>
+    public LocalRun(RunPlan plan, SegmentSequence sequence, int segmentIndex, RunObservers? observers, bool incremental)
+    {
+        if (segmentIndex < 0 || segmentIndex >= sequence.Count)
+        {
+            throw new ArgumentException($"segment index = {segmentIndex}: allowed 0 to {sequence.Count - 1} for segments {sequence}.");
+        }
+
+        _plan = plan;
+        _sequence = sequence;
+        _share = sequence.Share(segmentIndex);
+        _observers = observers;
+        _incremental = incremental;
+        for (var i = 0; i < plan.Scenarios.Count; i++)
+        {
+            Add(i, _share, TimeSpan.Zero, iterations: null, takenOver: false, cancellationToken: null);
+        }
+    }
+
+    /// <summary>This process's segment.</summary>
+    public SegmentShare Share => _share;
+
+    /// <summary>
+    /// Starts the engines now (each on the thread pool, so this returns at once); completes with the final result
+    /// once they and any take-overs have ended.
+    /// </summary>
+    /// <param name="startTimestamp">
+    /// The <see cref="System.Diagnostics.Stopwatch"/> timestamp of a shared start instant, just passed; 0: no shared
+    /// instant, each engine starts its clock once its pre-allocated VUs are initialised (a run alone).
+    /// </param>
+    /// <param name="cancellationToken">Stops the load.</param>
+    public Task<LoadResult> Start(long startTimestamp, CancellationToken cancellationToken)
+    {
+        var origin = startTimestamp != 0 ? startTimestamp : System.Diagnostics.Stopwatch.GetTimestamp();
+        _startedAt = DateTimeOffset.UtcNow - System.Diagnostics.Stopwatch.GetElapsedTime(origin);
+        _health = new HealthSampler(HealthSampler.ThisProcess, origin, _plan.PlannedDuration);
+        _health.Start();
+        lock (_partsLock)
+        {
+            foreach (var part in _parts)
+            {
+                part.Start(startTimestamp, cancellationToken);
+            }
+        }
+
+        return CompleteAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs a part of a lost process's segment from the plan time given. Of an iteration-counted block under way then,
+    /// the part runs its exact share of the iterations the lost process's last snapshot did not count (all of them
+    /// when its progress is unknown).
+    /// </summary>
+    /// <exception cref="ArgumentException">The take-over names a segment or part that does not exist.</exception>
+    public void TakeOver(SegmentTakeOver takeOver, CancellationToken cancellationToken)
+    {
+        if (takeOver.Parts < 1 || takeOver.Part < 0 || takeOver.Part >= takeOver.Parts
+            || takeOver.LostSegment < 0 || takeOver.LostSegment >= _sequence.Count || takeOver.ResumeAt < TimeSpan.Zero)
+        {
+            throw new ArgumentException(
+                $"take-over = part {takeOver.Part} of {takeOver.Parts} of segment {takeOver.LostSegment} at {takeOver.ResumeAt.TotalMilliseconds} ms: " +
+                $"allowed a part 0 to count-1 of a segment 0 to {_sequence.Count - 1}, from 0 ms.");
+        }
+
+        var part = IterationTakeOver.Part(_sequence, takeOver.LostSegment, takeOver.Part, takeOver.Parts);
+        for (var i = 0; i < _plan.Scenarios.Count; i++)
+        {
+            long? iterations = null;
+            if (takeOver.Progress is { } known && ScenarioEngine.IterationBlockUnderWay(_plan.Loads[i], takeOver.ResumeAt) is var (index, block))
+            {
+                var progress = known.TryGetValue(_plan.Scenarios[i].Name, out var reported) ? reported : IterationProgress.None;
+                var remaining = IterationTakeOver.Remaining(block, index, _sequence.Share(takeOver.LostSegment), progress);
+                iterations = IterationTakeOver.PartOf(remaining, block, _sequence, takeOver.LostSegment, takeOver.Part, takeOver.Parts);
+            }
+
+            Add(i, part, takeOver.ResumeAt, iterations, takenOver: true, cancellationToken);
+        }
+    }
+
+    /// <summary>The statistics so far, and the own segment's progress in them. Called by one reader at a time.</summary>
+    public (LoadResult Result, IReadOnlyList<ScenarioProgress> Progress) TakeSnapshot()
+    {
+        var parts = Parts();
+
+        // One read per part, so each scenario's progress is that of the statistics sent with it.
+        var latest = parts.ToDictionary(p => p, p => p.Latest);
+        return (Combine(parts, p => latest[p]?.Result, cancelled: false), ProgressOf(parts, p => latest[p]));
+    }
+
+    /// <summary>The own segment's progress in the final result (the engines' last reports are their final statistics).</summary>
+    public IReadOnlyList<ScenarioProgress> FinalProgress() => ProgressOf(Parts(), p => p.Latest);
+
+    private Part[] Parts()
+    {
+        lock (_partsLock)
+        {
+            return [.. _parts];
+        }
+    }
+
+    private static ScenarioProgress[] ProgressOf(Part[] parts, Func<Part, Reported?> select) =>
+        [.. parts.Where(p => !p.TakenOver).Select(p => new ScenarioProgress(p.Scenario, select(p)?.Progress ?? IterationProgress.None))];
+
+    /// <summary>Adds an engine; starts it at once unless <paramref name="cancellationToken"/> is null (not started yet).</summary>
+    private void Add(int scenario, SegmentShare part, TimeSpan resumeAt, long? iterations, bool takenOver, CancellationToken? cancellationToken)
+    {
+        lock (_partsLock)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            var entry = new Part(this, _plan.Scenarios[scenario], _plan.Loads[scenario], part, resumeAt, takenOver, iterations);
+            _parts.Add(entry);
+            if (cancellationToken is { } token)
+            {
+                entry.Start(0, token);
+            }
+        }
+    }
+
+    /// <summary>Hands the observers every scenario's latest statistics, after one engine reported.</summary>
+    private void Publish()
+    {
+        if (_observers is not { WantsSnapshots: true } observers)
+        {
+            return;
+        }
+
+        var latest = Combine(Parts(), p => p.Latest?.Result, cancelled: false, consume: false);
+        observers.Publish(new RunSnapshot(latest.Scenarios));
+    }
+
+    private async Task<LoadResult> CompleteAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                Task[] running;
+                lock (_partsLock)
+                {
+                    running = [.. _parts.Select(p => p.Run!)]; // every part is started by now: Start starts all, TakeOver at once
+                }
+
+                await Task.WhenAll(running).ConfigureAwait(false);
+                lock (_partsLock)
+                {
+                    if (_parts.Count == running.Length)
+                    {
+                        _closed = true;
+                        break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            // The sampler's thread ends with the run, however it ends.
+            _health?.Stop();
+        }
+
+        return Combine(Parts(), p => p.Run!.Result, cancellationToken.IsCancellationRequested);
+    }
+
+    /// <summary>The parts' statistics per scenario; <paramref name="consume"/>: a result that is sent (an incremental one then counts as sent).</summary>
+    private LoadResult Combine(Part[] parts, Func<Part, ScenarioResult?> select, bool cancelled, bool consume = true)
+    {
+        Func<Part, int> timelinesFrom = consume && _incremental ? p => p.TakeTimelineFrom(select(p)!) : _ => 0;
+        var merged = parts
+            .Select(p => (Part: p, Result: select(p)))
+            .Where(p => p.Result is not null)
+            .Select(p => (p.Part, Result: ResultMerge.TimelinesFrom(p.Result!, timelinesFrom(p.Part))))
+            .GroupBy(p => p.Part.Scenario, StringComparer.Ordinal)
+            .Select(g => g.Count() == 1 ? g.First().Result : ResultMerge.Merge([.. g.Select(p => p.Result)]) with
+            {
+                // A taken-over part adds load, not planned VUs: those are counted in the lost process's result.
+                Users = g.Where(p => !p.Part.TakenOver).Sum(p => p.Result.Users),
+            })
+            .ToArray();
+        string[] notes = [.. parts.SelectMany(p => p.Engine.Notes)];
+
+        // Health samples go once each in incremental results, like the timeline points.
+        var health = consume ? _health?.Since(_incremental ? _healthSent : 0) : null;
+        if (consume && _incremental)
+        {
+            _healthSent += health?.Samples.Count ?? 0;
+        }
+
+        return new LoadResult(_startedAt, DateTimeOffset.UtcNow, cancelled, merged) { Notes = notes, Generators = health is null ? [] : [health] };
+    }
+
+    /// <summary>An engine's statistics and its iteration-counted block's progress, taken at the same instant.</summary>
+    private sealed record Reported(ScenarioResult Result, IterationProgress Progress);
+
+    /// <summary>One engine of this run, the latest statistics it reported, and how much of its timeline was sent.</summary>
+    private sealed class Part
+    {
+        private int _sentThrough = -1;
+
+        public Part(LocalRun run, Scenario scenario, LoadPlan plan, SegmentShare share, TimeSpan resumeAt, bool takenOver, long? iterations)
+        {
+            Scenario = scenario.Name;
+            TakenOver = takenOver;
+            var observers = run._observers;
+            var read = run._incremental;
+            Engine = new ScenarioEngine(scenario, plan, share, resumeAt, (result, progress) =>
+            {
+                Latest = new Reported(result, progress);
+                if (observers is not null)
+                {
+                    run.Publish();
+                }
+            }, iterations)
+            {
+                // A worker's snapshots are read each second; here they are built only while an observer wants them.
+                SnapshotWanted = read || observers is null ? null : () => observers.WantsSnapshots,
+            };
+        }
+
+        public string Scenario { get; }
+
+        public bool TakenOver { get; }
+
+        public ScenarioEngine Engine { get; }
+
+        /// <summary>The engine's run; null until started.</summary>
+        public Task<ScenarioResult>? Run { get; private set; }
+
+        /// <summary>The engine's latest statistics and its progress in them, replaced as one.</summary>
+        public volatile Reported? Latest;
+
+        public void Start(long startTimestamp, CancellationToken cancellationToken) =>
+            Run = Task.Run(() => Engine.RunAsync(cancellationToken, startTimestamp), CancellationToken.None);
+
+        /// <summary>The first second not sent yet; from now on, everything up to the result's last second counts as sent.</summary>
+        public int TakeTimelineFrom(ScenarioResult result)
+        {
+            var from = _sentThrough + 1;
+            _sentThrough = Math.Max(_sentThrough, result.Timeline.Count == 0 ? -1 : result.Timeline[^1].Second);
+            return from;
+        }
+    }
+}
+
+/// <summary>A part of a lost process's segment to run.</summary>
+/// <param name="LostSegment">The lost process's segment.</param>
+/// <param name="Part">Which part of it this process runs.</param>
+/// <param name="Parts">Into how many parts it is cut.</param>
+/// <param name="ResumeAt">From which time of the plan on.</param>
+/// <param name="Progress">The lost process's iteration progress per scenario in its last snapshot; null when none had arrived.</param>
+internal sealed record SegmentTakeOver(int LostSegment, int Part, int Parts, TimeSpan ResumeAt, IReadOnlyDictionary<string, IterationProgress>? Progress);
+
+/// <summary>How far one scenario's own segment has got through its iteration-counted block under way.</summary>
+internal sealed record ScenarioProgress(string Scenario, IterationProgress Progress);
