@@ -97,7 +97,7 @@ public static partial class LoadTest
         var crossed = result.Thresholds.Where(t => !t.Passed).ToArray();
         Execute.Assertion
             .ForCondition(crossed.Length == 0)
-            .FailWith(Gate.Message(
+            .FailWith(AssertionFailureMessage.Build(
                 $"Expected every threshold to pass, but {crossed.Length} of {result.Thresholds.Count} crossed its limit",
                 ":" + string.Concat(crossed.Select(t => Environment.NewLine + "  " + t)),
                 SummaryTable.Render(result)));

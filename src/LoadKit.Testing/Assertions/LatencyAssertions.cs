@@ -36,7 +36,7 @@ public sealed partial class LatencyAssertions
         Execute.Assertion
             .BecauseOf(because, becauseArgs)
             .ForCondition(calls > 0 && holds)
-            .FailWith(Gate.Message(
+            .FailWith(AssertionFailureMessage.Build(
                 $"Expected {_figure} latency of {_step.Label} to be {relation} {Format.Milliseconds(limit)}",
                 $", but {measured}.",
                 _step.Table));

@@ -34,7 +34,7 @@ public sealed class LoadResultAssertions
         Execute.Assertion
             .BecauseOf(because, becauseArgs)
             .ForCondition(scenarios.Length == 1)
-            .FailWith(Gate.Message(
+            .FailWith(AssertionFailureMessage.Build(
                 scenarios.Length == 0 ? $"Expected the run to have a step '{name}'" : $"Expected exactly one scenario to have a step '{name}'",
                 scenarios.Length == 0
                     ? $", but its steps are: {string.Join(", ", _result.Scenarios.SelectMany(s => s.Steps).Select(s => $"'{s.Name}'"))}."
@@ -52,7 +52,7 @@ public sealed class LoadResultAssertions
         Execute.Assertion
             .BecauseOf(because, becauseArgs)
             .ForCondition(scenario is not null)
-            .FailWith(Gate.Message(
+            .FailWith(AssertionFailureMessage.Build(
                 $"Expected the run to have a scenario '{name}'",
                 $", but its scenarios are: {string.Join(", ", _result.Scenarios.Select(s => $"'{s.Name}'"))}.",
                 SummaryTable.Render(_result)));

@@ -56,7 +56,7 @@ public sealed partial class StepAssertions
         Execute.Assertion
             .BecauseOf(because, becauseArgs)
             .ForCondition(Subject.Completed > 0 && Subject.FailureRate < rate)
-            .FailWith(Gate.Message($"Expected the failure rate of {Label} to be below {Format.Percent(rate)}", $", but {measured}.", Table));
+            .FailWith(AssertionFailureMessage.Build($"Expected the failure rate of {Label} to be below {Format.Percent(rate)}", $", but {measured}.", Table));
         return new AndConstraint<StepAssertions>(this);
     }
 
@@ -67,7 +67,7 @@ public sealed partial class StepAssertions
         Execute.Assertion
             .BecauseOf(because, becauseArgs)
             .ForCondition(failures <= count)
-            .FailWith(Gate.Message(
+            .FailWith(AssertionFailureMessage.Build(
                 $"Expected at most {Format.Count(count)} failed or timed-out calls of {Label}",
                 $", but there were {Format.Count(failures)} ({Format.Count(Subject.Failed)} failed, {Format.Count(Subject.TimedOut)} timed out).",
                 Table));
@@ -80,7 +80,7 @@ public sealed partial class StepAssertions
         Execute.Assertion
             .BecauseOf(because, becauseArgs)
             .ForCondition(Subject.RequestsPerSecond >= requestsPerSecond)
-            .FailWith(Gate.Message(
+            .FailWith(AssertionFailureMessage.Build(
                 $"Expected the throughput of {Label} to be at least {Format.Number(requestsPerSecond)} calls/s",
                 $", but it was {Format.Number(Subject.RequestsPerSecond)} calls/s ({Format.Count(Subject.Completed)} calls in {Format.Duration(Subject.Duration)}).",
                 Table));

@@ -35,7 +35,7 @@ public sealed partial class LatencyAssertions
         Execute.Assertion
             .BecauseOf(because, becauseArgs)
             .ForCondition(calls > 0 && baselineCalls > 0 && _value.Ticks <= was.Ticks * (1 + byMoreThan))
-            .FailWith(Gate.Message(
+            .FailWith(AssertionFailureMessage.Build(
                 $"Expected {figure} of {_step.Label} to be at most {Format.Percent(byMoreThan)} worse than in the baseline ({baseline.Source})",
                 finding,
                 Regression.Tables(_step, baseline)));

@@ -33,7 +33,7 @@ internal static class Regression
         Execute.Assertion
             .BecauseOf(because, becauseArgs)
             .ForCondition(found is not null)
-            .FailWith(Gate.Message($"Expected the baseline ({baseline.Source}) to have {step.Label} to compare its {figure} with", $", but {missing}.", Tables(step, baseline)));
+            .FailWith(AssertionFailureMessage.Build($"Expected the baseline ({baseline.Source}) to have {step.Label} to compare its {figure} with", $", but {missing}.", Tables(step, baseline)));
         return found;
     }
 

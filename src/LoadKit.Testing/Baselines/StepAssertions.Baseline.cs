@@ -35,7 +35,7 @@ public sealed partial class StepAssertions
         Execute.Assertion
             .BecauseOf(because, becauseArgs)
             .ForCondition(before.Completed > 0 && now >= was * (1 - byMoreThan))
-            .FailWith(Gate.Message(
+            .FailWith(AssertionFailureMessage.Build(
                 $"Expected the throughput of {Label} to be at most {Format.Percent(byMoreThan)} lower than in the baseline ({baseline.Source})",
                 finding,
                 Regression.Tables(this, baseline)));
@@ -72,7 +72,7 @@ public sealed partial class StepAssertions
         Execute.Assertion
             .BecauseOf(because, becauseArgs)
             .ForCondition(Subject.Completed > 0 && before.Completed > 0 && difference <= plus + 1e-12)
-            .FailWith(Gate.Message(
+            .FailWith(AssertionFailureMessage.Build(
                 $"Expected the failure rate of {Label} to be at most {Regression.Points(plus)} above the baseline's ({baseline.Source})",
                 finding,
                 Regression.Tables(this, baseline)));

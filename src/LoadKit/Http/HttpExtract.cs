@@ -57,7 +57,9 @@ public sealed class HttpExtract
 
     /// <summary>
     /// The first result of an XPath 1.0 expression over the body as HTML (lenient parsing), e.g. <c>//input[@name='csrf']/@value</c>
-    /// or <c>string(//title)</c>: a node gives its text or attribute value.
+    /// or <c>string(//title)</c>: a node gives its text or attribute value. Element and attribute names are in no namespace,
+    /// so a prefixed name (<c>@xlink:href</c>) is a problem reported when the scenario is built: <c>@*[name()='xlink:href']</c>
+    /// matches it.
     /// </summary>
     public static HttpExtract XPath(string expression)
     {
@@ -72,9 +74,20 @@ public sealed class HttpExtract
             return new HttpExtract($"XPath {expression}", _ => null, problem: $"XPath '{expression}' is malformed: {e.Message}");
         }
 
+        try
+        {
+            // A prefix (svg:rect), a variable or a function outside XPath 1.0 (lower-case()) compiles, and fails on evaluation.
+            new HtmlXPathNavigator(new HtmlParser().ParseDocument("")).Evaluate(compiled.Clone());
+        }
+        catch (XPathException e)
+        {
+            return new HttpExtract($"XPath {expression}", _ => null, problem:
+                $"XPath '{expression}' cannot be evaluated: namespace prefixes, variables and functions beyond XPath 1.0's own are not supported ({e.Message})");
+        }
+
         return new HttpExtract($"XPath {expression}", r =>
         {
-            var result = r.XPathDocument.CreateNavigator().Evaluate(compiled.Clone());
+            var result = r.XPath.Clone().Evaluate(compiled.Clone());
             return result switch
             {
                 XPathNodeIterator nodes => nodes.MoveNext() ? nodes.Current?.Value : null,
@@ -99,7 +112,7 @@ public sealed class HttpExtract
         }
 
         var description = attribute is null ? $"CSS {selector}" : $"CSS {selector} @{attribute}";
-        return new HttpExtract(description, r => r.CssDocument.QuerySelector(selector) is { } element ? attribute is null ? element.TextContent : element.GetAttribute(attribute) : null, problem: problem);
+        return new HttpExtract(description, r => r.Html.QuerySelector(selector) is { } element ? attribute is null ? element.TextContent : element.GetAttribute(attribute) : null, problem: problem);
     }
 
     /// <summary>A response header (several values are joined with ", ").</summary>

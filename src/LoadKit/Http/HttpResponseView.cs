@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
+using System.Xml.XPath;
 using AngleSharp.Html.Parser;
-using HtmlAgilityPack;
 using Newtonsoft.Json.Linq;
 
 namespace LoadKit;
@@ -11,8 +11,8 @@ internal sealed class HttpResponseView(int statusCode, HttpResponseHeaders heade
 {
     private string? _text;
     private JToken? _json;
-    private HtmlDocument? _xpathDocument;
-    private AngleSharp.Html.Dom.IHtmlDocument? _cssDocument;
+    private AngleSharp.Html.Dom.IHtmlDocument? _html;
+    private XPathNavigator? _xpath;
 
     public int StatusCode => statusCode;
 
@@ -22,21 +22,11 @@ internal sealed class HttpResponseView(int statusCode, HttpResponseHeaders heade
 
     public JToken Json => _json ??= JToken.Parse(Text);
 
-    public HtmlDocument XPathDocument
-    {
-        get
-        {
-            if (_xpathDocument is null)
-            {
-                _xpathDocument = new HtmlDocument();
-                _xpathDocument.LoadHtml(Text);
-            }
+    /// <summary>The body as HTML (lenient, as a browser parses it), for CSS selectors and, through <see cref="XPath"/>, XPath.</summary>
+    public AngleSharp.Html.Dom.IHtmlDocument Html => _html ??= new HtmlParser().ParseDocument(Text);
 
-            return _xpathDocument;
-        }
-    }
-
-    public AngleSharp.Html.Dom.IHtmlDocument CssDocument => _cssDocument ??= new HtmlParser().ParseDocument(Text);
+    /// <summary>A navigator on the root of <see cref="Html"/> (its nodes numbered once); clone it to evaluate.</summary>
+    public XPathNavigator XPath => _xpath ??= new HtmlXPathNavigator(Html);
 
     public string? Header(string name) =>
         headers.TryGetValues(name, out var values) || (contentHeaders?.TryGetValues(name, out values) ?? false)

@@ -7,7 +7,7 @@ namespace LoadKit.Testing.Tests.Assertions;
 /// Gates on the result of one real run against Kestrel on 127.0.0.1: 'fast' (10 ms), 'slow' (60 ms),
 /// 'flaky' (a 500 on every fourth iteration of each VU) and 'broken' (always a 500).
 /// </summary>
-public class GateTests
+public class AssertionFailureMessageTests
 {
     private DelayServer _server = null!;
     private LoadResult _result = null!;
