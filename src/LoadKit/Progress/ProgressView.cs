@@ -79,19 +79,19 @@ internal sealed class ProgressView : IRunObservation
     /// </summary>
     public bool WantsSnapshots => !_auto || Stopwatch.GetElapsedTime(_origin) >= AutoAbove - TimeSpan.FromSeconds(1.5);
 
-    /// <summary>A view for a run of <paramref name="planned"/> length, or null when <paramref name="options"/> show no progress.</summary>
-    /// <param name="options">The run's options: mode and writer.</param>
+    /// <summary>A view for a run of <paramref name="planned"/> length, or null when <paramref name="mode"/> shows no progress.</summary>
+    /// <param name="mode">Whether and how it shows.</param>
+    /// <param name="writer">Where it goes; null: standard output.</param>
     /// <param name="planned">How long the run is planned to last (an iteration-counted phase counts its maximum duration).</param>
-    public static ProgressView? For(RunOptions options, TimeSpan planned)
+    public static ProgressView? For(ProgressMode mode, TextWriter? writer, TimeSpan planned)
     {
-        if (options.Progress == ProgressMode.Off)
+        if (mode == ProgressMode.Off)
         {
             return null;
         }
 
-        var inPlace = options.Progress == ProgressMode.Live
-            || (options.Progress == ProgressMode.Auto && options.ProgressWriter is null && !Console.IsOutputRedirected);
-        return new ProgressView(options.ProgressWriter ?? Console.Out, inPlace, options.Progress == ProgressMode.Auto, planned);
+        var inPlace = mode == ProgressMode.Live || (mode == ProgressMode.Auto && writer is null && !Console.IsOutputRedirected);
+        return new ProgressView(writer ?? Console.Out, inPlace, mode == ProgressMode.Auto, planned);
     }
 
     /// <summary>Starts the updates, counted from <paramref name="startTimestamp"/>.</summary>
@@ -184,9 +184,9 @@ internal sealed class ProgressView : IRunObservation
         _shown = true;
     }
 
-    /// <summary>Shows the progress of every run as <paramref name="options"/> say.</summary>
-    internal sealed class Observer(RunOptions options) : IRunObserver
+    /// <summary>Shows the progress of every run in <paramref name="mode"/>, to <paramref name="writer"/> (null: standard output).</summary>
+    internal sealed class Observer(ProgressMode mode, TextWriter? writer) : IRunObserver
     {
-        public IRunObservation? Observe(RunPlan plan, RunControl control) => For(options, plan.PlannedDuration);
+        public IRunObservation? Observe(RunPlan plan, RunControl control) => For(mode, writer, plan.PlannedDuration);
     }
 }
