@@ -63,14 +63,41 @@ internal sealed class FolderGraph
             .ToArray();
     }
 
+    /// <summary>
+    /// The dependencies that lie on a cycle: those between two folders of one group of <see cref="Cycles"/>, in
+    /// folder order.
+    /// </summary>
+    public IReadOnlyList<FolderEdge> EdgesOnCycles()
+    {
+        var group = new Dictionary<string, int>(StringComparer.Ordinal);
+        var cycles = Cycles();
+        for (var i = 0; i < cycles.Count; i++)
+        {
+            foreach (var folder in cycles[i])
+            {
+                group[folder] = i;
+            }
+        }
+
+        return Edges.Where(e => group.TryGetValue(e.From, out var from) && group.TryGetValue(e.To, out var to) && from == to)
+            .ToArray();
+    }
+
+    /// <summary>
+    /// A shortest cycle through a dependency: its From, its To and on back to its From (written again at the end);
+    /// null when the dependency is on no cycle.
+    /// </summary>
+    public IReadOnlyList<string>? ShortestCycleThrough(FolderEdge edge) =>
+        ShortestPath(edge.To, edge.From, within: null) is { } back ? [edge.From, .. back] : null;
+
     /// <summary>A shortest path of folders from one to another inside a group (both ends included), or null.</summary>
-    public IReadOnlyList<string>? ShortestPath(string from, string to, IReadOnlySet<string> within)
+    public IReadOnlyList<string>? ShortestPath(string from, string to, IReadOnlySet<string>? within)
     {
         var previous = new Dictionary<string, string>(StringComparer.Ordinal) { [from] = from };
         var queue = new Queue<string>([from]);
         while (queue.TryDequeue(out var folder))
         {
-            foreach (var next in DependenciesOf(folder).Where(within.Contains))
+            foreach (var next in DependenciesOf(folder).Where(f => within is null || within.Contains(f)))
             {
                 if (!previous.TryAdd(next, folder))
                 {
