@@ -23,7 +23,7 @@ internal sealed class IterationRunner
     private long _iteration;
     private long _lagTicks;
 
-    // The step that ends an iteration is recorded with the iteration, under the gate (see RecordGate).
+    // The step that ends an iteration is recorded with the iteration, under the record lock (see StripedRecordLock).
     private StepRecorder? _endingStep;
     private Outcome _endingOutcome;
     private long _endingMicroseconds;
@@ -107,11 +107,11 @@ internal sealed class IterationRunner
 
     /// <summary>
     /// Records the step that ended the iteration, if it waits, and the iteration (null: not counted) at one instant for
-    /// the collector. Not async: the gate is a lock.
+    /// the collector. Not async: the record lock is a lock.
     /// </summary>
     private void RecordEnd(ScenarioStats stats, (Outcome Outcome, long Microseconds, long FromScheduled, int Task)? iteration)
     {
-        using (stats.Gate.Enter())
+        using (stats.RecordLock.Enter())
         {
             if (_endingStep is { } step)
             {

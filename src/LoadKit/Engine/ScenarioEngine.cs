@@ -74,7 +74,7 @@ internal sealed class ScenarioEngine
         _feeds = new FeedRun(scenario.Feeds, scenario.Name, share);
         _activeUsers = new ActiveUsers();
         _measured = new ScenarioStats(scenario, _activeUsers, isWarmUp: false);
-        _warmUp = BlocksToRun().Any(b => b.Block.WarmUpUntil > b.From) ? new ScenarioStats(scenario, _activeUsers, isWarmUp: true, _measured.Gate) : null;
+        _warmUp = BlocksToRun().Any(b => b.Block.WarmUpUntil > b.From) ? new ScenarioStats(scenario, _activeUsers, isWarmUp: true, _measured.RecordLock) : null;
         _users = new VirtualUsers(scenario, share, _measured, _warmUp, _feeds, _http);
 
         // Refuses, before anything starts, a share this process cannot run (no browser here, too many browser users).
@@ -120,7 +120,7 @@ internal sealed class ScenarioEngine
                 }
             },
             _resumeAt,
-            _measured.Gate);
+            _measured.RecordLock);
         var context = new ExecutorContext(_scenario, _share, _users, _measured, _warmUp, _feeds, collector, _progress);
         collector.Start();
         TimeSpan duration;
