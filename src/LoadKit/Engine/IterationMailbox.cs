@@ -14,7 +14,7 @@ internal readonly record struct ScheduledIteration(long Timestamp, bool WarmUp, 
 /// </summary>
 internal sealed class IterationMailbox : IValueTaskSource<ScheduledIteration>
 {
-    private readonly Lock _gate = new();
+    private readonly Lock _lock = new();
     private ManualResetValueTaskSourceCore<ScheduledIteration> _core = new();
     private ScheduledIteration? _pending;
     private bool _waiting;
@@ -23,7 +23,7 @@ internal sealed class IterationMailbox : IValueTaskSource<ScheduledIteration>
     /// <summary>Opens the mailbox for a new block (a VU serves open-model blocks one after another).</summary>
     public void Open()
     {
-        lock (_gate)
+        lock (_lock)
         {
             _closed = false;
             _pending = null;
@@ -42,7 +42,7 @@ internal sealed class IterationMailbox : IValueTaskSource<ScheduledIteration>
 
     public ValueTask<ScheduledIteration> ReceiveAsync()
     {
-        lock (_gate)
+        lock (_lock)
         {
             if (_pending is { } pending)
             {
@@ -70,7 +70,7 @@ internal sealed class IterationMailbox : IValueTaskSource<ScheduledIteration>
 
     private void Deliver(ScheduledIteration iteration, bool inline)
     {
-        lock (_gate)
+        lock (_lock)
         {
             if (iteration.Closed)
             {

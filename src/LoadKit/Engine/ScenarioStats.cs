@@ -5,10 +5,10 @@ namespace LoadKit.Engine;
 /// <summary>The recorders of one scenario run (or of its warm-up), indexed like the scenario's steps.</summary>
 internal sealed class ScenarioStats
 {
-    public ScenarioStats(Scenario scenario, ActiveUsers activeUsers, bool isWarmUp, RecordGate? gate = null)
+    public ScenarioStats(Scenario scenario, ActiveUsers activeUsers, bool isWarmUp, StripedRecordLock? recordLock = null)
     {
         ActiveUsers = activeUsers;
-        Gate = gate ?? new RecordGate();
+        RecordLock = recordLock ?? new StripedRecordLock();
         Gauges = new ScenarioGauges(activeUsers, isWarmUp, new ScenarioTelemetry(scenario.Name));
         Steps = scenario.Steps.Select(s => new StepRecorder(s.Name, new StepTelemetry(scenario.Name, s.Name)) { Measurements = new MeasurementRecorders(s.Name) }).ToArray();
         Iterations = new StepRecorder("iteration");
@@ -27,7 +27,7 @@ internal sealed class ScenarioStats
     public StepRecorder[] Steps { get; }
 
     /// <summary>Held around an iteration's last records (shared with the warm-up's statistics and the collector).</summary>
-    public RecordGate Gate { get; }
+    public StripedRecordLock RecordLock { get; }
 
     public StepRecorder Iterations { get; }
 

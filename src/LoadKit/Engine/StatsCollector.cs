@@ -10,10 +10,10 @@ namespace LoadKit.Engine;
 /// With an <paramref name="offset"/> (a run that resumes a plan part-way), seconds are those of a run that started
 /// <paramref name="offset"/> earlier, so its timeline merges second by second with the others': the first interval
 /// is partial and numbered ⌊offset⌋, and ticks fall on that earlier start plus whole seconds. With a
-/// <paramref name="gate"/>, every source's interval ends at one instant that no VU's last records of an iteration
+/// <paramref name="recordLock"/>, every source's interval ends at one instant that no VU's last records of an iteration
 /// straddle.
 /// </summary>
-internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> sources, Action? afterCollect = null, TimeSpan offset = default, RecordGate? gate = null)
+internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> sources, Action? afterCollect = null, TimeSpan offset = default, StripedRecordLock? recordLock = null)
 {
     private static readonly TimeSpan OneSecond = TimeSpan.FromSeconds(1);
 
@@ -77,9 +77,9 @@ internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> source
     {
         lock (_collecting)
         {
-            if (gate is not null)
+            if (recordLock is not null)
             {
-                gate.HoldAll();
+                recordLock.HoldAll();
                 try
                 {
                     foreach (var source in sources)
@@ -89,7 +89,7 @@ internal sealed class StatsCollector(IReadOnlyCollection<IIntervalSource> source
                 }
                 finally
                 {
-                    gate.ReleaseAll();
+                    recordLock.ReleaseAll();
                 }
             }
 

@@ -53,7 +53,7 @@ internal sealed class StepRecorder : IIntervalSource
     public void Record(Outcome outcome, long microseconds, long fromScheduled)
     {
         var stripe = _stripes[Thread.GetCurrentProcessorId() & _stripeMask];
-        lock (stripe.Gate)
+        lock (stripe.Lock)
         {
             stripe.Active.Record(outcome, microseconds, fromScheduled);
         }
@@ -65,7 +65,7 @@ internal sealed class StepRecorder : IIntervalSource
     public void RecordHttp(int statusCode, long bodyBytesSent, long bodyBytesReceived, long timeToHeadersMicroseconds)
     {
         var stripe = _stripes[Thread.GetCurrentProcessorId() & _stripeMask];
-        lock (stripe.Gate)
+        lock (stripe.Lock)
         {
             stripe.Active.HttpCounts.Record(statusCode, bodyBytesSent, bodyBytesReceived, timeToHeadersMicroseconds);
         }
@@ -105,7 +105,7 @@ internal sealed class StepRecorder : IIntervalSource
     {
         foreach (var stripe in _stripes)
         {
-            lock (stripe.Gate)
+            lock (stripe.Lock)
             {
                 (stripe.Active, stripe.Quiet) = (stripe.Quiet, stripe.Active);
             }
@@ -126,7 +126,7 @@ internal sealed class StepRecorder : IIntervalSource
         var calls = _total.Calls;
         foreach (var stripe in _stripes)
         {
-            lock (stripe.Gate)
+            lock (stripe.Lock)
             {
                 calls += stripe.Active.Calls + stripe.Quiet.Calls;
             }
@@ -154,7 +154,7 @@ internal sealed class StepRecorder : IIntervalSource
 
     private sealed class Stripe
     {
-        public readonly Lock Gate = new();
+        public readonly Lock Lock = new();
         public Interval Active = new(LatencyAccumulator.ForInterval);
         public Interval Quiet = new(LatencyAccumulator.ForInterval);
     }

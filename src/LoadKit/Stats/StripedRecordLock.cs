@@ -1,20 +1,21 @@
 namespace LoadKit.Stats;
 
 /// <summary>
-/// Makes an iteration's last records (the step that ends it, then the iteration itself) land in the same interval:
-/// a VU holds one stripe around them, and the collector holds every stripe while it swaps the recorders' halves. So
-/// a snapshot never counts an iteration without its step, nor its step without it (in-flight iterations aside), and
-/// a lost worker's completed count agrees with its step counts. Striped by processor like the recorders, so VUs on
-/// different processors never contend; the collector holds it for the swaps only, not the folding.
+/// A lock striped by processor that keeps an iteration's last records apart from the collector's swaps: they (the step
+/// that ends the iteration, then the iteration itself) land in the same interval. A VU holds one stripe around them,
+/// and the collector holds every stripe while it swaps the recorders' halves. So a snapshot never counts an iteration
+/// without its step, nor its step without it (in-flight iterations aside), and a lost worker's completed count agrees
+/// with its step counts. Striped by processor like the recorders, so VUs on different processors never contend; the
+/// collector holds it for the swaps only, not the folding.
 /// </summary>
-internal sealed class RecordGate
+internal sealed class StripedRecordLock
 {
     private const int MaxStripes = 8;
 
     private readonly Lock[] _stripes;
     private readonly int _mask;
 
-    public RecordGate()
+    public StripedRecordLock()
     {
         var count = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Min(Environment.ProcessorCount, MaxStripes));
         _stripes = new Lock[count];

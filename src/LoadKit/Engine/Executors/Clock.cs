@@ -1,0 +1,53 @@
+using System.Diagnostics;
+
+namespace LoadKit.Engine.Executors;
+
+/// <summary>The engine's time arithmetic on <see cref="Stopwatch"/> timestamps, and its bounded waits.</summary>
+internal static class Clock
+{
+    /// <summary>A block's clock: the given timestamp, or now when it is 0.</summary>
+    public static long StartOf(long blockStart) => blockStart != 0 ? blockStart : Stopwatch.GetTimestamp();
+
+    /// <summary><paramref name="duration"/> in timestamp ticks; a year or more counts as never (no overflow when added).</summary>
+    public static long Ticks(TimeSpan duration) =>
+        duration >= TimeSpan.FromDays(365) ? long.MaxValue / 2 : (long)(duration.TotalSeconds * Stopwatch.Frequency);
+
+    /// <summary>Waits until a <see cref="Stopwatch"/> timestamp; false when cancelled first.</summary>
+    public static async Task<bool> WaitUntilAsync(long timestamp, CancellationToken cancellationToken)
+    {
+        // Timers may fire a little early; a phase must never end before its time, so wait again for the rest.
+        long remaining;
+        while ((remaining = timestamp - Stopwatch.GetTimestamp()) > 0)
+        {
+            try
+            {
+                var milliseconds = Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency);
+                await Task.Delay(TimeSpan.FromMilliseconds(milliseconds), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+
+        return !cancellationToken.IsCancellationRequested;
+    }
+
+    /// <summary>Waits for <paramref name="task"/> at most <paramref name="timeout"/>; false when it did not complete in time or the wait was cancelled.</summary>
+    public static async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+}
