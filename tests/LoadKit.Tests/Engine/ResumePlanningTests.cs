@@ -53,9 +53,11 @@ public class ResumePlanningTests
         Assert.That(resumed, Is.EqualTo(new UserEvent[] { new(2 * Second, 1, Start: true), new(3 * Second, 2, Start: true) }));
     }
 
-    private static LoadPlan TwoBlocks() => Scenario.Create("two")
-        .Step("a", _ => ValueTask.CompletedTask)
-        .WithLoad(Load.ConstantUsers(4, 2 * Second), Load.ArrivalRate(10, 2 * Second, preAllocatedUsers: 2, maxUsers: 4))
-        .Build()
-        .PlanFor(RunOptions.Default);
+    private static LoadPlan TwoBlocks() => RunPlan.LoadOf(
+        Scenario.Create("two")
+            .Step("a", _ => ValueTask.CompletedTask)
+            .WithLoad(Load.ConstantUsers(4, 2 * Second), Load.ArrivalRate(10, 2 * Second, preAllocatedUsers: 2, maxUsers: 4))
+            .Build(),
+        LoadProfile.Full,
+        1);
 }
