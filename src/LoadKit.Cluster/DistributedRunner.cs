@@ -2,6 +2,7 @@ using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using LoadKit.Cluster.Protocol;
+using LoadKit.Display;
 using LoadKit.Engine;
 using LoadKit.Workload;
 

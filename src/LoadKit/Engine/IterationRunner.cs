@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using LoadKit.Results;
 using LoadKit.Stats;
 
 namespace LoadKit.Engine;

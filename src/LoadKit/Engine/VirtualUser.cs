@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LoadKit.Results;
 using LoadKit.Stats;
 
 namespace LoadKit.Engine;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text;
+using LoadKit.Validation;
 
 namespace LoadKit;
 
@@ -133,7 +134,7 @@ public sealed class HttpCall
     public HttpCall WithTimeout(TimeSpan timeout)
     {
         var problems = new List<ValidationProblem>();
-        LoadKit.Check.Duration("timeout", timeout, problems);
+        Validation.Check.Duration("timeout", timeout, problems);
         return new(this) { Timeout = timeout, Problems = With(problems.Count > 0 ? $"timeout {problems[0].Value} {problems[0].Allowed}" : null) };
     }
 

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
+using LoadKit.Display;
+using LoadKit.Results;
 using LoadKit.Stats;
 
 namespace LoadKit;

@@ -1,3 +1,5 @@
+using LoadKit.Results;
+
 namespace LoadKit;
 
 /// <summary>
@@ -62,7 +64,7 @@ public sealed class StepContext
         var recorders = Recorder?.Measurements
             ?? throw new InvalidOperationException($"Measurement '{measurement}' was recorded outside a step: Record works inside a step of a running scenario.");
         var microseconds = value.Ticks / TimeSpan.TicksPerMicrosecond;
-        recorders.Get(measurement).Record(Stats.Outcome.Ok, microseconds);
+        recorders.Get(measurement).Record(Outcome.Ok, microseconds);
     }
 
     /// <summary>

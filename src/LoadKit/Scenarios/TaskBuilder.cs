@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using LoadKit.Validation;
 
 namespace LoadKit;
 

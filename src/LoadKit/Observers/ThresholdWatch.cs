@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using LoadKit.Display;
 
-namespace LoadKit;
+namespace LoadKit.Observers;
 
 /// <summary>
 /// Evaluates a run's thresholds while it lasts, on the latest statistics of each scenario (each second, merged across

@@ -1,3 +1,5 @@
+using LoadKit.Display;
+
 namespace LoadKit;
 
 /// <summary>How a threshold fared in a run. Immutable.</summary>

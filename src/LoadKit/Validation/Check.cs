@@ -1,6 +1,7 @@
 using System.Globalization;
+using LoadKit.Display;
 
-namespace LoadKit;
+namespace LoadKit.Validation;
 
 /// <summary>The checks <see cref="ScenarioBuilder.Build"/> applies to settings, each adding a problem that names the setting.</summary>
 internal static class Check

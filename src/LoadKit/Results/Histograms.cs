@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using HdrHistogram;
 
-namespace LoadKit.Stats;
+namespace LoadKit.Results;
 
 /// <summary>
 /// The one histogram shape LoadKit uses everywhere: microseconds from 1 µs to one hour, 3 significant digits.

@@ -1,4 +1,4 @@
-namespace LoadKit.Engine;
+namespace LoadKit.Workload;
 
 /// <summary>
 /// How far an engine has got through the last iteration-counted block it started: the block's index in the plan and

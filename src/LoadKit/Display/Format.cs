@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LoadKit;
+namespace LoadKit.Display;
 
 /// <summary>How LoadKit writes numbers for people: invariant culture, units always shown.</summary>
 internal static class Format

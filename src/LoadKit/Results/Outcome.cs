@@ -1,4 +1,4 @@
-namespace LoadKit.Stats;
+namespace LoadKit.Results;
 
 /// <summary>How one step call (or one iteration) ended.</summary>
 internal enum Outcome
