@@ -72,7 +72,7 @@ public sealed class DataFeed
     public void ReadInto(StepContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var run = context.Session.Feeds;
+        var run = context.Session.Feeds as FeedRun;
         if (run is null || !run.TryRead(this, context.Session))
         {
             if (run?.Find(this) is null)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using LoadKit.Steps;
 
 namespace LoadKit;
 
@@ -9,7 +10,7 @@ namespace LoadKit;
 /// process owns, and the scenario's graceful stop, which a unique feed that runs out requests. Per engine, not per
 /// feed object, so a feed used by two scenarios keeps a position in each.
 /// </summary>
-internal sealed class FeedRun
+internal sealed class FeedRun : IRunFeeds
 {
     private readonly DataFeed[] _feeds;
     private readonly FeedCursor[] _cursors;

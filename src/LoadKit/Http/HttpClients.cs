@@ -1,9 +1,10 @@
 using System.Net;
+using LoadKit.Steps;
 
 namespace LoadKit;
 
 /// <summary>One engine's HTTP connections: a pool per VU, or one shared by all, as the scenario's settings say.</summary>
-internal sealed class HttpClients(HttpSettings settings) : IDisposable
+internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
 {
     private readonly InProcessHandlers? _inProcess = settings.Handler is { } handler ? new InProcessHandlers(handler) : null;
     private readonly Lock _sharedLock = new();

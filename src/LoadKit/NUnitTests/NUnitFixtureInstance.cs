@@ -1,3 +1,5 @@
+using LoadKit.Steps;
+
 namespace LoadKit;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using LoadKit.Steps;
 
 namespace LoadKit;
 

@@ -1,5 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 
+using LoadKit.Steps;
+
 namespace LoadKit;
 
 /// <summary>
@@ -13,8 +15,8 @@ public sealed class Session
 
     internal Session(int userIndex) => UserIndex = userIndex;
 
-    /// <summary>The feeds of the scenario run this VU belongs to (set by the engine).</summary>
-    internal FeedRun? Feeds { get; set; }
+    /// <summary>The feeds of the scenario run this VU belongs to (set by the engine; the Feeds folder reads them).</summary>
+    internal IRunFeeds? Feeds { get; set; }
 
     /// <summary>The index of the VU that owns this session, from 0.</summary>
     public int UserIndex { get; }
@@ -90,6 +92,3 @@ public sealed class Session
         }
     }
 }
-
-/// <summary>A session value that LoadKit owns for one VU and disposes when the VU's life ends.</summary>
-internal interface IVirtualUserResource : IAsyncDisposable;

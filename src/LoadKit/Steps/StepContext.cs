@@ -1,5 +1,7 @@
 using LoadKit.Results;
 
+using LoadKit.Steps;
+
 namespace LoadKit;
 
 /// <summary>
@@ -9,10 +11,10 @@ namespace LoadKit;
 /// </summary>
 public sealed class StepContext
 {
-    private readonly HttpClients? _httpClients;
+    private readonly IRunHttp? _httpClients;
     private HttpMessageInvoker? _httpInvoker;
 
-    internal StepContext(Session session, HttpClients? httpClients = null)
+    internal StepContext(Session session, IRunHttp? httpClients = null)
     {
         Session = session;
         _httpClients = httpClients;
@@ -90,7 +92,7 @@ public sealed class StepContext
     /// <summary>The statistics of the step running now; HTTP requests add their status codes and bytes to them.</summary>
     internal Stats.StepRecorder? Recorder { get; private set; }
 
-    internal HttpClients Http => _httpClients ?? throw new InvalidOperationException("HTTP requests can only be sent from a step of a running scenario.");
+    internal IRunHttp Http => _httpClients ?? throw new InvalidOperationException("HTTP requests can only be sent from a step of a running scenario.");
 
     internal Uri? HttpBaseAddress => Http.BaseAddress;
 
