@@ -4,6 +4,7 @@ using Grpc.Net.Client;
 using LoadKit.Cluster.Protocol;
 using LoadKit.Display;
 using LoadKit.Engine;
+using LoadKit.Results;
 using LoadKit.Workload;
 
 namespace LoadKit.Cluster;

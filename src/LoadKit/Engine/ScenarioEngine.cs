@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using LoadKit.Engine.Executors;
+using LoadKit.Feeds;
+using LoadKit.HttpSteps;
 using LoadKit.Stats;
 using LoadKit.Workload;
 

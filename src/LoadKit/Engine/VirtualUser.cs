@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using LoadKit.Feeds;
+using LoadKit.HttpSteps;
 using LoadKit.Results;
 using LoadKit.Stats;
 

@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using LoadKit.Steps;
+using LoadKit.Workload;
 
-namespace LoadKit;
+namespace LoadKit.Feeds;
 
 /// <summary>
 /// The feeds of one scenario engine (one run of a scenario in one process): a cursor per feed over the slice this

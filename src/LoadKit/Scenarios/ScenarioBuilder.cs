@@ -1,5 +1,7 @@
 using LoadKit.Display;
+using LoadKit.Scenarios;
 using LoadKit.Validation;
+using LoadKit.Workload;
 
 namespace LoadKit;
 
