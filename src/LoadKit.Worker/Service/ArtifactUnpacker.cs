@@ -37,7 +37,7 @@ internal static class ArtifactUnpacker
             if (declared > options.MaxUnpackedBytes)
             {
                 throw Refused(StatusCode.ResourceExhausted,
-                    $"{name}: unpacked size exceeds {WorkerOptions.MaxUnpackedVariable} = {maxMegabytes} (MB): its entries declare {Megabytes(declared)} MiB (--max-unpacked-mb); refused.");
+                    $"{name}: unpacked size exceeds {WorkerOptions.MaxUnpackedVariable} = {maxMegabytes} (MB): its entries declare {Size(declared)} (--max-unpacked-mb); refused.");
             }
 
             // Every path is checked before anything is written.
@@ -62,7 +62,7 @@ internal static class ArtifactUnpacker
                         if (written + read > options.MaxUnpackedBytes)
                         {
                             throw Refused(StatusCode.ResourceExhausted,
-                                $"{name}: unpacked size exceeds {WorkerOptions.MaxUnpackedVariable} = {maxMegabytes} (MB) while writing '{entry.FullName}', although its entries declare {Megabytes(declared)} MiB (--max-unpacked-mb); refused.");
+                                $"{name}: unpacked size exceeds {WorkerOptions.MaxUnpackedVariable} = {maxMegabytes} (MB) while writing '{entry.FullName}', although its entries declare {Size(declared)} (--max-unpacked-mb); refused.");
                         }
 
                         file.Write(buffer, 0, read);
@@ -112,5 +112,7 @@ internal static class ArtifactUnpacker
 
     private static string Printable(string text) => new([.. text.Select(c => char.IsControl(c) ? '?' : c)]);
 
-    private static string Megabytes(long bytes) => (bytes / (1024.0 * 1024)).ToString("0.##", CultureInfo.InvariantCulture);
+    private static string Size(long bytes) => bytes < 1024 * 1024
+        ? bytes.ToString("N0", CultureInfo.InvariantCulture) + " bytes"
+        : (bytes / (1024.0 * 1024)).ToString("0.##", CultureInfo.InvariantCulture) + " MiB";
 }
