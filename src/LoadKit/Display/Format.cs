@@ -3,7 +3,7 @@ using System.Globalization;
 namespace LoadKit.Display;
 
 /// <summary>How LoadKit writes numbers for people: invariant culture, units always shown.</summary>
-internal static class Format
+public static class Format
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 

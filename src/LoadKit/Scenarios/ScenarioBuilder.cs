@@ -288,9 +288,13 @@ public sealed class ScenarioBuilder
         };
     }
 
-    /// <summary>Adds what every process running the scenario must provide; one of a name replaces an earlier one.</summary>
-    internal ScenarioBuilder Require(ScenarioRequirement requirement)
+    /// <summary>
+    /// Adds what every process running the scenario must provide (for step types that need something of the machine,
+    /// such as a browser); one of a name replaces an earlier one. Checked before a process starts its share.
+    /// </summary>
+    public ScenarioBuilder Require(ScenarioRequirement requirement)
     {
+        ArgumentNullException.ThrowIfNull(requirement);
         ThrowIfBuilt();
         _requirements.RemoveAll(r => r.Name == requirement.Name);
         _requirements.Add(requirement);

@@ -1,4 +1,4 @@
-namespace LoadKit.Scenarios;
+namespace LoadKit;
 
 /// <summary>
 /// Something a scenario needs from each process that runs it (a browser installed, room for its browser users),
@@ -14,4 +14,4 @@ namespace LoadKit.Scenarios;
 /// Called when a process starts the scenario; what it returns gives, when the run's notes are made, a note about the
 /// requirement over the run (e.g. how many browser pages crashed), or null. Null: no note.
 /// </param>
-internal sealed record ScenarioRequirement(string Name, Func<int, string?> Check, Func<Func<string?>>? Watch = null);
+public sealed record ScenarioRequirement(string Name, Func<int, string?> Check, Func<Func<string?>>? Watch = null);

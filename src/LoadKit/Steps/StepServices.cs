@@ -1,8 +1,5 @@
 namespace LoadKit.Steps;
 
-/// <summary>A session value that LoadKit owns for one VU and disposes when the VU's life ends.</summary>
-internal interface IVirtualUserResource : IAsyncDisposable;
-
 /// <summary>The feeds of one scenario run, as a session carries them; the Feeds folder implements and reads them.</summary>
 internal interface IRunFeeds;
 

@@ -98,7 +98,10 @@ public class EngineReviewRegressionTests
         Assert.That(result.WarmUp!.Users, Is.EqualTo(10));
         Assert.That(result.WarmUp.Duration, Is.InRange(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.4)));
         Assert.That(result.StartedAt - result.WarmUp.StartedAt, Is.InRange(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.1)));
-        Assert.That(result.GetStep("a").RequestsPerSecond, Is.GreaterThan(2 * 50), "two VUs at ~10 ms each, over the measured second only");
+        // The rate is over the measured part alone (the machine's speed sets the count: under load it fell to 84/s).
+        var step = result.GetStep("a");
+        Assert.That(step.RequestsPerSecond, Is.EqualTo(step.Ok / result.Duration.TotalSeconds).Within(1).Percent, "calls over the measured part's duration");
+        Assert.That(step.Ok, Is.LessThan(result.WarmUp.GetStep("a").Ok), "2 measured VUs call less than the warm-up's 10");
     }
 
     [TestCase(15362, 24 * 60, 60, 22_121_280L)]
