@@ -55,7 +55,9 @@ builder.WebHost.ConfigureKestrel(k =>
         }
     });
 
-    // HTTP/2 pings find a controller that vanished without closing its connection (a cut network) within seconds.
+    // HTTP/2 pings find a controller that went silent without closing its connection (a cut network, a frozen process):
+    // a ping after 1 s without a frame, 3 s for its answer, both checked on the 1 s heartbeat, so the run stops within
+    // about 6 s (docs/distributed-ci.md, "How a run survives"; OutageTests measure it).
     k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(1);
     k.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(3);
 });
