@@ -61,8 +61,7 @@ internal sealed class WorkerDirectory : IDisposable
         // A client of its own for the watch: dotnet-etcd 9.1 throws "previous write is in progress" when a second
         // watch is created on a client whose earlier watch was just cancelled.
         using var watcher = NewClient();
-        var watch = await watcher.WatchRangeAsync(WorkersPrefix, _ => changed.Release(), deadline: null, cancellationToken: deadline.Token)
-            .ConfigureAwait(false);
+        var watch = await WatchAsync(watcher, () => changed.Release(), timeout, deadline.Token, cancellationToken).ConfigureAwait(false);
         try
         {
             while (true)
@@ -95,6 +94,48 @@ internal sealed class WorkerDirectory : IDisposable
             watcher.CancelWatch(watch);
         }
     }
+
+    /// <summary>
+    /// Watches the workers' prefix. An etcd that refuses or does not answer is tried again (back-off up to a second)
+    /// until <paramref name="deadline"/> (the worker wait) ends, so a restarting etcd delays a run rather than failing
+    /// it; then the error names the endpoints and the wait, instead of surfacing as the client's own exception.
+    /// </summary>
+    private async Task<long> WatchAsync(EtcdClient watcher, Action changed, TimeSpan timeout, CancellationToken deadline, CancellationToken cancellationToken)
+    {
+        var backOff = TimeSpan.FromMilliseconds(100);
+        var last = "no answer";
+        while (true)
+        {
+            try
+            {
+                return await watcher.WatchRangeAsync(WorkersPrefix, _ => changed(), deadline: null, cancellationToken: deadline).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (!deadline.IsCancellationRequested && exception is RpcException or System.Net.Sockets.SocketException or IOException)
+            {
+                last = exception is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : exception.Message;
+                try
+                {
+                    await Task.Delay(backOff, deadline).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw Unreachable(timeout, last, exception);
+                }
+
+                backOff = TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, backOff.Ticks * 2));
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested
+                && exception is RpcException or System.Net.Sockets.SocketException or IOException or OperationCanceledException)
+            {
+                throw Unreachable(timeout, last, exception);
+            }
+        }
+    }
+
+    private DistributedRunException Unreachable(TimeSpan timeout, string last, Exception exception) => new(
+        $"etcd at {string.Join(", ", _endpoints)} did not answer within {Format.Duration(timeout)} (the worker wait) to a watch of " +
+        $"{WorkersPrefix} (last error: {last}); check the endpoints given in LOADKIT_ETCD (or the LoadKit.Etcd run parameter) and that etcd is running.",
+        exception);
 
     public void Dispose() => _client.Dispose();
 

@@ -16,7 +16,8 @@ internal sealed class WorkerLink(WorkerInfo info, int index, string segment, Sys
         MaxReceiveMessageSize = 256 * 1024 * 1024,
         HttpHandler = new SocketsHttpHandler
         {
-            // HTTP/2 pings find a worker that vanished without closing its connection.
+            // HTTP/2 pings find a worker that went silent without closing its connection: lost about 5 s after its
+            // last frame (docs/distributed-ci.md, "How a run survives"; OutageTests measure it).
             KeepAlivePingDelay = TimeSpan.FromSeconds(1),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(3),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,

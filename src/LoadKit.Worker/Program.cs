@@ -55,7 +55,10 @@ builder.WebHost.ConfigureKestrel(k =>
         }
     });
 
-    // HTTP/2 pings find a controller that vanished without closing its connection (a cut network) within seconds.
+    // HTTP/2 pings find a controller that went silent without closing its connection (a cut network, a frozen process):
+    // Kestrel checks on its 1 s heartbeat: the tick after the last frame dates it, a ping goes once more than 1 s passed
+    // without one, and the connection is aborted once more than 3 s passed without its answer: the run stops at most
+    // about 7 s after the controller went silent (docs/distributed-ci.md, "How a run survives"; OutageTests measure it).
     k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(1);
     k.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(3);
 });

@@ -10,14 +10,16 @@ namespace LoadKit.TestTargets;
 /// </summary>
 internal sealed class EtcdServer : IAsyncDisposable
 {
-    private readonly Process _process;
     private readonly string _dataDirectory;
+    private readonly int _peerPort;
+    private Process _process;
 
-    private EtcdServer(Process process, string dataDirectory, int clientPort)
+    private EtcdServer(Process process, string dataDirectory, int clientPort, int peerPort)
     {
         _process = process;
         _dataDirectory = dataDirectory;
         ClientPort = clientPort;
+        _peerPort = peerPort;
     }
 
     public int ClientPort { get; }
@@ -32,6 +34,33 @@ internal sealed class EtcdServer : IAsyncDisposable
         var dataDirectory = Directory.CreateTempSubdirectory("loadkit-etcd-").FullName;
         var client = clientPort ?? FreePort();
         var peer = FreePort();
+        var server = new EtcdServer(Launch(dataDirectory, client, peer), dataDirectory, client, peer);
+        try
+        {
+            await server.WaitHealthyAsync(timeout ?? TimeSpan.FromSeconds(20));
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts etcd again after <see cref="KillAsync"/>: same ports, same data folder (so the same members, keys and
+    /// leases), and waits until it reports healthy.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan? timeout = null)
+    {
+        await KillAsync(); // the old PID has exited before its ports are reused
+        _process.Dispose();
+        _process = Launch(_dataDirectory, ClientPort, _peerPort);
+        await WaitHealthyAsync(timeout ?? TimeSpan.FromSeconds(20));
+    }
+
+    private static Process Launch(string dataDirectory, int client, int peer)
+    {
         var start = new ProcessStartInfo("etcd")
         {
             RedirectStandardOutput = true,
@@ -54,17 +83,7 @@ internal sealed class EtcdServer : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new EtcdServer(process, dataDirectory, client);
-        try
-        {
-            await server.WaitHealthyAsync(timeout ?? TimeSpan.FromSeconds(20));
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
+        return process;
     }
 
     /// <summary>Kills etcd (SIGKILL) and waits for it to exit, keeping its data folder for a restart.</summary>

@@ -11,8 +11,10 @@ namespace LoadKit.Worker.Registration;
 
 /// <summary>
 /// Keeps this worker registered in etcd: a key under a lease it keeps alive. If etcd does not answer, it says which
-/// endpoint it tried and tries again with back-off; when the keep-alive breaks it registers anew. On stop it revokes
-/// the lease, so the key vanishes at once rather than after the lease's TTL.
+/// endpoint it tried and tries again with back-off; when the keep-alive breaks it registers anew, with its current
+/// state (<c>busy</c> or <c>idle</c>). etcd is discovery only: a run goes on whatever etcd does (the controller's
+/// stream is the run's heartbeat). On stop it revokes the lease, so the key vanishes at once rather than after the
+/// lease's TTL.
 /// </summary>
 internal sealed class EtcdRegistration(
     WorkerOptions options, WorkerIdentity identity, IServer server, IHostApplicationLifetime lifetime, ILogger<EtcdRegistration> logger)
@@ -22,33 +24,18 @@ internal sealed class EtcdRegistration(
     private static readonly TimeSpan MaxBackOff = TimeSpan.FromSeconds(5);
     private long _leaseId;
     private EtcdClient? _client;
-    private string _state = WorkerInfo.Idle;
-    private CancellationTokenSource _registered = new();
+    private readonly SemaphoreSlim _publishing = new(1, 1);
+    private volatile string _state = WorkerInfo.Idle;
+    private volatile bool _stale;
 
     /// <summary>
-    /// Cancelled when the current registration ends (the keep-alive broke or etcd stopped answering): a run that
-    /// started under it stops, because the controller may already count this worker as lost.
+    /// Publishes <c>idle</c> or <c>busy</c> under the current lease (kept for the next registration too). If etcd does
+    /// not answer within the call deadline, the state is published again once it does.
     /// </summary>
-    public CancellationToken Registered => Volatile.Read(ref _registered).Token;
-
-    /// <summary>Publishes <c>idle</c> or <c>busy</c> under the current lease (kept for the next registration too).</summary>
     public async Task SetStateAsync(string state, CancellationToken cancellationToken)
     {
         _state = state;
-        if (_client is { } client && _leaseId != 0)
-        {
-            try
-            {
-                await client.PutAsync(
-                    new PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8(Key()), Value = Google.Protobuf.ByteString.CopyFromUtf8(Info().ToJson()), Lease = _leaseId },
-                    deadline: Deadline(),
-                    cancellationToken: cancellationToken);
-            }
-            catch (Exception exception) when (exception is RpcException or OperationCanceledException)
-            {
-                logger.LogWarning("Could not publish state {State} ({Reason})", state, exception.Message);
-            }
-        }
+        await PublishStateAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -80,22 +67,10 @@ internal sealed class EtcdRegistration(
                 _client?.Dispose();
                 _client = new EtcdClient(endpoint.ToString().TrimEnd('/'), configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure);
                 var lease = await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = options.LeaseSeconds }, deadline: Deadline(), cancellationToken: stoppingToken);
-                _leaseId = lease.ID;
-                await _client.PutAsync(
-                    new PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8(Key()), Value = Google.Protobuf.ByteString.CopyFromUtf8(Info().ToJson()), Lease = lease.ID },
-                    deadline: Deadline(),
-                    cancellationToken: stoppingToken);
-                logger.LogInformation("Registered {Key} at {Endpoint} (lease {Lease}, {Ttl} s)", Key(), endpoint, lease.ID, options.LeaseSeconds);
+                var state = await RegisterAsync(_client, lease.ID, stoppingToken);
+                logger.LogInformation("Registered {Key} at {Endpoint} as {State} (lease {Lease}, {Ttl} s)", Key(), endpoint, state, lease.ID, options.LeaseSeconds);
                 backOff = TimeSpan.FromMilliseconds(200);
-                Volatile.Write(ref _registered, new CancellationTokenSource());
-                try
-                {
-                    await _client.LeaseKeepAlive(lease.ID, stoppingToken);
-                }
-                finally
-                {
-                    await _registered.CancelAsync();
-                }
+                await KeepAliveAsync(_client, lease.ID, stoppingToken);
 
                 logger.LogWarning("Keep-alive of lease {Lease} at {Endpoint} ended; registering again", lease.ID, endpoint);
             }
@@ -134,15 +109,116 @@ internal sealed class EtcdRegistration(
         _client?.Dispose();
     }
 
+    /// <summary>Puts this worker's key, with its current state, under <paramref name="leaseId"/>; returns the state it put.</summary>
+    private async Task<string> RegisterAsync(EtcdClient client, long leaseId, CancellationToken cancellationToken)
+    {
+        await _publishing.WaitAsync(cancellationToken);
+        try
+        {
+            var state = _state;
+            await client.PutAsync(
+                new PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8(Key()), Value = Google.Protobuf.ByteString.CopyFromUtf8(Info(state).ToJson()), Lease = leaseId },
+                deadline: Deadline(),
+                cancellationToken: cancellationToken);
+            _leaseId = leaseId;
+            _stale = state != _state;
+            return state;
+        }
+        finally
+        {
+            _publishing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Puts the current state under the current lease; one put at a time, and each puts the state of its own moment, so
+    /// the last to finish is the latest. If etcd does not answer, the state stays stale and is put again later.
+    /// </summary>
+    private async Task PublishStateAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _publishing.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            _stale = true;
+            return;
+        }
+
+        var state = _state;
+        try
+        {
+            if (_client is not { } client || _leaseId == 0)
+            {
+                _stale = true; // the next registration puts it
+                return;
+            }
+
+            await client.PutAsync(
+                new PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8(Key()), Value = Google.Protobuf.ByteString.CopyFromUtf8(Info(state).ToJson()), Lease = _leaseId },
+                deadline: Deadline(),
+                cancellationToken: cancellationToken);
+            _stale = state != _state;
+        }
+        catch (Exception exception) when (exception is RpcException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            _stale = true;
+            logger.LogWarning("Could not publish state {State} ({Reason}); it is published again when etcd answers", state, exception.Message);
+        }
+        finally
+        {
+            _publishing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Keeps the lease alive until the keep-alive ends; meanwhile puts the state again every second while the last put
+    /// of it failed (etcd was away, and the lease outlived the outage).
+    /// </summary>
+    private async Task KeepAliveAsync(EtcdClient client, long leaseId, CancellationToken stoppingToken)
+    {
+        using var keeping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var republishing = RepublishStaleStateAsync(keeping.Token);
+        try
+        {
+            await client.LeaseKeepAlive(leaseId, stoppingToken);
+        }
+        finally
+        {
+            await keeping.CancelAsync();
+            await republishing;
+        }
+    }
+
+    private async Task RepublishStaleStateAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                if (_stale)
+                {
+                    await PublishStateAsync(cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The keep-alive ended: the next registration puts the state.
+        }
+    }
+
     private string Key() => WorkerInfo.Key(options.Prefix, identity.Id);
 
-    private WorkerInfo Info() => new(
+    private WorkerInfo Info(string state) => new(
         identity.Id,
         identity.Address,
         typeof(Scenario).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0",
         Environment.ProcessorCount,
         options.Labels,
-        _state);
+        state);
 
     private static DateTime Deadline() => DateTime.UtcNow + CallDeadline;
 }

@@ -13,8 +13,10 @@ namespace LoadKit.Worker.Runs;
 
 /// <summary>
 /// Runs one distributed run at a time on this worker: loads the test assembly, builds the scenarios with their
-/// factories, starts at the controller's instant, streams a snapshot a second and a final one. The load stops when
-/// the call breaks (the controller is gone) or the etcd registration ends; either way the worker is idle again.
+/// factories, starts at the controller's instant, streams a snapshot a second and a final one. The controller's call
+/// is the run's heartbeat: the load stops when it breaks or goes silent (Kestrel's HTTP/2 keep-alive pings, set in
+/// Program.cs, abort a connection whose controller no longer answers), whatever etcd does; then the worker is idle
+/// again. See docs/distributed-ci.md, "How a run survives".
 /// </summary>
 internal sealed class RunHost(
     WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts, EtcdRegistration registration, IHostApplicationLifetime lifetime, ILogger<RunHost> logger)
@@ -44,8 +46,8 @@ internal sealed class RunHost(
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Worker {identity.Id} is busy with another run."));
         }
 
-        // The load stops when the controller's call ends, the etcd registration ends, or the worker is told to stop (SIGTERM).
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, registration.Registered, lifetime.ApplicationStopping);
+        // The load stops when the controller's call ends or the worker is told to stop (SIGTERM); an etcd outage changes nothing.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         var runId = "?";
         TestAssembly? assembly = null;
         Task<LoadResult>? running = null;
@@ -112,7 +114,7 @@ internal sealed class RunHost(
             var final = await running;
             var stoppedBecause = !stop.IsCancellationRequested || stoppedByController is not null ? ""
                 : lifetime.ApplicationStopping.IsCancellationRequested ? "the worker is stopping (SIGTERM)"
-                : "its etcd registration ended";
+                : "the controller's request stream broke";
             var update = Snapshot(++sequence, final, run.FinalProgress(), final: true);
             update.Snapshot.StoppedBecause = stoppedBecause;
             await updates.WriteAsync(update, call);
@@ -126,7 +128,7 @@ internal sealed class RunHost(
         {
             logger.LogWarning("Run {Run}: stopped because {Why}", runId,
                 context.CancellationToken.IsCancellationRequested ? "the controller's call ended"
-                : lifetime.ApplicationStopping.IsCancellationRequested ? "the worker is stopping" : "this worker's etcd registration ended");
+                : lifetime.ApplicationStopping.IsCancellationRequested ? "the worker is stopping" : "the controller's request stream broke");
         }
         catch (ArgumentException exception)
         {
