@@ -142,7 +142,7 @@ internal sealed class EtcdRegistration(
         typeof(Scenario).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0",
         Environment.ProcessorCount,
         options.Labels,
-        _state);
+        _state) { Protocol = ProtocolVersion.Current };
 
     private static DateTime Deadline() => DateTime.UtcNow + CallDeadline;
 }
