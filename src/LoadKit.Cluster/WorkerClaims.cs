@@ -166,10 +166,29 @@ internal sealed class WorkerClaims : IAsyncDisposable
         // A client of its own for the watch (see WorkerDirectory). Workers and claims are both under /<prefix>/: a
         // worker that turns idle and a claim that ends both wake the wait.
         using var watcher = NewClient(_endpoints);
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnEvent(WatchResponse response)
+        {
+            if (response.Canceled)
+            {
+                cancelled.TrySetResult();
+                return;
+            }
+
+            try
+            {
+                changed.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The wait is over.
+            }
+        }
+
         long watch;
         try
         {
-            watch = await watcher.WatchRangeAsync($"/{_prefix}/", _ => changed.Release(), deadline: null, cancellationToken: deadline.Token)
+            watch = await watcher.WatchRangeAsync($"/{_prefix}/", OnEvent, deadline: null, cancellationToken: deadline.Token)
                 .ConfigureAwait(false);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsUnanswered(exception))
@@ -185,7 +204,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
                 var free = view.Workers
                     .Where(w => w.Info.State == WorkerInfo.Idle && w.Info.Protocol == ProtocolVersion.Current && !view.Claims.ContainsKey(w.Info.Id))
                     .ToArray();
-                if (free.Length >= count && !deadline.IsCancellationRequested)
+                if (free.Length >= count)
                 {
                     var chosen = free.Take(count).ToArray();
                     if (await TryClaimAsync(chosen, cancellationToken).ConfigureAwait(false))
@@ -194,7 +213,12 @@ internal sealed class WorkerClaims : IAsyncDisposable
                         return;
                     }
 
-                    continue; // another controller (or a worker) was faster: read again
+                    if (!deadline.IsCancellationRequested)
+                    {
+                        continue; // another controller (or a worker) was faster: read again
+                    }
+
+                    throw new DistributedRunException(TooFew(count, wait, await ReadAsync(cancellationToken).ConfigureAwait(false)));
                 }
 
                 try
@@ -209,7 +233,11 @@ internal sealed class WorkerClaims : IAsyncDisposable
         }
         finally
         {
+            // Disposed while events are in flight (this controller's own claims), the watch's reader meets a disposed
+            // call and dotnet-etcd prints "Error processing watch responses": wait (briefly) for etcd to confirm the
+            // cancel, after which no more events come.
             watcher.CancelWatch(watch);
+            await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(1), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         }
     }
 
