@@ -74,6 +74,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
     private long _leaseId;
     private Task? _keepAlive;
     private CancellationTokenSource? _leaseStop;
+    private EtcdClient? _watcher;
 
     private WorkerClaims(IReadOnlyList<Uri> endpoints, string prefix, string runId)
     {
@@ -154,6 +155,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
         }
 
         _client.Dispose();
+        _watcher?.Dispose();
         _stop.Dispose();
     }
 
@@ -165,16 +167,11 @@ internal sealed class WorkerClaims : IAsyncDisposable
 
         // A client of its own for the watch (see WorkerDirectory). Workers and claims are both under /<prefix>/: a
         // worker that turns idle and a claim that ends both wake the wait.
-        using var watcher = NewClient(_endpoints);
-        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // It lives until the claims end: disposed at once, while events are still in flight (this controller's own
+        // claims), the watch's reader would meet a disposed call and dotnet-etcd print "Error processing watch responses".
+        var watcher = _watcher = NewClient(_endpoints);
         void OnEvent(WatchResponse response)
         {
-            if (response.Canceled)
-            {
-                cancelled.TrySetResult();
-                return;
-            }
-
             try
             {
                 changed.Release();
@@ -233,11 +230,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
         }
         finally
         {
-            // Disposed while events are in flight (this controller's own claims), the watch's reader meets a disposed
-            // call and dotnet-etcd prints "Error processing watch responses": wait (briefly) for etcd to confirm the
-            // cancel, after which no more events come.
             watcher.CancelWatch(watch);
-            await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(1), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         }
     }
 
