@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using LoadKit.Engine;
+using LoadKit.Feeds;
 using LoadKit.Stats;
+using LoadKit.Workload;
 
 namespace LoadKit.Benchmarks;
 

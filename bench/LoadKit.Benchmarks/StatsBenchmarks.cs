@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using LoadKit.Engine;
+using LoadKit.Results;
 using LoadKit.Stats;
 
 namespace LoadKit.Benchmarks;

@@ -1,3 +1,4 @@
+using LoadKit.Steps;
 using Microsoft.Playwright;
 
 namespace LoadKit;

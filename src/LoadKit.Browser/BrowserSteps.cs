@@ -1,3 +1,4 @@
+using LoadKit.Scenarios;
 using Microsoft.Playwright;
 
 namespace LoadKit;

@@ -2,7 +2,9 @@ using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using LoadKit.Cluster.Protocol;
+using LoadKit.Display;
 using LoadKit.Engine;
+using LoadKit.Results;
 using LoadKit.Workload;
 
 namespace LoadKit.Cluster;

@@ -1,5 +1,6 @@
-using dotnet_etcd;
 using Grpc.Core;
+using LoadKit.Display;
+using dotnet_etcd;
 
 namespace LoadKit.Cluster;
 

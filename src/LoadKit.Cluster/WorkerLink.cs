@@ -3,6 +3,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using LoadKit.Cluster.Protocol;
 using LoadKit.Engine;
+using LoadKit.Results;
 using LoadKit.Workload;
 
 namespace LoadKit.Cluster;

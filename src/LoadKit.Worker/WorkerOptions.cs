@@ -11,6 +11,16 @@ internal sealed record WorkerOptions
 {
     public const string TokenVariable = "LOADKIT_WORKER_TOKEN";
 
+    public const string MaxUnpackedVariable = "LOADKIT_WORKER_MAX_UNPACKED_MB";
+
+    public const string MaxEntriesVariable = "LOADKIT_WORKER_MAX_ENTRIES";
+
+    public const string CacheArtifactsVariable = "LOADKIT_WORKER_CACHE_ARTIFACTS";
+
+    public const string CacheMegabytesVariable = "LOADKIT_WORKER_CACHE_MB";
+
+    public const string ArtifactsDirectoryVariable = "LOADKIT_WORKER_ARTIFACTS_DIR";
+
     /// <summary>
     /// Options a container or a Kubernetes pod sets through its environment; an option on the command line wins.
     /// The etcd and prefix variables are the controller's, so one CI environment can serve both.
@@ -22,6 +32,12 @@ internal sealed record WorkerOptions
         ("--listen", "LOADKIT_WORKER_LISTEN"),
         ("--advertise", "LOADKIT_WORKER_ADVERTISE"),
         ("--token-file", "LOADKIT_WORKER_TOKEN_FILE"),
+        ("--max-upload-mb", "LOADKIT_WORKER_MAX_UPLOAD_MB"),
+        ("--max-unpacked-mb", MaxUnpackedVariable),
+        ("--max-entries", MaxEntriesVariable),
+        ("--cache-artifacts", CacheArtifactsVariable),
+        ("--cache-mb", CacheMegabytesVariable),
+        ("--artifacts-dir", ArtifactsDirectoryVariable),
     ];
 
     public IReadOnlyList<Uri> EtcdEndpoints { get; init; } = [];
@@ -41,6 +57,24 @@ internal sealed record WorkerOptions
     public string Token { get; init; } = "";
 
     public long MaxUploadBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>The most an upload may unpack to, counted from the bytes actually written (a zip's headers can lie).</summary>
+    public long MaxUnpackedBytes { get; init; } = 512L * 1024 * 1024;
+
+    /// <summary>The most entries (files and folders) an upload may hold.</summary>
+    public int MaxEntries { get; init; } = 20_000;
+
+    /// <summary>The most unpacked artifacts kept; the least recently used go first.</summary>
+    public int CacheArtifacts { get; init; } = 20;
+
+    /// <summary>The most bytes of unpacked artifacts kept; the least recently used go first.</summary>
+    public long CacheBytes { get; init; } = 2048L * 1024 * 1024;
+
+    /// <summary>
+    /// Where artifacts are kept across restarts (one worker per folder). Null: a temporary folder of this process,
+    /// deleted when it stops.
+    /// </summary>
+    public string? ArtifactsDirectory { get; init; }
 
     /// <summary>Seconds of the etcd lease: the key vanishes this long after the worker dies.</summary>
     public int LeaseSeconds { get; init; } = 3;
@@ -62,13 +96,21 @@ internal sealed record WorkerOptions
           --label KEY=VALUE       a label (repeatable)
           --token-file PATH       file holding the shared token; or set LOADKIT_WORKER_TOKEN (one is required)
           --max-upload-mb N       the largest test artifact accepted (default 256)
+          --max-unpacked-mb N     the most an artifact may unpack to, 1..65536 (default 512)
+          --max-entries N         the most files and folders in an artifact, 1..1000000 (default 20000)
+          --cache-artifacts N     artifacts kept, least recently used evicted first, 1..10000 (default 20)
+          --cache-mb N            megabytes of unpacked artifacts kept, 1..1048576 (default 2048)
+          --artifacts-dir PATH    keep artifacts here across restarts, one worker per folder
+                                  (default: a temporary folder, deleted when the worker stops)
           --lease-seconds N       etcd lease TTL, 1..60 (default 3)
           --tls-cert PATH         PEM certificate: serve over TLS (with --tls-key; for use beyond loopback)
           --tls-key PATH          PEM private key of --tls-cert
 
         In a container, the environment can set these (an option given on the command line wins):
           LOADKIT_ETCD (--etcd), LOADKIT_PREFIX (--prefix), LOADKIT_WORKER_LISTEN (--listen),
-          LOADKIT_WORKER_ADVERTISE (--advertise), LOADKIT_WORKER_TOKEN_FILE (--token-file), LOADKIT_WORKER_TOKEN
+          LOADKIT_WORKER_ADVERTISE (--advertise), LOADKIT_WORKER_TOKEN_FILE (--token-file), LOADKIT_WORKER_TOKEN,
+          LOADKIT_WORKER_MAX_UPLOAD_MB, LOADKIT_WORKER_MAX_UNPACKED_MB, LOADKIT_WORKER_MAX_ENTRIES,
+          LOADKIT_WORKER_CACHE_ARTIFACTS, LOADKIT_WORKER_CACHE_MB, LOADKIT_WORKER_ARTIFACTS_DIR (the options above)
         """;
 
     public static (WorkerOptions? Options, IReadOnlyList<string> Problems) Parse(IReadOnlyList<string> commandLine, Func<string, string?> environment)
@@ -193,6 +235,45 @@ internal sealed record WorkerOptions
                     }
 
                     break;
+                case "--max-unpacked-mb":
+                    if (Whole(name, value, 1, 65_536, problems) is { } unpacked)
+                    {
+                        options = options with { MaxUnpackedBytes = unpacked * 1024L * 1024 };
+                    }
+
+                    break;
+                case "--max-entries":
+                    if (Whole(name, value, 1, 1_000_000, problems) is { } entries)
+                    {
+                        options = options with { MaxEntries = entries };
+                    }
+
+                    break;
+                case "--cache-artifacts":
+                    if (Whole(name, value, 1, 10_000, problems) is { } kept)
+                    {
+                        options = options with { CacheArtifacts = kept };
+                    }
+
+                    break;
+                case "--cache-mb":
+                    if (Whole(name, value, 1, 1_048_576, problems) is { } cache)
+                    {
+                        options = options with { CacheBytes = cache * 1024L * 1024 };
+                    }
+
+                    break;
+                case "--artifacts-dir":
+                    if (ArtifactsDirectoryProblem(value) is { } problem)
+                    {
+                        problems.Add($"--artifacts-dir '{value}': {problem}");
+                    }
+                    else
+                    {
+                        options = options with { ArtifactsDirectory = Path.GetFullPath(value) };
+                    }
+
+                    break;
                 case "--lease-seconds":
                     if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 60)
                     {
@@ -247,6 +328,41 @@ internal sealed record WorkerOptions
 
         options = options with { TlsCertificate = ReadCertificate(tlsCertificate, tlsKey, problems) };
         return problems.Count > 0 ? (null, problems) : (options with { Labels = labels, Token = token! }, problems);
+    }
+
+    private static int? Whole(string option, string value, int minimum, int maximum, List<string> problems)
+    {
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= minimum && number <= maximum)
+        {
+            return number;
+        }
+
+        problems.Add(string.Create(CultureInfo.InvariantCulture, $"{option} '{value}': allowed: a whole number from {minimum} to {maximum}."));
+        return null;
+    }
+
+    /// <summary>Why the folder cannot hold this worker's artifacts (not creatable, or another worker holds it), or null.</summary>
+    private static string? ArtifactsDirectoryProblem(string value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return "allowed: a folder this worker may create and write, e.g. /var/lib/loadkit-worker/artifacts.";
+        }
+
+        try
+        {
+            var folder = Directory.CreateDirectory(value).FullName;
+            using var probe = Service.ArtifactStore.LockFolder(folder);
+            return null;
+        }
+        catch (IOException exception) when (exception.Message.Contains(Service.ArtifactStore.LockFileName, StringComparison.Ordinal))
+        {
+            return exception.Message;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return $"cannot be created or written ({exception.Message}); allowed: a folder this worker may create and write.";
+        }
     }
 
     private static System.Security.Cryptography.X509Certificates.X509Certificate2? ReadCertificate(string? certificate, string? key, List<string> problems)

@@ -65,11 +65,11 @@ internal sealed class LivePageServer : IAsyncDisposable
         var app = LoopbackApp.Create();
         LivePageServer? server = null;
         app.UseWebSockets();
-        app.MapGet("/", () => Results.Content(Page, "text/html"));
+        app.MapGet("/", () => Microsoft.AspNetCore.Http.Results.Content(Page, "text/html"));
         app.MapGet("/api", () =>
         {
             Interlocked.Increment(ref server!._apiCalls);
-            return Results.Text("ok");
+            return Microsoft.AspNetCore.Http.Results.Text("ok");
         });
         app.Map("/ws", async (HttpContext http) =>
         {

@@ -51,14 +51,14 @@ internal sealed class DelayServer : IAsyncDisposable
                 var now = System.Diagnostics.Stopwatch.GetTimestamp();
                 var first = Interlocked.CompareExchange(ref firstRequest, now, 0);
                 await Task.Delay(delayFor(System.Diagnostics.Stopwatch.GetElapsedTime(first == 0 ? now : first, now), number), ct);
-                return Results.Text("ok");
+                return Microsoft.AspNetCore.Http.Results.Text("ok");
             });
         }
 
         app.MapGet("/fail", () =>
         {
             Interlocked.Increment(ref server._requests);
-            return Results.StatusCode(500);
+            return Microsoft.AspNetCore.Http.Results.StatusCode(500);
         });
         server.BaseAddress = (await LoopbackApp.StartAsync(app))[0];
         server.Client = new HttpClient { BaseAddress = server.BaseAddress };

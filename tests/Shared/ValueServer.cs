@@ -28,7 +28,7 @@ internal sealed class ValueServer : IAsyncDisposable
         app.MapGet("/use/{value}", (string value) =>
         {
             server.Values.AddOrUpdate(value, 1, (_, n) => n + 1);
-            return Results.Text("ok");
+            return Microsoft.AspNetCore.Http.Results.Text("ok");
         });
         server.BaseAddress = (await LoopbackApp.StartAsync(app))[0];
         server.Client = new HttpClient { BaseAddress = server.BaseAddress };

@@ -1,5 +1,6 @@
-using FluentAssertions;
 using FluentAssertions.Execution;
+using FluentAssertions;
+using LoadKit.Display;
 
 namespace LoadKit.Testing;
 

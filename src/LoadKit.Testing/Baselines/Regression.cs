@@ -1,5 +1,6 @@
 using System.Globalization;
 using FluentAssertions.Execution;
+using LoadKit.Display;
 using NUnit.Framework;
 
 namespace LoadKit.Testing;

@@ -1,4 +1,5 @@
 using LoadKit.Cluster;
+using LoadKit.NUnitSteps;
 
 namespace LoadKit.Worker.NUnitRuns;
 

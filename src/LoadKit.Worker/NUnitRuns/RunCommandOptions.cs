@@ -1,4 +1,5 @@
 using System.Globalization;
+using LoadKit.NUnitSteps;
 
 namespace LoadKit.Worker.NUnitRuns;
 

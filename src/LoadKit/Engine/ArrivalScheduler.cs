@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LoadKit.Stats;
+using LoadKit.Workload;
 
 namespace LoadKit.Engine;
 

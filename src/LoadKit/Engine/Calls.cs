@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using LoadKit.Display;
+using LoadKit.Results;
 using LoadKit.Stats;
 
 namespace LoadKit.Engine;

@@ -1,4 +1,5 @@
 using LoadKit.Stats;
+using LoadKit.Workload;
 
 namespace LoadKit.Engine;
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using LoadKit.Feeds;
+using LoadKit.Results;
 using LoadKit.Stats;
 
 namespace LoadKit.Engine;

@@ -1,3 +1,5 @@
+using LoadKit.Workload;
+
 namespace LoadKit.Engine;
 
 /// <summary>

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using LoadKit.Engine.Executors;
+using LoadKit.Feeds;
+using LoadKit.HttpSteps;
 using LoadKit.Stats;
+using LoadKit.Workload;
 
 namespace LoadKit.Engine;
 
@@ -109,7 +112,7 @@ internal sealed class ScenarioEngine
         var start = startTimestamp is > 0 && startTimestamp <= now ? startTimestamp : now;
         var startedAt = DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(start, now);
         _feeds.Started(start);
-        using var published = LoadKitMetrics.Track(_scenario.Name, _activeUsers);
+        using var published = LoadKitMetrics.Track(_scenario.Name, () => _activeUsers.Current);
         var collector = new StatsCollector(
             [.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []],
             _onSnapshot is null ? null : () =>

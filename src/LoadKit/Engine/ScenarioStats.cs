@@ -1,4 +1,5 @@
 using LoadKit.Stats;
+using LoadKit.Telemetry;
 
 namespace LoadKit.Engine;
 

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using LoadKit.Feeds;
+using LoadKit.HttpSteps;
+using LoadKit.Results;
 using LoadKit.Stats;
 
 namespace LoadKit.Engine;

@@ -1,15 +1,17 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using LoadKit.Steps;
+using LoadKit.Workload;
 
-namespace LoadKit;
+namespace LoadKit.Feeds;
 
 /// <summary>
 /// The feeds of one scenario engine (one run of a scenario in one process): a cursor per feed over the slice this
 /// process owns, and the scenario's graceful stop, which a unique feed that runs out requests. Per engine, not per
 /// feed object, so a feed used by two scenarios keeps a position in each.
 /// </summary>
-internal sealed class FeedRun
+internal sealed class FeedRun : IRunFeeds
 {
     private readonly DataFeed[] _feeds;
     private readonly FeedCursor[] _cursors;

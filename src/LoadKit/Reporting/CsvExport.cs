@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace LoadKit;
+namespace LoadKit.Reporting;
 
 /// <summary>A result as CSV for spreadsheets: a row per step, and a row per step and second. Latencies in ms.</summary>
 internal static class CsvExport

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Text;
+using LoadKit.Display;
 
-namespace LoadKit;
+namespace LoadKit.Reporting;
 
 /// <summary>
 /// A result as one self-contained HTML page: verdict, thresholds, per scenario the step table, charts over time

@@ -1,6 +1,7 @@
 using System.Text;
+using LoadKit.Display;
 
-namespace LoadKit;
+namespace LoadKit.Reporting;
 
 /// <summary>
 /// A result as GitHub-flavoured Markdown, fit for a GitHub Actions job summary (<c>$GITHUB_STEP_SUMMARY</c>):

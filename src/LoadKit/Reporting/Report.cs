@@ -1,3 +1,5 @@
+using LoadKit.Reporting;
+
 namespace LoadKit;
 
 /// <summary>

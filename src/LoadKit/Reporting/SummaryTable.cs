@@ -1,4 +1,5 @@
 using System.Text;
+using LoadKit.Display;
 
 namespace LoadKit;
 

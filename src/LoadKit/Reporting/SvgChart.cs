@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace LoadKit;
+namespace LoadKit.Reporting;
 
 /// <summary>A line chart over the seconds of a run as inline SVG: no script and no external file, so a report opens anywhere.</summary>
 internal static class SvgChart

@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
-using HdrHistogram;
 using HdrHistogram.Utilities;
+using HdrHistogram;
+using LoadKit.Display;
+using LoadKit.Results;
 using LoadKit.Stats;
 
 namespace LoadKit;

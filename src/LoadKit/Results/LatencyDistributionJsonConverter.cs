@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace LoadKit;
+namespace LoadKit.Results;
 
 /// <summary>
 /// Writes a distribution as its exact count, sum, minimum and maximum in microseconds plus the encoded histogram;

@@ -1,4 +1,4 @@
-namespace LoadKit;
+namespace LoadKit.Results;
 
 /// <summary>
 /// Merges results of the same scenarios measured by several processes, exactly: counts add, histograms merge, and

@@ -1,3 +1,4 @@
+using LoadKit.Observers;
 using LoadKit.Progress;
 
 namespace LoadKit;

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using LoadKit.Scenarios;
 
 namespace LoadKit;
 
@@ -104,5 +105,3 @@ public sealed class Scenario
     public override string ToString() =>
         $"{Name}: {string.Join(" → ", StepNames)}; {(WarmUp.Count > 0 ? $"warm-up {string.Join(", then ", WarmUp)}; " : "")}{string.Join(", then ", Load)}";
 }
-
-internal sealed record StepDefinition(string Name, Func<StepContext, ValueTask> Action, TimeSpan Timeout);

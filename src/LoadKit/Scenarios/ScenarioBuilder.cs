@@ -1,3 +1,8 @@
+using LoadKit.Display;
+using LoadKit.Scenarios;
+using LoadKit.Validation;
+using LoadKit.Workload;
+
 namespace LoadKit;
 
 /// <summary>

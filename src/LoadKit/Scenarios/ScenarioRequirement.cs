@@ -1,4 +1,4 @@
-namespace LoadKit;
+namespace LoadKit.Scenarios;
 
 /// <summary>
 /// Something a scenario needs from each process that runs it (a browser installed, room for its browser users),
@@ -15,27 +15,3 @@ namespace LoadKit;
 /// requirement over the run (e.g. how many browser pages crashed), or null. Null: no note.
 /// </param>
 internal sealed record ScenarioRequirement(string Name, Func<int, string?> Check, Func<Func<string?>>? Watch = null);
-
-/// <summary>
-/// A process cannot run a scenario: something it requires is missing here (a browser), or the scenario asks for more
-/// than this process allows (browser users over the cap). The message says what, the setting and how to fix it.
-/// </summary>
-public sealed class ScenarioRequirementException : InvalidOperationException
-{
-    /// <summary>Creates the exception with the message that explains what is missing.</summary>
-    public ScenarioRequirementException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Creates the exception with a message and the exception that caused it.</summary>
-    public ScenarioRequirementException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    /// <summary>Creates the exception with a default message.</summary>
-    public ScenarioRequirementException()
-    {
-    }
-}

@@ -1,3 +1,6 @@
+using LoadKit.Display;
+using LoadKit.Validation;
+
 namespace LoadKit;
 
 /// <summary>

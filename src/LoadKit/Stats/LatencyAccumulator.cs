@@ -1,4 +1,5 @@
 using HdrHistogram;
+using LoadKit.Results;
 
 namespace LoadKit.Stats;
 

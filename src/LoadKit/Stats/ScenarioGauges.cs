@@ -1,3 +1,5 @@
+using LoadKit.Telemetry;
+
 namespace LoadKit.Stats;
 
 /// <summary>

@@ -1,3 +1,6 @@
+using LoadKit.Results;
+using LoadKit.Telemetry;
+
 namespace LoadKit.Stats;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using LoadKit.Engine;
 using LoadKit.Health;
+using LoadKit.Results;
 using LoadKit.Workload;
 
 namespace LoadKit.Targets;

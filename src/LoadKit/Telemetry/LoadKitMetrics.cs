@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using LoadKit.Stats;
+using System.Diagnostics;
+using LoadKit.Results;
 
 namespace LoadKit;
 
@@ -43,7 +43,7 @@ public static class LoadKitMetrics
     internal static readonly Histogram<double> DurationHistogram = Meter.CreateHistogram<double>(RequestDuration, "ms", "Step latency, by scenario, step and outcome.");
 
     /// <summary>The scenarios running in this process, for the VU gauge; an engine is in it while it runs.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Stats.ActiveUsers, string> Running = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Telemetry.UserTracking, string> Running = new();
 
     // Observed only when a listener collects, so it needs nothing on the hot path and is right whenever a listener attaches.
     internal static readonly ObservableGauge<int> UserGauge = Meter.CreateObservableGauge(ActiveUsers, ObserveUsers, "{vu}", "Virtual users running now, by scenario.");
@@ -58,59 +58,20 @@ public static class LoadKitMetrics
         new(OutcomeAttribute, "cancelled"),
     ];
 
-    /// <summary>Counts <paramref name="users"/> in the VU gauge as scenario <paramref name="scenario"/>'s until disposed.</summary>
-    internal static IDisposable Track(string scenario, Stats.ActiveUsers users)
+    /// <summary>Counts the VUs <paramref name="current"/> reads in the VU gauge as scenario <paramref name="scenario"/>'s until disposed.</summary>
+    internal static IDisposable Track(string scenario, Func<int> current)
     {
-        Running[users] = scenario;
-        return new Tracking(users);
+        var tracking = new Telemetry.UserTracking(current);
+        Running[tracking] = scenario;
+        return tracking;
     }
 
-    internal static void Untrack(Stats.ActiveUsers users) => Running.TryRemove(users, out _);
+    internal static void Untrack(Telemetry.UserTracking tracking) => Running.TryRemove(tracking, out _);
 
     private static IEnumerable<Measurement<int>> ObserveUsers() =>
         Running.GroupBy(r => r.Value, StringComparer.Ordinal)
-            .Select(g => new Measurement<int>(g.Sum(r => r.Key.Current), new KeyValuePair<string, object?>(ScenarioAttribute, g.Key)))
+            .Select(g => new Measurement<int>(g.Sum(r => r.Key.Current()), new KeyValuePair<string, object?>(ScenarioAttribute, g.Key)))
             .ToArray();
 
-    internal static KeyValuePair<string, object?> OutcomeTag(Outcome outcome) => Outcomes[(int)outcome];
-}
-
-/// <summary>Publishes one step's calls to <see cref="LoadKitMetrics"/>; its attributes are made once, so a call allocates nothing.</summary>
-internal sealed class StepTelemetry(string scenario, string step)
-{
-    private readonly KeyValuePair<string, object?> _scenario = new(LoadKitMetrics.ScenarioAttribute, scenario);
-    private readonly KeyValuePair<string, object?> _step = new(LoadKitMetrics.StepAttribute, step);
-
-    public void Record(Outcome outcome, long microseconds)
-    {
-        var counter = LoadKitMetrics.RequestCounter;
-        var histogram = LoadKitMetrics.DurationHistogram;
-        if (!counter.Enabled && !histogram.Enabled)
-        {
-            return;
-        }
-
-        var tags = new TagList { _scenario, _step, LoadKitMetrics.OutcomeTag(outcome) };
-        counter.Add(1, in tags);
-        histogram.Record(microseconds / 1000.0, in tags);
-    }
-}
-
-/// <summary>Publishes one scenario's dropped iterations to <see cref="LoadKitMetrics"/>.</summary>
-internal sealed class ScenarioTelemetry(string scenario)
-{
-    private readonly KeyValuePair<string, object?> _scenario = new(LoadKitMetrics.ScenarioAttribute, scenario);
-
-    public void IterationDropped()
-    {
-        if (LoadKitMetrics.DroppedCounter.Enabled)
-        {
-            LoadKitMetrics.DroppedCounter.Add(1, _scenario);
-        }
-    }
-}
-
-file sealed class Tracking(Stats.ActiveUsers users) : IDisposable
-{
-    public void Dispose() => LoadKitMetrics.Untrack(users);
+    internal static KeyValuePair<string, object?> OutcomeTag(Results.Outcome outcome) => Outcomes[(int)outcome];
 }

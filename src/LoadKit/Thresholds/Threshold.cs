@@ -1,3 +1,7 @@
+using LoadKit.Display;
+using LoadKit.Thresholds;
+using LoadKit.Validation;
+
 namespace LoadKit;
 
 /// <summary>
@@ -226,66 +230,4 @@ public sealed class ThresholdLimit<T>
 
     /// <summary>Passes while the figure is strictly above <paramref name="limit"/>.</summary>
     public Threshold Above(T limit) => Threshold.Create(this, Comparison.Above, limit);
-}
-
-internal enum SubjectKind
-{
-    Step,
-    AllSteps,
-    Iterations,
-    Scenario,
-}
-
-internal enum FigureKind
-{
-    Percentile,
-    Mean,
-    Max,
-    FailureRate,
-    FailureCount,
-    Throughput,
-    Dropped,
-}
-
-internal enum Comparison
-{
-    Below,
-    AtMost,
-    AtLeast,
-    Above,
-}
-
-internal sealed record ThresholdSubject(SubjectKind Kind, string? StepName)
-{
-    public override string ToString() => Kind switch
-    {
-        SubjectKind.Step => $"step '{StepName}'",
-        SubjectKind.AllSteps => "all steps",
-        SubjectKind.Iterations => "iterations",
-        _ => "the scenario",
-    };
-}
-
-internal sealed record ThresholdFigure(FigureKind Kind, double Percentile)
-{
-    public override string ToString() => Kind switch
-    {
-        FigureKind.Percentile => Format.PercentileLabel(Percentile),
-        FigureKind.Mean => "mean",
-        FigureKind.Max => "max",
-        FigureKind.FailureRate => "failure rate",
-        FigureKind.FailureCount => "failures",
-        FigureKind.Throughput => "throughput",
-        _ => "dropped iterations",
-    };
-
-    public bool IsLatency => Kind is FigureKind.Percentile or FigureKind.Mean or FigureKind.Max;
-
-    public string Show(double value) => Kind switch
-    {
-        _ when IsLatency => Format.Milliseconds(TimeSpan.FromMilliseconds(value)),
-        FigureKind.FailureRate => Format.Percent(value),
-        FigureKind.Throughput => Format.Number(value) + "/s",
-        _ => Format.Count((long)value),
-    };
 }

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
+using LoadKit.Steps;
+using LoadKit.WebSockets;
 
 namespace LoadKit;
 
@@ -168,29 +170,4 @@ public static class WebSocketSteps
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask Discard(ValueTask<WebSocketMessage> receive) => await receive.ConfigureAwait(false);
-}
-
-/// <summary>The WebSocket connections of one VU, by name; closed with the VU.</summary>
-internal sealed class WebSocketConnections(StepContext context) : IVirtualUserResource
-{
-    private readonly Dictionary<string, WebSocketConnection> _byName = new(StringComparer.Ordinal);
-
-    public WebSocketConnection Get(string name)
-    {
-        if (!_byName.TryGetValue(name, out var connection))
-        {
-            connection = new WebSocketConnection(name, context);
-            _byName.Add(name, connection);
-        }
-
-        return connection;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var connection in _byName.Values)
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-        }
-    }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LoadKit;
+namespace LoadKit.Workload;
 
 /// <summary>An exact non-negative rational number, always reduced; used for execution-segment boundaries.</summary>
 internal readonly record struct Fraction : IComparable<Fraction>

@@ -1,4 +1,4 @@
-namespace LoadKit;
+namespace LoadKit.Workload;
 
 /// <summary>
 /// A scenario's load as blocks of work, computed by a pure function of its phases: consecutive user phases

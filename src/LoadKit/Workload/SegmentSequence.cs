@@ -1,4 +1,4 @@
-namespace LoadKit;
+namespace LoadKit.Workload;
 
 /// <summary>
 /// A cut of the whole load into consecutive execution segments <c>(from, to]</c> that cover <c>(0, 1]</c>, one per

@@ -25,7 +25,7 @@ public class InProcessTargetTests
         builder.WebHost.UseTestServer();
         _shop = builder.Build();
         _shop.MapGet("/products", async () => { await Task.Delay(5); return "[{\"id\":1}]"; });
-        _shop.MapPost("/checkout", () => { Interlocked.Increment(ref _checkouts); return Results.Ok(); });
+        _shop.MapPost("/checkout", () => { Interlocked.Increment(ref _checkouts); return Microsoft.AspNetCore.Http.Results.Ok(); });
         _shop.MapGet("/protocol", (HttpContext context) => context.Request.Protocol);
         _shop.MapGet("/host", (HttpContext context) => context.Request.Host.Value);
         await _shop.StartAsync();

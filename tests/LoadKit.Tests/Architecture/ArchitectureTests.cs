@@ -14,17 +14,15 @@ namespace LoadKit.Tests.Architecture;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Three of the rules are ratchets, as PublicAPI.Shipped.txt is for the public API: the code breaks them today, and
-/// each has a checked-in list of its known violations next to this file, which may only shrink:
-/// known-folder-cycle-edges.txt (rule 1: each folder → folder dependency that lies on a cycle, <c>A -> B</c>),
-/// known-internals-visible-to.txt (rule 3: <c>Assembly -> Friend</c>) and known-namespace-mismatches.txt (rule 4:
-/// <c>Full.Type.Name (Folder)</c>). A rule fails on a violation that is not in its list, naming it with the type
+/// Rule 3 is a ratchet, as PublicAPI.Shipped.txt is for the public API: the code breaks it today, and its checked-in
+/// list of known violations next to this file, known-internals-visible-to.txt (<c>Assembly -> Friend</c>), may only
+/// shrink (rules 1 and 4 had such lists until their last violation was fixed; they are strict now). A ratchet fails on a violation that is not in its list, naming it with the type
 /// references that make it (fix it; do not add it), and on a line of its list that is no longer a violation (remove
 /// it: it is fixed).
 /// </para>
 /// <para>
-/// To rewrite the lists from the current code (sorted, with their header), build, then run the tests with
-/// LOADKIT_ARCH_BASELINE=write: each ratchet writes its current violations into its list and passes. Review the
+/// To rewrite the list from the current code (sorted, with its header), build, then run the tests with
+/// LOADKIT_ARCH_BASELINE=write: the ratchet writes its current violations into its list and passes. Review the
 /// diff: it should only remove lines.
 /// <code>
 /// dotnet build LoadKit.sln -v q -nologo
@@ -49,26 +47,13 @@ public class ArchitectureTests
 
     private static readonly string[] TestAssemblySuffixes = [".Tests", ".Benchmarks"];
 
-    private static readonly Baseline KnownCycleEdges = Baseline.Of("known-folder-cycle-edges.txt", "From -> To",
-        "Rule 1 (Folders_OfTheCore_FormNoDependencyCycle): the dependencies between the top-level folders of src/LoadKit",
-        "that lie on a cycle today. Folder From depends on folder To when a type whose source is in From references a",
-        "type whose source is in To (its folder is its source file's, from the PDB, not its namespace).");
-
     private static readonly Baseline KnownFriends = Baseline.Of("known-internals-visible-to.txt", "Assembly -> Friend",
         "Rule 3 (ShippedAssemblies_InternalsVisibleTo_TestAssembliesOnly): the InternalsVisibleTo of the shipped assemblies",
         "(src/*/) that name an assembly other than *.Tests or *.Benchmarks today.");
 
-    private static readonly Baseline KnownMisplaced = Baseline.Of("known-namespace-mismatches.txt", "Full.Type.Name (Folder)",
-        "Rule 4 (InternalTypes_OfEachFolder_AreInTheFoldersNamespace): the types of src/LoadKit that are not in the namespace",
-        "of their folder today (LoadKit.<Folder>, LoadKit.<Folder>.<Sub>; a public type may also be in LoadKit). Folder is",
-        "the directory of the type's source file in src/LoadKit, (root) for the project's own.");
-
     private static CoreAssembly Core => CoreAssembly.Instance;
 
-    /// <summary>
-    /// Rule 1, a ratchet: no dependency between src/LoadKit's folders lies on a cycle, but those of
-    /// known-folder-cycle-edges.txt.
-    /// </summary>
+    /// <summary>Rule 1: no dependency between src/LoadKit's folders lies on a cycle.</summary>
     [Test]
     public void Folders_OfTheCore_FormNoDependencyCycle()
     {
@@ -84,20 +69,14 @@ public class ArchitectureTests
             TestContext.Out.WriteLine(graph.Describe(cycle));
         }
 
-        Ratchet(KnownCycleEdges, onCycles.Keys, describeNew: added => $"""
+        Strict(onCycles.Keys, added => $"""
             Expected the folders of {Core.Source.ProjectPath} to gain no dependency that lies on a cycle (a folder may
             use another only if that one does not use it back, directly or through others), but {Count(added.Count, "dependency", "dependencies")}
-            on a cycle {(added.Count == 1 ? "is" : "are")} not in {KnownCycleEdges.RepositoryPath}.
+            {(added.Count == 1 ? "lies" : "lie")} on a cycle.
             Cut one dependency of each cycle, e.g. by moving the type that makes it, or by an interface or a callback
             the other folder provides:
             {string.Join(Environment.NewLine, added.Select(a => onCycles[a]).OrderBy(e => e.References.Count).Select(e => NewCycleEdge(graph, e)))}
-            """, whyFixed: line =>
-        {
-            var folders = line.Split(" -> ");
-            return folders.Length == 2 && graph.Edge(folders[0], folders[1]) is not null
-                ? $"{folders[0]} still depends on {folders[1]}, but no cycle goes through that any more"
-                : $"no type of {folders[0]} references one of {folders[^1]} any more";
-        });
+            """);
 
         static string Line(FolderEdge edge) => $"{edge.From} -> {edge.To}";
     }
@@ -168,10 +147,7 @@ public class ArchitectureTests
             """);
     }
 
-    /// <summary>
-    /// Rule 4, a ratchet: every internal type of src/LoadKit is in its folder's namespace (a public one there or in
-    /// LoadKit), but those of known-namespace-mismatches.txt.
-    /// </summary>
+    /// <summary>Rule 4: every internal type of src/LoadKit is in its folder's namespace (a public one there or in LoadKit).</summary>
     [Test]
     public void InternalTypes_OfEachFolder_AreInTheFoldersNamespace()
     {
@@ -184,7 +160,7 @@ public class ArchitectureTests
             .ToDictionary(t => $"{Names.Of(t.Type)} ({(t.Place!.Directory.Length == 0 ? "(root)" : t.Place.Directory)})",
                 t => (t.Type, Place: t.Place!), StringComparer.Ordinal);
 
-        Ratchet(KnownMisplaced, misplaced.Keys, describeNew: added =>
+        Strict(misplaced.Keys, added =>
         {
             var report = new StringBuilder();
             foreach (var folder in added.Select(a => misplaced[a]).GroupBy(t => t.Place.Directory).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -200,7 +176,7 @@ public class ArchitectureTests
             return $"""
                 Expected every internal type of {Core.Source.ProjectPath} to be in the namespace of its folder
                 ({root}.<Folder>, {root}.<Folder>.<Sub> for a sub-folder), and every public one there or in {root} (the
-                user API), but {Count(added.Count, "type is", "types are")} not, and not in {KnownMisplaced.RepositoryPath}.
+                user API), but {Count(added.Count, "type is", "types are")} not.
                 Change their namespace (or move the file):
                 {report}
                 """;
@@ -296,6 +272,13 @@ public class ArchitectureTests
         }
 
         return text.ToString();
+    }
+
+    /// <summary>A rule without known violations: fails on any, as <paramref name="describe"/> says.</summary>
+    private static void Strict(IEnumerable<string> violations, Func<IReadOnlyList<string>, string> describe)
+    {
+        var found = violations.Order(StringComparer.Ordinal).ToArray();
+        Fail.Unless(found.Length == 0, found.Length == 0 ? "" : describe(found));
     }
 
     /// <summary>

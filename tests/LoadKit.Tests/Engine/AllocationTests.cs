@@ -1,3 +1,4 @@
+using LoadKit.Results;
 using LoadKit.Stats;
 
 namespace LoadKit.Tests.Engine;

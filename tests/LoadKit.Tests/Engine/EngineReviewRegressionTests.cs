@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LoadKit.Workload;
 
 namespace LoadKit.Tests.Engine;
 

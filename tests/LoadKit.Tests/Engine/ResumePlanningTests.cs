@@ -1,4 +1,5 @@
 using LoadKit.Engine;
+using LoadKit.Workload;
 
 namespace LoadKit.Tests.Engine;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using LoadKit.Engine;
+using LoadKit.Workload;
 
 namespace LoadKit.Tests.Engine;
 

@@ -1,3 +1,5 @@
+using LoadKit.Workload;
+
 namespace LoadKit.Tests.Engine;
 
 public class RunOptionsTests

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using LoadKit.Feeds;
+using LoadKit.Workload;
 
 namespace LoadKit.Tests.Feeds;
 

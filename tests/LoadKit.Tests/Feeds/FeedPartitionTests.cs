@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using LoadKit.Engine;
+using LoadKit.Feeds;
+using LoadKit.Workload;
 
 namespace LoadKit.Tests.Feeds;
 

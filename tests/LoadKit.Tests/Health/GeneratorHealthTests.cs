@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LoadKit.Health;
+using LoadKit.Results;
 using LoadKit.TestTargets;
 
 namespace LoadKit.Tests.Health;

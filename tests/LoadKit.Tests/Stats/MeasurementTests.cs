@@ -1,3 +1,6 @@
+using LoadKit.Reporting;
+using LoadKit.Results;
+
 namespace LoadKit.Tests.Stats;
 
 /// <summary>Named measurements that steps record: statistics of their own, merged exactly, limited by thresholds.</summary>

@@ -1,8 +1,10 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Net;
+using System.Diagnostics;
 using System.Net.Sockets;
+using System.Net;
+using LoadKit.Results;
 using LoadKit.Stats;
+using LoadKit.Telemetry;
 
 namespace LoadKit.Tests.Telemetry;
 

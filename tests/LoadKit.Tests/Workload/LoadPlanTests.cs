@@ -1,3 +1,5 @@
+using LoadKit.Workload;
+
 namespace LoadKit.Tests.Workload;
 
 /// <summary>Plans cut into segments: VUs, iterations, rates and ramps add up exactly to the whole.</summary>

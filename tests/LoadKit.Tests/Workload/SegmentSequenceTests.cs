@@ -1,3 +1,5 @@
+using LoadKit.Workload;
+
 namespace LoadKit.Tests.Workload;
 
 /// <summary>The parts of any count, cut by any segment sequence, add up exactly to the whole.</summary>

@@ -22,7 +22,7 @@ public class ObservationTests
             using var body = new MemoryStream();
             await request.Body.CopyToAsync(body);
             bodies.Enqueue(body.ToArray());
-            return Results.Bytes([], "application/x-protobuf");
+            return Microsoft.AspNetCore.Http.Results.Bytes([], "application/x-protobuf");
         });
         var otlp = (await LoopbackApp.StartAsync(receiver))[0];
         var progress = new StringWriter();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LoadKit.Cluster.Protocol;
 using LoadKit.Worker.Runs;
+using LoadKit.Workload;
 
 namespace LoadKit.Worker.Tests.Runs;
 

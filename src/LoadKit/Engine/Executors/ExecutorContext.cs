@@ -1,4 +1,6 @@
+using LoadKit.Feeds;
 using LoadKit.Stats;
+using LoadKit.Workload;
 
 namespace LoadKit.Engine.Executors;
 

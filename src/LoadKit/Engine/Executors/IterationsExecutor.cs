@@ -1,3 +1,5 @@
+using LoadKit.Workload;
+
 using static LoadKit.Engine.Executors.Clock;
 
 namespace LoadKit.Engine.Executors;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LoadKit.Workload;
 using static LoadKit.Engine.Executors.Clock;
 
 namespace LoadKit.Engine.Executors;

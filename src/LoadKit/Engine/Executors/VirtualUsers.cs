@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using LoadKit.Feeds;
+using LoadKit.HttpSteps;
+using LoadKit.Workload;
 
 namespace LoadKit.Engine.Executors;
 

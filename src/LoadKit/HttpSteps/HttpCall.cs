@@ -1,0 +1,255 @@
+using System.Collections.Immutable;
+using System.Text;
+using LoadKit.HttpSteps;
+using LoadKit.Validation;
+
+namespace LoadKit;
+
+/// <summary>
+/// An HTTP request as a step sends it: method, path, query, headers, body, checks and extractions. Immutable: each
+/// method returns a changed copy, so one description can be shared and varied. Start one with <see cref="Http"/>.
+/// A response whose status is not 2xx fails the step unless a status check (<see cref="HttpCheck.StatusIs"/>) says
+/// otherwise.
+/// </summary>
+public sealed class HttpCall
+{
+    private ResolvedUri? _resolved;
+
+    internal HttpCall(HttpMethod method, string path)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(path);
+        Method = method;
+        Path = Parse(path, "path", out var problem);
+        Problems = problem is null ? [] : [problem];
+    }
+
+    private HttpCall(HttpCall other)
+    {
+        Method = other.Method;
+        Path = other.Path;
+        Query = other.Query;
+        Headers = other.Headers;
+        FormFields = other.FormFields;
+        Body = other.Body;
+        RawBody = other.RawBody;
+        ContentType = other.ContentType;
+        Checks = other.Checks;
+        StatusCheck = other.StatusCheck;
+        Extractions = other.Extractions;
+        Timeout = other.Timeout;
+        Problems = other.Problems;
+    }
+
+    /// <summary>The method.</summary>
+    public HttpMethod Method { get; }
+
+    /// <summary>The path, relative to the scenario's base address, or absolute.</summary>
+    public Template Path { get; }
+
+    internal ImmutableArray<(string Name, Template Value)> Query { get; private init; } = [];
+
+    internal ImmutableArray<(string Name, Template Value)> Headers { get; private init; } = [];
+
+    internal ImmutableArray<(string Name, Template Value)> FormFields { get; private init; } = [];
+
+    internal Template? Body { get; private init; }
+
+    internal byte[]? RawBody { get; private init; }
+
+    internal string? ContentType { get; private init; }
+
+    internal ImmutableArray<HttpCheck> Checks { get; private init; } = [];
+
+    internal ImmutableArray<(string Name, HttpExtract From)> Extractions { get; private init; } = [];
+
+    /// <summary>The request's own time limit; null: only the step's timeout applies.</summary>
+    internal TimeSpan? Timeout { get; private init; }
+
+    /// <summary>What is wrong with the description (a malformed template or JSON path), reported when the scenario is built.</summary>
+    internal ImmutableArray<string> Problems { get; private init; }
+
+    /// <summary>The last status check added; null: the status must be 2xx.</summary>
+    internal HttpCheck? StatusCheck { get; private init; }
+
+    internal bool NeedsBody => Checks.Any(c => c.NeedsBody) || Extractions.Any(e => e.From.NeedsBody);
+
+    /// <summary>Adds a query parameter (the value is URL-encoded after it is filled in).</summary>
+    public HttpCall WithQuery(string name, string value) =>
+        new(this) { Query = Query.Add((name, Parse(value, $"query '{name}'", out var p))), Problems = With(p) };
+
+    /// <summary>Adds a request header.</summary>
+    public HttpCall WithHeader(string name, string value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return new(this) { Headers = Headers.Add((name, Parse(value, $"header '{name}'", out var p))), Problems = With(p) };
+    }
+
+    /// <summary>Adds a form field; the body is then <c>application/x-www-form-urlencoded</c>.</summary>
+    public HttpCall WithFormField(string name, string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return new(this) { FormFields = FormFields.Add((name, Parse(value, $"form field '{name}'", out var p))), Body = null, RawBody = null, ContentType = null, Problems = With(p) };
+    }
+
+    /// <summary>A JSON body, written as text with <c>{{name}}</c> placeholders.</summary>
+    public HttpCall WithJson(string json) => WithBody(json, "application/json");
+
+    /// <summary>A JSON body serialised from <paramref name="value"/> once; its strings may hold <c>{{name}}</c> placeholders.</summary>
+    public HttpCall WithJson<T>(T value) => WithJson(System.Text.Json.JsonSerializer.Serialize(value));
+
+    /// <summary>A text body (UTF-8) with <c>{{name}}</c> placeholders.</summary>
+    public HttpCall WithBody(string text, string contentType)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(contentType);
+        return new(this) { Body = Parse(text, "body", out var p), RawBody = null, FormFields = [], ContentType = contentType, Problems = With(p) };
+    }
+
+    /// <summary>A fixed binary body.</summary>
+    public HttpCall WithBody(byte[] bytes, string contentType)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        ArgumentException.ThrowIfNullOrWhiteSpace(contentType);
+        return new(this) { RawBody = bytes, Body = null, FormFields = [], ContentType = contentType };
+    }
+
+    /// <summary>Adds a check. A status check replaces the default "status is 2xx".</summary>
+    public HttpCall Check(HttpCheck check)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        return new(this) { Checks = Checks.Add(check), StatusCheck = check.IsStatusCheck ? check : StatusCheck, Problems = With(check.Problem is { } p ? $"check '{check.Description}': {p}" : null) };
+    }
+
+    /// <summary>Stores a value found in the response in the VU's session under <paramref name="name"/>.</summary>
+    public HttpCall Extract(string name, HttpExtract from)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        var problem = string.IsNullOrWhiteSpace(name) ? $"extraction by {from.Description} has an empty session name" : from.Problem is { } p ? $"extraction '{name}': {p}" : null;
+        return new(this) { Extractions = Extractions.Add((name ?? "", from)), Problems = With(problem) };
+    }
+
+    /// <summary>
+    /// A time limit for this request alone (connect, send, headers and body); when it passes the step counts as
+    /// timed out. Without it only the step's timeout applies.
+    /// </summary>
+    public HttpCall WithTimeout(TimeSpan timeout)
+    {
+        var problems = new List<ValidationProblem>();
+        Validation.Check.Duration("timeout", timeout, problems);
+        return new(this) { Timeout = timeout, Problems = With(problems.Count > 0 ? $"timeout {problems[0].Value} {problems[0].Allowed}" : null) };
+    }
+
+    /// <summary>
+    /// Sends the request from code inside a step: fills in the templates from the step's session, records status,
+    /// bytes and time to headers in the step's statistics, runs the checks and extractions. A failed check fails the
+    /// step (as <see cref="StepContext.Fail"/> does) and the reply says which.
+    /// </summary>
+    public async ValueTask<HttpReply> SendAsync(StepContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var outcome = new HttpSender.HttpOutcome();
+        await HttpSender.SendAsync(this, context, outcome).ConfigureAwait(false);
+        return new HttpReply(outcome.Status, outcome.Failure, outcome.View!.Text, outcome.View.Header);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Method} {Path}";
+
+    /// <summary>The address to send to. A constant path without query is resolved once per base address.</summary>
+    internal Uri UriFor(Uri? baseAddress, Session session)
+    {
+        if (Query.Length == 0 && Path.IsConstant && _resolved is { } cached && cached.Base == baseAddress)
+        {
+            return cached.Uri;
+        }
+
+        var text = Path.Render(session);
+        if (Query.Length > 0)
+        {
+            var query = new StringBuilder(text);
+            var separator = text.Contains('?', StringComparison.Ordinal) ? '&' : '?';
+            foreach (var (name, value) in Query)
+            {
+                query.Append(separator).Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value.Render(session)));
+                separator = '&';
+            }
+
+            text = query.ToString();
+        }
+
+        Uri uri;
+        if (Uri.TryCreate(text, UriKind.Absolute, out var absolute) && (absolute.Scheme == Uri.UriSchemeHttp || absolute.Scheme == Uri.UriSchemeHttps))
+        {
+            uri = absolute;
+        }
+        else if (baseAddress is null)
+        {
+            throw new InvalidOperationException(
+                $"HTTP request {this}: the path '{text}' is relative and no base address is set. Set HttpSettings.BaseAddress with WithHttp, or the {HttpSettings.BaseAddressVariable} environment variable.");
+        }
+        else
+        {
+            uri = new Uri(baseAddress, text);
+        }
+
+        if (Query.Length == 0 && Path.IsConstant)
+        {
+            _resolved = new ResolvedUri(baseAddress, uri);
+        }
+
+        return uri;
+    }
+
+    private static Template Parse(string text, string what, out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        try
+        {
+            problem = null;
+            return Template.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            problem = $"{what}: {e.Message}";
+            return Template.Parse("");
+        }
+    }
+
+    private ImmutableArray<string> With(string? problem) => problem is null ? Problems : Problems.Add(problem);
+
+    /// <summary>The body to send, or null; the count of its bytes comes from the content.</summary>
+    internal HttpContent? CreateContent(Session session)
+    {
+        if (FormFields.Length > 0)
+        {
+            return new FormUrlEncodedContent(FormFields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value.Render(session))));
+        }
+
+        if (RawBody is not null)
+        {
+            var raw = new ByteArrayContent(RawBody);
+            raw.Headers.TryAddWithoutValidation("Content-Type", ContentType);
+            return raw;
+        }
+
+        if (Body is null)
+        {
+            return null;
+        }
+
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(Body.Render(session)));
+        content.Headers.TryAddWithoutValidation("Content-Type", ContentType);
+        return content;
+    }
+}
+
+/// <summary>What <see cref="HttpCall.SendAsync"/> got back.</summary>
+/// <param name="StatusCode">The response's status code.</param>
+/// <param name="Failure">The failed check's description (the step has failed), or null when every check held.</param>
+/// <param name="Body">The body as UTF-8 text.</param>
+/// <param name="Header">A response header by name (several values joined with ", "), or null.</param>
+public sealed record HttpReply(int StatusCode, string? Failure, string Body, Func<string, string?> Header)
+{
+    /// <summary>Whether every check held.</summary>
+    public bool Passed => Failure is null;
+}

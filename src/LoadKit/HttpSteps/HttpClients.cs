@@ -1,0 +1,54 @@
+using System.Net;
+using LoadKit.Steps;
+
+namespace LoadKit.HttpSteps;
+
+/// <summary>One engine's HTTP connections: a pool per VU, or one shared by all, as the scenario's settings say.</summary>
+internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
+{
+    private readonly InProcessHandlers? _inProcess = settings.Handler is { } handler ? new InProcessHandlers(handler) : null;
+    private readonly Lock _sharedLock = new();
+    private HttpMessageInvoker? _shared;
+
+    public HttpSettings Settings => settings;
+
+    /// <summary>Resolved when the first request needs it: the environment may be set after the scenario is built.</summary>
+    public Uri? BaseAddress { get; } = settings.ResolveBaseAddress();
+
+    /// <summary>A VU's client; a per-VU one is the caller's to dispose (<see cref="OwnedByUser"/>).</summary>
+    public HttpMessageInvoker ForUser() => OwnedByUser ? Create() : Shared();
+
+    public bool OwnedByUser => settings.Connections == HttpConnections.PerUser;
+
+    /// <summary>What the run's notes must say about these connections: that they were in-process, if so; else null.</summary>
+    public string? Note(string scenario) => _inProcess?.Note(scenario);
+
+    public void Dispose()
+    {
+        lock (_sharedLock)
+        {
+            _shared?.Dispose();
+        }
+    }
+
+    private HttpMessageInvoker Shared()
+    {
+        lock (_sharedLock)
+        {
+            return _shared ??= Create();
+        }
+    }
+
+    private HttpMessageInvoker Create() => _inProcess?.Create() ?? new(
+
+        new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = settings.MaxConnectionsPerServer,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            EnableMultipleHttp2Connections = true,
+        },
+        disposeHandler: true);
+}

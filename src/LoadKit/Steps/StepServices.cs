@@ -1,0 +1,20 @@
+namespace LoadKit.Steps;
+
+/// <summary>A session value that LoadKit owns for one VU and disposes when the VU's life ends.</summary>
+internal interface IVirtualUserResource : IAsyncDisposable;
+
+/// <summary>The feeds of one scenario run, as a session carries them; the Feeds folder implements and reads them.</summary>
+internal interface IRunFeeds;
+
+/// <summary>The HTTP clients of one scenario run, as a step's context uses them; the Http folder implements them.</summary>
+internal interface IRunHttp
+{
+    /// <summary>Where relative request paths go; null: none.</summary>
+    Uri? BaseAddress { get; }
+
+    /// <summary>Whether each VU has its own connections (then its client is closed when the VU ends).</summary>
+    bool OwnedByUser { get; }
+
+    /// <summary>The client a VU sends with: its own, or the run's shared one.</summary>
+    HttpMessageInvoker ForUser();
+}

@@ -1,0 +1,246 @@
+using System.Net;
+
+namespace LoadKit.Tests.HttpSteps;
+
+/// <summary>HTTP steps against a real Kestrel server on 127.0.0.1 that verifies what the client carried along.</summary>
+public class HttpStepTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    private ShopTarget _shop = null!;
+
+    [SetUp]
+    public async Task StartShop() => _shop = await ShopTarget.StartAsync();
+
+    [TearDown]
+    public async Task StopShop() => await _shop.DisposeAsync();
+
+    [Test]
+    public async Task Step_LoginTokenFromJson_IsSentAsHeaderAndVerifiedByTheServer()
+    {
+        var scenario = Scenario.Create("shop")
+            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .WithInit((session, _) =>
+            {
+                session.Set("user", $"user{session.UserIndex}");
+                return ValueTask.CompletedTask;
+            })
+            .Step("login", LoadKit.Http.Post("/login")
+                .WithJson(new { user = "{{user}}", password = "secret" })
+                .Check(HttpCheck.JsonValueIs("$.state", "active"))
+                .Extract("token", HttpExtract.JsonPath("$.token")))
+            .Step("orders", LoadKit.Http.Get("/orders")
+                .WithQuery("user", "{{user}}")
+                .WithHeader("Authorization", "Bearer {{token}}")
+                .Check(HttpCheck.StatusIs(200))
+                .Check(HttpCheck.BodyContains("\"state\":\"placed\"")))
+            .WithLoad(Load.IterationsPerUser(users: 4, iterations: 5))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        var (login, orders) = (result.GetStep("login"), result.GetStep("orders"));
+        Assert.That(login.Ok, Is.EqualTo(20), string.Join("; ", login.Errors));
+        Assert.That(orders.Ok, Is.EqualTo(20), string.Join("; ", orders.Errors));
+        Assert.That(_shop.Authorized, Is.EqualTo(20));
+        Assert.That(_shop.Rejected, Is.Zero);
+
+        // Per request: status codes, body bytes both ways, time to headers.
+        Assert.That(login.Http!.Count(200), Is.EqualTo(20));
+        Assert.That(login.Http.BodyBytesSent, Is.EqualTo(20 * "{\"user\":\"userN\",\"password\":\"secret\"}".Length));
+        Assert.That(orders.Http!.BodyBytesSent, Is.Zero);
+        Assert.That(orders.Http.BodyBytesReceived, Is.EqualTo(20 * "{\"owner\":\"userN\",\"orders\":[{\"id\":4711,\"state\":\"placed\"}]}".Length));
+        Assert.That(orders.Http.TimeToHeaders.Count, Is.EqualTo(20));
+        Assert.That(orders.Http.TimeToHeaders.Max, Is.LessThanOrEqualTo(orders.Latency.Max));
+
+        // They survive JSON and show in the summary.
+        var copy = LoadResult.FromJson(result.ToJson()).GetStep("orders").Http!;
+        Assert.That((copy.StatusCodes, copy.BodyBytesSent, copy.BodyBytesReceived, copy.TimeToHeaders.P95), Is.EqualTo((orders.Http.StatusCodes, orders.Http.BodyBytesSent, orders.Http.BodyBytesReceived, orders.Http.TimeToHeaders.P95)));
+        Assert.That(SummaryTable.Render(result), Does.Contain("    orders: 200 × 20; body bytes sent 0, received 1,"));
+    }
+
+    [Test]
+    public async Task Step_XPathCssAndRegexExtraction_CarryTheValuesToTheNextRequest()
+    {
+        var scenario = Scenario.Create("form")
+            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .Step("page", LoadKit.Http.Get("/page")
+                .Extract("csrf", HttpExtract.XPath("//input[@name='csrf']/@value"))
+                .Extract("title", HttpExtract.XPath("string(//title)"))
+                .Extract("next", HttpExtract.Css("a.next", "href"))
+                .Extract("order", HttpExtract.Regex(@"id=(\d+)")))
+            .Step("submit", LoadKit.Http.Post("/submit")
+                .WithQuery("next", "{{next}}")
+                .WithFormField("csrf", "{{csrf}}")
+                .WithFormField("order", "{{order}}")
+                .WithFormField("title", "{{title}}"))
+            .WithLoad(Load.IterationsPerUser(users: 2, iterations: 3))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        var submit = result.GetStep("submit");
+        Assert.That(submit.Ok, Is.EqualTo(6), string.Join("; ", result.GetStep("page").Errors.Concat(submit.Errors)));
+        Assert.That(_shop.Submitted, Is.EqualTo(6));
+        Assert.That(_shop.Rejected, Is.Zero);
+    }
+
+    private static IEnumerable<TestCaseData> FailingChecks()
+    {
+        yield return new TestCaseData(LoadKit.Http.Get("/status/503"), "status is 2xx (got 503)").SetName("NotTwoHundred");
+        yield return new TestCaseData(LoadKit.Http.Get("/hello").Check(HttpCheck.StatusIs(201)), "status is 201 (got 200)").SetName("StatusIs");
+        yield return new TestCaseData(LoadKit.Http.Get("/hello").Check(HttpCheck.StatusIsOneOf(201, 204)), "status is 201 or 204 (got 200)").SetName("StatusIsOneOf");
+        yield return new TestCaseData(LoadKit.Http.Get("/hello").Check(HttpCheck.BodyContains("paid")), "body contains 'paid'").SetName("BodyContains");
+        yield return new TestCaseData(LoadKit.Http.Get("/hello").Check(HttpCheck.BodyLengthLessThan(3)), "body length < 3 bytes").SetName("BodyLengthLessThan");
+        yield return new TestCaseData(LoadKit.Http.Get("/hello").Check(HttpCheck.BodyLengthIs(4)), "body length = 4 bytes").SetName("BodyLengthIs");
+        yield return new TestCaseData(LoadKit.Http.Get("/hello").Check(HttpCheck.BodyLengthGreaterThan(5)), "body length > 5 bytes").SetName("BodyLengthGreaterThan");
+        yield return new TestCaseData(LoadKit.Http.Get("/page").Check(HttpCheck.JsonValueIs("$.state", "paid")), "JSON $.state is 'paid'").SetName("JsonValueIsOnHtml");
+        yield return new TestCaseData(LoadKit.Http.Get("/page").Extract("x", HttpExtract.Css("a.missing")), "extract 'x': CSS a.missing found nothing").SetName("ExtractNothing");
+        yield return new TestCaseData(LoadKit.Http.Get("/status/404").Check(HttpCheck.StatusIs(404)).Check(HttpCheck.BodyLengthGreaterThan(0)), "body length > 0 bytes").SetName("AllowedStatusThenBody");
+    }
+
+    [TestCaseSource(nameof(FailingChecks))]
+    public async Task Step_FailingCheck_FailsWithTheChecksDescriptionAsErrorText(HttpCall request, string expected)
+    {
+        var scenario = Scenario.Create("checks")
+            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .Step("check", request)
+            .WithLoad(Load.IterationsPerUser(users: 1, iterations: 3))
+            .Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetStep("check");
+
+        Assert.That(step.Failed, Is.EqualTo(3));
+        Assert.That(step.Errors.Select(e => (e.Message, e.Count)), Is.EqualTo(new[] { (expected, 3L) }));
+    }
+
+    [TestCase(2, "HTTP/2")]
+    [TestCase(1, "HTTP/1.1")]
+    public async Task Step_HttpVersion_IsWhatTheServerSees(int major, string expected)
+    {
+        var (address, version) = major == 2 ? (_shop.Http2, HttpVersion.Version20) : (_shop.Http1, HttpVersion.Version11);
+        var scenario = Scenario.Create("protocol")
+            .WithHttp(new HttpSettings { BaseAddress = address, Version = version })
+            .Step("hello", LoadKit.Http.Get("/hello"))
+            .WithLoad(Load.IterationsPerUser(users: 3, iterations: 4))
+            .Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetStep("hello");
+
+        Assert.That(step.Ok, Is.EqualTo(12), string.Join("; ", step.Errors));
+        Assert.That(_shop.Protocols, Is.EquivalentTo(new Dictionary<string, long> { [expected] = 12 }));
+    }
+
+    [TestCase(HttpConnections.PerUser, 5)]
+    [TestCase(HttpConnections.Shared, 1)]
+    public async Task Step_Connections_ReusedPerUserOrShared(HttpConnections connections, int expected)
+    {
+        var scenario = Scenario.Create("connections")
+            .WithHttp(new HttpSettings { BaseAddress = _shop.Http2, Version = HttpVersion.Version20, Connections = connections })
+            .Step("hello", LoadKit.Http.Get("/hello"))
+            .WithLoad(Load.IterationsPerUser(users: 5, iterations: 10))
+            .Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetStep("hello");
+
+        // HTTP/2 multiplexes: a shared pool needs one connection, a VU's own pool keeps its one across iterations.
+        Assert.That(step.Ok, Is.EqualTo(50), string.Join("; ", step.Errors));
+        Assert.That(_shop.Connections, Has.Count.EqualTo(expected));
+    }
+
+    [Test]
+    public async Task Step_HeaderExtractionFromALargeBody_DrainsTheBodyAndStoresTheHeader()
+    {
+        var scenario = Scenario.Create("header")
+            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .Step("big", LoadKit.Http.Get("/big").Check(HttpCheck.StatusIs(200)).Extract("type", HttpExtract.Header("Content-Type")))
+            .Step("echo", LoadKit.Http.Get("/orders?user={{type}}"))
+            .WithLoad(Load.IterationsPerUser(users: 1, iterations: 2))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        var big = result.GetStep("big");
+        Assert.That(big.Ok, Is.EqualTo(2), string.Join("; ", big.Errors));
+        Assert.That(big.Http!.BodyBytesReceived, Is.EqualTo(2 * ShopTarget.BigBody));
+        Assert.That(result.GetStep("echo").Errors.Single().Message, Is.EqualTo("status is 2xx (got 401)"), "the header value was carried to the next request");
+    }
+
+    [Test]
+    public async Task Step_RequestTimeout_CountsAsTimedOutAndSaysWhichLimit()
+    {
+        var scenario = Scenario.Create("timeout")
+            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .Step("slow", LoadKit.Http.Get("/slow?ms=3000").WithTimeout(TimeSpan.FromMilliseconds(200)))
+            .WithLoad(Load.IterationsPerUser(users: 2, iterations: 1))
+            .Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetStep("slow");
+
+        Assert.That(step.TimedOut, Is.EqualTo(2));
+        Assert.That(step.Errors.Single().Message, Is.EqualTo("request timed out after 200 ms"));
+    }
+
+    [Test]
+    public async Task Step_TemplateNamesAMissingValue_FailsNamingIt()
+    {
+        var scenario = Scenario.Create("missing")
+            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .Step("orders", LoadKit.Http.Get("/orders/{{orderId}}"))
+            .WithLoad(Load.IterationsPerUser(users: 1, iterations: 2))
+            .Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetStep("orders");
+
+        Assert.That(step.Failed, Is.EqualTo(2));
+        Assert.That(step.Errors.Single().Message, Does.Contain("names 'orderId', which the session of VU 0 does not have"));
+    }
+
+    [Test]
+    public void Build_MalformedRequests_ListsEveryProblemWithItsStep()
+    {
+        var builder = Scenario.Create("bad")
+            .Step("json", LoadKit.Http.Get("/a").Extract("x", HttpExtract.JsonPath("$.[")))
+            .Step("xpath", LoadKit.Http.Get("/b").Extract("x", HttpExtract.XPath("//a[")))
+            .Step("regex", LoadKit.Http.Get("/c").Extract("x", HttpExtract.Regex("id=(\\d+")))
+            .Step("group", LoadKit.Http.Get("/c").Extract("x", HttpExtract.Regex("id=(\\d+)", group: 2)))
+            .Step("css", LoadKit.Http.Get("/d").Extract("x", HttpExtract.Css("a[[")))
+            .Step("template", LoadKit.Http.Get("/e/{{id"))
+            .Step("status", LoadKit.Http.Get("/f").Check(HttpCheck.StatusIs(999)))
+            .WithLoad(Load.IterationsPerUser(1, 1));
+
+        var error = Assert.Throws<ScenarioValidationException>(() => builder.Build())!;
+
+        Assert.That(error.Message, Does.Contain("'json' = GET /a: extraction 'x': JSON path '$.[' is malformed"));
+        Assert.That(error.Message, Does.Contain("'xpath' = GET /b: extraction 'x': XPath '//a[' is malformed"));
+        Assert.That(error.Message, Does.Contain("'regex' = GET /c: extraction 'x': regex 'id=(\\d+' is malformed"));
+        Assert.That(error.Message, Does.Contain("'group' = GET /c: extraction 'x': regex 'id=(\\d+)' has no group 2"));
+        Assert.That(error.Message, Does.Contain("'css' = GET /d: extraction 'x': CSS selector 'a[[' is malformed"));
+        Assert.That(error.Message, Does.Contain("'template' = GET : path: Template '/e/{{id' opens a placeholder"));
+        Assert.That(error.Message, Does.Contain("'status' = GET /f: check 'status is 999': status code 999 is not between 100 and 599"));
+        Assert.That(error.Message, Does.Contain($"Http.BaseAddress = not set: a base address for the relative path of GET /a"));
+    }
+
+    [Test]
+    public async Task SendAsync_FromCode_ReturnsTheReplyAndFailsTheStepOnAFailedCheck()
+    {
+        HttpReply? reply = null;
+        var scenario = Scenario.Create("code")
+            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .Step("custom", async ctx =>
+            {
+                reply = await LoadKit.Http.Get("/page").Extract("csrf", HttpExtract.XPath("//input/@value")).Check(HttpCheck.BodyContains("nope")).SendAsync(ctx);
+            })
+            .WithLoad(Load.IterationsPerUser(1, 1))
+            .Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetStep("custom");
+
+        Assert.That(reply!.StatusCode, Is.EqualTo(200));
+        Assert.That(reply.Body, Is.EqualTo(ShopTarget.Page));
+        Assert.That(reply.Header("Content-Type"), Does.StartWith("text/html"));
+        Assert.That(reply.Failure, Is.EqualTo("body contains 'nope'"));
+        Assert.That(step.Failed, Is.EqualTo(1));
+        Assert.That(step.Http!.Count(200), Is.EqualTo(1));
+    }
+}
