@@ -87,7 +87,10 @@ public sealed record ClusterOptions
     /// <summary>The etcd key prefix the workers register under. Default: <c>loadkit</c>.</summary>
     public string Prefix { get; init; } = "loadkit";
 
-    /// <summary>How long to wait for <see cref="Workers"/> idle workers. Default: 60 s.</summary>
+    /// <summary>
+    /// How long to wait for <see cref="Workers"/> idle workers that no other run has claimed (another run's claims end
+    /// with it, so this should cover the longest run that may hold the pool). Default: 60 s.
+    /// </summary>
     public TimeSpan WorkerWait { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>What happens when a worker is lost. Default: <see cref="WorkerLossPolicy.Rebalance"/>.</summary>

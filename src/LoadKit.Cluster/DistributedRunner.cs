@@ -45,11 +45,14 @@ internal static class DistributedRunner
             throw new ArgumentException($"The load cannot be split across {cluster.Workers} workers:{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
         }
 
-        using var directory = new WorkerDirectory(cluster.Etcd, cluster.Prefix);
-        var found = await directory.WaitForIdleAsync(cluster.Workers, cluster.WorkerWait, cancellationToken).ConfigureAwait(false);
+        var runId = Guid.NewGuid().ToString("N")[..12];
+
+        // The workers are this run's alone until it ends (however it ends): see WorkerClaims.
+        await using var claims = await WorkerClaims.ClaimAsync(cluster.Etcd, cluster.Prefix, cluster.Workers, runId, cluster.WorkerWait, cancellationToken)
+            .ConfigureAwait(false);
+        var found = claims.Workers;
         var artifact = Artifact.Pack(Path.GetDirectoryName(origin.AssemblyPath)!);
         var headers = WorkerToken.Headers(cluster.Token);
-        var runId = Guid.NewGuid().ToString("N")[..12];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var trust = WorkerTrust.From(cluster.TlsCa);
         var links = found.Select((info, i) => new WorkerLink(info, i, sequence.Share(i).ToString(), trust)).ToArray();
@@ -58,6 +61,7 @@ internal static class DistributedRunner
             var prepare = new Prepare
             {
                 RunId = runId,
+                ProtocolVersion = ProtocolVersion.Current,
                 ArtifactSha256 = artifact.Sha256,
                 AssemblyFile = Path.GetFileName(origin.AssemblyPath),
                 SegmentBoundaries = { Enumerable.Range(0, cluster.Workers + 1).Select(i => new Fraction(i, cluster.Workers).ToString()) },
@@ -88,6 +92,7 @@ internal static class DistributedRunner
             var notes = new List<string>();
             var loads = plan.Scenarios.Select((s, i) => (s.Name, Plan: plan.Loads[i])).ToArray();
             await FollowAsync(links, startAt, cluster.OnWorkerLoss, loads, sequence, notes, observers, stop).ConfigureAwait(false);
+            notes.AddRange(claims.Notes);
             return Merge(links, startAt, cancellationToken.IsCancellationRequested, notes);
         }
         catch (RpcException exception)

@@ -16,6 +16,9 @@ internal sealed record WorkerInfo(string Id, string Address, string Version, int
     public const string Idle = "idle";
     public const string Busy = "busy";
 
+    /// <summary>The controller-worker protocol it speaks (<see cref="ProtocolVersion"/>); 0 in registrations that predate it.</summary>
+    public int Protocol { get; init; }
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>The etcd key of worker <paramref name="id"/> under <paramref name="prefix"/>.</summary>

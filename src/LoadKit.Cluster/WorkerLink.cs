@@ -66,6 +66,12 @@ internal sealed class WorkerLink(WorkerInfo info, int index, string segment, Sys
             {
                 throw new RpcException(new Status(StatusCode.Internal, "The worker ended the run before it was ready."));
             }
+
+            if (_call.ResponseStream.Current.Ready.ProtocolVersion != ProtocolVersion.Current)
+            {
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, ProtocolVersion.Mismatch(
+                    "the worker", _call.ResponseStream.Current.Ready.ProtocolVersion, "this controller", ProtocolVersion.Current)));
+            }
         }
         catch (RpcException exception)
         {

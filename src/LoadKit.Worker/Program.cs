@@ -75,6 +75,7 @@ builder.Services.AddGrpc(o =>
 builder.Services.AddSingleton<EtcdRegistration>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EtcdRegistration>());
 builder.Services.AddSingleton<RunHost>();
+builder.Services.AddSingleton<ClaimCheck>();
 
 var app = builder.Build();
 app.MapGrpcService<WorkerService>();

@@ -218,7 +218,7 @@ internal sealed class EtcdRegistration(
         typeof(Scenario).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0",
         Environment.ProcessorCount,
         options.Labels,
-        state);
+        state) { Protocol = ProtocolVersion.Current };
 
     private static DateTime Deadline() => DateTime.UtcNow + CallDeadline;
 }

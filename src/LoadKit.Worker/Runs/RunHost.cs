@@ -19,7 +19,8 @@ namespace LoadKit.Worker.Runs;
 /// again. See docs/distributed-ci.md, "How a run survives".
 /// </summary>
 internal sealed class RunHost(
-    WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts, EtcdRegistration registration, IHostApplicationLifetime lifetime, ILogger<RunHost> logger)
+    WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts, EtcdRegistration registration, IHostApplicationLifetime lifetime, ILogger<RunHost> logger,
+    ClaimCheck claims)
 {
     /// <summary>How long a prepared run waits for its Start before it gives up.</summary>
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
@@ -59,10 +60,11 @@ internal sealed class RunHost(
             await registration.SetStateAsync(WorkerInfo.Busy, stop.Token);
             var prepare = (await NextAsync(commands, RunCommand.CommandOneofCase.Prepare, "first", stop.Token)).Prepare;
             runId = prepare.RunId;
+            await claims.CheckAsync(prepare, stop.Token); // this controller's protocol, and this run holds this worker's claim
             forwarded = Forward(prepare.Environment);
             assembly = Load(prepare);
             run = Prepare(prepare, assembly);
-            await updates.WriteAsync(new RunUpdate { Ready = new Ready() }, stop.Token);
+            await updates.WriteAsync(new RunUpdate { Ready = new Ready { ProtocolVersion = ProtocolVersion.Current } }, stop.Token);
             logger.LogInformation("Run {Run}: ready with {Scenarios} on {Share}", runId, string.Join(", ", run.ScenarioNames), run.Share);
 
             using var startWait = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
@@ -162,8 +164,9 @@ internal sealed class RunHost(
                 Environment.SetEnvironmentVariable(name, value);
             }
 
-            await registration.SetStateAsync(WorkerInfo.Idle, CancellationToken.None);
+            // Free before it says so: a controller that sees it idle (and claims it) is not refused as busy.
             Volatile.Write(ref _busy, 0);
+            await registration.SetStateAsync(WorkerInfo.Idle, CancellationToken.None);
         }
     }
 

@@ -1,0 +1,462 @@
+using System.Globalization;
+using System.Text.Json;
+using dotnet_etcd;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+using LoadKit.Display;
+
+namespace LoadKit.Cluster;
+
+/// <summary>
+/// What a controller writes under <c>/&lt;prefix&gt;/claims/&lt;worker id&gt;</c> in etcd, as JSON, under its own lease:
+/// the run that may use that worker. A worker runs only the run its claim names.
+/// </summary>
+/// <param name="Run">The run's id (the <c>run_id</c> of its Prepare).</param>
+/// <param name="Controller">Who claimed: host and process id of the controller.</param>
+/// <param name="Since">When the claim was made (the controller's clock).</param>
+internal sealed record WorkerClaim(string Run, string Controller, DateTimeOffset Since)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The claim key of worker <paramref name="workerId"/> under <paramref name="prefix"/>.</summary>
+    public static string Key(string prefix, string workerId) => $"{KeyPrefix(prefix)}{workerId}";
+
+    /// <summary>Where claims live under <paramref name="prefix"/>, e.g. <c>/loadkit/claims/</c>.</summary>
+    public static string KeyPrefix(string prefix) => $"/{prefix.Trim('/')}/claims/";
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>The claim, or one naming run "?" when the value is not a claim (written by something else).</summary>
+    public static WorkerClaim FromJson(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<WorkerClaim>(json, Json) ?? Unknown;
+        }
+        catch (JsonException)
+        {
+            return Unknown;
+        }
+    }
+
+    /// <summary>How an error message names it: <c>run R (controller C, since T UTC)</c>.</summary>
+    public string Describe() => $"run {Run} ({Holder()})";
+
+    /// <summary><c>controller C, since T UTC</c>.</summary>
+    public string Holder() => $"controller {Controller}, since {Since.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} UTC";
+
+    private static WorkerClaim Unknown => new("?", "?", DateTimeOffset.MinValue);
+}
+
+/// <summary>
+/// The workers one run has claimed. A controller claims all the workers it needs in one etcd transaction: it puts a
+/// claim key for each, under a lease of its own, only if no claim key exists for any of them and each worker's
+/// registration is still the one it read (idle). So two controllers never split a pool: one gets all it asked for,
+/// the other waits (woken by an etcd watch) up to its worker wait, then fails naming what it found and which runs hold
+/// the rest. The claims end when the run ends (<see cref="DisposeAsync"/> revokes the lease), or with the lease's TTL
+/// when the controller dies. A keep-alive that fails during the run does not fail it (etcd is discovery only): it is
+/// noted in <see cref="Notes"/>.
+/// </summary>
+internal sealed class WorkerClaims : IAsyncDisposable
+{
+    /// <summary>The TTL of the controller's lease: a dead controller's claims vanish this long after it died.</summary>
+    public const int LeaseSeconds = 5;
+
+    /// <summary>etcd's default limit of operations per transaction (<c>--max-txn-ops</c>).</summary>
+    private const int MaxTxnOps = 128;
+
+    private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(2);
+    private readonly IReadOnlyList<Uri> _endpoints;
+    private readonly string _prefix;
+    private readonly EtcdClient _client;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<string> _notes = [];
+    private long _leaseId;
+    private Task? _keepAlive;
+    private CancellationTokenSource? _leaseStop;
+    private EtcdClient? _watcher;
+
+    private WorkerClaims(IReadOnlyList<Uri> endpoints, string prefix, string runId)
+    {
+        _endpoints = endpoints;
+        _prefix = prefix.Trim('/');
+        RunId = runId;
+        _client = NewClient(endpoints);
+    }
+
+    /// <summary>The run the claims are for.</summary>
+    public string RunId { get; }
+
+    /// <summary>The claimed workers, in id order.</summary>
+    public IReadOnlyList<WorkerInfo> Workers { get; private set; } = [];
+
+    /// <summary>What went wrong with the lease while the claims lived (its keep-alive broke), for the result's notes.</summary>
+    public IReadOnlyList<string> Notes
+    {
+        get
+        {
+            lock (_notes)
+            {
+                return [.. _notes];
+            }
+        }
+    }
+
+    /// <summary>Who this controller is, as its claims name it.</summary>
+    public static string Controller { get; } = $"{Environment.MachineName}/{Environment.ProcessId}";
+
+    /// <summary>
+    /// Claims <paramref name="count"/> idle, unclaimed workers that speak this controller's protocol, registered under
+    /// <paramref name="prefix"/>, for run <paramref name="runId"/>; waits up to <paramref name="wait"/> for them.
+    /// </summary>
+    /// <exception cref="DistributedRunException">
+    /// Too few such workers within <paramref name="wait"/> (the message names how many were registered, idle and
+    /// unclaimed, and which runs hold the others), or etcd did not answer (the message names the endpoints).
+    /// </exception>
+    public static async Task<WorkerClaims> ClaimAsync(
+        IReadOnlyList<Uri> endpoints, string prefix, int count, string runId, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        if (count > MaxTxnOps)
+        {
+            throw new DistributedRunException(
+                $"{ClusterOptions.WorkersVariable} = {count}: a controller claims its workers in one etcd transaction, and etcd allows " +
+                $"{MaxTxnOps} operations in one by default (--max-txn-ops): at most {MaxTxnOps} workers per run.");
+        }
+
+        var claims = new WorkerClaims(endpoints, prefix, runId);
+        try
+        {
+            await claims.ClaimAsync(count, wait, cancellationToken).ConfigureAwait(false);
+            return claims;
+        }
+        catch
+        {
+            await claims.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Ends the claims: revokes the lease, so every claim key goes at once (or with the TTL if etcd does not answer).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        var leaseId = _leaseId;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await ForgetLeaseAsync().ConfigureAwait(false);
+        if (leaseId != 0)
+        {
+            try
+            {
+                await _client.LeaseRevokeAsync(new LeaseRevokeRequest { ID = leaseId }, deadline: DateTime.UtcNow + CallDeadline).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is RpcException or OperationCanceledException)
+            {
+                // The claims vanish with the lease's TTL.
+            }
+        }
+
+        _client.Dispose();
+        _watcher?.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task ClaimAsync(int count, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var changed = new SemaphoreSlim(0);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(wait);
+
+        // A client of its own for the watch (see WorkerDirectory). Workers and claims are both under /<prefix>/: a
+        // worker that turns idle and a claim that ends both wake the wait.
+        // It lives until the claims end: disposed at once, while events are still in flight (this controller's own
+        // claims), the watch's reader would meet a disposed call and dotnet-etcd print "Error processing watch responses".
+        var watcher = _watcher = NewClient(_endpoints);
+        void OnEvent(WatchResponse response)
+        {
+            try
+            {
+                changed.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The wait is over.
+            }
+        }
+
+        long watch;
+        try
+        {
+            watch = await watcher.WatchRangeAsync($"/{_prefix}/", OnEvent, deadline: null, cancellationToken: deadline.Token)
+                .ConfigureAwait(false);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsUnanswered(exception))
+        {
+            throw Unanswered(exception);
+        }
+
+        try
+        {
+            while (true)
+            {
+                var view = await ReadAsync(cancellationToken).ConfigureAwait(false);
+                var free = view.Workers
+                    .Where(w => w.Info.State == WorkerInfo.Idle && w.Info.Protocol == ProtocolVersion.Current && !view.Claims.ContainsKey(w.Info.Id))
+                    .ToArray();
+                if (free.Length >= count)
+                {
+                    var chosen = free.Take(count).ToArray();
+                    if (await TryClaimAsync(chosen, cancellationToken).ConfigureAwait(false))
+                    {
+                        Workers = [.. chosen.Select(w => w.Info)];
+                        return;
+                    }
+
+                    if (!deadline.IsCancellationRequested)
+                    {
+                        continue; // another controller (or a worker) was faster: read again
+                    }
+
+                    throw new DistributedRunException(TooFew(count, wait, await ReadAsync(cancellationToken).ConfigureAwait(false)));
+                }
+
+                try
+                {
+                    await changed.WaitAsync(deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new DistributedRunException(TooFew(count, wait, view));
+                }
+            }
+        }
+        finally
+        {
+            watcher.CancelWatch(watch);
+        }
+    }
+
+    /// <summary>Every registered worker with its key's revision, and every claim, read at one revision.</summary>
+    private async Task<View> ReadAsync(CancellationToken cancellationToken)
+    {
+        RangeResponse range;
+        try
+        {
+            range = await _client.GetRangeAsync($"/{_prefix}/", deadline: DateTime.UtcNow + CallDeadline, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsUnanswered(exception))
+        {
+            throw Unanswered(exception);
+        }
+
+        var workersPrefix = WorkerInfo.Key(_prefix, "");
+        var claimsPrefix = WorkerClaim.KeyPrefix(_prefix);
+        var workers = new List<(WorkerInfo, long)>();
+        var claims = new Dictionary<string, WorkerClaim>(StringComparer.Ordinal);
+        foreach (var kv in range.Kvs)
+        {
+            var key = kv.Key.ToStringUtf8();
+            if (key.StartsWith(workersPrefix, StringComparison.Ordinal))
+            {
+                try
+                {
+                    workers.Add((WorkerInfo.FromJson(kv.Value.ToStringUtf8()), kv.ModRevision));
+                }
+                catch (JsonException)
+                {
+                    // Not a worker's registration: not a worker to use.
+                }
+            }
+            else if (key.StartsWith(claimsPrefix, StringComparison.Ordinal))
+            {
+                claims[key[claimsPrefix.Length..]] = WorkerClaim.FromJson(kv.Value.ToStringUtf8());
+            }
+        }
+
+        return new View([.. workers.OrderBy(w => w.Item1.Id, StringComparer.Ordinal)], claims);
+    }
+
+    /// <summary>
+    /// One transaction: if no claim key exists for any chosen worker and each worker's registration is unchanged, puts
+    /// a claim for each under this controller's lease. False: something changed since it was read.
+    /// </summary>
+    private async Task<bool> TryClaimAsync((WorkerInfo Info, long Revision)[] chosen, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            await EnsureLeaseAsync(cancellationToken).ConfigureAwait(false);
+            var claim = ByteString.CopyFromUtf8(new WorkerClaim(RunId, Controller, DateTimeOffset.UtcNow).ToJson());
+            var transaction = new TxnRequest();
+
+            // Two compares per worker fit etcd's limit up to 64 workers; beyond, the claim keys alone decide (a worker
+            // that became busy meanwhile still refuses the run).
+            var compareRegistrations = 2 * chosen.Length <= MaxTxnOps;
+            foreach (var (info, revision) in chosen)
+            {
+                var claimKey = ByteString.CopyFromUtf8(WorkerClaim.Key(_prefix, info.Id));
+                transaction.Compare.Add(new Compare { Key = claimKey, Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 });
+                if (compareRegistrations)
+                {
+                    transaction.Compare.Add(new Compare
+                    {
+                        Key = ByteString.CopyFromUtf8(WorkerInfo.Key(_prefix, info.Id)),
+                        Target = Compare.Types.CompareTarget.Mod,
+                        Result = Compare.Types.CompareResult.Equal,
+                        ModRevision = revision,
+                    });
+                }
+
+                transaction.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = claimKey, Value = claim, Lease = _leaseId } });
+            }
+
+            try
+            {
+                var response = await _client.TransactionAsync(transaction, deadline: DateTime.UtcNow + CallDeadline, cancellationToken: cancellationToken)
+                    .ConfigureAwait(false);
+                return response.Succeeded;
+            }
+            catch (RpcException exception) when (exception.StatusCode == StatusCode.NotFound && attempt == 0)
+            {
+                // The lease expired (etcd was away longer than its TTL): take a new one and try once more.
+                await ForgetLeaseAsync().ConfigureAwait(false);
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsUnanswered(exception))
+            {
+                throw Unanswered(exception);
+            }
+        }
+    }
+
+    /// <summary>A lease of this controller's, kept alive from now until the claims end.</summary>
+    private async Task EnsureLeaseAsync(CancellationToken cancellationToken)
+    {
+        if (_leaseId != 0 && _keepAlive is { IsCompleted: false })
+        {
+            return;
+        }
+
+        await ForgetLeaseAsync().ConfigureAwait(false);
+        try
+        {
+            var lease = await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = LeaseSeconds }, deadline: DateTime.UtcNow + CallDeadline, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+            _leaseId = lease.ID;
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsUnanswered(exception))
+        {
+            throw Unanswered(exception);
+        }
+
+        _leaseStop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        _keepAlive = KeepAliveAsync(_leaseId, _leaseStop.Token);
+    }
+
+    /// <summary>Stops keeping the current lease alive (etcd no longer has it, or the claims end).</summary>
+    private async Task ForgetLeaseAsync()
+    {
+        if (_leaseStop is not null)
+        {
+            await _leaseStop.CancelAsync().ConfigureAwait(false);
+        }
+
+        if (_keepAlive is not null)
+        {
+            await _keepAlive.ConfigureAwait(false);
+        }
+
+        _leaseStop?.Dispose();
+        (_leaseStop, _keepAlive, _leaseId) = (null, null, 0);
+    }
+
+    private async Task KeepAliveAsync(long leaseId, CancellationToken cancellationToken)
+    {
+        var since = DateTime.UtcNow;
+        try
+        {
+            await _client.LeaseKeepAlive(leaseId, cancellationToken).ConfigureAwait(false);
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                Note(leaseId, since, "it ended");
+            }
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // The claims ended, or the lease was replaced.
+        }
+        catch (Exception exception)
+        {
+            Note(leaseId, since, exception is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : exception.GetType().Name);
+        }
+    }
+
+    private void Note(long leaseId, DateTime since, string why)
+    {
+        if (Workers.Count == 0)
+        {
+            return; // no claim was made under it yet: the next attempt takes a new lease
+        }
+
+        var note = $"The keep-alive of this run's claims (etcd lease {leaseId:x} at {string.Join(", ", _endpoints)}) broke " +
+            $"{Format.Duration(DateTime.UtcNow - since)} after they were made ({why}); the run went on (etcd is discovery only), " +
+            $"and its claims lapse within {LeaseSeconds} s, while its workers stay busy until it ends.";
+        lock (_notes)
+        {
+            _notes.Add(note);
+        }
+    }
+
+    private string TooFew(int count, TimeSpan wait, View view)
+    {
+        var registered = view.Workers.Length;
+        var claimedBy = view.Workers
+            .Where(w => view.Claims.ContainsKey(w.Info.Id))
+            .GroupBy(w => view.Claims[w.Info.Id].Run, StringComparer.Ordinal)
+            .Select(g => $"{g.Key} ({g.Count()}: {string.Join(", ", g.Select(w => w.Info.Id))}; {view.Claims[g.First().Info.Id].Holder()})")
+            .ToArray();
+        var unclaimed = view.Workers.Where(w => !view.Claims.ContainsKey(w.Info.Id)).ToArray();
+        var busy = unclaimed.Where(w => w.Info.State != WorkerInfo.Idle).Select(w => w.Info.Id).ToArray();
+        var otherProtocol = unclaimed
+            .Where(w => w.Info.State == WorkerInfo.Idle && w.Info.Protocol != ProtocolVersion.Current)
+            .Select(w => $"{w.Info.Id} speaks protocol {ProtocolVersion.Describe(w.Info.Protocol)} (LoadKit {w.Info.Version}), this controller {ProtocolVersion.Describe(ProtocolVersion.Current)}")
+            .ToArray();
+        var free = unclaimed.Length - busy.Length - otherProtocol.Length;
+        var parts = new List<string>
+        {
+            $"Needed {count} idle workers under prefix '{_prefix}' in etcd at {string.Join(", ", _endpoints)}, and after waiting {Format.Duration(wait)} " +
+            $"found {free} idle and unclaimed of {registered} registered",
+        };
+        if (claimedBy.Length > 0)
+        {
+            parts.Add($"claimed by {(claimedBy.Length == 1 ? "run" : "runs")} " + string.Join(", ", claimedBy));
+        }
+
+        if (busy.Length > 0)
+        {
+            parts.Add($"busy without a claim (ending a run): {busy.Length} ({string.Join(", ", busy)})");
+        }
+
+        if (otherProtocol.Length > 0)
+        {
+            parts.Add($"of another protocol: {string.Join("; ", otherProtocol)}");
+        }
+
+        return string.Join("; ", parts) + ". " +
+            $"Start more workers (loadkit-worker --etcd ... --prefix {_prefix}), wait longer for the runs that hold them to end " +
+            $"({ClusterOptions.WorkerWaitVariable}), or lower the expected count ({ClusterOptions.WorkersVariable}).";
+    }
+
+    private static bool IsUnanswered(Exception exception) =>
+        exception is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } or OperationCanceledException;
+
+    private DistributedRunException Unanswered(Exception exception) => new(
+        $"etcd at {string.Join(", ", _endpoints)} did not answer within {Format.Duration(CallDeadline)} while claiming workers " +
+        $"({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded}); " +
+        "check the endpoints given in LOADKIT_ETCD (or the LoadKit.Etcd run parameter) and that etcd is running.",
+        exception);
+
+    private static EtcdClient NewClient(IReadOnlyList<Uri> endpoints) => new(
+        string.Join(",", endpoints.Select(e => e.ToString().TrimEnd('/'))),
+        configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure);
+
+    private sealed record View((WorkerInfo Info, long Revision)[] Workers, Dictionary<string, WorkerClaim> Claims);
+}
