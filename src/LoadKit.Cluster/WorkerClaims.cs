@@ -171,7 +171,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
         // It lives until the claims end: disposed at once, while events are still in flight (this controller's own
         // claims), the watch's reader would meet a disposed call and dotnet-etcd print "Error processing watch responses".
         var watcher = _watcher = NewClient(_endpoints);
-        void OnEvent(WatchResponse response)
+        void Changed()
         {
             try
             {
@@ -183,16 +183,9 @@ internal sealed class WorkerClaims : IAsyncDisposable
             }
         }
 
-        long watch;
-        try
-        {
-            watch = await watcher.WatchRangeAsync($"/{_prefix}/", OnEvent, deadline: null, cancellationToken: deadline.Token)
-                .ConfigureAwait(false);
-        }
-        catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsUnanswered(exception))
-        {
-            throw Unanswered(exception);
-        }
+        // An etcd that does not answer yet is tried again until the worker wait ends (a restarting etcd delays a run).
+        var watch = await WorkerDirectory.WatchAsync(watcher, _endpoints, $"/{_prefix}/", Changed, wait, deadline.Token, cancellationToken)
+            .ConfigureAwait(false);
 
         try
         {

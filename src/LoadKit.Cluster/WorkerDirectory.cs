@@ -61,7 +61,7 @@ internal sealed class WorkerDirectory : IDisposable
         // A client of its own for the watch: dotnet-etcd 9.1 throws "previous write is in progress" when a second
         // watch is created on a client whose earlier watch was just cancelled.
         using var watcher = NewClient();
-        var watch = await WatchAsync(watcher, () => changed.Release(), timeout, deadline.Token, cancellationToken).ConfigureAwait(false);
+        var watch = await WatchAsync(watcher, _endpoints, WorkersPrefix, () => changed.Release(), timeout, deadline.Token, cancellationToken).ConfigureAwait(false);
         try
         {
             while (true)
@@ -96,11 +96,12 @@ internal sealed class WorkerDirectory : IDisposable
     }
 
     /// <summary>
-    /// Watches the workers' prefix. An etcd that refuses or does not answer is tried again (back-off up to a second)
+    /// Watches <paramref name="prefix"/>. An etcd that refuses or does not answer is tried again (back-off up to a second)
     /// until <paramref name="deadline"/> (the worker wait) ends, so a restarting etcd delays a run rather than failing
     /// it; then the error names the endpoints and the wait, instead of surfacing as the client's own exception.
     /// </summary>
-    private async Task<long> WatchAsync(EtcdClient watcher, Action changed, TimeSpan timeout, CancellationToken deadline, CancellationToken cancellationToken)
+    internal static async Task<long> WatchAsync(
+        EtcdClient watcher, IReadOnlyList<Uri> endpoints, string prefix, Action changed, TimeSpan timeout, CancellationToken deadline, CancellationToken cancellationToken)
     {
         var backOff = TimeSpan.FromMilliseconds(100);
         var last = "no answer";
@@ -108,7 +109,7 @@ internal sealed class WorkerDirectory : IDisposable
         {
             try
             {
-                return await watcher.WatchRangeAsync(WorkersPrefix, _ => changed(), deadline: null, cancellationToken: deadline).ConfigureAwait(false);
+                return await watcher.WatchRangeAsync(prefix, _ => changed(), deadline: null, cancellationToken: deadline).ConfigureAwait(false);
             }
             catch (Exception exception) when (!deadline.IsCancellationRequested && exception is RpcException or System.Net.Sockets.SocketException or IOException)
             {
@@ -119,7 +120,7 @@ internal sealed class WorkerDirectory : IDisposable
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    throw Unreachable(timeout, last, exception);
+                    throw Unreachable(endpoints, prefix, timeout, last, exception);
                 }
 
                 backOff = TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, backOff.Ticks * 2));
@@ -127,14 +128,14 @@ internal sealed class WorkerDirectory : IDisposable
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested
                 && exception is RpcException or System.Net.Sockets.SocketException or IOException or OperationCanceledException)
             {
-                throw Unreachable(timeout, last, exception);
+                throw Unreachable(endpoints, prefix, timeout, last, exception);
             }
         }
     }
 
-    private DistributedRunException Unreachable(TimeSpan timeout, string last, Exception exception) => new(
-        $"etcd at {string.Join(", ", _endpoints)} did not answer within {Format.Duration(timeout)} (the worker wait) to a watch of " +
-        $"{WorkersPrefix} (last error: {last}); check the endpoints given in LOADKIT_ETCD (or the LoadKit.Etcd run parameter) and that etcd is running.",
+    private static DistributedRunException Unreachable(IReadOnlyList<Uri> endpoints, string prefix, TimeSpan timeout, string last, Exception exception) => new(
+        $"etcd at {string.Join(", ", endpoints)} did not answer within {Format.Duration(timeout)} (the worker wait) to a watch of " +
+        $"{prefix} (last error: {last}); check the endpoints given in LOADKIT_ETCD (or the LoadKit.Etcd run parameter) and that etcd is running.",
         exception);
 
     public void Dispose() => _client.Dispose();
