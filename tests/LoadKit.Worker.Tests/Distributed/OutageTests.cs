@@ -96,7 +96,7 @@ public partial class OutageTests
 
         TestContext.Out.WriteLine($"failed after {clock.Elapsed.TotalMilliseconds:0} ms: {exception!.Message}");
         Assert.That(exception.Message, Does.Contain(endpoint).And.Contain("did not answer within 5 s (the worker wait)"));
-        Assert.That(clock.Elapsed, Is.InRange(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)), "it waits the worker wait, no longer");
+        Assert.That(clock.Elapsed, Is.InRange(TimeSpan.FromSeconds(4.9), TimeSpan.FromSeconds(30)), "it waits the worker wait (its timer may fire a little early: 4.9995 s seen), no longer");
     }
 
     [Test]
