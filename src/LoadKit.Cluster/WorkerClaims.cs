@@ -400,11 +400,8 @@ internal sealed class WorkerClaims : IAsyncDisposable
     private static bool IsUnanswered(Exception exception) =>
         exception is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } or OperationCanceledException;
 
-    private DistributedRunException Unanswered(Exception exception) => new(
-        $"etcd at {string.Join(", ", _endpoints)} did not answer within {Format.Duration(CallDeadline)} while claiming workers " +
-        $"({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded}); " +
-        "check the endpoints given in LOADKIT_ETCD (or the LoadKit.Etcd run parameter) and that etcd is running.",
-        exception);
+    private DistributedRunException Unanswered(Exception exception) => WorkerDirectory.Unanswered(
+        _endpoints, $"{Format.Duration(CallDeadline)} while claiming workers ({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded})", exception);
 
     private static EtcdClient NewClient(IReadOnlyList<Uri> endpoints) => new(
         string.Join(",", endpoints.Select(e => e.ToString().TrimEnd('/'))),

@@ -40,11 +40,7 @@ internal sealed class WorkerDirectory : IDisposable
             || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             // The client's retry layer sometimes reports the deadline as a cancellation nobody asked for.
-            throw new DistributedRunException(
-                $"etcd at {string.Join(", ", _endpoints)} did not answer within {Format.Duration(CallDeadline)} " +
-                $"({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded}); " +
-                "check the endpoints given in LOADKIT_ETCD (or the LoadKit.Etcd run parameter) and that etcd is running.",
-                exception);
+            throw Unanswered(_endpoints, $"{Format.Duration(CallDeadline)} ({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded})", exception);
         }
     }
 
@@ -133,10 +129,14 @@ internal sealed class WorkerDirectory : IDisposable
         }
     }
 
-    private static DistributedRunException Unreachable(IReadOnlyList<Uri> endpoints, string prefix, TimeSpan timeout, string last, Exception exception) => new(
-        $"etcd at {string.Join(", ", endpoints)} did not answer within {Format.Duration(timeout)} (the worker wait) to a watch of " +
-        $"{prefix} (last error: {last}); check the endpoints given in LOADKIT_ETCD (or the LoadKit.Etcd run parameter) and that etcd is running.",
+    /// <summary>The one error for an etcd that does not answer: which endpoints, within what, and what to check.</summary>
+    internal static DistributedRunException Unanswered(IReadOnlyList<Uri> endpoints, string within, Exception exception) => new(
+        $"etcd at {string.Join(", ", endpoints)} did not answer within {within}; " +
+        "check the endpoints given in LOADKIT_ETCD (or the LoadKit.Etcd run parameter) and that etcd is running.",
         exception);
+
+    private static DistributedRunException Unreachable(IReadOnlyList<Uri> endpoints, string prefix, TimeSpan timeout, string last, Exception exception) =>
+        Unanswered(endpoints, $"{Format.Duration(timeout)} (the worker wait) to a watch of {prefix} (last error: {last})", exception);
 
     public void Dispose() => _client.Dispose();
 

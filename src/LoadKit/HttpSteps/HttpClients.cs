@@ -10,7 +10,7 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
     private readonly Lock _sharedLock = new();
     private HttpMessageInvoker? _shared;
 
-    public HttpSettings Settings => settings;
+    public Version Version => settings.Version;
 
     /// <summary>Resolved when the first request needs it: the environment may be set after the scenario is built.</summary>
     public Uri? BaseAddress { get; } = settings.ResolveBaseAddress();

@@ -32,7 +32,7 @@ internal static class HttpSender
         var session = context.Session;
         using var message = new HttpRequestMessage(request.Method, request.UriFor(context.HttpBaseAddress, session))
         {
-            Version = ((HttpClients)context.Http).Settings.Version,
+            Version = context.Http.Version,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = request.CreateContent(session),
         };

@@ -9,6 +9,9 @@ internal interface IRunHttp
     /// <summary>Where relative request paths go; null: none.</summary>
     Uri? BaseAddress { get; }
 
+    /// <summary>The HTTP version requests are sent with.</summary>
+    Version Version { get; }
+
     /// <summary>Whether each VU has its own connections (then its client is closed when the VU ends).</summary>
     bool OwnedByUser { get; }
 
