@@ -28,6 +28,10 @@ internal sealed class WorkerLink(WorkerInfo info, int index, string segment, Sys
     private readonly SemaphoreSlim _writing = new(1, 1);
     private AsyncDuplexStreamingCall<RunCommand, RunUpdate>? _call;
 
+    // Whole seconds of the run that this worker's snapshots covered; all of it once its final one arrived.
+    private int _coveredSeconds;
+    private bool _finalArrived;
+
     public WorkerInfo Info { get; } = info;
 
     public int Index { get; } = index;
@@ -150,6 +154,8 @@ internal sealed class WorkerLink(WorkerInfo info, int index, string segment, Sys
                     var snapshot = LoadResult.FromJson(update.Snapshot.ResultJson);
                     Result = Result is null ? snapshot : ResultMerge.AppendTimelines(Result, snapshot);
                     Progress = [.. update.Snapshot.IterationProgress];
+                    _coveredSeconds = Math.Max(_coveredSeconds, (int)snapshot.Duration.TotalSeconds);
+                    _finalArrived |= update.Snapshot.Final;
                     onSnapshot();
                     if (update.Snapshot.Final)
                     {
@@ -175,12 +181,13 @@ internal sealed class WorkerLink(WorkerInfo info, int index, string segment, Sys
         }
     }
 
-    /// <summary>Seconds up to <paramref name="lastSecond"/> of which no point arrived from this worker.</summary>
-    public IReadOnlyList<int> MissingSeconds(int lastSecond)
-    {
-        var seen = Result?.Scenarios.SelectMany(s => s.Timeline).Select(p => p.Second).ToHashSet() ?? [];
-        return [.. Enumerable.Range(0, lastSecond + 1).Where(s => !seen.Contains(s))];
-    }
+    /// <summary>
+    /// Seconds up to <paramref name="lastSecond"/> that no snapshot of this worker covered: those after its last one when
+    /// it was lost. A second without a timeline point is not a gap: the worker had nothing to count in it (no VU of its
+    /// segment, or none finished a call), and its next snapshot said so.
+    /// </summary>
+    public IReadOnlyList<int> MissingSeconds(int lastSecond) =>
+        _finalArrived || _coveredSeconds > lastSecond ? [] : [.. Enumerable.Range(_coveredSeconds, lastSecond - _coveredSeconds + 1)];
 
     public void Dispose()
     {

@@ -25,6 +25,21 @@ public class DistributedRunTests
     }
 
     [Test]
+    public async Task TwoWorkers_OneEndsASecondLater_NeitherHasMissingSeconds()
+    {
+        await using var cluster = await Cluster.StartAsync(2);
+
+        var result = await LoadRunner.RunAsync([DistributedScenarios.OneUser], cluster.Options()).WaitAsync(Bound);
+
+        TestContext.Out.WriteLine(SummaryTable.Render(result));
+        Assert.That(result.Workers.Select(w => w.Lost), Is.All.Null);
+        var lastSeconds = result.Workers.Select(w => w.Result.Scenarios.SelectMany(s => s.Timeline).Max(p => p.Second)).ToArray();
+        Assert.That(lastSeconds[0], Is.Not.EqualTo(lastSeconds[1]), "one worker's timeline ends a second later: the case to judge");
+        Assert.That(result.Workers.Select(w => w.MissingSeconds), Is.All.Empty, "both sent every snapshot, the final one included");
+        Assert.That(result.GetStep("get").Ok, Is.EqualTo(cluster.Target.Requests));
+    }
+
+    [Test]
     public async Task ThreeWorkers_3000PerSecond_MergeIsExact()
     {
         await using var cluster = await Cluster.StartAsync(3);

@@ -20,6 +20,20 @@ public static class DistributedScenarios
     /// <summary>600 arrivals a second for 12 seconds: long enough to lose a worker in the middle.</summary>
     public static Scenario Steady600() => Arrivals("steady", 600, TimeSpan.FromSeconds(12));
 
+    /// <summary>
+    /// One VU for 3 s, each iteration 700 ms long, the last one ending about 3.5 s in: of two workers, one has the VU and
+    /// a timeline second (3) that the other, with no VU in its segment, ends before.
+    /// </summary>
+    public static Scenario OneUser() => Scenario.Create("one user")
+        .Step("get", async ctx =>
+        {
+            using var response = await Http.GetAsync(Target() + "/fast", ctx.CancellationToken);
+            response.EnsureSuccessStatusCode();
+            await Task.Delay(700, CancellationToken.None); // not cut short by the end of the load: the iteration overruns it
+        })
+        .WithLoad(Load.ConstantUsers(1, TimeSpan.FromSeconds(3)))
+        .Build();
+
     /// <summary>A short load through LoadKit's own HTTP step: this assembly then holds no client of its own.</summary>
     public static Scenario ShortHttp() => Scenario.Create("short http")
         .WithHttp(new HttpSettings { BaseAddress = new Uri(Target()) })
