@@ -64,6 +64,7 @@ internal sealed class RunHost(
             forwarded = Forward(prepare.Environment);
             assembly = Load(prepare);
             run = Prepare(prepare, assembly);
+            await run.PrepareAsync(stop.Token);
             await updates.WriteAsync(new RunUpdate { Ready = new Ready { ProtocolVersion = ProtocolVersion.Current } }, stop.Token);
             logger.LogInformation("Run {Run}: ready with {Scenarios} on {Share}", runId, string.Join(", ", run.ScenarioNames), run.Share);
 

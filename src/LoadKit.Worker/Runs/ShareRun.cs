@@ -32,6 +32,9 @@ internal sealed class ShareRun
 
     public SegmentShare Share => _sequence.Share(_segment);
 
+    /// <inheritdoc cref="LocalRun.PrepareAsync"/>
+    public Task PrepareAsync(CancellationToken cancellationToken) => _run.PrepareAsync(cancellationToken);
+
     /// <summary>Starts the engines at the shared instant just passed; completes with the final result (its observers' notes added).</summary>
     public async Task<LoadResult> Start(long startTimestamp, CancellationToken cancellationToken)
     {

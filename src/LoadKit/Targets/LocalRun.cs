@@ -52,6 +52,17 @@ internal sealed class LocalRun
     public SegmentShare Share => _share;
 
     /// <summary>
+    /// Before a shared start instant: compiles LoadKit's hot paths once per process (<see cref="ProcessWarmUp"/>), then
+    /// lets every engine open its connections and initialise the VUs its first block starts at once, so that the
+    /// first requests leave at the instant rather than after that work (docs/distributed-ci.md, "A warm start").
+    /// </summary>
+    public async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        await ProcessWarmUp.EnsureAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(Parts().Select(p => p.Engine.PrepareAsync(cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Starts the engines now (each on the thread pool, so this returns at once); completes with the final result
     /// once they and any take-overs have ended.
     /// </summary>

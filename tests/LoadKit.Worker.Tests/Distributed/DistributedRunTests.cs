@@ -1,5 +1,8 @@
+using System.Diagnostics;
+using System.Globalization;
 using HdrHistogram;
 using HdrHistogram.Utilities;
+using LoadKit.TestTargets;
 
 namespace LoadKit.Worker.Tests.Distributed;
 
@@ -97,6 +100,32 @@ public class DistributedRunTests
         var bound = realTime ? TimeSpan.FromMicroseconds(100) : TimeSpan.FromMilliseconds(25);
         Assert.That(result.StartSkew, Is.LessThan(bound));
         Assert.That(trueSkew, Is.LessThan(bound), "true skew (includes the error of the offset estimates)");
+    }
+
+    /// <summary>
+    /// Issue 23's targets for when the load reaches the target: the first requests of 2 fresh workers arrive within
+    /// 1 ms of each other, of 4 within 5 ms (this 2-core machine), on their first run; the result's first-call spread
+    /// says about the same.
+    /// </summary>
+    [TestCase(2, 1.0)]
+    [TestCase(4, 5.0)]
+    public async Task FirstArrivals_FreshWorkers_ReachTheTargetTogether(int workers, double boundMs)
+    {
+        await using var cluster = await Cluster.StartAsync(workers);
+        Func<Scenario> scenario = workers == 2 ? DistributedScenarios.UserPerWorker2 : DistributedScenarios.UserPerWorker4;
+
+        var result = await LoadRunner.RunAsync([scenario], cluster.Options()).WaitAsync(Bound);
+
+        TestContext.Out.WriteLine(SummaryTable.Render(result));
+        var arrivals = cluster.Target.FirstArrivals;
+        Assert.That(arrivals.Keys, Is.EquivalentTo(cluster.Workers.Select(w => w.ProcessId.ToString(CultureInfo.InvariantCulture))), "each worker's requests reached the target");
+        var atTarget = TimeSpan.FromTicks((arrivals.Values.Max() - arrivals.Values.Min()) * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+        TestContext.Out.WriteLine(
+            $"{workers} workers: start skew {result.StartSkew!.Value.TotalMilliseconds:0.000} ms, first calls {result.FirstCallSpread!.Value.TotalMilliseconds:0.000} ms apart, " +
+            $"first arrivals at the target {atTarget.TotalMilliseconds:0.000} ms apart");
+        Assert.That(result.Workers.Select(w => w.FirstCallAt), Is.All.Not.Null);
+        Assert.That(atTarget.TotalMilliseconds, Is.LessThanOrEqualTo(boundMs), "spread of the first arrivals at the target");
+        Assert.That(result.FirstCallSpread!.Value.TotalMilliseconds, Is.LessThanOrEqualTo(boundMs), "the result's first-call spread");
     }
 
     [Test]

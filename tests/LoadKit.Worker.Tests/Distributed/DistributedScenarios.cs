@@ -1,3 +1,5 @@
+using LoadKit.TestTargets;
+
 namespace LoadKit.Worker.Tests.Distributed;
 
 /// <summary>
@@ -57,8 +59,26 @@ public static class DistributedScenarios
             Threshold.Step("get").Percentile(99.9).Below(TimeSpan.FromSeconds(5)))
         .Build();
 
+    /// <summary>For 2 workers: one VU each, from the start.</summary>
+    public static Scenario UserPerWorker2() => UserPerWorker(2);
+
+    /// <summary>For 4 workers: one VU each, from the start.</summary>
+    public static Scenario UserPerWorker4() => UserPerWorker(4);
+
     /// <summary>Not a scenario factory: it has a parameter.</summary>
     public static Scenario WithParameter(int rate) => Arrivals("p", rate, TimeSpan.FromSeconds(1));
+
+    /// <summary>
+    /// <paramref name="users"/> VUs for 1 s, each a GET through LoadKit's HTTP step then 100 ms of think time; each
+    /// request names this process in <see cref="DelayServer.ClientHeader"/>, so the target sees when each worker's load
+    /// first reached it.
+    /// </summary>
+    private static Scenario UserPerWorker(int users) => Scenario.Create("first arrivals")
+        .WithHttp(new HttpSettings { BaseAddress = new Uri(Target()) })
+        .Step("get", LoadKit.Http.Get("/fast").WithHeader(DelayServer.ClientHeader, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        .ThinkTime(TimeSpan.FromMilliseconds(100))
+        .WithLoad(Load.ConstantUsers(users, TimeSpan.FromSeconds(1)))
+        .Build();
 
     private static Scenario Arrivals(string name, double rate, TimeSpan during, int maxUsers = 300) => Scenario.Create(name)
         .Step("get", async ctx =>
