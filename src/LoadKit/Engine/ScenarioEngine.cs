@@ -127,11 +127,16 @@ internal sealed class ScenarioEngine
     /// A <see cref="Stopwatch"/> timestamp at which the plan's clock starts (a distributed run's shared instant, just
     /// passed); 0: now. Whatever delays the first block after it (JIT, init) shows as scheduling lag.
     /// </param>
-    public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken, long startTimestamp = 0)
+    /// <param name="startedAt">
+    /// The wall-clock time of <paramref name="startTimestamp"/> as the caller read it (a worker: the clock its start
+    /// instant was given in); null: read here. Every time in the result derives from it.
+    /// </param>
+    public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken, long startTimestamp = 0, DateTimeOffset? startedAt = null)
     {
         var now = Stopwatch.GetTimestamp();
-        var start = startTimestamp is > 0 && startTimestamp <= now ? startTimestamp : now;
-        var startedAt = DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(start, now);
+        var sharedStart = startTimestamp is > 0 && startTimestamp <= now;
+        var start = sharedStart ? startTimestamp : now;
+        var startedAtWall = sharedStart && startedAt is { } given ? given : Clock.UtcAt(start);
         _feeds.Started(start);
         using var published = _publishMetrics ? LoadKitMetrics.Track(_scenario.Name, () => _activeUsers.Current) : null;
         var collector = new StatsCollector(
@@ -140,7 +145,7 @@ internal sealed class ScenarioEngine
             {
                 if (SnapshotWanted?.Invoke() != false)
                 {
-                    _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start)), _progress.Current());
+                    _onSnapshot(ToResult(startedAtWall, start, Stopwatch.GetElapsedTime(start)), _progress.Current());
                 }
             },
             _resumeAt,
@@ -180,7 +185,7 @@ internal sealed class ScenarioEngine
             await collector.StopAsync().ConfigureAwait(false);
         }
 
-        return ToResult(startedAt, start, duration);
+        return ToResult(startedAtWall, start, duration);
     }
 
     /// <summary>The statistics collected so far, for a run that started at <paramref name="start"/> and has lasted <paramref name="duration"/>.</summary>

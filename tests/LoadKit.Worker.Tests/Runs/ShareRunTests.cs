@@ -17,7 +17,7 @@ public class ShareRunTests
             .Build();
         var sequence = SegmentSequence.Equal(2);
         var run = new ShareRun(RunOptions.Default.Plan([scenario]), sequence, 0);
-        var running = run.Start(Stopwatch.GetTimestamp(), CancellationToken.None);
+        var running = run.Start(Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow, CancellationToken.None);
         var takeOver = new TakeOver { LostSegmentIndex = 1, PartIndex = 0, PartCount = 1, ResumeAtMs = 100, ProgressKnown = progressKnown };
         if (progressKnown)
         {
@@ -40,7 +40,7 @@ public class ShareRunTests
             .Build();
         var sequence = SegmentSequence.Equal(1);
         var run = new ShareRun(RunOptions.Default.Plan([scenario]), sequence, 0);
-        var running = run.Start(Stopwatch.GetTimestamp(), CancellationToken.None);
+        var running = run.Start(Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow, CancellationToken.None);
         var sent = new List<HealthSample>();
 
         // As the worker's sender does, only more often: each snapshot carries the samples no earlier one carried.
