@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 
 namespace LoadKit.Validation;
@@ -17,6 +18,8 @@ internal static class Urls
 
     private static readonly string[] HttpSchemes = [Uri.UriSchemeHttp, Uri.UriSchemeHttps];
     private static readonly string[] WebSocketSchemes = ["ws", "wss"];
+    private static readonly char[] AuthorityEnd = ['/', '?', '#'];
+    private static readonly SearchValues<char> QueryOrFragment = SearchValues.Create("?#");
 
     /// <summary>Whether an address (or a template's text) is an absolute http:// or https:// one, so it needs no base address.</summary>
     public static bool IsAbsoluteHttp(string text) =>
@@ -63,7 +66,7 @@ internal static class Urls
         }
 
         // The host and port are known when the text goes past them.
-        var authorityEnd = rest.IndexOfAny(['/', '?', '#'], 2);
+        var authorityEnd = rest.IndexOfAny(AuthorityEnd, 2);
         if (!complete && authorityEnd < 0)
         {
             return null;
@@ -94,15 +97,15 @@ internal static class Urls
             return "has no host";
         }
 
-        return PathProblem(authorityEnd < 0 ? "" : rest[authorityEnd..]);
+        return PathProblem(authorityEnd < 0 ? "" : rest.AsSpan(authorityEnd));
     }
 
     /// <summary>Blanks and control characters in a path are a typo or text that belongs in a query value, not an address.</summary>
-    private static string? PathProblem(string path)
+    private static string? PathProblem(ReadOnlySpan<char> path)
     {
-        var end = path.IndexOfAny(['?', '#']);
-        var part = end < 0 ? path : path[..end];
-        foreach (var c in part)
+        // No allocation: a templated relative path is checked again on every request.
+        var end = path.IndexOfAny(QueryOrFragment);
+        foreach (var c in end < 0 ? path : path[..end])
         {
             if (char.IsWhiteSpace(c) || char.IsControl(c))
             {
