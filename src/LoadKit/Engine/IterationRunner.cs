@@ -227,7 +227,7 @@ internal sealed class IterationRunner
 
         var end = Stopwatch.GetTimestamp();
         _cancellation.Reset();
-        if (_feedRanOut)
+        if (_feedRanOut || (outcome == Outcome.Ok && _context.NotACall))
         {
             return outcome;
         }

@@ -98,6 +98,7 @@ public static class SummaryTable
         }
 
         AppendHttp(text, scenario);
+        AppendWebSockets(text, scenario);
         AppendErrors(text, scenario);
     }
 
@@ -266,6 +267,27 @@ public static class SummaryTable
                 .Append(", received ").Append(Format.Count(http.BodyBytesReceived))
                 .Append("; time to headers p50 ").Append(Format.LatencyNumber(http.TimeToHeaders.P50.TotalMilliseconds))
                 .Append(" p95 ").Append(Format.LatencyNumber(http.TimeToHeaders.P95.TotalMilliseconds)).AppendLine(" ms");
+        }
+    }
+
+    /// <summary>The connections of the steps that used WebSockets: opened, failed to open, closed by the server, dropped.</summary>
+    private static void AppendWebSockets(StringBuilder text, ScenarioResult scenario)
+    {
+        var steps = scenario.Steps.Where(s => s.WebSocket is not null).ToArray();
+        if (steps.Length == 0)
+        {
+            return;
+        }
+
+        text.AppendLine("  websocket connections:");
+        foreach (var step in steps)
+        {
+            var connections = step.WebSocket!;
+            text.Append("    ").Append(step.Name).Append(": ")
+                .Append(Format.Count(connections.Opened)).Append(" opened, ")
+                .Append(Format.Count(connections.Failed)).Append(" failed to open, ")
+                .Append(Format.Count(connections.ClosedByServer)).Append(" closed by the server, ")
+                .Append(Format.Count(connections.Dropped)).AppendLine(" dropped");
         }
     }
 

@@ -144,6 +144,25 @@ public class DistributedRunTests
         Assert.That(lines, Has.All.Contain("test assembly unloaded"));
     }
 
+    [Test]
+    public async Task Run_EndsNormally_WorkersLogNoError()
+    {
+        await using var cluster = await Cluster.StartAsync(2);
+
+        var result = await LoadRunner.RunAsync([DistributedScenarios.Short], cluster.Options()).WaitAsync(Bound);
+
+        Assert.That(result.GetStep("get").Ok, Is.EqualTo(200));
+        foreach (var worker in cluster.Workers)
+        {
+            // The unload is logged after the run's stream ended, and the clock exchange ended long before.
+            await worker.WaitForOutputAsync("test assembly", TimeSpan.FromSeconds(20));
+            var output = worker.Output;
+            TestContext.Out.WriteLine(output);
+            Assert.That(output, Does.Not.Contain("fail:").And.Not.Contain("Error").And.Not.Contain("Exception").And.Not.Contain("canceled"),
+                $"worker {worker.ProcessId} logged an error or a stack trace");
+        }
+    }
+
     [TestCase(3)]
     [TestCase(8)]
     public async Task StartSkew_MoreWorkersThanCores_IsReportedAndLooselyBounded(int workers)
