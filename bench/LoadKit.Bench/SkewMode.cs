@@ -32,7 +32,7 @@ internal static class SkewMode
         await using var workers = LocalWorkers.Start(workerCount, etcd.Url, prefix, token, "bench/LoadKit.Bench");
         Console.WriteLine($"etcd on {etcd.Url} (PID {etcd.ProcessId}); workers PIDs {string.Join(", ", workers.ProcessIds)}");
 
-        await using var recorder = ArrivalRecorder.Start();
+        using var recorder = await ArrivalRecorder.StartAsync();
         Environment.SetEnvironmentVariable(SkewLoad.TargetVariable, recorder.Address.ToString());
         var options = new RunOptions
         {
@@ -49,7 +49,7 @@ internal static class SkewMode
         {
             recorder.Reset();
             var first = await LoadRunner.RunAsync([SkewLoad.FirstArrivals], options);
-            var (spread, clients) = recorder.FirstArrivals();
+            var (spread, clients) = recorder.Spread();
             Console.WriteLine($"First arrivals, workers {workersAre}: start skew {first.StartSkew?.TotalMicroseconds:0} µs, first calls " +
                 $"{first.FirstCallSpread?.TotalMicroseconds:0} µs apart, at the target {spread.TotalMicroseconds:0} µs apart ({clients} of {workerCount} workers seen)");
             arrivals

@@ -9,11 +9,7 @@ namespace LoadKit.TestTargets;
 /// </summary>
 internal sealed class DelayServer : IAsyncDisposable
 {
-    /// <summary>The request header whose value names the client process (see <see cref="FirstArrivals"/>).</summary>
-    public const string ClientHeader = "X-LoadKit-Client";
-
     private readonly WebApplication _app;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _firstArrivals = new(StringComparer.Ordinal);
     private long _requests;
 
     private DelayServer(WebApplication app) => _app = app;
@@ -24,12 +20,6 @@ internal sealed class DelayServer : IAsyncDisposable
     public HttpClient Client { get; private set; } = null!;
 
     public long Requests => Interlocked.Read(ref _requests);
-
-    /// <summary>
-    /// Per value of the <see cref="ClientHeader"/> request header: the <see cref="System.Diagnostics.Stopwatch"/>
-    /// timestamp at which this server began handling that client's first request. Requests without it are not listed.
-    /// </summary>
-    public IReadOnlyDictionary<string, long> FirstArrivals => _firstArrivals;
 
     /// <summary>Starts a server whose endpoint <c>path</c> answers GET and POST with 200 after <c>delay</c>; <c>/fail</c> always answers 500.</summary>
     public static Task<DelayServer> StartAsync(params (string Path, TimeSpan Delay)[] endpoints) =>
@@ -55,15 +45,10 @@ internal sealed class DelayServer : IAsyncDisposable
         var server = new DelayServer(app);
         foreach (var (path, delayFor) in endpoints)
         {
-            app.MapMethods(path, ["GET", "POST"], async (HttpContext http, CancellationToken ct) =>
+            app.MapMethods(path, ["GET", "POST"], async (CancellationToken ct) =>
             {
-                var now = System.Diagnostics.Stopwatch.GetTimestamp();
                 var number = Interlocked.Increment(ref server._requests);
-                if (http.Request.Headers[ClientHeader] is [{ } client])
-                {
-                    server._firstArrivals.AddOrUpdate(client, now, (_, seen) => Math.Min(seen, now));
-                }
-
+                var now = System.Diagnostics.Stopwatch.GetTimestamp();
                 var first = Interlocked.CompareExchange(ref firstRequest, now, 0);
                 await Task.Delay(delayFor(System.Diagnostics.Stopwatch.GetElapsedTime(first == 0 ? now : first, now), number), ct);
                 return Microsoft.AspNetCore.Http.Results.Text("ok");

@@ -112,14 +112,16 @@ public class DistributedRunTests
     public async Task FirstArrivals_FreshWorkers_ReachTheTargetTogether(int workers, double boundMs)
     {
         await using var cluster = await Cluster.StartAsync(workers);
+        using var recorder = await ArrivalRecorder.StartAsync();
+        Environment.SetEnvironmentVariable(DistributedScenarios.RecorderVariable, recorder.Address.ToString());
         Func<Scenario> scenario = workers == 2 ? DistributedScenarios.UserPerWorker2 : DistributedScenarios.UserPerWorker4;
 
-        var result = await LoadRunner.RunAsync([scenario], cluster.Options()).WaitAsync(Bound);
+        var options = cluster.Options(change: c => c with { Forward = [.. c.Forward, DistributedScenarios.RecorderVariable] });
+        var result = await LoadRunner.RunAsync([scenario], options).WaitAsync(Bound);
 
         TestContext.Out.WriteLine(SummaryTable.Render(result));
-        var arrivals = cluster.Target.FirstArrivals;
-        Assert.That(arrivals.Keys, Is.EquivalentTo(cluster.Workers.Select(w => w.ProcessId.ToString(CultureInfo.InvariantCulture))), "each worker's requests reached the target");
-        var atTarget = TimeSpan.FromTicks((arrivals.Values.Max() - arrivals.Values.Min()) * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+        Assert.That(recorder.FirstArrivals.Keys, Is.EquivalentTo(cluster.Workers.Select(w => w.ProcessId.ToString(CultureInfo.InvariantCulture))), "each worker's requests reached the target");
+        var atTarget = recorder.Spread().Spread;
         TestContext.Out.WriteLine(
             $"{workers} workers: start skew {result.StartSkew!.Value.TotalMilliseconds:0.000} ms, first calls {result.FirstCallSpread!.Value.TotalMilliseconds:0.000} ms apart, " +
             $"first arrivals at the target {atTarget.TotalMilliseconds:0.000} ms apart");
