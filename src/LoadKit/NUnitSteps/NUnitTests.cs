@@ -58,7 +58,7 @@ public sealed class NUnitTests
     /// <summary>
     /// Runs <paramref name="load"/> of these tests as one scenario named after the assembly: in this process, or on the
     /// workers when <paramref name="options"/> choose a cluster (they get the assembly's folder and the load, and build
-    /// the same scenario). The options' thresholds gate the result.
+    /// the same scenario). The result holds the outcome of the options' thresholds.
     /// </summary>
     /// <exception cref="ArgumentException">Tests that cannot run (the message lists every one and why), or the options' plan is not valid.</exception>
     /// <exception cref="ScenarioValidationException">The load is not valid (VUs, duration); the message lists every problem.</exception>
