@@ -57,7 +57,7 @@ public sealed class ShareRun
     /// </param>
     /// <param name="cancellationToken">Stops the load; the result then holds what was measured.</param>
     /// <exception cref="InvalidOperationException">The share was started before.</exception>
-    public async Task<LoadResult> RunAsync(long startTimestamp, CancellationToken cancellationToken)
+    public async Task<LoadResult> RunAsync(long startTimestamp, CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
         {
