@@ -14,7 +14,7 @@ namespace LoadKit.Cluster;
 internal sealed class Artifact
 {
     /// <summary>The largest chunk sent: gRPC's default message limit is 4 MB.</summary>
-    public const int ChunkBytes = 1024 * 1024;
+    public const int ChunkBytes = ArtifactChunk.MaxDataBytes;
 
     private static readonly DateTimeOffset FixedTimestamp = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 

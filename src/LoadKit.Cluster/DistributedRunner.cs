@@ -3,9 +3,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using LoadKit.Cluster.Protocol;
 using LoadKit.Display;
-using LoadKit.Engine;
-using LoadKit.Results;
-using LoadKit.Workload;
+using LoadKit.Targets;
 
 namespace LoadKit.Cluster;
 
@@ -30,17 +28,12 @@ internal static class DistributedRunner
     /// <exception cref="DistributedRunException">The workers could not be found, reached or kept; the message says what was seen.</exception>
     public static async Task<LoadResult> RunAsync(RunPlan plan, ClusterOptions cluster, RunObservers observers, CancellationToken cancellationToken)
     {
-        var origin = plan.Origin ?? throw new ArgumentException(
+        var origin = ScenarioSource.Of(plan) ?? throw new ArgumentException(
             "The run options choose a cluster, but scenarios given as objects can only run here: pass their factories " +
             "(static methods that return the Scenario) so the workers can build them too.", nameof(plan));
-        if (origin.Problem is { } problem)
-        {
-            throw new ArgumentException(problem, nameof(plan));
-        }
-
-        var sequence = SegmentSequence.Equal(cluster.Workers);
-        var problems = plan.CheckSplit(sequence).ToArray();
-        if (problems.Length > 0)
+        var segments = LoadSegments.Equal(cluster.Workers);
+        var problems = segments.Check(plan);
+        if (problems.Count > 0)
         {
             throw new ArgumentException($"The load cannot be split across {cluster.Workers} workers:{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
         }
@@ -55,7 +48,7 @@ internal static class DistributedRunner
         var headers = WorkerToken.Headers(cluster.Token);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var trust = WorkerTrust.From(cluster.TlsCa);
-        var links = found.Select((info, i) => new WorkerLink(info, i, sequence.Share(i).ToString(), trust)).ToArray();
+        var links = found.Select((info, i) => new WorkerLink(info, i, segments.Describe(i), trust)).ToArray();
         try
         {
             var prepare = new Prepare
@@ -64,7 +57,7 @@ internal static class DistributedRunner
                 ProtocolVersion = ProtocolVersion.Current,
                 ArtifactSha256 = artifact.Sha256,
                 AssemblyFile = Path.GetFileName(origin.AssemblyPath),
-                SegmentBoundaries = { Enumerable.Range(0, cluster.Workers + 1).Select(i => new Fraction(i, cluster.Workers).ToString()) },
+                SegmentBoundaries = { segments.Boundaries },
                 Profile = plan.Profile.ToString().ToLowerInvariant(),
                 LoadScale = plan.LoadScale,
             };
@@ -90,8 +83,7 @@ internal static class DistributedRunner
             var startTimestamp = System.Diagnostics.Stopwatch.GetTimestamp() + (long)((startAt - DateTime.UtcNow).TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
             observers.Started(startTimestamp);
             var notes = new List<string>();
-            var loads = plan.Scenarios.Select((s, i) => (s.Name, Plan: plan.Loads[i])).ToArray();
-            await FollowAsync(links, startAt, cluster.OnWorkerLoss, loads, sequence, notes, observers, stop).ConfigureAwait(false);
+            await FollowAsync(links, startAt, cluster.OnWorkerLoss, plan, segments, notes, observers, stop).ConfigureAwait(false);
             notes.AddRange(claims.Notes);
             return Merge(links, startAt, cancellationToken.IsCancellationRequested, notes);
         }
@@ -122,8 +114,8 @@ internal static class DistributedRunner
         WorkerLink[] links,
         DateTime startAt,
         WorkerLossPolicy policy,
-        (string Name, LoadPlan Plan)[] plans,
-        SegmentSequence sequence,
+        RunPlan plan,
+        LoadSegments segments,
         List<string> notes,
         RunObservers observers,
         CancellationTokenSource stop)
@@ -172,7 +164,7 @@ internal static class DistributedRunner
                 notes.Add($"Worker {link.Info.Id} was lost {Format.Duration(at)} into the run ({link.Lost}); its share {link.Segment} " +
                     $"from {Format.Duration(TimeSpan.FromMilliseconds(resumeAt))} on moved to {string.Join(", ", survivors.Select(s => s.Info.Id))}. " +
                     "Its statistics end at its last snapshot." +
-                    string.Concat(MovedIterations(plans, sequence.Share(link.Index), TimeSpan.FromMilliseconds(resumeAt), progress).Select(m => " " + m)));
+                    string.Concat(MovedIterations(plan, segments, link.Index, TimeSpan.FromMilliseconds(resumeAt), progress).Select(m => " " + m)));
             }
         }
         finally
@@ -209,7 +201,7 @@ internal static class DistributedRunner
 
                 if (observers.WantsSnapshots && links.Select(l => l.Result).OfType<LoadResult>().ToArray() is { Length: > 0 } latest)
                 {
-                    observers.Publish(new RunSnapshot(ResultMerge.Merge(latest, new DateTimeOffset(startAt), DateTimeOffset.UtcNow, cancelled: false).Scenarios));
+                    observers.Publish(new RunSnapshot(ShareResults.Merge(latest, new DateTimeOffset(startAt), DateTimeOffset.UtcNow, cancelled: false).Scenarios));
                 }
             }
 
@@ -223,28 +215,16 @@ internal static class DistributedRunner
     }
 
     /// <summary>What the note on a loss says, per scenario, about the iteration-counted block under way that moved.</summary>
-    private static IEnumerable<string> MovedIterations((string Name, LoadPlan Plan)[] plans, SegmentShare lost, TimeSpan resumeAt, BlockProgress[]? progress)
+    private static IEnumerable<string> MovedIterations(RunPlan plan, LoadSegments segments, int lost, TimeSpan resumeAt, BlockProgress[]? progress)
     {
-        foreach (var (name, plan) in plans)
+        var reported = progress?.Select(p => new ScenarioProgress(p.Scenario, p.BlockIndex, p.Completed)).ToArray();
+        foreach (var (name, owned, remaining) in segments.IterationsToMove(plan, lost, resumeAt, reported))
         {
-            if (ScenarioEngine.IterationBlockUnderWay(plan, resumeAt) is not var (index, block))
-            {
-                continue;
-            }
-
-            var owned = block.IterationsFor(lost);
-            if (progress is null)
-            {
-                yield return $"Scenario '{name}': no snapshot of it had arrived, so all {owned} iterations it owned of the iteration-counted block " +
-                    "under way moved (the target sees again those it had run).";
-                continue;
-            }
-
-            var reported = progress.FirstOrDefault(p => p.Scenario == name);
-            var remaining = IterationTakeOver.Remaining(
-                block, index, lost, reported is null ? IterationProgress.None : new IterationProgress(reported.BlockIndex, reported.Completed));
-            yield return $"Scenario '{name}': {remaining} iterations moved, of the {owned} it owned of the iteration-counted block under way " +
-                $"({owned - remaining} completed by its last snapshot; any it ran after that are run again).";
+            yield return reported is null
+                ? $"Scenario '{name}': no snapshot of it had arrived, so all {owned} iterations it owned of the iteration-counted block " +
+                    "under way moved (the target sees again those it had run)."
+                : $"Scenario '{name}': {remaining} iterations moved, of the {owned} it owned of the iteration-counted block under way " +
+                    $"({owned - remaining} completed by its last snapshot; any it ran after that are run again).";
         }
     }
 
@@ -274,7 +254,7 @@ internal static class DistributedRunner
         var starts = links.Where(l => l.StartedAt is not null).Select(l => l.StartedAt!.Value).ToArray();
         var firstCalls = workers.Select(w => w.FirstCallAt).OfType<DateTimeOffset>().ToArray();
         var startedAt = starts.Length > 0 ? starts.Min() : new DateTimeOffset(startAt);
-        var merged = ResultMerge.Merge([.. reported.Select(l => l.Result!)], startedAt, DateTimeOffset.UtcNow, cancelled);
+        var merged = ShareResults.Merge([.. reported.Select(l => l.Result!)], startedAt, DateTimeOffset.UtcNow, cancelled);
         return merged with
         {
             Workers = workers,

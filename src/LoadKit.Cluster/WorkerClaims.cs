@@ -4,6 +4,7 @@ using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
+using LoadKit.Cluster.Protocol;
 using LoadKit.Display;
 
 namespace LoadKit.Cluster;

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using LoadKit.Cluster.Protocol;
 using LoadKit.Display;
 using dotnet_etcd;
 

@@ -2,9 +2,7 @@ using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using LoadKit.Cluster.Protocol;
-using LoadKit.Engine;
-using LoadKit.Results;
-using LoadKit.Workload;
+using LoadKit.Targets;
 
 namespace LoadKit.Cluster;
 
@@ -152,7 +150,7 @@ internal sealed class WorkerLink(WorkerInfo info, int index, string segment, Sys
                 {
                     // Totals are cumulative, so a snapshot that never arrived loses only its timeline points (a gap).
                     var snapshot = LoadResult.FromJson(update.Snapshot.ResultJson);
-                    Result = Result is null ? snapshot : ResultMerge.AppendTimelines(Result, snapshot);
+                    Result = Result is null ? snapshot : ShareResults.Append(Result, snapshot);
                     Progress = [.. update.Snapshot.IterationProgress];
                     _coveredSeconds = Math.Max(_coveredSeconds, (int)snapshot.Duration.TotalSeconds);
                     _finalArrived |= update.Snapshot.Final;

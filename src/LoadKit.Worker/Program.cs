@@ -70,7 +70,7 @@ builder.Services.AddSingleton<TokenInterceptor>();
 builder.Services.AddGrpc(o =>
 {
     o.Interceptors.Add<TokenInterceptor>();
-    o.MaxReceiveMessageSize = 2 * LoadKit.Cluster.Artifact.ChunkBytes;
+    o.MaxReceiveMessageSize = 2 * LoadKit.Cluster.Protocol.ArtifactChunk.MaxDataBytes;
 });
 builder.Services.AddSingleton<EtcdRegistration>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EtcdRegistration>());

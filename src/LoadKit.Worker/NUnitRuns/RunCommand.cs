@@ -1,5 +1,4 @@
 using LoadKit.Cluster;
-using LoadKit.NUnitSteps;
 
 namespace LoadKit.Worker.NUnitRuns;
 
@@ -65,7 +64,7 @@ internal static class RunCommand
         LoadResult result;
         try
         {
-            result = await NUnitScenarioFactory.RunAsync(tests, options.Load, options.Run, cancellationToken);
+            result = await tests.RunAsync(options.Load, options.Run, cancellationToken);
         }
         catch (Exception exception) when (exception is ArgumentException or ScenarioValidationException)
         {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using LoadKit.NUnitSteps;
 
 namespace LoadKit.Worker.NUnitRuns;
 

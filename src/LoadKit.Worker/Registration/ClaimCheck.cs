@@ -1,7 +1,6 @@
 using dotnet_etcd;
 using Etcdserverpb;
 using Grpc.Core;
-using LoadKit.Cluster;
 using LoadKit.Cluster.Protocol;
 using LoadKit.Worker.Service;
 

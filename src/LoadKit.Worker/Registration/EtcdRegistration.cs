@@ -2,7 +2,7 @@ using System.Reflection;
 using dotnet_etcd;
 using Etcdserverpb;
 using Grpc.Core;
-using LoadKit.Cluster;
+using LoadKit.Cluster.Protocol;
 using LoadKit.Worker.Service;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

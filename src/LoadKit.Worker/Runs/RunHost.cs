@@ -1,11 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
-using LoadKit.Cluster;
 using LoadKit.Cluster.Protocol;
-using LoadKit.Engine;
-using LoadKit.Scenarios;
-using LoadKit.Workload;
+using LoadKit.Targets;
 using LoadKit.Worker.Registration;
 using LoadKit.Worker.Service;
 
@@ -69,7 +66,7 @@ internal sealed class RunHost(
             await updates.WriteAsync(new RunUpdate { Ready = new Ready { ProtocolVersion = ProtocolVersion.Current } }, stop.Token);
             logger.LogInformation(
                 "Run {Run}: ready with {Scenarios} on {Share} (VUs, connections and code warmed in {Prepared:0.0} ms)",
-                runId, string.Join(", ", run.ScenarioNames), run.Share, preparing.Elapsed.TotalMilliseconds);
+                runId, string.Join(", ", run.Plan.Scenarios.Select(s => s.Name)), run.Segment, preparing.Elapsed.TotalMilliseconds);
 
             using var startWait = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
             startWait.CancelAfter(StartTimeout);
@@ -79,7 +76,9 @@ internal sealed class RunHost(
             // their plan clocks start at the instant the wait ends: what delays them after it shows as lag.
             StartReached reached = default;
             running = await Task.Factory.StartNew(
-                () => StartClock.WaitUntil(instant, () => clock.UtcNow, stop.Token, out reached) ? run!.Start(reached.Timestamp, new DateTimeOffset(reached.WallTicks, TimeSpan.Zero), stop.Token) : null,
+                () => StartClock.WaitUntil(instant, () => clock.UtcNow, stop.Token, out reached)
+                    ? run!.RunAsync(reached.Timestamp, new DateTimeOffset(reached.WallTicks, TimeSpan.Zero), stop.Token)
+                    : null,
                 stop.Token,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
@@ -108,11 +107,11 @@ internal sealed class RunHost(
                 await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(1), call)).ConfigureAwait(false);
                 if (!running.IsCompleted)
                 {
-                    var (result, progress) = run.TakeSnapshot();
-                    await updates.WriteAsync(Snapshot(++sequence, result, progress, final: false), call);
+                    var snapshot = run.TakeSnapshot();
+                    await updates.WriteAsync(Snapshot(++sequence, snapshot.Result, snapshot.Progress, final: false), call);
                     if (logger.IsEnabled(LogLevel.Debug))
                     {
-                        logger.LogDebug("Run {Run}: snapshot {Sequence} sent; iteration-counted blocks: {Progress}", runId, sequence, Describe(progress));
+                        logger.LogDebug("Run {Run}: snapshot {Sequence} sent; iteration-counted blocks: {Progress}", runId, sequence, Describe(snapshot.Progress));
                     }
                 }
             }
@@ -213,27 +212,17 @@ internal sealed class RunHost(
     private static ShareRun Prepare(Prepare prepare, TestAssembly assembly)
     {
         var options = RunOptions.Parse(prepare.Profile, "profile", prepare.LoadScale.ToString(CultureInfo.InvariantCulture), "load scale", RunOptions.Default);
-        var sequence = new SegmentSequence([.. prepare.SegmentBoundaries.Select(Fraction.Parse)]);
-        if (prepare.SegmentIndex < 0 || prepare.SegmentIndex >= sequence.Count)
+        var segments = LoadSegments.Parse(prepare.SegmentBoundaries);
+        if (prepare.SegmentIndex < 0 || prepare.SegmentIndex >= segments.Count)
         {
-            throw new ArgumentException($"segment index = {prepare.SegmentIndex}: allowed 0 to {sequence.Count - 1} for segments {sequence}.");
+            throw new ArgumentException($"segment index = {prepare.SegmentIndex}: allowed 0 to {segments.Count - 1} for segments {segments}.");
         }
 
-        var scenarios = prepare.Factories.Select(f =>
-        {
-            var factory = ScenarioLocator.Resolve(assembly.Assembly, f.TypeName, f.MethodName);
-            try
-            {
-                return factory() ?? throw new ArgumentException($"scenario factory = {f.TypeName}.{f.MethodName}: returned null.");
-            }
-            catch (Exception exception) when (exception is not ArgumentException)
-            {
-                throw new ArgumentException($"scenario factory = {f.TypeName}.{f.MethodName}: threw {exception.GetType().Name}: {exception.Message}");
-            }
-        }).ToArray();
+        var scenarios = prepare.Factories.Select(f => new ScenarioFactoryName(f.TypeName, f.MethodName).Build(assembly.Assembly)).ToArray();
 
-        // The controller watches the thresholds on the merged figures; a worker only runs its share.
-        return new ShareRun(options.Plan(scenarios), sequence, prepare.SegmentIndex);
+        // The controller watches the thresholds on the merged figures; a worker only runs its share, and exports its own
+        // live metrics when its environment (or what the controller forwarded) names an OTLP endpoint.
+        return new ShareRun(options.Plan(scenarios), segments, prepare.SegmentIndex, OtlpExporter.FromEnvironment() is { } exporter ? [exporter] : []);
     }
 
     private async Task ListenAsync(IAsyncStreamReader<RunCommand> commands, ShareRun run, CancellationTokenSource stop, Action<string> stopRequested)
@@ -256,7 +245,14 @@ internal sealed class RunHost(
                     var takeOver = commands.Current.TakeOver;
                     logger.LogInformation("Taking over part {Part} of {Parts} of segment {Segment} from {At} ms",
                         takeOver.PartIndex + 1, takeOver.PartCount, takeOver.LostSegmentIndex + 1, takeOver.ResumeAtMs);
-                    run.TakeOver(takeOver, stop.Token);
+                    run.TakeOver(
+                        new SegmentTakeOver(
+                            takeOver.LostSegmentIndex,
+                            takeOver.PartIndex,
+                            takeOver.PartCount,
+                            TimeSpan.FromMilliseconds(takeOver.ResumeAtMs),
+                            takeOver.ProgressKnown ? [.. takeOver.IterationProgress.Select(p => new ScenarioProgress(p.Scenario, p.BlockIndex, p.Completed))] : null),
+                        stop.Token);
                 }
             }
 
@@ -268,9 +264,17 @@ internal sealed class RunHost(
         }
     }
 
-    private static string Describe(BlockProgress[] progress) => string.Join(
-        ", ", progress.Select(p => p.BlockIndex < 0 ? $"'{p.Scenario}' none started" : $"'{p.Scenario}' block {p.BlockIndex}, {p.Completed} completed"));
+    private static string Describe(IReadOnlyList<ScenarioProgress> progress) => string.Join(
+        ", ", progress.Select(p => p.Block < 0 ? $"'{p.Scenario}' none started" : $"'{p.Scenario}' block {p.Block}, {p.Completed} completed"));
 
-    private static RunUpdate Snapshot(long sequence, LoadResult result, BlockProgress[] progress, bool final) =>
-        new() { Snapshot = new Snapshot { Sequence = sequence, Final = final, ResultJson = result.ToJson(), IterationProgress = { progress } } };
+    private static RunUpdate Snapshot(long sequence, LoadResult result, IReadOnlyList<ScenarioProgress> progress, bool final) => new()
+    {
+        Snapshot = new Snapshot
+        {
+            Sequence = sequence,
+            Final = final,
+            ResultJson = result.ToJson(),
+            IterationProgress = { progress.Select(p => new BlockProgress { Scenario = p.Scenario, BlockIndex = p.Block, Completed = p.Completed }) },
+        },
+    };
 }

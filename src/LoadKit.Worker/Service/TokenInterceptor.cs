@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using LoadKit.Cluster;
+using LoadKit.Cluster.Protocol;
 
 namespace LoadKit.Worker.Service;
 

@@ -1,21 +1,27 @@
-using LoadKit.Scenarios;
-using System.Reflection;
 using System.Text.Json;
+using LoadKit.NUnitSteps;
 
-namespace LoadKit.NUnitSteps;
+namespace LoadKit;
 
 /// <summary>
-/// What <c>loadkit-worker run</c> loads: which tests of the assembly, as one scenario named after it with a step per
-/// test, run by a constant number of VUs for a duration, or for a number of iterations each (bounded by the duration). It travels to the workers as one forwarded environment
-/// variable (<see cref="Variable"/>), from which <see cref="NUnitScenarioFactory"/> builds the same scenario there.
+/// Which tests of a plain NUnit assembly run as load (<see cref="NUnitTests.RunAsync"/>, <c>loadkit-worker run</c>):
+/// one scenario named after the assembly with a step per test, run by a constant number of VUs for a duration, or for
+/// a number of iterations each (bounded by the duration). It travels to the workers as one forwarded environment
+/// variable, from which they build the same scenario. Immutable.
 /// </summary>
-internal sealed record NUnitLoad(IReadOnlyList<string> Tests, int Users, TimeSpan Duration)
+/// <param name="Tests">The tests, a step each in this order: full names or their ends (<see cref="NUnitTests.Step"/>).</param>
+/// <param name="Users">The VUs, each running the tests one after the other.</param>
+/// <param name="Duration">How long the VUs iterate; with <see cref="Iterations"/>, the longest the run may take.</param>
+public sealed record NUnitLoad(IReadOnlyList<string> Tests, int Users, TimeSpan Duration)
 {
+    /// <summary>The forwarded environment variable that carries the load to the workers (JSON).</summary>
+    internal const string Variable = "LOADKIT_NUNIT_LOAD";
+
+    /// <summary>The tests, a step each in this order.</summary>
+    public IReadOnlyList<string> Tests { get; } = Tests is null ? throw new ArgumentNullException(nameof(Tests)) : [.. Tests];
+
     /// <summary>Iterations per VU; null: VUs iterate until <see cref="Duration"/> is over.</summary>
     public int? Iterations { get; init; }
-
-    /// <summary>The forwarded environment variable that carries the load to the workers (JSON).</summary>
-    public const string Variable = "LOADKIT_NUNIT_LOAD";
 
     /// <summary>Each step's timeout; null: the scenario default (<see cref="Scenario.DefaultStepTimeout"/>).</summary>
     public TimeSpan? StepTimeout { get; init; }
@@ -23,7 +29,7 @@ internal sealed record NUnitLoad(IReadOnlyList<string> Tests, int Users, TimeSpa
     /// <summary>The scenario: named after the assembly, a step per test in the given order, constant VUs.</summary>
     /// <exception cref="ArgumentException">Tests that cannot run; the message lists every one and why.</exception>
     /// <exception cref="ScenarioValidationException">The load is not valid (VUs, duration); the message lists every problem.</exception>
-    public Scenario BuildScenario(NUnitTests tests)
+    internal Scenario BuildScenario(NUnitTests tests)
     {
         ArgumentNullException.ThrowIfNull(tests);
         var found = Tests.Select(tests.TryStep).ToArray();
@@ -47,10 +53,10 @@ internal sealed record NUnitLoad(IReadOnlyList<string> Tests, int Users, TimeSpa
         return scenario.WithLoad(Iterations is { } iterations ? Load.IterationsPerUser(Users, iterations, Duration) : Load.ConstantUsers(Users, Duration)).Build();
     }
 
-    public string ToJson() => JsonSerializer.Serialize(new Wire([.. Tests], Users, Duration.Ticks, StepTimeout?.Ticks, Iterations));
+    internal string ToJson() => JsonSerializer.Serialize(new Wire([.. Tests], Users, Duration.Ticks, StepTimeout?.Ticks, Iterations));
 
     /// <exception cref="ArgumentException">The text is not a load written by <see cref="ToJson"/>; the message names <paramref name="source"/>.</exception>
-    public static NUnitLoad FromJson(string? json, string source)
+    internal static NUnitLoad FromJson(string? json, string source)
     {
         Wire? wire = null;
         try
@@ -67,31 +73,4 @@ internal sealed record NUnitLoad(IReadOnlyList<string> Tests, int Users, TimeSpa
     }
 
     private sealed record Wire(string[] Tests, int Users, long DurationTicks, long? StepTimeoutTicks, int? Iterations);
-}
-
-/// <summary>
-/// The scenario factory a worker calls for <c>loadkit-worker run</c>: a plain NUnit assembly has none of its own, so
-/// this one, in LoadKit, builds the scenario from the uploaded assembly (already loaded by the worker) and the load in
-/// the forwarded <see cref="NUnitLoad.Variable"/>. <see cref="ScenarioLocator"/> finds it by name.
-/// </summary>
-internal static class NUnitScenarioFactory
-{
-    public static Scenario FromForwardedLoad(Assembly testAssembly) =>
-        NUnitLoad.FromJson(Environment.GetEnvironmentVariable(NUnitLoad.Variable), $"environment variable {NUnitLoad.Variable}")
-            .BuildScenario(NUnitTests.From(testAssembly));
-
-    /// <summary>Where the workers find this factory.</summary>
-    public static ScenarioLocator Locator(NUnitTests tests) =>
-        new(tests.AssemblyPath, typeof(NUnitScenarioFactory).FullName!, nameof(FromForwardedLoad));
-
-    /// <summary>
-    /// Runs <paramref name="load"/> of <paramref name="tests"/>: here, or on the workers when <paramref name="options"/>
-    /// choose a cluster (they get the assembly's folder and the load in <see cref="NUnitLoad.Variable"/>).
-    /// </summary>
-    public static Task<LoadResult> RunAsync(NUnitTests tests, NUnitLoad load, RunOptions options, CancellationToken cancellationToken)
-    {
-        var origin = new Plans.ScenarioOrigin(tests.AssemblyPath, [Locator(tests)], new Dictionary<string, string> { [NUnitLoad.Variable] = load.ToJson() });
-        var plan = RunPlan.Create([load.BuildScenario(tests)], options.Profile, options.LoadScale, options.Thresholds, origin);
-        return LoadRunner.RunAsync(plan, options, cancellationToken);
-    }
 }

@@ -55,6 +55,19 @@ public sealed class NUnitTests
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="load"/> of these tests as one scenario named after the assembly: in this process, or on the
+    /// workers when <paramref name="options"/> choose a cluster (they get the assembly's folder and the load, and build
+    /// the same scenario). The result holds the outcome of the options' thresholds.
+    /// </summary>
+    /// <exception cref="ArgumentException">Tests that cannot run (the message lists every one and why), or the options' plan is not valid.</exception>
+    /// <exception cref="ScenarioValidationException">The load is not valid (VUs, duration); the message lists every problem.</exception>
+    public Task<LoadResult> RunAsync(NUnitLoad load, RunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        return NUnitScenarioFactory.RunAsync(this, load, options ?? RunOptions.Default, cancellationToken);
+    }
+
     /// <summary>The tests of an assembly already loaded (a worker loads the uploaded one in its own context).</summary>
     internal static NUnitTests From(Assembly assembly) => new(assembly);
 

@@ -117,7 +117,7 @@ internal sealed class LocalRun
             long? iterations = null;
             if (takeOver.Progress is { } known && ScenarioEngine.IterationBlockUnderWay(_plan.Loads[i], takeOver.ResumeAt) is var (index, block))
             {
-                var progress = known.TryGetValue(_plan.Scenarios[i].Name, out var reported) ? reported : IterationProgress.None;
+                var progress = ScenarioProgress.Find(known, _plan.Scenarios[i].Name);
                 var remaining = IterationTakeOver.Remaining(block, index, _sequence.Share(takeOver.LostSegment), progress);
                 iterations = IterationTakeOver.PartOf(remaining, block, _sequence, takeOver.LostSegment, takeOver.Part, takeOver.Parts);
             }
@@ -127,13 +127,13 @@ internal sealed class LocalRun
     }
 
     /// <summary>The statistics so far, and the own segment's progress in them. Called by one reader at a time.</summary>
-    public (LoadResult Result, IReadOnlyList<ScenarioProgress> Progress) TakeSnapshot()
+    public ShareSnapshot TakeSnapshot()
     {
         var parts = Parts();
 
         // One read per part, so each scenario's progress is that of the statistics sent with it.
         var latest = parts.ToDictionary(p => p, p => p.Latest);
-        return (Combine(parts, p => latest[p]?.Result, cancelled: false), ProgressOf(parts, p => latest[p]));
+        return new ShareSnapshot(Combine(parts, p => latest[p]?.Result, cancelled: false), ProgressOf(parts, p => latest[p]));
     }
 
     /// <summary>The own segment's progress in the final result (the engines' last reports are their final statistics).</summary>
@@ -293,14 +293,3 @@ internal sealed class LocalRun
         }
     }
 }
-
-/// <summary>A part of a lost process's segment to run.</summary>
-/// <param name="LostSegment">The lost process's segment.</param>
-/// <param name="Part">Which part of it this process runs.</param>
-/// <param name="Parts">Into how many parts it is cut.</param>
-/// <param name="ResumeAt">From which time of the plan on.</param>
-/// <param name="Progress">The lost process's iteration progress per scenario in its last snapshot; null when none had arrived.</param>
-internal sealed record SegmentTakeOver(int LostSegment, int Part, int Parts, TimeSpan ResumeAt, IReadOnlyDictionary<string, IterationProgress>? Progress);
-
-/// <summary>How far one scenario's own segment has got through its iteration-counted block under way.</summary>
-internal sealed record ScenarioProgress(string Scenario, IterationProgress Progress);

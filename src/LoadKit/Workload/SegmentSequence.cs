@@ -63,6 +63,9 @@ internal sealed class SegmentSequence
     /// <summary>The number of segments.</summary>
     public int Count => _boundaries.Length - 1;
 
+    /// <summary>From 0 to 1: segment i is <c>(Boundaries[i], Boundaries[i + 1]]</c>.</summary>
+    public IReadOnlyList<Fraction> Boundaries => _boundaries;
+
     /// <summary>The least common denominator D of the boundaries: the length of the striping pattern.</summary>
     public int Denominator { get; }
 

@@ -13,22 +13,9 @@ namespace LoadKit.Tests.Architecture;
 /// (its PDB's documents), not its namespace: the user API is in the LoadKit namespace whatever its folder.
 /// </summary>
 /// <remarks>
-/// <para>
-/// Rule 3 is a ratchet, as PublicAPI.Shipped.txt is for the public API: the code breaks it today, and its checked-in
-/// list of known violations next to this file, known-internals-visible-to.txt (<c>Assembly -> Friend</c>), may only
-/// shrink (rules 1 and 4 had such lists until their last violation was fixed; they are strict now). A ratchet fails on a violation that is not in its list, naming it with the type
-/// references that make it (fix it; do not add it), and on a line of its list that is no longer a violation (remove
-/// it: it is fixed).
-/// </para>
-/// <para>
-/// To rewrite the list from the current code (sorted, with its header), build, then run the tests with
-/// LOADKIT_ARCH_BASELINE=write: the ratchet writes its current violations into its list and passes. Review the
-/// diff: it should only remove lines.
-/// <code>
-/// dotnet build LoadKit.sln -v q -nologo
-/// LOADKIT_ARCH_BASELINE=write dotnet test tests/LoadKit.Tests --no-build --filter "FullyQualifiedName~Architecture"
-/// </code>
-/// </para>
+/// Every rule is strict: rules 1, 3 and 4 began as ratchets with checked-in lists of known violations that could only
+/// shrink, until their last violation was fixed. The rule on InternalsVisibleTo reads the built assemblies of src/, so
+/// build LoadKit.sln first.
 /// </remarks>
 public class ArchitectureTests
 {
@@ -46,10 +33,6 @@ public class ArchitectureTests
     ];
 
     private static readonly string[] TestAssemblySuffixes = [".Tests", ".Benchmarks"];
-
-    private static readonly Baseline KnownFriends = Baseline.Of("known-internals-visible-to.txt", "Assembly -> Friend",
-        "Rule 3 (ShippedAssemblies_InternalsVisibleTo_TestAssembliesOnly): the InternalsVisibleTo of the shipped assemblies",
-        "(src/*/) that name an assembly other than *.Tests or *.Benchmarks today.");
 
     private static CoreAssembly Core => CoreAssembly.Instance;
 
@@ -109,41 +92,37 @@ public class ArchitectureTests
     }
 
     /// <summary>
-    /// Rule 3, a ratchet: every shipped assembly (src/*/) opens its internals to *.Tests and *.Benchmarks only, but for
-    /// the friends of known-internals-visible-to.txt.
+    /// Rule 3: no shipped assembly (src/*/) opens its internals to another: the packages ship and version apart, so one
+    /// uses another only through its public API (docs/architecture.md, "Writing a run target").
     /// </summary>
+    [Test]
+    public void ShippedAssemblies_InternalsVisibleTo_NoOtherShippedAssembly()
+    {
+        var shipped = ShippedAssemblies().Select(a => Path.GetFileNameWithoutExtension(a.Path)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var friends = ShippedFriends().Where(f => shipped.Contains(f.Friend)).Select(f => $"{f.Assembly} → {f.Friend}");
+
+        Strict(friends, added => $"""
+            Expected no shipped assembly (src/*/) to open its internals to another shipped assembly, but
+            {Count(added.Count, "InternalsVisibleTo names", "InternalsVisibleTo name")} one. What the friend uses must be
+            public API of the assembly (a small, documented surface, as LoadKit.Targets is for run targets) or move into
+            the friend. Remove the project's <InternalsVisibleTo> items:
+            {string.Join(Environment.NewLine, added.Select(a => "  " + a))}
+            """);
+    }
+
+    /// <summary>Rule 3, all of it: every shipped assembly (src/*/) opens its internals to *.Tests and *.Benchmarks only.</summary>
     [Test]
     public void ShippedAssemblies_InternalsVisibleTo_TestAssembliesOnly()
     {
-        var unbuilt = new List<string>();
-        var friends = new List<string>();
-        foreach (var (project, path) in ShippedAssemblies())
-        {
-            if (!File.Exists(path))
-            {
-                unbuilt.Add($"  {project}: {path}");
-                continue;
-            }
+        var friends = ShippedFriends()
+            .Where(f => !TestAssemblySuffixes.Any(s => f.Friend.EndsWith(s, StringComparison.Ordinal)))
+            .Select(f => $"{f.Assembly} → {f.Friend}");
 
-            var (assembly, visibleTo) = InternalsVisibleTo(path);
-            TestContext.Out.WriteLine($"{assembly} ({path}): InternalsVisibleTo {(visibleTo.Length == 0 ? "none" : string.Join(", ", visibleTo))}");
-            friends.AddRange(visibleTo.Where(f => !TestAssemblySuffixes.Any(s => f.EndsWith(s, StringComparison.Ordinal)))
-                .Select(f => $"{assembly} -> {f}"));
-        }
-
-        Fail.Unless(unbuilt.Count == 0, $"""
-            Expected every shipped assembly (src/*/) to be built, to read its InternalsVisibleTo, but {unbuilt.Count} are not;
-            build LoadKit.sln first:
-            {string.Join(Environment.NewLine, unbuilt)}
-            """);
-
-        Ratchet(KnownFriends, friends, describeNew: added => $"""
+        Strict(friends, added => $"""
             Expected the shipped assemblies (src/*/) to open their internals only to assemblies named *.Tests or
-            *.Benchmarks, but {Count(added.Count, "InternalsVisibleTo names", "InternalsVisibleTo name")} another and
-            {(added.Count == 1 ? "is" : "are")} not in {KnownFriends.RepositoryPath}.
-            What that assembly uses must be public API (or move into it). Remove it from the project's
-            <InternalsVisibleTo> items:
-            {string.Join(Environment.NewLine, added.Select(a => "  " + a.Replace(" -> ", " → ", StringComparison.Ordinal)))}
+            *.Benchmarks, but {Count(added.Count, "InternalsVisibleTo names", "InternalsVisibleTo name")} another.
+            What that assembly uses must be public API (or move into it). Remove the project's <InternalsVisibleTo> items:
+            {string.Join(Environment.NewLine, added.Select(a => "  " + a))}
             """);
     }
 
@@ -238,6 +217,32 @@ public class ArchitectureTests
         }
     }
 
+    /// <summary>Each shipped assembly (src/*/) and each assembly its InternalsVisibleTo names; fails when one is not built.</summary>
+    private static IReadOnlyList<(string Assembly, string Friend)> ShippedFriends()
+    {
+        var unbuilt = new List<string>();
+        var friends = new List<(string, string)>();
+        foreach (var (project, path) in ShippedAssemblies())
+        {
+            if (!File.Exists(path))
+            {
+                unbuilt.Add($"  {project}: {path}");
+                continue;
+            }
+
+            var (assembly, visibleTo) = InternalsVisibleTo(path);
+            TestContext.Out.WriteLine($"{assembly} ({path}): InternalsVisibleTo {(visibleTo.Length == 0 ? "none" : string.Join(", ", visibleTo))}");
+            friends.AddRange(visibleTo.Select(f => (assembly, f)));
+        }
+
+        Fail.Unless(unbuilt.Count == 0, $"""
+            Expected every shipped assembly (src/*/) to be built, to read its InternalsVisibleTo, but {unbuilt.Count} are not;
+            build LoadKit.sln first:
+            {string.Join(Environment.NewLine, unbuilt)}
+            """);
+        return friends;
+    }
+
     /// <summary>An assembly's name and the assemblies its InternalsVisibleTo attributes name.</summary>
     private static (string Assembly, string[] Friends) InternalsVisibleTo(string assemblyPath)
     {
@@ -279,56 +284,6 @@ public class ArchitectureTests
     {
         var found = violations.Order(StringComparer.Ordinal).ToArray();
         Fail.Unless(found.Length == 0, found.Length == 0 ? "" : describe(found));
-    }
-
-    /// <summary>
-    /// A rule's violations against its baseline: fails on each one the baseline does not list (described by
-    /// describeNew) and on each line of it that is no longer a violation (with whyFixed's reason, if any). With
-    /// LOADKIT_ARCH_BASELINE=write it writes the violations into the baseline instead, and passes.
-    /// </summary>
-    private static void Ratchet(Baseline baseline, IEnumerable<string> violations,
-        Func<IReadOnlyList<string>, string> describeNew, Func<string, string>? whyFixed = null)
-    {
-        var current = violations.ToHashSet(StringComparer.Ordinal);
-        if (Baseline.Writing)
-        {
-            baseline.Write(current);
-            Assert.Pass($"{Baseline.Variable}=write: wrote the {current.Count} current violation(s) to {baseline.RepositoryPath}.");
-        }
-
-        var known = baseline.Read();
-        var listed = known.ToHashSet(StringComparer.Ordinal);
-        var added = current.Where(v => !listed.Contains(v)).Order(StringComparer.Ordinal).ToArray();
-        var fixedLines = listed.Where(k => !current.Contains(k)).Order(StringComparer.Ordinal).ToArray();
-        var twice = known.GroupBy(k => k, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key)
-            .Order(StringComparer.Ordinal).ToArray();
-        TestContext.Out.WriteLine($"{current.Count} violation(s), {listed.Count} known in {baseline.RepositoryPath}.");
-
-        var message = new StringBuilder();
-        if (added.Length > 0)
-        {
-            message.AppendLine(describeNew(added).TrimEnd());
-            message.AppendLine($"Fix {(added.Length == 1 ? "it" : "them")}; do not add {(added.Length == 1 ? "it" : "them")} to {baseline.RepositoryPath}:");
-            message.AppendLine("it lists the violations of today and may only shrink.");
-        }
-
-        if (fixedLines.Length > 0)
-        {
-            message.AppendLine($"{Count(fixedLines.Length, "line", "lines")} of {baseline.RepositoryPath} {(fixedLines.Length == 1 ? "is" : "are")} no longer a violation:");
-            foreach (var line in fixedLines)
-            {
-                var why = whyFixed is null ? "" : $" ({whyFixed(line)})";
-                message.AppendLine($"  \"{line}\": remove it from {baseline.RepositoryPath}: it is fixed{why}.");
-            }
-        }
-
-        if (twice.Length > 0)
-        {
-            message.AppendLine($"{Count(twice.Length, "line", "lines")} of {baseline.RepositoryPath} {(twice.Length == 1 ? "is" : "are")} there more than once; keep one of each:");
-            message.AppendLine(string.Join(Environment.NewLine, twice.Select(t => $"  {t}")));
-        }
-
-        Fail.Unless(message.Length == 0, message.ToString());
     }
 
     /// <summary>"1 line", "2 lines".</summary>

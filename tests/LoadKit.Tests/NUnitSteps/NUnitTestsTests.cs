@@ -187,6 +187,17 @@ public class NUnitTestsTests
     }
 
     [Test]
+    public async Task RunAsync_IterationsPerUser_RunsEachTestThatOftenPerVU()
+    {
+        var tests = LoadKit.NUnitTests.Load(FixturePath);
+
+        var result = await tests.RunAsync(new NUnitLoad(["YieldsAsync"], 2, Bound) { Iterations = 3 }).WaitAsync(Bound);
+
+        Assert.That(result.Scenarios.Single().Name, Is.EqualTo("PlainNUnitTests"));
+        Assert.That(result.GetStep("YieldsAsync").Ok, Is.EqualTo(6));
+    }
+
+    [Test]
     public void BuildScenario_UnknownAndParameterisedTests_ListsEveryProblem()
     {
         var tests = LoadKit.NUnitTests.Load(FixturePath);

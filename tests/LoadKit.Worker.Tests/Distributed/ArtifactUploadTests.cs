@@ -2,6 +2,7 @@ using System.Text;
 using Grpc.Core;
 using Grpc.Net.Client;
 using LoadKit.Cluster;
+using LoadKit.Cluster.Protocol;
 using LoadKit.TestTargets;
 using WorkerClient = LoadKit.Cluster.Protocol.Worker.WorkerClient;
 

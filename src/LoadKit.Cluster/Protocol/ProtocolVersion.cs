@@ -1,13 +1,13 @@
 using System.Globalization;
 
-namespace LoadKit.Cluster;
+namespace LoadKit.Cluster.Protocol;
 
 /// <summary>
 /// The version of the protocol between controller and worker (worker.proto, claims in etcd). The controller sends it in
 /// Prepare, the worker in Ready and in its etcd registration; a controller skips registered workers that speak another,
 /// and either side refuses a run whose other side does, naming both versions, before anything runs.
 /// </summary>
-internal static class ProtocolVersion
+public static class ProtocolVersion
 {
     /// <summary>1: Prepare and Ready carry the version, and a worker runs only the run that holds its claim in etcd.</summary>
     public const int Current = 1;

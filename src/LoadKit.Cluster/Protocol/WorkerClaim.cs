@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace LoadKit.Cluster;
+namespace LoadKit.Cluster.Protocol;
 
 /// <summary>
 /// What a controller writes under <c>/&lt;prefix&gt;/claims/&lt;worker id&gt;</c> in etcd, as JSON, under its own lease:
@@ -10,7 +10,7 @@ namespace LoadKit.Cluster;
 /// <param name="Run">The run's id (the <c>run_id</c> of its Prepare).</param>
 /// <param name="Controller">Who claimed: host and process id of the controller.</param>
 /// <param name="Since">When the claim was made (the controller's clock).</param>
-internal sealed record WorkerClaim(string Run, string Controller, DateTimeOffset Since)
+public sealed record WorkerClaim(string Run, string Controller, DateTimeOffset Since)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -20,6 +20,7 @@ internal sealed record WorkerClaim(string Run, string Controller, DateTimeOffset
     /// <summary>Where claims live under <paramref name="prefix"/>, e.g. <c>/loadkit/claims/</c>.</summary>
     public static string KeyPrefix(string prefix) => $"/{prefix.Trim('/')}/claims/";
 
+    /// <summary>The claim as the controller writes it to etcd.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     /// <summary>The claim, or one naming run "?" when the value is not a claim (written by something else).</summary>

@@ -1,0 +1,111 @@
+namespace LoadKit.Targets;
+
+/// <summary>
+/// This process's share of a run that several processes run together, each on its own segment of the load (a
+/// worker's part of a distributed run). It is the code a run in this process uses: an engine per scenario on the own
+/// segment, plus engines for parts of lost processes' segments it takes over, and the generator's health sampled
+/// alongside. A run target that spreads a plan over processes builds one in each, reads a snapshot from it about once
+/// a second, and merges what arrives with <see cref="ShareResults"/>.
+/// </summary>
+/// <remarks>
+/// Snapshots are incremental: each carries the totals so far, but only the timeline points and health samples that no
+/// earlier snapshot carried; <see cref="ShareResults.Append"/> joins them. Thresholds are watched where the shares are
+/// merged, not here.
+/// </remarks>
+public sealed class ShareRun
+{
+    private readonly LocalRun _run;
+    private readonly RunObservers _observers;
+    private int _started;
+
+    /// <summary>Builds the engines of segment <paramref name="segmentIndex"/>, so that <see cref="RunAsync"/> only has to start them.</summary>
+    /// <param name="plan">The run, planned in this process as in the others (the same scenarios, profile and scale).</param>
+    /// <param name="segments">The cut of the load into one segment per process.</param>
+    /// <param name="segmentIndex">This process's segment.</param>
+    /// <param name="observers">Observers of this process's share alone (a metrics exporter of this machine); null: none.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="segmentIndex"/> is not a segment of <paramref name="segments"/>.</exception>
+    public ShareRun(RunPlan plan, LoadSegments segments, int segmentIndex, IEnumerable<IRunObserver>? observers = null)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(segments);
+        if (segmentIndex < 0 || segmentIndex >= segments.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(segmentIndex), segmentIndex,
+                $"segment index = {segmentIndex}: allowed 0 to {segments.Count - 1} for segments {segments}.");
+        }
+
+        Plan = plan;
+        Segment = segments.Describe(segmentIndex);
+        _observers = RunObservers.Observe(plan, observers ?? []);
+        _run = new LocalRun(plan, segments.Sequence, segmentIndex, _observers, incremental: true);
+    }
+
+    /// <summary>The run this is a share of.</summary>
+    public RunPlan Plan { get; }
+
+    /// <summary>This process's segment as people read it, e.g. <c>segment 1 of 3 (0, 1/3]</c>.</summary>
+    public string Segment { get; }
+
+    /// <summary>
+    /// Before the run's shared start instant: does what the first iteration would otherwise pay for after it — compiles
+    /// LoadKit's hot paths once per process, creates and initialises the VUs the first load phase starts at once, and
+    /// opens their HTTP connections (docs/distributed-ci.md, "A warm start"). Call it once, before <see cref="RunAsync"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the preparation.</param>
+    public Task PrepareAsync(CancellationToken cancellationToken = default) => _run.PrepareAsync(cancellationToken);
+
+    /// <summary>
+    /// Starts the engines at once, on the calling thread until each has handed its first VUs to the thread pool (so this
+    /// returns as soon as they are started), and completes with the final statistics of the own segment and of every
+    /// part taken over, once all have ended. A share runs once.
+    /// </summary>
+    /// <param name="startTimestamp">
+    /// The <see cref="System.Diagnostics.Stopwatch"/> timestamp of the run's shared start instant, just passed: the
+    /// engines' plan clocks start there, so what delays them after it shows as lag. 0: no shared instant; each engine
+    /// starts its clock once its pre-allocated VUs are initialised.
+    /// </param>
+    /// <param name="startedAt">
+    /// The wall-clock time of <paramref name="startTimestamp"/> on the clock the instant was given in (a worker: the
+    /// clock its controller estimated its offset for), so every time the results report is on that clock; null: this
+    /// machine's clock, read here.
+    /// </param>
+    /// <param name="cancellationToken">Stops the load; the result then holds what was measured.</param>
+    /// <exception cref="InvalidOperationException">The share was started before.</exception>
+    public async Task<LoadResult> RunAsync(long startTimestamp, DateTimeOffset? startedAt = null, CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException($"This share ({Segment}) was started before; a share runs once.");
+        }
+
+        _observers.Started(startTimestamp);
+        var result = await _run.Start(startTimestamp, cancellationToken, startedAt).ConfigureAwait(false);
+        return await _observers.CompleteAsync(result).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs a part of a lost process's segment from the plan time it names, at once. Of an iteration-counted block under
+    /// way then, the part runs its exact share of the iterations the lost process's last snapshot did not count (all of
+    /// them when its progress is unknown), so the merged count is the planned one.
+    /// </summary>
+    /// <exception cref="ArgumentException">The take-over names a segment or part that does not exist, or a negative time.</exception>
+    public void TakeOver(SegmentTakeOver takeOver, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(takeOver);
+        _run.TakeOver(takeOver, cancellationToken);
+    }
+
+    /// <summary>
+    /// The statistics not sent yet (totals so far; timeline points and health samples that no earlier snapshot carried)
+    /// and the own segment's progress in them. Call it from one reader at a time.
+    /// </summary>
+    public ShareSnapshot TakeSnapshot() => _run.TakeSnapshot();
+
+    /// <summary>The own segment's progress in the final result of <see cref="RunAsync"/>.</summary>
+    public IReadOnlyList<ScenarioProgress> FinalProgress() => _run.FinalProgress();
+}
+
+/// <summary>What a <see cref="ShareRun"/> reports at one instant (<see cref="ShareRun.TakeSnapshot"/>). Immutable.</summary>
+/// <param name="Result">The totals so far, with only the timeline points and health samples no earlier snapshot carried.</param>
+/// <param name="Progress">Per scenario, the own segment's progress through its iteration-counted block, in those statistics (parts taken over excluded).</param>
+public sealed record ShareSnapshot(LoadResult Result, IReadOnlyList<ScenarioProgress> Progress);
