@@ -133,7 +133,7 @@ internal static class LoadCompiler
                 Limit(target.Percentile(percentile), comparison, reader.Duration(limitNode, limitPath)),
             _ => null,
         };
-        if (threshold is null && !reader.HasProblemNear(limitPath))
+        if (threshold is null && !reader.HasProblemAt(limitPath))
         {
             reader.Problem(fields["metric"], fields.PathOf("metric"), $"'{metric}'", "one of " + string.Join(", ", Metrics));
             return null;

@@ -19,6 +19,10 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
 
     private readonly Dictionary<string, (DataFeed Feed, string Path, PlanNode Node, string FilePath, PlanNode FileNode)> _feeds = new(StringComparer.Ordinal);
 
+    private readonly HashSet<string> _feedsRead = new(StringComparer.Ordinal);
+
+    private PlanNode? _planHttpNode;
+
     public List<Scenario> Compile(PlanNode root)
     {
         var scenarios = new List<Scenario>();
@@ -30,6 +34,7 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
 
         var variables = reader.Pairs(plan["variables"], "variables");
         var http = Http(plan["http"], "http", new HttpSettings());
+        _planHttpNode = plan["http"];
         ReadFeeds(plan["feeds"]);
         var list = reader.List(plan.Required("scenarios", "a list of scenarios, each with a name, steps or tasks, and load"), "scenarios", "a list of scenarios");
         if (list is { Count: 0 })
@@ -43,6 +48,12 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
             {
                 scenarios.Add(scenario);
             }
+        }
+
+        // A feed no step reads is most likely a misspelt name; its file would never be read, nor checked.
+        foreach (var (name, (_, path, node, _, _)) in _feeds.Where(f => !_feedsRead.Contains(f.Key)))
+        {
+            reader.Problem(node, path, "read by no step", $"a feed that a step list reads with '- feed: {name}', or remove it");
         }
 
         foreach (var name in scenarios.GroupBy(s => s.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key))
@@ -159,8 +170,8 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
         var http = Http(fields["http"], fields.PathOf("http"), planHttp);
         builder.WithHttp(http);
         // Settings given in the scenario are reported there; the others at the plan's http, where they are shared.
-        map.Add("Http", fields.Has("http") ? fields.PathOf("http") : "http", fields["http"]);
-        map.Add(HttpSettings.BaseAddressVariable, fields.Has("http") ? fields.PathOf("http") : "http", fields["http"]);
+        map.Add("Http", fields.Has("http") ? fields.PathOf("http") : "http", fields["http"] ?? _planHttpNode);
+        map.Add(HttpSettings.BaseAddressVariable, fields.Has("http") ? fields.PathOf("http") : "http", fields["http"] ?? _planHttpNode);
 
         Duration(fields, "stepTimeout", map, "StepTimeout", t => builder.WithStepTimeout(t));
         Duration(fields, "gracefulStop", map, "GracefulStop", t => builder.WithGracefulStop(t));
@@ -308,6 +319,7 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
                     var feedName = reader.Text(fields["feed"], fields.PathOf("feed"), "the name of a feed under feeds");
                     if (feedName is not null && _feeds.TryGetValue(feedName, out var declared))
                     {
+                        _feedsRead.Add(feedName);
                         feed(declared.Feed);
                     }
                     else if (feedName is not null)
@@ -378,7 +390,9 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
         {
             if (LoadCompiler.Phase(reader, items[i], PlanReader.Item(path, i)) is { } phase)
             {
-                map.Add($"{dslName}[{phases.Count}]", PlanReader.Item(path, i), items[i]);
+                // The DSL names a phase's values (Load[0].Users); in the plan they sit under the phase's kind.
+                var kind = ((MapNode)items[i]).Entries[0].Key.Text;
+                map.Add($"{dslName}[{phases.Count}]", PlanReader.Child(PlanReader.Item(path, i), kind), items[i]);
                 phases.Add(phase);
             }
         }

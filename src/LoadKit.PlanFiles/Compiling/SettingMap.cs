@@ -14,23 +14,23 @@ internal sealed class SettingMap(PlanReader reader, string scenarioPath, PlanNod
     /// <summary>Records that the DSL's <paramref name="setting"/> came from <paramref name="path"/> (at <paramref name="node"/>; the scenario's when it is not there).</summary>
     public void Add(string setting, string path, PlanNode? node) => _entries.Add((setting, path, node ?? scenarioNode));
 
-    /// <summary>Reports the DSL's problems at their places in the plan; those at a place the reader already reported are left out.</summary>
+    /// <summary>
+    /// Reports the DSL's problems at their places in the plan, leaving out what follows from the reader's: a problem at
+    /// a place the reader already reported, and an empty list whose items the reader could not read.
+    /// </summary>
     public void Report(IEnumerable<ValidationProblem> problems)
     {
-        foreach (var problem in problems)
+        var located = problems.Select(p => (Problem: p, Place: Locate(p.Setting))).ToArray();
+        foreach (var (problem, (path, node)) in located.Where(p => !reader.HasProblemAt(p.Place.Path) && !(p.Problem.Value == "none" && reader.HasProblemInside(p.Place.Path))).ToArray())
         {
-            var (path, node) = Locate(problem.Setting);
-            if (!reader.HasProblemNear(path))
-            {
-                reader.Problem(node, path, problem.Value, problem.Allowed);
-            }
+            reader.Problem(node, path, problem.Value, problem.Allowed);
         }
     }
 
     private (string Path, PlanNode Node) Locate(string setting)
     {
-        var best = _entries.Where(e => Covers(e.Setting, setting)).MaxBy(e => e.Setting.Length);
-        var (prefix, path, node) = best.Path is null ? ("", scenarioPath, scenarioNode) : best;
+        var (prefix, path, node) = _entries.Where(e => Covers(e.Setting, setting)).OrderByDescending(e => e.Setting.Length)
+            .DefaultIfEmpty(("", scenarioPath, scenarioNode)).First();
 
         // What follows the mapped part: ".Users" → ".users"; a quoted step name after a space adds nothing.
         var rest = setting[prefix.Length..];

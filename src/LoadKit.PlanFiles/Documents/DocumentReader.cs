@@ -33,6 +33,12 @@ internal static class DocumentReader
             problem = ($"well-formed YAML ({cause})", (int)e.Start.Line, (int)e.Start.Column);
             return null;
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this, with no position, when the text ends inside a flow collection.
+            problem = ($"well-formed YAML (the reader stopped: {e.Message} An unclosed [ or {{ ?)", 0, 0);
+            return null;
+        }
 
         if (stream.Documents.Count == 0)
         {

@@ -21,8 +21,11 @@ internal sealed class PlanReader(string source)
     public void Problem(PlanNode? node, string path, string value, string allowed) =>
         _problems.Add(new PlanProblem(Source, node?.Line ?? 0, node?.Column ?? 0, path, value, allowed));
 
-    /// <summary>Whether a problem was reported at <paramref name="path"/>, inside it, or at a node that holds it.</summary>
-    public bool HasProblemNear(string path) => _problems.Any(p => Contains(p.Path, path) || Contains(path, p.Path));
+    /// <summary>Whether a problem was reported at <paramref name="path"/> or at a node that holds it.</summary>
+    public bool HasProblemAt(string path) => _problems.Any(p => Contains(p.Path, path));
+
+    /// <summary>Whether a problem was reported inside <paramref name="path"/>.</summary>
+    public bool HasProblemInside(string path) => _problems.Any(p => p.Path != path && Contains(path, p.Path));
 
     /// <summary>The keys of a mapping, checked against <paramref name="keys"/>: an unknown key is a problem (a typo must not pass unseen).</summary>
     public Fields? Map(PlanNode? node, string path, params string[] keys)

@@ -157,7 +157,7 @@ public sealed class HttpCall
     /// Sends the request from a scenario's init or cleanup or a task's pre-work (a login whose token stays in the
     /// session), on the VU's connections and with the scenario's HTTP settings, as a step would send it. Its checks and
     /// extractions run, but it is not a step: nothing is recorded in a step's statistics, and a failed check throws,
-    /// so the hook fails with the check's description (counted in <see cref="ScenarioResult.Init"/> or
+    /// so the hook fails with the request and the check's description (counted in <see cref="ScenarioResult.Init"/> or
     /// <see cref="ScenarioResult.PreWork"/>).
     /// </summary>
     /// <param name="session">The session the hook was given.</param>
@@ -174,7 +174,7 @@ public sealed class HttpCall
         await HttpSender.SendAsync(this, context, outcome).ConfigureAwait(false);
         if (outcome.Failure is { } failure)
         {
-            throw new InvalidOperationException(failure);
+            throw new InvalidOperationException($"{this}: {failure}");
         }
 
         return new HttpReply(outcome.Status, outcome.Failure, outcome.View!.Text, outcome.View.Header);
