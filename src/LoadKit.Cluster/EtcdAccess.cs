@@ -98,10 +98,7 @@ internal sealed class EtcdAccess
     /// <summary>A client of these endpoints, or of <paramref name="endpoint"/> alone.</summary>
     public EtcdClient NewClient(Uri? endpoint = null)
     {
-        var connection = string.Join(",", (endpoint is null ? Endpoints : [endpoint]).Select(e => e.ToString().TrimEnd('/')));
-        var client = UsesTls
-            ? new EtcdClient(connection, ConfigureTls)
-            : new EtcdClient(connection, configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure);
+        var client = AnonymousClient(endpoint is null ? Endpoints : [endpoint]);
         if (User is not null)
         {
             client.SetCredentials(User, _password!);
@@ -116,24 +113,24 @@ internal sealed class EtcdAccess
     /// </summary>
     public async Task<string?> ExplainAsync(Exception exception, CancellationToken cancellationToken)
     {
-        var endpoints = string.Join(", ", Endpoints);
-        if (exception is RpcException { StatusCode: StatusCode.InvalidArgument or StatusCode.Unauthenticated or StatusCode.PermissionDenied } rpc
-            && rpc.Status.Detail.StartsWith("etcdserver:", StringComparison.Ordinal))
+        // A watch reports the call's failure wrapped in its own exception.
+        var cause = exception;
+        while (cause is not RpcException && cause.InnerException is { } inner)
         {
-            var who = User is null
-                ? $"no user given ({_setting(ClusterOptions.EtcdUserVariable)}, {_setting(ClusterOptions.EtcdPasswordVariable)})"
-                : $"user '{User}' ({_setting(ClusterOptions.EtcdUserVariable)}, {_setting(ClusterOptions.EtcdPasswordVariable)})";
-            return rpc.StatusCode == StatusCode.PermissionDenied
-                ? $"etcd at {endpoints} denied {who} access ({rpc.Status.Detail}): its role needs read and write permission on the prefix's keys."
-                : $"etcd at {endpoints} refused {who}: {rpc.Status.Detail}.";
+            cause = inner;
         }
 
-        if (!UsesTls || exception is not (RpcException or OperationCanceledException or IOException) || cancellationToken.IsCancellationRequested)
+        if (Refusal(cause) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (cancellationToken.IsCancellationRequested)
         {
             return null;
         }
 
-        foreach (var endpoint in Endpoints)
+        foreach (var endpoint in UsesTls ? Endpoints : [])
         {
             string? problem = null;
             var options = new SslClientAuthenticationOptions
@@ -157,7 +154,53 @@ internal sealed class EtcdAccess
             }
         }
 
-        return null;
+        return cause is RpcException || User is null ? null : await AuthenticationRefusalAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What etcd's refusal of the user or its permissions says, naming the settings; null for other errors.</summary>
+    private string? Refusal(Exception exception)
+    {
+        if (exception is not RpcException { StatusCode: StatusCode.InvalidArgument or StatusCode.Unauthenticated or StatusCode.PermissionDenied } rpc
+            || !rpc.Status.Detail.StartsWith("etcdserver:", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var endpoints = string.Join(", ", Endpoints);
+        var who = User is null
+            ? $"no user given ({_setting(ClusterOptions.EtcdUserVariable)}, {_setting(ClusterOptions.EtcdPasswordVariable)})"
+            : $"user '{User}' ({_setting(ClusterOptions.EtcdUserVariable)}, {_setting(ClusterOptions.EtcdPasswordVariable)})";
+        return rpc.StatusCode == StatusCode.PermissionDenied
+            ? $"etcd at {endpoints} denied {who} access ({rpc.Status.Detail}): its role needs read and write permission on the prefix's keys."
+            : $"etcd at {endpoints} refused {who}: {rpc.Status.Detail}.";
+    }
+
+    /// <summary>
+    /// Some calls (a watch) hide the error of the authentication that preceded them: ask etcd for a token directly,
+    /// and return its refusal, if it refuses.
+    /// </summary>
+    private async Task<string?> AuthenticationRefusalAsync(CancellationToken cancellationToken)
+    {
+        using var client = AnonymousClient(Endpoints);
+        try
+        {
+            await client.AuthenticateAsync(new Etcdserverpb.AuthenticateRequest { Name = User, Password = _password }, deadline: DateTime.UtcNow + ProbeTimeout, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+            return null;
+        }
+        catch (RpcException exception)
+        {
+            return Refusal(exception);
+        }
+    }
+
+    /// <summary>A client with this TLS, without the user.</summary>
+    private EtcdClient AnonymousClient(IReadOnlyList<Uri> endpoints)
+    {
+        var connection = string.Join(",", endpoints.Select(e => e.ToString().TrimEnd('/')));
+        return UsesTls
+            ? new EtcdClient(connection, ConfigureTls)
+            : new EtcdClient(connection, configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure);
     }
 
     private void ConfigureTls(SslClientAuthenticationOptions ssl)

@@ -411,7 +411,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
             .Where(w => w.Info.State == WorkerInfo.Idle && w.Info.Protocol == ProtocolVersion.Current)
             .Select(w => (w.Info, Refusal: _vetted.GetValueOrDefault((w.Info.Id, w.Info.Address))))
             .Where(w => w.Refusal is not null)
-            .Select(w => $"{w.Info.Id} at {w.Info.Address}: {w.Refusal}")
+            .Select(w => $"{w.Info.Id} at {w.Info.Address}: {w.Refusal!.TrimEnd('.')}")
             .ToArray();
         var free = unclaimed.Length - busy.Length - otherProtocol.Length - refused.Length;
         var parts = new List<string>
@@ -436,7 +436,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
 
         if (refused.Length > 0)
         {
-            parts.Add($"not trusted with the token (nothing was sent to them): {string.Join(" ", refused)}");
+            parts.Add($"not trusted with the token (nothing was sent to them): {string.Join("; ", refused)}");
         }
 
         return string.Join("; ", parts) + ". " +

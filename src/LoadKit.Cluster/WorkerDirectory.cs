@@ -135,9 +135,14 @@ internal sealed class WorkerDirectory : IDisposable
                 backOff = TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, backOff.Ticks * 2));
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested
-                && exception is RpcException or System.Net.Sockets.SocketException or IOException or OperationCanceledException)
+                && exception is RpcException or System.Net.Sockets.SocketException or IOException or OperationCanceledException or InvalidOperationException)
             {
-                throw Unreachable(endpoints, prefix, timeout, last, exception);
+                if (await etcd.ExplainAsync(exception, cancellationToken).ConfigureAwait(false) is { } problem)
+                {
+                    throw new DistributedRunException(problem, exception);
+                }
+
+                throw Unreachable(endpoints, prefix, timeout, $"{last}; {exception.GetType().Name}: {exception.Message}", exception);
             }
         }
     }

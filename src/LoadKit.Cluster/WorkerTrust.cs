@@ -58,7 +58,7 @@ internal sealed class WorkerTrust
 
         if (address.Scheme != Uri.UriSchemeHttps)
         {
-            return $"it registered a plaintext address ({worker.Address}), and {Pins()} accept only a worker whose TLS certificate passes them.";
+            return $"it registered a plaintext address ({worker.Address}), and this controller pins its workers ({Pins()}): it uses only a worker whose TLS certificate passes.";
         }
 
         string? refusal = null;
