@@ -205,11 +205,11 @@ internal sealed class WorkerClaims : IAsyncDisposable
             return candidates;
         }
 
-        var unchecked_ = candidates.Where(w => !_vetted.ContainsKey((w.Info.Id, w.Info.Address))).ToArray();
-        var verdicts = await Task.WhenAll(unchecked_.Select(w => trust.CheckAsync(w.Info, cancellationToken))).ConfigureAwait(false);
-        for (var i = 0; i < unchecked_.Length; i++)
+        var unvetted = candidates.Where(w => !_vetted.ContainsKey((w.Info.Id, w.Info.Address))).ToArray();
+        var verdicts = await Task.WhenAll(unvetted.Select(w => trust.CheckAsync(w.Info, cancellationToken))).ConfigureAwait(false);
+        for (var i = 0; i < unvetted.Length; i++)
         {
-            var info = unchecked_[i].Info;
+            var info = unvetted[i].Info;
             _vetted[(info.Id, info.Address)] = verdicts[i];
             if (verdicts[i] is { } refusal)
             {
