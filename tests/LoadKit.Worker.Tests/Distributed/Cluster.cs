@@ -25,11 +25,14 @@ internal sealed class Cluster : IAsyncDisposable
     /// <param name="workers">How many worker processes.</param>
     /// <param name="extraArguments">More arguments for worker i.</param>
     /// <param name="command">An installed <c>loadkit-worker</c> command to start instead of the built worker.</param>
-    public static async Task<Cluster> StartAsync(int workers, Func<int, string[]>? extraArguments = null, string? command = null)
+    /// <param name="etcd">An etcd started by the test (with TLS, say), instead of a plain one; the cluster stops it.</param>
+    /// <param name="prefix">The key prefix, instead of a new one.</param>
+    public static async Task<Cluster> StartAsync(
+        int workers, Func<int, string[]>? extraArguments = null, string? command = null, EtcdServer? etcd = null, string? prefix = null)
     {
-        var etcd = await EtcdServer.StartAsync();
+        etcd ??= await EtcdServer.StartAsync();
         var target = await DelayServer.StartAsync(("/fast", TimeSpan.Zero), ("/products", TimeSpan.Zero), ("/checkout", TimeSpan.Zero));
-        var prefix = "run-" + Guid.NewGuid().ToString("N")[..8];
+        prefix ??= "run-" + Guid.NewGuid().ToString("N")[..8];
         var processes = Enumerable.Range(0, workers)
             .Select(i => (string[])["--etcd", etcd.Url, "--prefix", prefix, .. extraArguments?.Invoke(i) ?? []])
             .Select(arguments => command is null ? WorkerProcess.Start(arguments) : WorkerProcess.StartCommand(command, arguments))
