@@ -33,11 +33,8 @@ internal sealed class WorkerClaims : IAsyncDisposable
     private readonly Dictionary<(string Id, string Address), string?> _vetted = [];
     private readonly string _prefix;
     private readonly EtcdClient _client;
-    private readonly CancellationTokenSource _stop = new();
     private readonly List<string> _notes = [];
-    private long _leaseId;
-    private Task? _keepAlive;
-    private CancellationTokenSource? _leaseStop;
+    private readonly ClaimLease _lease;
     private EtcdClient? _watcher;
 
     private WorkerClaims(EtcdAccess etcd, string prefix, string runId, WorkerTrust? trust)
@@ -48,6 +45,13 @@ internal sealed class WorkerClaims : IAsyncDisposable
         _prefix = prefix.Trim('/');
         RunId = runId;
         _client = etcd.NewClient();
+        _lease = new ClaimLease(_client, _endpoints, CallDeadline, () => Workers.Count > 0, FailureAsync, note =>
+        {
+            lock (_notes)
+            {
+                _notes.Add(note);
+            }
+        });
     }
 
     /// <summary>The run the claims are for.</summary>
@@ -107,24 +111,9 @@ internal sealed class WorkerClaims : IAsyncDisposable
     /// <summary>Ends the claims: revokes the lease, so every claim key goes at once (or with the TTL if etcd does not answer).</summary>
     public async ValueTask DisposeAsync()
     {
-        var leaseId = _leaseId;
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await ForgetLeaseAsync().ConfigureAwait(false);
-        if (leaseId != 0)
-        {
-            try
-            {
-                await _client.LeaseRevokeAsync(new LeaseRevokeRequest { ID = leaseId }, deadline: DateTime.UtcNow + CallDeadline).ConfigureAwait(false);
-            }
-            catch (Exception exception) when (exception is RpcException or OperationCanceledException)
-            {
-                // The claims vanish with the lease's TTL.
-            }
-        }
-
+        await _lease.RevokeAsync().ConfigureAwait(false);
         _client.Dispose();
         _watcher?.Dispose();
-        _stop.Dispose();
     }
 
     private async Task ClaimAsync(int count, TimeSpan wait, CancellationToken cancellationToken)
@@ -273,7 +262,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
     {
         for (var attempt = 0; ; attempt++)
         {
-            await EnsureLeaseAsync(cancellationToken).ConfigureAwait(false);
+            var leaseId = await _lease.EnsureAsync(cancellationToken).ConfigureAwait(false);
             var claim = ByteString.CopyFromUtf8(new WorkerClaim(RunId, Controller, DateTimeOffset.UtcNow).ToJson());
             var transaction = new TxnRequest();
 
@@ -295,7 +284,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
                     });
                 }
 
-                transaction.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = claimKey, Value = claim, Lease = _leaseId } });
+                transaction.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = claimKey, Value = claim, Lease = leaseId } });
             }
 
             try
@@ -307,90 +296,12 @@ internal sealed class WorkerClaims : IAsyncDisposable
             catch (RpcException exception) when (exception.StatusCode == StatusCode.NotFound && attempt == 0)
             {
                 // The lease expired (etcd was away longer than its TTL): take a new one and try once more.
-                await ForgetLeaseAsync().ConfigureAwait(false);
+                await _lease.ForgetAsync().ConfigureAwait(false);
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsUnanswered(exception))
             {
                 throw await FailureAsync(exception, cancellationToken).ConfigureAwait(false);
             }
-        }
-    }
-
-    /// <summary>A lease of this controller's, kept alive from now until the claims end.</summary>
-    private async Task EnsureLeaseAsync(CancellationToken cancellationToken)
-    {
-        if (_leaseId != 0 && _keepAlive is { IsCompleted: false })
-        {
-            return;
-        }
-
-        await ForgetLeaseAsync().ConfigureAwait(false);
-        try
-        {
-            var lease = await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = LeaseSeconds }, deadline: DateTime.UtcNow + CallDeadline, cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
-            _leaseId = lease.ID;
-        }
-        catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsUnanswered(exception))
-        {
-            throw await FailureAsync(exception, cancellationToken).ConfigureAwait(false);
-        }
-
-        _leaseStop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        _keepAlive = KeepAliveAsync(_leaseId, _leaseStop.Token);
-    }
-
-    /// <summary>Stops keeping the current lease alive (etcd no longer has it, or the claims end).</summary>
-    private async Task ForgetLeaseAsync()
-    {
-        if (_leaseStop is not null)
-        {
-            await _leaseStop.CancelAsync().ConfigureAwait(false);
-        }
-
-        if (_keepAlive is not null)
-        {
-            await _keepAlive.ConfigureAwait(false);
-        }
-
-        _leaseStop?.Dispose();
-        (_leaseStop, _keepAlive, _leaseId) = (null, null, 0);
-    }
-
-    private async Task KeepAliveAsync(long leaseId, CancellationToken cancellationToken)
-    {
-        var since = DateTime.UtcNow;
-        try
-        {
-            await _client.LeaseKeepAlive(leaseId, cancellationToken).ConfigureAwait(false);
-            if (!cancellationToken.IsCancellationRequested)
-            {
-                Note(leaseId, since, "it ended");
-            }
-        }
-        catch (Exception) when (cancellationToken.IsCancellationRequested)
-        {
-            // The claims ended, or the lease was replaced.
-        }
-        catch (Exception exception)
-        {
-            Note(leaseId, since, exception is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : exception.GetType().Name);
-        }
-    }
-
-    private void Note(long leaseId, DateTime since, string why)
-    {
-        if (Workers.Count == 0)
-        {
-            return; // no claim was made under it yet: the next attempt takes a new lease
-        }
-
-        var note = $"The keep-alive of this run's claims (etcd lease {leaseId:x} at {string.Join(", ", _endpoints)}) broke " +
-            $"{Format.Duration(DateTime.UtcNow - since)} after they were made ({why}); the run went on (etcd is discovery only), " +
-            $"and its claims lapse within {LeaseSeconds} s, while its workers stay busy until it ends.";
-        lock (_notes)
-        {
-            _notes.Add(note);
         }
     }
 
