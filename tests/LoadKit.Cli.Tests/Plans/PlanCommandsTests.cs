@@ -51,7 +51,7 @@ public class PlanCommandsTests
         Assert.That(problems, Has.Some.Contains("shop.json:2:").And.Some.Contains("http.version = '3'"));
         Assert.That(problems, Has.Some.Contains("scenarios[0].steps[0].request.method = 'FETCH'"));
         Assert.That(problems, Has.Some.Contains("scenarios[0].load[0].constantUsers.during = 'soon'"));
-        Assert.That(problems, Has.Some.Contains("scenarios[0].thresholds[0].metric = 'p101'"));
+        Assert.That(problems, Has.Some.Contains("scenarios[0].thresholds[0] = p101").And.Some.Contains("a percentile greater than 0 and at most 100"));
     }
 
     [TestCase(new string[0], "PLAN: missing; give the path of a plan file")]
