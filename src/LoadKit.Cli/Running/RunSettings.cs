@@ -56,7 +56,8 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
           Across registered workers (not yet for plan files: the command says so and exits with 2):
           --etcd URL[,URL...]     etcd endpoints the workers register in; or LOADKIT_ETCD
           --workers N             how many idle workers to use (default 1); or LOADKIT_WORKERS
-          --token TOKEN           the workers' shared token; or LOADKIT_WORKER_TOKEN
+          --token TOKEN           the workers' shared token (other users of the machine can see it in the process
+                                  list: prefer --token-file or LOADKIT_WORKER_TOKEN)
           --token-file PATH       a file holding it; or LOADKIT_WORKER_TOKEN_FILE
           --prefix NAME           the workers' etcd key prefix (default loadkit); or LOADKIT_PREFIX
 
