@@ -1,0 +1,31 @@
+namespace LoadKit.Cli.CommandLine;
+
+/// <summary>The tool's own help, and how every command reports a command line it cannot use.</summary>
+internal static class Usage
+{
+    public const string Commands = """
+        loadkit: runs LoadKit plan files (YAML or JSON load tests) from a shell or a CI job.
+
+          loadkit run PLAN [options]   run a plan here: live progress, summary, reports; exit code = the thresholds' verdict
+          loadkit validate PLAN        check a plan without running it; every problem with its file, line and column
+          loadkit schema               print the plan files' JSON Schema (for editors)
+
+          loadkit COMMAND --help       the options of a command
+
+        Exit codes: 0 passed; 1 a threshold failed; 2 bad input (command line, settings, plan); 3 the run could not be done.
+        Plans: docs/plan-files.md.
+        """;
+
+    /// <summary>Prints the problems and where to find help; returns <see cref="ExitCode.BadInput"/>.</summary>
+    public static async Task<int> FailAsync(TextWriter error, string command, IEnumerable<string> problems)
+    {
+        await error.WriteLineAsync($"{command}: cannot run:");
+        foreach (var problem in problems)
+        {
+            await error.WriteLineAsync("  - " + problem);
+        }
+
+        await error.WriteLineAsync($"See {command} --help.");
+        return ExitCode.BadInput;
+    }
+}

@@ -1,0 +1,144 @@
+using LoadKit.Cli.CommandLine;
+
+namespace LoadKit.Cli.Running;
+
+/// <summary>
+/// The settings of <c>loadkit run</c>: each from its option, else from the environment variable a test run reads
+/// (<see cref="RunOptions.ProfileVariable"/>, <see cref="ClusterOptions.EtcdVariable"/>, ...), bound by the same
+/// parsers LoadKit.Testing uses (<see cref="RunOptions.Parse"/>, <see cref="ClusterOptions.Parse"/>,
+/// <see cref="OtlpExporter.FromEnvironment"/>), so an error names the option or the variable the value came from.
+/// </summary>
+internal sealed record RunSettings(string PlanPath, RunOptions Run, string ReportDirectory)
+{
+    public const string ReportDirectoryVariable = "LOADKIT_REPORT_DIR";
+
+    /// <summary>Scenarios of the plan to run (<c>--scenario</c>); empty: all of them.</summary>
+    public IReadOnlyList<string> Scenarios { get; init; } = [];
+
+    public static readonly IReadOnlyList<OptionSpec> Options =
+    [
+        new("--profile", "smoke or full"),
+        new("--scale", "a number above 0, e.g. 0.1 or 2"),
+        new("--out", "a folder for the reports"),
+        new("--scenario", "the name of a scenario of the plan", Repeatable: true),
+        new("--progress", "auto, off, lines or live"),
+        new("--etcd", "comma-separated http:// or https:// etcd endpoints"),
+        new("--workers", "a whole number of at least 1"),
+        new("--token", $"the workers' token, at least {ClusterOptions.MinTokenLength} characters"),
+        new("--token-file", "a file holding the workers' token"),
+        new("--prefix", "the workers' etcd key prefix"),
+    ];
+
+    /// <summary>The options that stand for a cluster setting, by its environment variable.</summary>
+    private static readonly (string Option, string Variable)[] ClusterOptionNames =
+    [
+        ("--etcd", ClusterOptions.EtcdVariable),
+        ("--workers", ClusterOptions.WorkersVariable),
+        ("--token", ClusterOptions.TokenVariable),
+        ("--token-file", ClusterOptions.TokenFileVariable),
+        ("--prefix", ClusterOptions.PrefixVariable),
+    ];
+
+    public const string Usage = """
+        loadkit run PLAN [options]
+
+          Runs the scenarios of a plan file (YAML or JSON) in this process: shows the progress each second, prints the
+          summary table, writes the reports (report.html, summary.md, result.json, steps.csv, timeline.csv) and exits
+          with the verdict of the plan's thresholds.
+
+          --profile smoke|full    which load: the plan's load (full, default) or its smokeLoad; or LOADKIT_PROFILE
+          --scale X               multiply VUs, rates and iterations by X (above 0; durations stay); or LOADKIT_LOAD_SCALE
+          --out DIR               where the reports go (default: loadkit-reports/PLAN-TIME below LOADKIT_REPORT_DIR
+                                  or the current folder)
+          --scenario NAME         run only this scenario of the plan; repeatable (default: all of them)
+          --progress MODE         auto (default: after 5 s), off, lines or live; or LOADKIT_PROGRESS
+
+          Across registered workers (not yet for plan files: the command says so and exits with 2):
+          --etcd URL[,URL...]     etcd endpoints the workers register in; or LOADKIT_ETCD
+          --workers N             how many idle workers to use (default 1); or LOADKIT_WORKERS
+          --token TOKEN           the workers' shared token (other users of the machine can see it in the process
+                                  list: prefer --token-file or LOADKIT_WORKER_TOKEN)
+          --token-file PATH       a file holding it; or LOADKIT_WORKER_TOKEN_FILE
+          --prefix NAME           the workers' etcd key prefix (default loadkit); or LOADKIT_PREFIX
+
+          The environment also gives LOADKIT_HTTP_BASE_ADDRESS (for a plan without http.baseAddress) and
+          LOADKIT_OTLP_ENDPOINT (export the run's metrics), as in a test run (docs/configuration.md).
+
+        Exit code: 0 every threshold passed; 1 a threshold failed; 2 bad input (command line, settings or plan);
+        3 the run could not be done (no step call succeeded, stopped, an error).
+        """;
+
+    /// <summary>Reads the settings; every problem found, each naming the option or variable, the value and what is allowed.</summary>
+    public static (RunSettings? Settings, IReadOnlyList<string> Problems) Parse(CommandArguments arguments, Func<string, string?> environment)
+    {
+        var problems = new List<string>(arguments.Problems);
+        if (arguments.Operands.Count != 1)
+        {
+            problems.Add(arguments.Operands.Count == 0
+                ? "PLAN: missing; give the path of a plan file, e.g. loadkit run checkout.yaml."
+                : $"PLAN = {string.Join(" ", arguments.Operands.Select(o => $"'{o}'"))}: one plan file at a time.");
+        }
+
+        // An option wins over its environment variable, as a command line wins over the environment everywhere.
+        (string? Value, string Source) Pick(string option, string variable) =>
+            arguments.Value(option) is { } value ? (value, $"option {option}") : (environment(variable), $"environment variable {variable}");
+
+        var run = RunOptions.Default;
+        var profile = Pick("--profile", RunOptions.ProfileVariable);
+        var scale = Pick("--scale", RunOptions.LoadScaleVariable);
+        var progress = Pick("--progress", RunOptions.ProgressVariable);
+        run = Collect(problems, run, r => RunOptions.Parse(profile.Value, profile.Source, null, "", r));
+        run = Collect(problems, run, r => RunOptions.Parse(null, "", scale.Value, scale.Source, r));
+        run = Collect(problems, run, r => RunOptions.ParseProgress(progress.Value, progress.Source, r));
+
+        var exporter = Collect(problems, (OtlpExporter?)null, _ => OtlpExporter.FromEnvironment());
+        if (exporter is not null)
+        {
+            run = run with { Observers = [exporter] };
+        }
+
+        // The cluster settings are checked as a test run checks them, so their mistakes are named too.
+        var givenCluster = ClusterOptionNames.Where(c => arguments.Has(c.Option)).ToArray();
+        string? Cluster(string variable) =>
+            ClusterOptionNames.FirstOrDefault(c => c.Variable == variable) is { Option: not null } c && arguments.Value(c.Option) is { } value ? value : environment(variable);
+        Collect(problems, (ClusterOptions?)null, _ => ClusterOptions.Parse(
+            Cluster,
+            name => givenCluster.Any(c => c.Variable == name) ? $"option {ClusterOptionNames.First(c => c.Variable == name).Option}" : $"environment variable {name}"));
+        if (Cluster(ClusterOptions.EtcdVariable) is { Length: > 0 } etcd)
+        {
+            // Workers build scenarios from an uploaded test assembly's factories; a plan file is not sent to them yet.
+            var from = arguments.Has("--etcd") ? "option --etcd" : $"environment variable {ClusterOptions.EtcdVariable}";
+            problems.Add($"{from} = '{etcd}': distributed plan runs are not supported yet (workers build scenarios from an " +
+                "uploaded test assembly, and a plan file is not sent to them); run the plan here, without --etcd and " +
+                $"{ClusterOptions.EtcdVariable}, or on workers from a test whose scenario factory loads the plan (docs/plan-files.md).");
+        }
+        else if (givenCluster.Length > 0)
+        {
+            problems.Add($"{string.Join(", ", givenCluster.Select(c => c.Option))}: only for a run across workers, which needs --etcd URL (or {ClusterOptions.EtcdVariable}).");
+        }
+
+        if (problems.Count > 0)
+        {
+            return (null, problems);
+        }
+
+        var plan = arguments.Operands[0];
+        var reports = arguments.Value("--out") ?? Path.Combine(
+            environment(ReportDirectoryVariable) is { Length: > 0 } root ? root : "loadkit-reports",
+            $"{Path.GetFileNameWithoutExtension(plan)}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        return (new RunSettings(plan, run, reports) { Scenarios = arguments.Values("--scenario") }, problems);
+    }
+
+    private static T Collect<T>(List<string> problems, T fallback, Func<T, T> parse)
+    {
+        try
+        {
+            return parse(fallback);
+        }
+        catch (ArgumentException exception)
+        {
+            problems.Add(exception.Message);
+            return fallback;
+        }
+    }
+}
