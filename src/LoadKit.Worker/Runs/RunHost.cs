@@ -62,6 +62,7 @@ internal sealed class RunHost(
             runId = prepare.RunId;
             await claims.CheckAsync(prepare, stop.Token); // this controller's protocol, and this run holds this worker's claim
             forwarded = Forward(prepare.Environment);
+            var fault = SnapshotFault.FromEnvironment();
             assembly = Load(prepare);
             run = Prepare(prepare, assembly);
             await updates.WriteAsync(new RunUpdate { Ready = new Ready { ProtocolVersion = ProtocolVersion.Current } }, stop.Token);
@@ -105,7 +106,8 @@ internal sealed class RunHost(
                 if (!running.IsCompleted)
                 {
                     var (result, progress) = run.TakeSnapshot();
-                    await updates.WriteAsync(Snapshot(++sequence, result, progress, final: false), call);
+                    var snapshot = Snapshot(++sequence, result, progress, final: false);
+                    await updates.WriteAsync(fault is null ? snapshot : fault.Apply(snapshot), call);
                     if (logger.IsEnabled(LogLevel.Debug))
                     {
                         logger.LogDebug("Run {Run}: snapshot {Sequence} sent; iteration-counted blocks: {Progress}", runId, sequence, Describe(progress));
@@ -250,9 +252,10 @@ internal sealed class RunHost(
                 if (commands.Current.CommandCase == RunCommand.CommandOneofCase.TakeOver)
                 {
                     var takeOver = commands.Current.TakeOver;
-                    logger.LogInformation("Taking over part {Part} of {Parts} of segment {Segment} from {At} ms",
-                        takeOver.PartIndex + 1, takeOver.PartCount, takeOver.LostSegmentIndex + 1, takeOver.ResumeAtMs);
-                    run.TakeOver(takeOver, stop.Token);
+                    var cuts = string.Concat(takeOver.Cuts.Reverse().Select(c => $"part {c.PartIndex + 1} of {c.PartCount} of "));
+                    logger.LogInformation("Take-over {Id}: {Cuts}segment {Segment} from {At} ms: {What}",
+                        takeOver.TakeOverId, cuts, takeOver.LostSegmentIndex + 1, takeOver.ResumeAtMs,
+                        run.TakeOver(takeOver, stop.Token) ? "running" : "not run, the run has ended");
                 }
             }
 
@@ -265,7 +268,8 @@ internal sealed class RunHost(
     }
 
     private static string Describe(BlockProgress[] progress) => string.Join(
-        ", ", progress.Select(p => p.BlockIndex < 0 ? $"'{p.Scenario}' none started" : $"'{p.Scenario}' block {p.BlockIndex}, {p.Completed} completed"));
+        ", ", progress.Select(p => (p.TakeOverId == 0 ? "" : $"take-over {p.TakeOverId} ")
+            + (p.BlockIndex < 0 ? $"'{p.Scenario}' none started" : $"'{p.Scenario}' block {p.BlockIndex}, {p.Completed} completed")));
 
     private static RunUpdate Snapshot(long sequence, LoadResult result, BlockProgress[] progress, bool final) =>
         new() { Snapshot = new Snapshot { Sequence = sequence, Final = final, ResultJson = result.ToJson(), IterationProgress = { progress } } };

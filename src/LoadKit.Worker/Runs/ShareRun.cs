@@ -40,26 +40,38 @@ internal sealed class ShareRun
         return await _observers.CompleteAsync(result).ConfigureAwait(false);
     }
 
-    /// <summary>Runs the part of a lost worker's share that the controller assigns.</summary>
-    public void TakeOver(TakeOver takeOver, CancellationToken cancellationToken) => _run.TakeOver(
-        new SegmentTakeOver(
-            takeOver.LostSegmentIndex,
-            takeOver.PartIndex,
-            takeOver.PartCount,
-            TimeSpan.FromMilliseconds(takeOver.ResumeAtMs),
-            takeOver.ProgressKnown ? takeOver.IterationProgress.ToDictionary(p => p.Scenario, p => new IterationProgress(p.BlockIndex, p.Completed)) : null),
-        cancellationToken);
+    /// <summary>Runs the part of a lost worker's load that the controller assigns; false once this run has ended.</summary>
+    /// <exception cref="ArgumentException">The take-over names a segment or a cut that does not exist, or counts that do not fit the plan.</exception>
+    public bool TakeOver(TakeOver takeOver, CancellationToken cancellationToken)
+    {
+        if (takeOver.LostSegmentIndex < 0 || takeOver.LostSegmentIndex >= _sequence.Count
+            || takeOver.Cuts.Count == 0 || takeOver.Cuts.Any(c => c.PartCount < 1 || c.PartIndex < 0 || c.PartIndex >= c.PartCount))
+        {
+            throw new ArgumentException(
+                $"take-over = segment {takeOver.LostSegmentIndex} cut [{string.Join(", ", takeOver.Cuts.Select(c => $"{c.PartIndex} of {c.PartCount}"))}]: " +
+                $"allowed a segment 0 to {_sequence.Count - 1} and at least one cut, each a part 0 to count-1 of a count from 1.");
+        }
 
-    /// <summary>The statistics not sent yet, and the own share's progress in them. Called by one sender at a time.</summary>
+        var share = takeOver.Cuts.Aggregate(_sequence.Share(takeOver.LostSegmentIndex), (held, cut) => IterationTakeOver.Part(held, cut.PartIndex, cut.PartCount));
+        return _run.TakeOver(
+            new SegmentTakeOver(
+                takeOver.TakeOverId,
+                share,
+                TimeSpan.FromMilliseconds(takeOver.ResumeAtMs),
+                takeOver.Iterations.ToDictionary(i => i.Scenario, i => (i.BlockIndex, i.Iterations))),
+            cancellationToken);
+    }
+
+    /// <summary>The statistics not sent yet, and the progress in them of the own share and each part taken over. Called by one sender at a time.</summary>
     public (LoadResult Result, BlockProgress[] Progress) TakeSnapshot()
     {
         var (result, progress) = _run.TakeSnapshot();
         return (result, ToWire(progress));
     }
 
-    /// <summary>The own share's progress in the final result.</summary>
+    /// <summary>The progress of the own share and each part taken over in the final result.</summary>
     public BlockProgress[] FinalProgress() => ToWire(_run.FinalProgress());
 
     private static BlockProgress[] ToWire(IReadOnlyList<ScenarioProgress> progress) =>
-        [.. progress.Select(p => new BlockProgress { Scenario = p.Scenario, BlockIndex = p.Progress.Block, Completed = p.Progress.Completed })];
+        [.. progress.Select(p => new BlockProgress { Scenario = p.Scenario, BlockIndex = p.Progress.Block, Completed = p.Progress.Completed, TakeOverId = p.TakeOverId })];
 }
