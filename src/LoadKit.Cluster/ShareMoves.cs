@@ -73,20 +73,20 @@ internal sealed class ShareMoves((string Name, LoadPlan Plan)[] plans)
             text += $" {to.Info.Id} never acknowledged its part ({(to.Lost is null ? "its run ended first" : "it was lost")}); the part moved on with what {to.Info.Id} held.";
         }
 
-        return text + string.Concat(move.Counts.Select(c => " " + Iterations(move.Held, c)));
+        return text + string.Concat(move.Counts.Select(c => " " + Iterations(move.Held.Id, c)));
     }
 
-    private static string Iterations(HeldShare held, Count count)
+    private static string Iterations(int id, Count count)
     {
         var (name, owned, remaining) = (count.Scenario, count.Owned, count.Remaining);
-        if (held.Progress is null)
+        if (!count.Known)
         {
-            return held.Id == 0
+            return id == 0
                 ? $"Scenario '{name}': no snapshot of it had arrived, so all {owned} iterations it owned of the iteration-counted block under way moved (the target sees again those it had run)."
                 : $"Scenario '{name}': no snapshot listed the part, so all {owned} iterations it had of the iteration-counted block under way moved (the target sees again those it had run).";
         }
 
-        return held.Id == 0
+        return id == 0
             ? $"Scenario '{name}': {remaining} iterations moved, of the {owned} it owned of the iteration-counted block under way " +
                 $"({owned - remaining} completed by its last snapshot; any it ran after that are run again)."
             : $"Scenario '{name}': {remaining} iterations of the part moved, of the {owned} it had of the iteration-counted block under way " +
@@ -103,13 +103,16 @@ internal sealed class ShareMoves((string Name, LoadPlan Plan)[] plans)
                 var owned = held.Owned(name, index, block);
                 var progress = held.Progress is null ? (IterationProgress?)null
                     : held.Progress.TryGetValue(name, out var reported) ? reported : IterationProgress.None;
-                yield return new Count(name, index, block, owned, IterationTakeOver.Remaining(owned, index, progress));
+                yield return new Count(name, index, block, owned, IterationTakeOver.Remaining(owned, index, progress), progress is not null);
             }
         }
     }
 
-    /// <summary>A scenario's iteration-counted block under way when a share moved: what the share owned of it and left undone.</summary>
-    private sealed record Count(string Scenario, int Index, IterationsBlock Block, long Owned, long Remaining);
+    /// <summary>
+    /// A scenario's iteration-counted block under way when a share moved: what the share owned of it and left undone,
+    /// and whether a snapshot had reported its progress (otherwise all of it moved).
+    /// </summary>
+    private sealed record Count(string Scenario, int Index, IterationsBlock Block, long Owned, long Remaining, bool Known);
 
     /// <summary>One held share that moved: from whom, why (null: its run had ended), when, and the parts it was cut into.</summary>
     private sealed record Move(WorkerLink From, string? Lost, TimeSpan At, HeldShare Held, Count[] Counts, List<(WorkerLink To, HeldShare Part)> Parts);
