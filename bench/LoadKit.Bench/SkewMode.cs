@@ -5,10 +5,12 @@ using LoadKit.TestTargets;
 namespace LoadKit.Bench;
 
 /// <summary>
-/// Distributed start: a local etcd and N worker processes (as samples/Distributed starts them) run
-/// <see cref="SkewLoad.Scenario"/>; prints the start skew the controller measured and the controller's CPU while it
-/// followed and merged the workers' snapshots. The workers share this machine's clock, so the offsets the controller
-/// estimated for them are their estimation error: their spread bounds what the reported skew cannot see.
+/// Distributed start: a local etcd and N worker processes (as samples/Distributed starts them). First, twice (the
+/// workers fresh, then warm), one VU per worker for 1 s against an <see cref="ArrivalRecorder"/>: how far apart the
+/// workers' first calls began (as the controller reports it) and their first requests reached the target. Then
+/// <see cref="SkewLoad.Scenario"/>: the start skew the controller measured and the controller's CPU while it followed
+/// and merged the workers' snapshots. The workers share this machine's clock, so the offsets the controller estimated
+/// for them are their estimation error: their spread bounds what the reported skew cannot see.
 /// </summary>
 internal static class SkewMode
 {
@@ -30,15 +32,30 @@ internal static class SkewMode
         await using var workers = LocalWorkers.Start(workerCount, etcd.Url, prefix, token, "bench/LoadKit.Bench");
         Console.WriteLine($"etcd on {etcd.Url} (PID {etcd.ProcessId}); workers PIDs {string.Join(", ", workers.ProcessIds)}");
 
+        using var recorder = await ArrivalRecorder.StartAsync();
+        Environment.SetEnvironmentVariable(SkewLoad.TargetVariable, recorder.Address.ToString());
         var options = new RunOptions
         {
             Target = new ClusterTarget(new ClusterOptions([new Uri(etcd.Url)], workerCount, token)
             {
                 Prefix = prefix,
                 WorkerWait = TimeSpan.FromSeconds(60),
-                Forward = [SkewLoad.SecondsVariable, SkewLoad.RateVariable, SkewLoad.WorkersVariable],
+                Forward = [SkewLoad.SecondsVariable, SkewLoad.RateVariable, SkewLoad.WorkersVariable, SkewLoad.TargetVariable],
             }),
         };
+
+        var arrivals = new Figures();
+        foreach (var workersAre in new[] { "fresh", "warm" })
+        {
+            recorder.Reset();
+            var first = await LoadRunner.RunAsync([SkewLoad.FirstArrivals], options);
+            var (spread, clients) = recorder.Spread();
+            Console.WriteLine($"First arrivals, workers {workersAre}: start skew {first.StartSkew?.TotalMicroseconds:0} µs, first calls " +
+                $"{first.FirstCallSpread?.TotalMicroseconds:0} µs apart, at the target {spread.TotalMicroseconds:0} µs apart ({clients} of {workerCount} workers seen)");
+            arrivals
+                .Add($"first_call_spread_{workersAre}_us", first.FirstCallSpread is { } calls ? calls.TotalMicroseconds : -1)
+                .Add($"target_spread_{workersAre}_us", clients == workerCount ? spread.TotalMicroseconds : -1);
+        }
 
         // The controller's CPU, sampled with the wall clock, so the part spent while the load ran can be cut out.
         using var self = Process.GetCurrentProcess();
@@ -71,7 +88,7 @@ internal static class SkewMode
         var following = cpuAtEnd - cpuAtStart;
         var seconds = (endedAt - started).TotalSeconds;
         var run = result.Scenarios[0];
-        new Figures()
+        arrivals
             .Add("tool", "loadkit")
             .Add("mode", "skew")
             .Add("workers", workerCount)
@@ -96,6 +113,7 @@ public static class SkewLoad
     public const string SecondsVariable = "LOADKIT_BENCH_SKEW_SECONDS";
     public const string RateVariable = "LOADKIT_BENCH_SKEW_RATE";
     public const string WorkersVariable = "LOADKIT_BENCH_SKEW_WORKERS";
+    public const string TargetVariable = "LOADKIT_BENCH_SKEW_TARGET";
 
     /// <summary>Called by the controller and by every worker.</summary>
     public static Scenario Scenario()
@@ -109,6 +127,14 @@ public static class SkewLoad
             .WithGracefulStop(TimeSpan.FromSeconds(2))
             .Build();
     }
+
+    /// <summary>One VU per worker for 1 s: a GET naming this process to the recorder, then 100 ms of think time.</summary>
+    public static Scenario FirstArrivals() => LoadKit.Scenario.Create("first arrivals")
+        .WithHttp(new HttpSettings { BaseAddress = new Uri(Environment.GetEnvironmentVariable(TargetVariable) ?? throw new InvalidOperationException($"{TargetVariable} is not set.")) })
+        .Step("get", Http.Get("/").WithHeader(ArrivalRecorder.ClientHeader, Environment.ProcessId.ToString(CultureInfo.InvariantCulture)))
+        .ThinkTime(TimeSpan.FromMilliseconds(100))
+        .WithLoad(Load.ConstantUsers((int)Read(WorkersVariable), TimeSpan.FromSeconds(1)))
+        .Build();
 
     private static double Read(string name) =>
         double.Parse(Environment.GetEnvironmentVariable(name) ?? throw new InvalidOperationException($"{name} is not set."), CultureInfo.InvariantCulture);

@@ -39,7 +39,13 @@ internal static class ClockSync
             }
         }
 
+        // Waits for the worker's end of the exchange: disposing the call before it would reset the stream, which the
+        // worker logs with a stack trace although nothing went wrong.
         await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+        }
+
         return best!.Value;
     }
 }

@@ -227,14 +227,20 @@ internal static class DistributedRunner
             l.StartedAt,
             l.Lost,
             l.MissingSeconds(lastSecond),
-            l.Result ?? new LoadResult(startAt, startAt, cancelled, []))).ToArray();
+            l.Result ?? new LoadResult(startAt, startAt, cancelled, []))
+        {
+            // Each worker's clock, turned into the controller's with the estimate its start instant was given by.
+            FirstCallAt = l.Result?.Scenarios.Min(s => s.FirstCallAt) - l.Clock.Offset,
+        }).ToArray();
         var starts = links.Where(l => l.StartedAt is not null).Select(l => l.StartedAt!.Value).ToArray();
+        var firstCalls = workers.Select(w => w.FirstCallAt).OfType<DateTimeOffset>().ToArray();
         var startedAt = starts.Length > 0 ? starts.Min() : new DateTimeOffset(startAt);
         var merged = ResultMerge.Merge([.. reported.Select(l => l.Result!)], startedAt, DateTimeOffset.UtcNow, cancelled);
         return merged with
         {
             Workers = workers,
             StartSkew = starts.Length > 0 ? starts.Max() - starts.Min() : null,
+            FirstCallSpread = firstCalls.Length > 1 ? firstCalls.Max() - firstCalls.Min() : null,
             Notes = [.. notes, .. reported.SelectMany(l => l.Result!.Notes.Select(n => $"{l.Info.Id}: {n}"))],
         };
     }

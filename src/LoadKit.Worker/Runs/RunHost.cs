@@ -65,8 +65,12 @@ internal sealed class RunHost(
             var fault = SnapshotFault.FromEnvironment();
             assembly = Load(prepare);
             run = Prepare(prepare, assembly);
+            var preparing = Stopwatch.StartNew();
+            await run.PrepareAsync(stop.Token);
             await updates.WriteAsync(new RunUpdate { Ready = new Ready { ProtocolVersion = ProtocolVersion.Current } }, stop.Token);
-            logger.LogInformation("Run {Run}: ready with {Scenarios} on {Share}", runId, string.Join(", ", run.ScenarioNames), run.Share);
+            logger.LogInformation(
+                "Run {Run}: ready with {Scenarios} on {Share} (VUs, connections and code warmed in {Prepared:0.0} ms)",
+                runId, string.Join(", ", run.ScenarioNames), run.Share, preparing.Elapsed.TotalMilliseconds);
 
             using var startWait = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
             startWait.CancelAfter(StartTimeout);
@@ -76,7 +80,7 @@ internal sealed class RunHost(
             // their plan clocks start at the instant the wait ends: what delays them after it shows as lag.
             StartReached reached = default;
             running = await Task.Factory.StartNew(
-                () => StartClock.WaitUntil(instant, () => clock.UtcNow, stop.Token, out reached) ? run!.Start(reached.Timestamp, stop.Token) : null,
+                () => StartClock.WaitUntil(instant, () => clock.UtcNow, stop.Token, out reached) ? run!.Start(reached.Timestamp, new DateTimeOffset(reached.WallTicks, TimeSpan.Zero), stop.Token) : null,
                 stop.Token,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);

@@ -32,11 +32,17 @@ internal sealed class ShareRun
 
     public SegmentShare Share => _sequence.Share(_segment);
 
+    /// <inheritdoc cref="LocalRun.PrepareAsync"/>
+    public Task PrepareAsync(CancellationToken cancellationToken) => _run.PrepareAsync(cancellationToken);
+
     /// <summary>Starts the engines at the shared instant just passed; completes with the final result (its observers' notes added).</summary>
-    public async Task<LoadResult> Start(long startTimestamp, CancellationToken cancellationToken)
+    /// <param name="startTimestamp">The instant, on this process's <see cref="System.Diagnostics.Stopwatch"/>.</param>
+    /// <param name="startedAt">The same instant on the clock the controller gave it in: every time the results report is on it.</param>
+    /// <param name="cancellationToken">Stops the load.</param>
+    public async Task<LoadResult> Start(long startTimestamp, DateTimeOffset startedAt, CancellationToken cancellationToken)
     {
         _observers.Started(startTimestamp);
-        var result = await _run.Start(startTimestamp, cancellationToken).ConfigureAwait(false);
+        var result = await _run.Start(startTimestamp, cancellationToken, startedAt).ConfigureAwait(false);
         return await _observers.CompleteAsync(result).ConfigureAwait(false);
     }
 

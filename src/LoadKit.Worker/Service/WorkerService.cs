@@ -12,9 +12,16 @@ internal sealed class WorkerService(WorkerIdentity identity, WorkerClock clock, 
 
     public override async Task Clock(IAsyncStreamReader<PingRequest> requestStream, IServerStreamWriter<PingReply> responseStream, ServerCallContext context)
     {
-        while (await requestStream.MoveNext(context.CancellationToken))
+        try
         {
-            await responseStream.WriteAsync(new PingReply { WorkerUtcTicks = clock.UtcNow.Ticks, WorkerId = identity.Id }, context.CancellationToken);
+            while (await requestStream.MoveNext(context.CancellationToken))
+            {
+                await responseStream.WriteAsync(new PingReply { WorkerUtcTicks = clock.UtcNow.Ticks, WorkerId = identity.Id }, context.CancellationToken);
+            }
+        }
+        catch (Exception exception) when (exception is IOException or OperationCanceledException)
+        {
+            // The controller reset or cancelled the exchange (it gave up, or it is gone): a normal end for a clock, not an error.
         }
     }
 

@@ -21,7 +21,9 @@ internal sealed class IterationRunner
     private readonly StepCancellation _cancellation;
     private readonly bool[] _preWorkDone;
     private readonly FeedRun _feeds;
+    private readonly ActiveUsers _activeUsers;
     private bool _feedRanOut;
+    private bool _called;
     private long _iteration;
     private long _lagTicks;
 
@@ -37,8 +39,10 @@ internal sealed class IterationRunner
     /// <param name="pause">The VU's think-time timer.</param>
     /// <param name="cancellation">The VU's cancellation of the step under way.</param>
     /// <param name="feeds">The feeds bound to the VU's share.</param>
-    public IterationRunner(int index, Scenario scenario, StepContext context, PauseTimer pause, StepCancellation cancellation, FeedRun feeds)
+    /// <param name="activeUsers">The scenario's VUs, where the first call is noted.</param>
+    public IterationRunner(int index, Scenario scenario, StepContext context, PauseTimer pause, StepCancellation cancellation, FeedRun feeds, ActiveUsers activeUsers)
     {
+        _activeUsers = activeUsers;
         _scenario = scenario;
         _context = context;
         _pause = pause;
@@ -174,6 +178,7 @@ internal sealed class IterationRunner
     private async Task<Outcome> RunPreWorkAsync(Func<Session, CancellationToken, ValueTask> preWork, StepRecorder recorder)
     {
         _cancellation.CancelAfter(_scenario.HookTimeout);
+        NoteCall(Stopwatch.GetTimestamp());
         var outcome = await Calls.RunHookAsync(preWork, _context.Session, recorder, _scenario.HookTimeout, _cancellation.Token, _cancellation.Stop).ConfigureAwait(false);
         _cancellation.Reset();
         return outcome;
@@ -191,6 +196,7 @@ internal sealed class IterationRunner
         var step = _scenario.Steps[index];
         _context.BeginStep(step.Name, _cancellation.Token, recorder);
         var start = Stopwatch.GetTimestamp();
+        NoteCall(start);
         _cancellation.CancelAfter(step.Timeout);
         Outcome outcome;
         try
@@ -221,7 +227,7 @@ internal sealed class IterationRunner
 
         var end = Stopwatch.GetTimestamp();
         _cancellation.Reset();
-        if (_feedRanOut)
+        if (_feedRanOut || (outcome == Outcome.Ok && _context.NotACall))
         {
             return outcome;
         }
@@ -235,5 +241,15 @@ internal sealed class IterationRunner
 
         recorder.Record(outcome, Histograms.Microseconds(start, end), Histograms.Microseconds(start - _lagTicks, end));
         return outcome;
+    }
+
+    /// <summary>This VU's first call (a step's or pre-work's) joins the race for the scenario's first; later ones cost a branch.</summary>
+    private void NoteCall(long start)
+    {
+        if (!_called)
+        {
+            _called = true;
+            _activeUsers.NoteFirstCall(start);
+        }
     }
 }

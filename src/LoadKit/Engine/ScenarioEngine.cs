@@ -34,6 +34,7 @@ internal sealed class ScenarioEngine
     private readonly FeedRun _feeds;
     private readonly HttpClients _http;
     private readonly RequirementCheck _requirements;
+    private readonly bool _publishMetrics;
 
     // The last iteration-counted block started, for progress reports.
     private readonly IterationProgressTracker _progress = new();
@@ -57,13 +58,15 @@ internal sealed class ScenarioEngine
     /// iterations are a total, not a count per VU). Null: the share's whole part of the block, as if it were starting.
     /// Either way the block's maximum duration counts from the plan's original start.
     /// </param>
+    /// <param name="publishMetrics">Whether the run shows in <see cref="LoadKitMetrics"/> (not LoadKit's own process warm-up).</param>
     public ScenarioEngine(
         Scenario scenario,
         LoadPlan plan,
         SegmentShare share,
         TimeSpan resumeAt = default,
         Action<ScenarioResult, IterationProgress>? onSnapshot = null,
-        long? resumedIterations = null)
+        long? resumedIterations = null,
+        bool publishMetrics = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(resumeAt, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegative(resumedIterations ?? 0, nameof(resumedIterations));
@@ -76,8 +79,9 @@ internal sealed class ScenarioEngine
         _resumeAt = resumeAt;
         _feeds = new FeedRun(scenario.Feeds, scenario.Name, share);
         _activeUsers = new ActiveUsers();
-        _measured = new ScenarioStats(scenario, _activeUsers, isWarmUp: false);
-        _warmUp = BlocksToRun().Any(b => b.Block.WarmUpUntil > b.From) ? new ScenarioStats(scenario, _activeUsers, isWarmUp: true, _measured.RecordLock) : null;
+        _publishMetrics = publishMetrics;
+        _measured = new ScenarioStats(scenario, _activeUsers, isWarmUp: false, publishMetrics: publishMetrics);
+        _warmUp = BlocksToRun().Any(b => b.Block.WarmUpUntil > b.From) ? new ScenarioStats(scenario, _activeUsers, isWarmUp: true, _measured.RecordLock, publishMetrics) : null;
         _users = new VirtualUsers(scenario, share, _measured, _warmUp, _feeds, _http);
 
         // Refuses, before anything starts, a share this process cannot run (no browser here, too many browser users).
@@ -100,26 +104,48 @@ internal sealed class ScenarioEngine
     /// <summary>The feeds bound to this engine's share.</summary>
     internal FeedRun Feeds => _feeds;
 
+    /// <summary>
+    /// Before a shared start instant, does what the first iteration would otherwise pay for after it: opens the HTTP
+    /// connections and creates and initialises the VUs that the first block starts at once. Nothing for an engine that
+    /// resumes part-way (a take-over starts at once).
+    /// </summary>
+    public async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        if (_resumeAt > TimeSpan.Zero || _plan.Blocks.Count == 0)
+        {
+            return;
+        }
+
+        var users = (int)_share.CountOwned(_plan.Blocks[0].UsersAtStart);
+        await _http.OpenConnectionsAsync(users, cancellationToken).ConfigureAwait(false);
+        await _users.PrepareAsync(users).ConfigureAwait(false);
+    }
+
     /// <summary>Runs the plan, then cleanup, and returns what was measured.</summary>
     /// <param name="cancellationToken">Stops the run promptly; the result covers what ran until then.</param>
     /// <param name="startTimestamp">
     /// A <see cref="Stopwatch"/> timestamp at which the plan's clock starts (a distributed run's shared instant, just
     /// passed); 0: now. Whatever delays the first block after it (JIT, init) shows as scheduling lag.
     /// </param>
-    public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken, long startTimestamp = 0)
+    /// <param name="startedAt">
+    /// The wall-clock time of <paramref name="startTimestamp"/> as the caller read it (a worker: the clock its start
+    /// instant was given in); null: read here. Every time in the result derives from it.
+    /// </param>
+    public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken, long startTimestamp = 0, DateTimeOffset? startedAt = null)
     {
         var now = Stopwatch.GetTimestamp();
-        var start = startTimestamp is > 0 && startTimestamp <= now ? startTimestamp : now;
-        var startedAt = DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(start, now);
+        var sharedStart = startTimestamp is > 0 && startTimestamp <= now;
+        var start = sharedStart ? startTimestamp : now;
+        var startedAtWall = sharedStart && startedAt is { } given ? given : Clock.UtcAt(start);
         _feeds.Started(start);
-        using var published = LoadKitMetrics.Track(_scenario.Name, () => _activeUsers.Current);
+        using var published = _publishMetrics ? LoadKitMetrics.Track(_scenario.Name, () => _activeUsers.Current) : null;
         var collector = new StatsCollector(
             [.. _measured.IntervalSources, .. _warmUp?.IntervalSources ?? []],
             _onSnapshot is null ? null : () =>
             {
                 if (SnapshotWanted?.Invoke() != false)
                 {
-                    _onSnapshot(ToResult(startedAt, start, Stopwatch.GetElapsedTime(start)), _progress.Current());
+                    _onSnapshot(ToResult(startedAtWall, start, Stopwatch.GetElapsedTime(start)), _progress.Current());
                 }
             },
             _resumeAt,
@@ -159,7 +185,7 @@ internal sealed class ScenarioEngine
             await collector.StopAsync().ConfigureAwait(false);
         }
 
-        return ToResult(startedAt, start, duration);
+        return ToResult(startedAtWall, start, duration);
     }
 
     /// <summary>The statistics collected so far, for a run that started at <paramref name="start"/> and has lasted <paramref name="duration"/>.</summary>
@@ -173,8 +199,12 @@ internal sealed class ScenarioEngine
         }
 
         var warmUp = _warmUp?.ToResult(_scenario.Name, startedAt, warmUpDuration, PlannedUsers(warmUp: true), 0, null);
+        var firstCall = _activeUsers.FirstCall;
         return _measured.ToResult(
-            _scenario.Name, startedAt + warmUpDuration, duration - warmUpDuration, PlannedUsers(warmUp: false), _users.Abandoned, warmUp);
+            _scenario.Name, startedAt + warmUpDuration, duration - warmUpDuration, PlannedUsers(warmUp: false), _users.Abandoned, warmUp) with
+        {
+            FirstCallAt = firstCall == 0 ? null : startedAt + Stopwatch.GetElapsedTime(start, firstCall),
+        };
     }
 
     /// <summary>

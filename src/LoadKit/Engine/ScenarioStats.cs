@@ -6,12 +6,17 @@ namespace LoadKit.Engine;
 /// <summary>The recorders of one scenario run (or of its warm-up), indexed like the scenario's steps.</summary>
 internal sealed class ScenarioStats
 {
-    public ScenarioStats(Scenario scenario, ActiveUsers activeUsers, bool isWarmUp, StripedRecordLock? recordLock = null)
+    /// <param name="scenario">The scenario.</param>
+    /// <param name="activeUsers">Its VUs, shared by the warm-up's and the measured statistics.</param>
+    /// <param name="isWarmUp">Whether these are the warm-up's.</param>
+    /// <param name="recordLock">The measured statistics' lock, for the warm-up's; null: a new one.</param>
+    /// <param name="publishMetrics">Whether calls also go to <see cref="LoadKitMetrics"/> (not for LoadKit's own process warm-up).</param>
+    public ScenarioStats(Scenario scenario, ActiveUsers activeUsers, bool isWarmUp, StripedRecordLock? recordLock = null, bool publishMetrics = true)
     {
         ActiveUsers = activeUsers;
         RecordLock = recordLock ?? new StripedRecordLock();
-        Gauges = new ScenarioGauges(activeUsers, isWarmUp, new ScenarioTelemetry(scenario.Name));
-        Steps = scenario.Steps.Select(s => new StepRecorder(s.Name, new StepTelemetry(scenario.Name, s.Name)) { Measurements = new MeasurementRecorders(s.Name) }).ToArray();
+        Gauges = new ScenarioGauges(activeUsers, isWarmUp, publishMetrics ? new ScenarioTelemetry(scenario.Name) : null);
+        Steps = scenario.Steps.Select(s => new StepRecorder(s.Name, publishMetrics ? new StepTelemetry(scenario.Name, s.Name) : null) { Measurements = new MeasurementRecorders(s.Name) }).ToArray();
         Iterations = new StepRecorder("iteration");
         Init = scenario.Init is null ? null : new StepRecorder("init");
         Cleanup = scenario.Cleanup is null ? null : new StepRecorder("cleanup");

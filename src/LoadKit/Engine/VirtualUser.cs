@@ -35,7 +35,7 @@ internal sealed class VirtualUser : IDisposable
         _measured = measured;
         _warmUp = warmUp;
         _context = new StepContext(new Session(index) { Feeds = feeds }, http);
-        _iterations = new IterationRunner(index, scenario, _context, _pause, _cancellation, feeds);
+        _iterations = new IterationRunner(index, scenario, _context, _pause, _cancellation, feeds, measured.ActiveUsers);
     }
 
     private enum InitState
@@ -223,6 +223,9 @@ internal sealed class VirtualUser : IDisposable
 
     /// <summary>Opens the mailbox before <see cref="RunScheduledAsync"/> starts for a new block.</summary>
     public void OpenMailbox() => _mailbox.Open();
+
+    /// <summary>Before the run's start: runs init, so that the first iteration does not wait for it.</summary>
+    public Task PrepareAsync() => EnsureInitializedAsync();
 
     /// <summary>Runs init now if it has not run; returns whether the VU can run iterations.</summary>
     private async Task<bool> EnsureInitializedAsync()

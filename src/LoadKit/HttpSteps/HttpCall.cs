@@ -21,6 +21,7 @@ public sealed class HttpCall
         ArgumentNullException.ThrowIfNull(path);
         Method = method;
         Path = Parse(path, "path", out var problem);
+        problem ??= Urls.HttpProblem(path) is { } urlProblem ? $"the address {urlProblem}; allowed: {Urls.HttpAllowed}" : null;
         Problems = problem is null ? [] : [problem];
     }
 
@@ -181,6 +182,11 @@ public sealed class HttpCall
         if (Uri.TryCreate(text, UriKind.Absolute, out var absolute) && (absolute.Scheme == Uri.UriSchemeHttp || absolute.Scheme == Uri.UriSchemeHttps))
         {
             uri = absolute;
+        }
+        else if (Urls.HttpProblem(text) is { } problem)
+        {
+            // A template filled in to an address that is not one (the constant ones were refused by Build).
+            throw new InvalidOperationException($"HTTP request {this}: the address '{text}' {problem}; allowed: {Urls.HttpAllowed}.");
         }
         else if (baseAddress is null)
         {

@@ -9,6 +9,7 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
     private readonly InProcessHandlers? _inProcess = settings.Handler is { } handler ? new InProcessHandlers(handler) : null;
     private readonly Lock _sharedLock = new();
     private HttpMessageInvoker? _shared;
+    private OpenedConnections? _opened;
 
     public Version Version => settings.Version;
 
@@ -23,12 +24,30 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
     /// <summary>What the run's notes must say about these connections: that they were in-process, if so; else null.</summary>
     public string? Note(string scenario) => _inProcess?.Note(scenario);
 
+    /// <summary>
+    /// Before the start: opens the connections that <paramref name="users"/> VUs starting at once need to the base
+    /// address (one each, or as many as the shared pool allows; one for a shared HTTP/2 pool), for the handlers made
+    /// after it. Nothing for in-process handlers or without an absolute base address.
+    /// </summary>
+    public async Task OpenConnectionsAsync(int users, CancellationToken cancellationToken)
+    {
+        if (_inProcess is not null || _opened is not null || users <= 0 || BaseAddress is not { IsAbsoluteUri: true } address || address.Scheme is not ("http" or "https"))
+        {
+            return;
+        }
+
+        var count = OwnedByUser ? users : settings.Version.Major >= 2 ? 1 : Math.Min(users, settings.MaxConnectionsPerServer);
+        _opened = await OpenedConnections.OpenAsync(address, count, cancellationToken).ConfigureAwait(false);
+    }
+
     public void Dispose()
     {
         lock (_sharedLock)
         {
             _shared?.Dispose();
         }
+
+        _opened?.Dispose();
     }
 
     private HttpMessageInvoker Shared()
@@ -49,6 +68,7 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
             EnableMultipleHttp2Connections = true,
+            ConnectCallback = _opened is { } opened ? opened.ConnectAsync : null,
         },
         disposeHandler: true);
 }

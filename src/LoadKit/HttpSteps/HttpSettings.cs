@@ -43,9 +43,9 @@ public sealed record HttpSettings
 
     internal void Validate(List<ValidationProblem> problems)
     {
-        if (BaseAddress is { } address && (!address.IsAbsoluteUri || (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps)))
+        if (BaseAddress is { } address && Urls.BaseAddressProblem(address.OriginalString) is { } problem)
         {
-            problems.Add(new("Http.BaseAddress", address.OriginalString, "must be an absolute http:// or https:// address"));
+            problems.Add(new("Http.BaseAddress", address.OriginalString, $"{problem}; allowed: {Urls.BaseAddressAllowed}"));
         }
 
         if (Version != HttpVersion.Version11 && Version != HttpVersion.Version20 && Version != HttpVersion.Version10)

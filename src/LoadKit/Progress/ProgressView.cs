@@ -1,12 +1,19 @@
 using System.Diagnostics;
 using System.Globalization;
 using LoadKit.Display;
+using LoadKit.Results;
 
 namespace LoadKit.Progress;
 
-/// <summary>What the progress shows: VUs now, the last second's rate and p95 (the whole run's at the end), and the failures so far.</summary>
+/// <summary>
+/// What the progress shows: VUs now, the last second's rate and p95 (the whole run's at the end), the failures so far,
+/// and a step that has failed the same way from its start (<see cref="RunFindings.FailingFromTheStart"/>), if any.
+/// </summary>
 internal readonly record struct ProgressFigures(int Users, double RequestsPerSecond, TimeSpan? P95, long Calls, long Failures)
 {
+    /// <summary>A step failing the same way from its start, briefly; null when none is.</summary>
+    public string? FailingStart { get; init; }
+
     /// <summary>
     /// The figures of the latest statistics of every scenario (in a distributed run, merged across workers): the last
     /// second's rate and p95, or with <paramref name="whole"/> the whole run's (a last, partial second would mislead).
@@ -14,6 +21,7 @@ internal readonly record struct ProgressFigures(int Users, double RequestsPerSec
     public static ProgressFigures From(IEnumerable<ScenarioResult> scenarios, bool whole = false)
     {
         var list = scenarios.ToArray();
+        var failing = list.SelectMany(RunFindings.FailingFromTheStart).Select(f => f.Brief).FirstOrDefault();
         var users = list.Sum(s => s.Timeline.Count == 0 ? 0 : s.Timeline[^1].ActiveUsers);
         var steps = list.SelectMany(s => s.Steps).ToArray();
         var last = steps.Select(s => s.Timeline.Count == 0 ? -1 : s.Timeline[^1].Second).DefaultIfEmpty(-1).Max();
@@ -28,7 +36,7 @@ internal readonly record struct ProgressFigures(int Users, double RequestsPerSec
                 duration > TimeSpan.Zero ? calls / duration.TotalSeconds : 0,
                 all.Count == 0 ? null : all.P95,
                 calls,
-                steps.Sum(s => s.Failed + s.TimedOut));
+                steps.Sum(s => s.Failed + s.TimedOut)) { FailingStart = failing };
         }
 
         var latency = LatencyDistribution.Merge(points.Select(p => p.Latency));
@@ -37,14 +45,15 @@ internal readonly record struct ProgressFigures(int Users, double RequestsPerSec
             points.Sum(p => p.Ok + p.Failed + p.TimedOut),
             latency.Count == 0 ? null : latency.P95,
             steps.Sum(s => s.Completed),
-            steps.Sum(s => s.Failed + s.TimedOut));
+            steps.Sum(s => s.Failed + s.TimedOut)) { FailingStart = failing };
     }
 
     /// <summary>One line, e.g. <c>00:12 / 01:00  VUs 50  rps 1,234  p95 12.30 ms  failures 5 of 14,808 (0.03 %)</c>.</summary>
     public string Render(TimeSpan elapsed, TimeSpan planned) =>
         $"{Clock(elapsed)} / {Clock(planned)}  VUs {Users}  rps {Format.Count((long)Math.Round(RequestsPerSecond))}  " +
         $"p95 {(P95 is { } p95 ? Format.Milliseconds(p95) : "-")}  " +
-        $"failures {Format.Count(Failures)} of {Format.Count(Calls)} ({Format.Percent(Calls == 0 ? 0 : Failures / (double)Calls)})";
+        $"failures {Format.Count(Failures)} of {Format.Count(Calls)} ({Format.Percent(Calls == 0 ? 0 : Failures / (double)Calls)})" +
+        (FailingStart is { } failing ? "  " + failing : "");
 
     private static string Clock(TimeSpan value) => value >= TimeSpan.FromHours(1)
         ? ((int)value.TotalHours).ToString(CultureInfo.InvariantCulture) + value.ToString(@"\:mm\:ss", CultureInfo.InvariantCulture)

@@ -98,6 +98,7 @@ public static class SummaryTable
         }
 
         AppendHttp(text, scenario);
+        AppendWebSockets(text, scenario);
         AppendErrors(text, scenario);
     }
 
@@ -126,9 +127,10 @@ public static class SummaryTable
     /// <summary>The header and a row per measurement that steps recorded (page metrics).</summary>
     internal static List<string[]> MeasurementRows(ScenarioResult scenario) => [["measurement", .. Headers[1..]], .. scenario.Measurements.Select(Row)];
 
-    /// <summary>The start skew of a distributed run, as every report words it.</summary>
+    /// <summary>The start skew of a distributed run and the spread of the workers' first calls, as every report words them.</summary>
     internal static string StartSkew(LoadResult result) =>
-        result.StartSkew is { } skew ? Format.LatencyNumber(skew.TotalMilliseconds) + " ms (latest start minus earliest, controller clock)" : "unknown (no worker started)";
+        (result.StartSkew is { } skew ? Format.LatencyNumber(skew.TotalMilliseconds) + " ms (latest start minus earliest, controller clock)" : "unknown (no worker started)") +
+        (result.FirstCallSpread is { } spread ? ", first calls " + Format.LatencyNumber(spread.TotalMilliseconds) + " ms apart" : "");
 
     /// <summary>A distributed run's workers: a row each and the start skew.</summary>
     private static void RenderWorkers(LoadResult result, StringBuilder text)
@@ -188,11 +190,11 @@ public static class SummaryTable
         $"(above {GeneratorHealth.CpuWarningPercent:0} %): the generator, not the target, may have been the bottleneck; " +
         "give the load more cores or more workers, or make the steps cheaper.");
 
-    /// <summary>The header and a row per worker: segment, clock offset, start, calls, rps, p95, gaps, state.</summary>
+    /// <summary>The header and a row per worker: segment, clock offset, start and first call (after the earliest start), calls, rps, p95, gaps, state.</summary>
     internal static List<string[]> WorkerRows(LoadResult result)
     {
         var first = result.Workers.Select(w => w.StartedAt).OfType<DateTimeOffset>().DefaultIfEmpty().Min();
-        var rows = new List<string[]> { new[] { "worker", "segment", "clock offset", "started +ms", "calls", "rps", "p95", "missing s", "state" } };
+        var rows = new List<string[]> { new[] { "worker", "segment", "clock offset", "started +ms", "first call +ms", "calls", "rps", "p95", "missing s", "state" } };
         rows.AddRange(result.Workers.Select(w =>
         {
             var steps = StepStats.Merge("all", [.. w.Result.Scenarios.SelectMany(s => s.Steps)], w.Result.Scenarios.Select(s => s.Duration).DefaultIfEmpty().Max());
@@ -202,6 +204,7 @@ public static class SummaryTable
                 w.Segment,
                 Format.Milliseconds(w.ClockOffset),
                 w.StartedAt is { } started ? Format.LatencyNumber((started - first).TotalMilliseconds) : "-",
+                w.FirstCallAt is { } call && w.StartedAt is not null ? Format.LatencyNumber((call - first).TotalMilliseconds) : "-",
                 Format.Count(steps.Completed),
                 Format.Number(steps.RequestsPerSecond),
                 steps.Latency.Count == 0 ? "-" : Format.LatencyNumber(steps.Latency.P95.TotalMilliseconds),
@@ -264,6 +267,27 @@ public static class SummaryTable
                 .Append(", received ").Append(Format.Count(http.BodyBytesReceived))
                 .Append("; time to headers p50 ").Append(Format.LatencyNumber(http.TimeToHeaders.P50.TotalMilliseconds))
                 .Append(" p95 ").Append(Format.LatencyNumber(http.TimeToHeaders.P95.TotalMilliseconds)).AppendLine(" ms");
+        }
+    }
+
+    /// <summary>The connections of the steps that used WebSockets: opened, failed to open, closed by the server, dropped.</summary>
+    private static void AppendWebSockets(StringBuilder text, ScenarioResult scenario)
+    {
+        var steps = scenario.Steps.Where(s => s.WebSocket is not null).ToArray();
+        if (steps.Length == 0)
+        {
+            return;
+        }
+
+        text.AppendLine("  websocket connections:");
+        foreach (var step in steps)
+        {
+            var connections = step.WebSocket!;
+            text.Append("    ").Append(step.Name).Append(": ")
+                .Append(Format.Count(connections.Opened)).Append(" opened, ")
+                .Append(Format.Count(connections.Failed)).Append(" failed to open, ")
+                .Append(Format.Count(connections.ClosedByServer)).Append(" closed by the server, ")
+                .Append(Format.Count(connections.Dropped)).AppendLine(" dropped");
         }
     }
 

@@ -5,6 +5,9 @@ namespace LoadKit;
 
 public sealed partial record LoadResult
 {
+    /// <summary>UTF-8 without a byte-order mark: JSON readers such as Python's <c>json.load</c> refuse one (RFC 8259, section 8.1).</summary>
+    private static readonly UTF8Encoding WithoutByteOrderMark = new(encoderShouldEmitUTF8Identifier: false);
+
     /// <summary>
     /// Writes the result as JSON to <paramref name="path"/>, e.g. to keep it as the baseline of later runs. The folder
     /// is created if needed; the file is replaced whole (written beside it, then moved), so a reader never sees half
@@ -17,7 +20,7 @@ public sealed partial record LoadResult
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var temporary = full + $".{Environment.ProcessId}.tmp";
-        File.WriteAllText(temporary, ToJson(), Encoding.UTF8);
+        File.WriteAllText(temporary, ToJson(), WithoutByteOrderMark);
         File.Move(temporary, full, overwrite: true);
     }
 

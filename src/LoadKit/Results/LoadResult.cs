@@ -32,6 +32,14 @@ public sealed partial record LoadResult(
     public TimeSpan? StartSkew { get; init; }
 
     /// <summary>
+    /// In a distributed run, how far apart the workers' first calls began (<see cref="WorkerResult.FirstCallAt"/>): the
+    /// latest minus the earliest, in the controller's clock, among the workers that made one. Closer than
+    /// <see cref="StartSkew"/> to when the load reached the target: it includes what each worker did between its start
+    /// and its first request. Null for a run in this process, or when fewer than two workers made a call.
+    /// </summary>
+    public TimeSpan? FirstCallSpread { get; init; }
+
+    /// <summary>
     /// The health of each process that generated load (CPU, memory, GC, thread-pool queue per second): one in a local
     /// run, one per worker in a distributed run, each kept apart, never averaged.
     /// </summary>

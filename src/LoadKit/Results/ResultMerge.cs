@@ -56,6 +56,7 @@ internal static class ResultMerge
             warmUps.Length == 0 ? null : Merge(warmUps))
         {
             Measurements = MergeByName(parts.SelectMany(p => p.Measurements), duration),
+            FirstCallAt = parts.Min(p => p.FirstCallAt),
         };
     }
 

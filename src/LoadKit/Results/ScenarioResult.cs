@@ -47,6 +47,9 @@ public sealed record ScenarioResult(
     /// </summary>
     public IReadOnlyList<StepStats> Measurements { get; init; } = [];
 
+    /// <summary>When the first call (a step's or pre-work's) of any VU began (UTC); null when none was made.</summary>
+    public DateTimeOffset? FirstCallAt { get; init; }
+
     /// <summary>The statistics of the measurement <paramref name="measurement"/> recorded by step <paramref name="step"/>.</summary>
     /// <exception cref="KeyNotFoundException">The step recorded no such measurement; the message lists those there are.</exception>
     public StepStats GetMeasurement(string step, string measurement)

@@ -37,6 +37,9 @@ public sealed record StepStats(
     /// <summary>Status codes, body bytes and time to headers of the step's HTTP requests; null when it made none.</summary>
     public HttpStats? Http { get; init; }
 
+    /// <summary>The WebSocket connections the step opened, failed to open, or saw closed by the server or dropped; null when it saw none.</summary>
+    public WebSocketStats? WebSocket { get; init; }
+
     /// <summary>Calls that ended on their own: <see cref="Ok"/> + <see cref="Failed"/> + <see cref="TimedOut"/>.</summary>
     [JsonIgnore]
     public long Completed => Ok + Failed + TimedOut;
@@ -77,6 +80,7 @@ public sealed record StepStats(
             timeline)
         {
             Http = HttpStats.Merge(parts.Select(p => p.Http)),
+            WebSocket = WebSocketStats.Merge(parts.Select(p => p.WebSocket)),
         };
     }
 

@@ -17,4 +17,11 @@ public sealed record WorkerResult(
     DateTimeOffset? StartedAt,
     string? Lost,
     IReadOnlyList<int> MissingSeconds,
-    LoadResult Result);
+    LoadResult Result)
+{
+    /// <summary>
+    /// When its first call (step or pre-work) began, in the controller's clock: close to when its first request left
+    /// it. Null when it made none (no VU in its segment, or it never started).
+    /// </summary>
+    public DateTimeOffset? FirstCallAt { get; init; }
+}

@@ -51,8 +51,8 @@ public static class LoadRunner
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(options);
-        // Every run has its thresholds watched and, as the options say, its progress shown.
-        var observers = RunObservers.Observe(plan, [ThresholdWatch.Observer, new ProgressView.Observer(options.Progress, options.ProgressWriter), .. options.Observers]);
+        // Every run has its thresholds watched, its findings noted and, as the options say, its progress shown.
+        var observers = RunObservers.Observe(plan, [ThresholdWatch.Observer, FindingsNotes.Observer, new ProgressView.Observer(options.Progress, options.ProgressWriter), .. options.Observers]);
         LoadResult result;
         try
         {

@@ -304,16 +304,14 @@ public sealed class ScenarioBuilder
     private void ValidateHttp(List<TaskBuilder> tasks, List<ValidationProblem> problems)
     {
         _http.Validate(problems);
-        Uri? baseAddress;
-        try
+        if (_http.BaseAddress is null && _http.Handler is null && Environment.GetEnvironmentVariable(HttpSettings.BaseAddressVariable) is { Length: > 0 } fromEnvironment
+            && Urls.BaseAddressProblem(fromEnvironment) is { } problem)
         {
-            baseAddress = _http.ResolveBaseAddress();
-        }
-        catch (UriFormatException)
-        {
-            problems.Add(new(HttpSettings.BaseAddressVariable, $"'{Environment.GetEnvironmentVariable(HttpSettings.BaseAddressVariable)}'", "an absolute http:// or https:// address"));
+            problems.Add(new(HttpSettings.BaseAddressVariable, $"'{fromEnvironment}'", $"{problem}; allowed: {Urls.BaseAddressAllowed}"));
             return;
         }
+
+        var baseAddress = _http.ResolveBaseAddress();
 
         if (baseAddress is not null)
         {
@@ -322,7 +320,7 @@ public sealed class ScenarioBuilder
 
         foreach (var request in tasks.SelectMany(t => t.HttpRequests))
         {
-            if (!Uri.TryCreate(request.Path.Text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            if (!Urls.IsAbsoluteHttp(request.Path.Text))
             {
                 problems.Add(new("Http.BaseAddress", "not set", $"a base address for the relative path of {request}: WithHttp(new HttpSettings {{ BaseAddress = ... }}) or the {HttpSettings.BaseAddressVariable} environment variable"));
                 return;

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using LoadKit.HttpSteps;
 using LoadKit.Scenarios;
 using LoadKit.Validation;
+using LoadKit.WebSockets;
 
 namespace LoadKit;
 
@@ -47,6 +48,13 @@ public sealed class TaskBuilder
         if (action is null)
         {
             _problems.Add(new($"Steps[{_steps.Count}].Action", "null", "a function of StepContext"));
+        }
+        else if (action.Target is WebSocketConnectStep connect)
+        {
+            foreach (var problem in connect.Problems)
+            {
+                _problems.Add(new($"Steps[{_steps.Count}] '{name}'", "WebSocketSteps.Connect", problem));
+            }
         }
 
         _steps.Add(new StepDefinition(name ?? "", action!, timeout ?? TimeSpan.MinValue));

@@ -12,6 +12,7 @@ internal sealed class ActiveUsers
     private int _peakWarmUp;
     private int _peakMeasured;
     private long _measuredStart;
+    private long _firstCall;
 
     public int Current => Volatile.Read(ref _current);
 
@@ -21,6 +22,18 @@ internal sealed class ActiveUsers
 
     /// <summary>The <see cref="Stopwatch"/> timestamp at which the measured part began (0: not yet).</summary>
     public long MeasuredStart => Interlocked.Read(ref _measuredStart);
+
+    /// <summary>The <see cref="Stopwatch"/> timestamp at which the first call of any VU began (0: none yet).</summary>
+    public long FirstCall => Interlocked.Read(ref _firstCall);
+
+    /// <summary>Notes a VU's first call; the earliest is kept (VUs race to note theirs).</summary>
+    public void NoteFirstCall(long timestamp)
+    {
+        long seen;
+        while (((seen = Interlocked.Read(ref _firstCall)) == 0 || timestamp < seen) && Interlocked.CompareExchange(ref _firstCall, timestamp, seen) != seen)
+        {
+        }
+    }
 
     /// <summary>Notes when the measured part begins; the first call wins.</summary>
     public void MeasuredStartsAt(long timestamp) => Interlocked.CompareExchange(ref _measuredStart, timestamp, 0);

@@ -22,6 +22,7 @@ internal sealed class StepRecorder : IIntervalSource
     private readonly Interval _total = new(LatencyAccumulator.ForTotals);
     private readonly List<TimelinePoint> _timeline = [];
     private bool _ended;
+    private WebSocketCounts? _webSocket;
 
     private readonly StepTelemetry? _telemetry;
 
@@ -71,6 +72,21 @@ internal sealed class StepRecorder : IIntervalSource
         lock (stripe.Lock)
         {
             stripe.Active.HttpCounts.Record(statusCode, bodyBytesSent, bodyBytesReceived, timeToHeadersMicroseconds);
+        }
+    }
+
+    /// <summary>The step's WebSocket connections; created by the first connection event (most steps have none).</summary>
+    public WebSocketCounts WebSocket
+    {
+        get
+        {
+            if (Volatile.Read(ref _webSocket) is { } counts)
+            {
+                return counts;
+            }
+
+            Interlocked.CompareExchange(ref _webSocket, new WebSocketCounts(), null);
+            return _webSocket;
         }
     }
 
@@ -153,6 +169,7 @@ internal sealed class StepRecorder : IIntervalSource
         [.. _timeline])
     {
         Http = _total.Http?.ToStats(),
+        WebSocket = Volatile.Read(ref _webSocket)?.ToStats(),
     };
 
     private sealed class Stripe

@@ -37,6 +37,11 @@ public sealed class StepContext
 
     internal string? FailureReason { get; private set; }
 
+    /// <summary>Set by a step that found nothing to do (a connect whose connection is open): it is not counted as a call.</summary>
+    internal bool NotACall { get; private set; }
+
+    internal void SkipCall() => NotACall = true;
+
     /// <summary>
     /// Marks the step as failed without throwing; <paramref name="reason"/> is counted in the error table.
     /// The step should return after calling it. Use a fixed text (not one with ids or timestamps) so that
@@ -116,5 +121,6 @@ public sealed class StepContext
         StepName = stepName;
         CancellationToken = cancellationToken;
         FailureReason = null;
+        NotACall = false;
     }
 }

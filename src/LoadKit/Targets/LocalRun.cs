@@ -1,4 +1,5 @@
 using LoadKit.Engine;
+using LoadKit.Engine.Executors;
 using LoadKit.Health;
 using LoadKit.Results;
 using LoadKit.Workload;
@@ -52,27 +53,44 @@ internal sealed class LocalRun
     public SegmentShare Share => _share;
 
     /// <summary>
-    /// Starts the engines now (each on the thread pool, so this returns at once); completes with the final result
-    /// once they and any take-overs have ended.
+    /// Before a shared start instant: compiles LoadKit's hot paths once per process (<see cref="ProcessWarmUp"/>), then
+    /// lets every engine open its connections and initialise the VUs its first block starts at once, so that the
+    /// first requests leave at the instant rather than after that work (docs/distributed-ci.md, "A warm start").
+    /// </summary>
+    public async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        await ProcessWarmUp.EnsureAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(Parts().Select(p => p.Engine.PrepareAsync(cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts the engines now, on the calling thread up to the point where each has queued its first VUs to the thread
+    /// pool (no hop before that: at a shared instant it would delay the first requests by a scheduling delay), then the
+    /// health sampler; completes with the final result once they and any take-overs have ended.
     /// </summary>
     /// <param name="startTimestamp">
     /// The <see cref="System.Diagnostics.Stopwatch"/> timestamp of a shared start instant, just passed; 0: no shared
     /// instant, each engine starts its clock once its pre-allocated VUs are initialised (a run alone).
     /// </param>
     /// <param name="cancellationToken">Stops the load.</param>
-    public Task<LoadResult> Start(long startTimestamp, CancellationToken cancellationToken)
+    /// <param name="startedAt">
+    /// The wall-clock time of <paramref name="startTimestamp"/> as the caller read it (a worker: in the clock its
+    /// controller gave the instant in, so every time it reports is in that clock); null: read here.
+    /// </param>
+    public Task<LoadResult> Start(long startTimestamp, CancellationToken cancellationToken, DateTimeOffset? startedAt = null)
     {
         var origin = startTimestamp != 0 ? startTimestamp : System.Diagnostics.Stopwatch.GetTimestamp();
-        _startedAt = DateTimeOffset.UtcNow - System.Diagnostics.Stopwatch.GetElapsedTime(origin);
-        _health = new HealthSampler(HealthSampler.ThisProcess, origin, _plan.PlannedDuration);
-        _health.Start();
+        _startedAt = startTimestamp != 0 && startedAt is { } given ? given : Clock.UtcAt(origin);
         lock (_partsLock)
         {
             foreach (var part in _parts)
             {
-                part.Start(startTimestamp, cancellationToken);
+                part.Start(startTimestamp, startTimestamp != 0 ? _startedAt : null, cancellationToken);
             }
         }
+
+        _health = new HealthSampler(HealthSampler.ThisProcess, origin, _plan.PlannedDuration);
+        _health.Start();
 
         return CompleteAsync(cancellationToken);
     }
@@ -159,7 +177,7 @@ internal sealed class LocalRun
             _parts.Add(entry);
             if (cancellationToken is { } token)
             {
-                entry.Start(0, token);
+                entry.Start(0, null, token);
             }
         }
     }
@@ -278,8 +296,9 @@ internal sealed class LocalRun
         /// <summary>The engine's latest statistics and its progress in them, replaced as one.</summary>
         public volatile Reported? Latest;
 
-        public void Start(long startTimestamp, CancellationToken cancellationToken) =>
-            Run = Task.Run(() => Engine.RunAsync(cancellationToken, startTimestamp), CancellationToken.None);
+        /// <summary>Runs the engine until its first wait on this thread; its VUs run on the thread pool (user code never runs here).</summary>
+        public void Start(long startTimestamp, DateTimeOffset? startedAt, CancellationToken cancellationToken) =>
+            Run = Engine.RunAsync(cancellationToken, startTimestamp, startedAt);
 
         /// <summary>The first second not sent yet; from now on, everything up to the result's last second counts as sent.</summary>
         public int TakeTimelineFrom(ScenarioResult result)

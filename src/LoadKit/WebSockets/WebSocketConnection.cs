@@ -81,17 +81,20 @@ public sealed class WebSocketConnection
         catch (Exception exception) when (exception is WebSocketException or HttpRequestException)
         {
             socket.Dispose();
+            _context.Recorder?.WebSocket.Failed();
             _notOpen = "its last connect failed";
             throw new WebSocketException($"WebSocket '{Name}' could not connect to {uri}: {exception.Message}", exception);
         }
         catch
         {
             socket.Dispose();
+            _context.Recorder?.WebSocket.Failed();
             _notOpen = "its last connect was cancelled";
             throw;
         }
 
         _socket = socket;
+        _context.Recorder?.WebSocket.Opened();
     }
 
     /// <summary>Sends <paramref name="text"/> as one text message, encoded into a reusable buffer.</summary>
@@ -258,6 +261,7 @@ public sealed class WebSocketConnection
         }
         catch (Exception exception) when (exception is WebSocketException or IOException)
         {
+            _context.Recorder?.WebSocket.Dropped();
             throw Dropped(exception.Message, exception);
         }
     }
@@ -294,6 +298,7 @@ public sealed class WebSocketConnection
                 if (frame.MessageType == WebSocketMessageType.Close)
                 {
                     var reason = $"closed by the server ({(int?)socket.CloseStatus} {socket.CloseStatusDescription})";
+                    _context.Recorder?.WebSocket.ClosedByServer();
                     await AnswerCloseAsync(socket).ConfigureAwait(false);
                     throw Dropped(reason, null);
                 }
@@ -308,6 +313,7 @@ public sealed class WebSocketConnection
         // A drop reported above has already let go of the socket and is not wrapped again.
         catch (Exception exception) when (exception is WebSocketException or IOException && _socket == socket)
         {
+            _context.Recorder?.WebSocket.Dropped();
             throw Dropped(exception.Message, exception);
         }
     }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using LoadKit.Steps;
+using LoadKit.Validation;
 using LoadKit.WebSockets;
 
 namespace LoadKit;
@@ -38,14 +39,15 @@ public static class WebSocketSteps
 
     /// <summary>
     /// A step that opens <paramref name="connection"/> to <paramref name="url"/> unless it is open already (then it does
-    /// nothing and takes no time).
+    /// nothing and takes no time, and is not counted as a call). <see cref="ScenarioBuilder.Build"/> reports a URL that
+    /// is not an absolute ws:// or wss:// URL (for a templated one, as far as its text before the first placeholder
+    /// decides) and a malformed placeholder, with the scenario's other problems.
     /// </summary>
     /// <param name="connection">The connection's name within the VU.</param>
     /// <param name="url">A ws:// or wss:// URL; may name session values, as in <c>ws://host/chat?user={{user}}</c>.</param>
     /// <param name="headers">Request headers of the handshake; values may name session values.</param>
     /// <param name="subProtocol">The subprotocol to ask for, or null.</param>
-    /// <exception cref="ArgumentException">An empty connection name, or a URL without placeholders that is not an absolute ws:// or wss:// URL.</exception>
-    /// <exception cref="FormatException">A malformed placeholder in the URL or a header.</exception>
+    /// <exception cref="ArgumentException">An empty connection name.</exception>
     public static Func<StepContext, ValueTask> Connect(
         string connection,
         string url,
@@ -54,26 +56,7 @@ public static class WebSocketSteps
     {
         CheckName(connection);
         ArgumentNullException.ThrowIfNull(url);
-        var urlTemplate = Template.Parse(url);
-        if (urlTemplate.IsConstant)
-        {
-            ParseUrl(connection, url);
-        }
-
-        var headerTemplates = (headers ?? ImmutableDictionary<string, string>.Empty)
-            .Select(h => (h.Key, Value: Template.Parse(h.Value)))
-            .ToImmutableArray();
-        return ctx =>
-        {
-            var socket = ctx.WebSocket(connection);
-            return socket.IsOpen
-                ? ValueTask.CompletedTask
-                : socket.ConnectAsync(
-                    urlTemplate.Render(ctx.Session),
-                    headerTemplates.Select(h => KeyValuePair.Create(h.Key, h.Value.Render(ctx.Session))),
-                    subProtocol,
-                    ctx.CancellationToken);
-        };
+        return new WebSocketConnectStep(connection, url, headers, subProtocol).RunAsync;
     }
 
     /// <summary>A step that sends <paramref name="text"/> (a <see cref="Template"/>) as a text message.</summary>
@@ -134,20 +117,15 @@ public static class WebSocketSteps
     /// <summary>An absolute ws:// or wss:// URL, or an error naming the connection and the value.</summary>
     internal static Uri ParseUrl(string connection, string url)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
-        {
-            throw new ArgumentException(
-                $"WebSocket '{connection}' has URL '{url}', which is not an absolute URL: write ws://host:port/path or wss://host:port/path.", nameof(url));
-        }
-
-        if (uri.Scheme != "ws" && uri.Scheme != "wss")
-        {
-            throw new ArgumentException(
-                $"WebSocket '{connection}' has URL '{url}' with scheme '{uri.Scheme}': a WebSocket URL starts with ws:// or wss://.", nameof(url));
-        }
-
-        return uri;
+        var problem = UrlProblem(connection, url);
+        return problem is null && Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            ? uri
+            : throw new ArgumentException((problem ?? $"WebSocket '{connection}' has URL '{url}', which is not a URL; allowed: {Urls.WebSocketAllowed}") + ".", nameof(url));
     }
+
+    /// <summary>What is wrong with <paramref name="url"/>, naming the connection, the value and what is allowed; null when nothing is.</summary>
+    internal static string? UrlProblem(string connection, string url) =>
+        Urls.WebSocketProblem(url) is { } problem ? $"WebSocket '{connection}' has URL '{url}', which {problem}; allowed: {Urls.WebSocketAllowed}" : null;
 
     private static void CheckName(string connection)
     {

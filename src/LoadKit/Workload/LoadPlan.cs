@@ -102,6 +102,9 @@ internal abstract record PlanBlock(TimeSpan Duration, TimeSpan WarmUpUntil)
     /// <summary>The most VUs the block uses at once over all segments.</summary>
     public abstract int MaxUsers { get; }
 
+    /// <summary>The VUs over all segments that the block starts at its first instant (an open model: its pre-allocated pool).</summary>
+    public abstract int UsersAtStart { get; }
+
     /// <summary>The most VUs at once in the block's warm-up part (before <see cref="WarmUpUntil"/>) or measured part.</summary>
     public virtual int MaxUsersIn(bool warmUp) => MaxUsers;
 
@@ -123,6 +126,8 @@ internal sealed record UsersBlock(IReadOnlyList<UsersStage> Stages, TimeSpan Dur
     : PlanBlock(Duration, WarmUpUntil)
 {
     public override int MaxUsers => Stages.Max(s => Math.Max(s.From, s.To));
+
+    public override int UsersAtStart => Stages[0].From;
 
     /// <summary>Stages are linear, so the most VUs of a part is at a stage boundary or at the warm-up's end.</summary>
     public override int MaxUsersIn(bool warmUp) => Stages
@@ -204,6 +209,8 @@ internal sealed record ArrivalBlock(IReadOnlyList<RateStage> Stages, int PreAllo
     private readonly double[] _countBefore = CumulativeCounts(Stages);
 
     public override int MaxUsers => MaxPoolUsers;
+
+    public override int UsersAtStart => PreAllocatedUsers;
 
     /// <summary>How many iterations the whole block schedules.</summary>
     /// <remarks>The tolerance is relative: the integral's rounding error grows with the count.</remarks>
@@ -305,6 +312,8 @@ internal sealed record IterationsBlock(int Users, int Iterations, bool Shared, T
     : PlanBlock(Duration, IsWarmUp ? TimeSpan.MaxValue : TimeSpan.Zero)
 {
     public override int MaxUsers => Users;
+
+    public override int UsersAtStart => Users;
 
     /// <summary>The iterations <paramref name="share"/> runs: for shared iterations, its part of the count.</summary>
     public long IterationsFor(SegmentShare share) => Shared ? share.CountOwned(Iterations) : (long)Iterations * share.CountOwned(Users);

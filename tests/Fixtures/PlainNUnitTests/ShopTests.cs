@@ -5,8 +5,9 @@ namespace PlainNUnitTests;
 
 /// <summary>
 /// What the fixture's life-cycle methods did, counted in this process (a load test in the same process reads them
-/// by reflection) and, when <see cref="EventsVariable"/> names a file, written to it a line per event with the
-/// process id (a test reads what other processes did).
+/// by reflection) and, when <see cref="EventsVariable"/> names a folder, written to the file <c>{process id}.txt</c> in
+/// it, a line per event with the process id (a test reads what other processes did). One file per process: .NET
+/// appends by seeking to the end, so two processes appending to one file can overwrite each other's lines.
 /// </summary>
 public static class Counters
 {
@@ -58,11 +59,11 @@ public static class Counters
     private static void Count(ref int counter, string name)
     {
         Interlocked.Increment(ref counter);
-        if (Environment.GetEnvironmentVariable(EventsVariable) is { Length: > 0 } file)
+        if (Environment.GetEnvironmentVariable(EventsVariable) is { Length: > 0 } folder)
         {
             lock (FileLock)
             {
-                File.AppendAllText(file, $"{Environment.ProcessId} {name}{Environment.NewLine}");
+                File.AppendAllText(Path.Combine(folder, $"{Environment.ProcessId}.txt"), $"{Environment.ProcessId} {name}{Environment.NewLine}");
             }
         }
     }

@@ -222,6 +222,71 @@ public class HttpStepTests
     }
 
     [Test]
+    public void Build_BadAddresses_ListsEveryOneWithTheValueAndWhatIsAllowed()
+    {
+        var builder = Scenario.Create("bad addresses")
+            .Step("port", LoadKit.Http.Get("http://127.0.0.1:99999/ok"))
+            .Step("typo", LoadKit.Http.Get("ht tp://bad host/ok"))
+            .Step("scheme", LoadKit.Http.Get("localhost:5000/ok"))
+            .Step("templated port", LoadKit.Http.Get("http://127.0.0.1:70000/users/{{id}}"))
+            .Step("space", LoadKit.Http.Post("/orders/new item/{{id}}"))
+            .Step("socket", WebSocketSteps.Connect("chat", "ws://127.0.0.1:0/chat"))
+            .Step("socket scheme", WebSocketSteps.Connect("feed", "http://127.0.0.1:5000/feed?user={{user}}"))
+            .WithHttp(new HttpSettings { BaseAddress = new Uri("http://127.0.0.1:0/") })
+            .WithLoad(Load.IterationsPerUser(1, 1));
+
+        var error = Assert.Throws<ScenarioValidationException>(() => builder.Build())!;
+
+        TestContext.Out.WriteLine(error.Message);
+        Assert.That(error.Problems, Has.Count.EqualTo(8), error.Message);
+        Assert.That(error.Message, Does.Contain(
+            "'port' = GET http://127.0.0.1:99999/ok: the address has port 99999, which is not a number from 1 to 65535; allowed: an absolute http:// or https:// URL"));
+        Assert.That(error.Message, Does.Contain("'typo' = GET ht tp://bad host/ok: the address has a space in its path"));
+        Assert.That(error.Message, Does.Contain("'scheme' = GET localhost:5000/ok: the address has scheme 'localhost'"));
+        Assert.That(error.Message, Does.Contain("'templated port' = GET http://127.0.0.1:70000/users/{{id}}: the address has port 70000"));
+        Assert.That(error.Message, Does.Contain("'space' = POST /orders/new item/{{id}}: the address has a space in its path"));
+        Assert.That(error.Message, Does.Contain("WebSocket 'chat' has URL 'ws://127.0.0.1:0/chat', which has port 0, which is not a number from 1 to 65535; allowed: an absolute ws:// or wss:// URL"));
+        Assert.That(error.Message, Does.Contain("WebSocket 'feed' has URL 'http://127.0.0.1:5000/feed?user={{user}}', which has scheme 'http'"));
+        Assert.That(error.Message, Does.Contain("Http.BaseAddress = http://127.0.0.1:0/: has port 0"));
+    }
+
+    [TestCase("/users/{{id}}")]
+    [TestCase("{{base}}/users")]
+    [TestCase("http://{{host}}:8080/users")]
+    [TestCase("http://127.0.0.1:{{port}}/users")]
+    [TestCase("https://[::1]:8443/users?q=a b")]
+    [TestCase("orders?id={{id}}")]
+    public void Build_AddressesThatMayBeRight_AreTaken(string path)
+    {
+        var scenario = Scenario.Create("good addresses")
+            .Step("get", LoadKit.Http.Get(path))
+            .WithHttp(new HttpSettings { BaseAddress = new Uri("http://127.0.0.1:5000/") })
+            .WithLoad(Load.IterationsPerUser(1, 1))
+            .Build();
+
+        Assert.That(scenario.StepNames, Is.EqualTo(new[] { "get" }));
+    }
+
+    [Test]
+    public async Task Step_TemplateFilledToABadPort_FailsNamingTheAddressAndWhatIsAllowed()
+    {
+        var scenario = Scenario.Create("filled port")
+            .WithInit((session, _) =>
+            {
+                session.Set("port", 99999);
+                return ValueTask.CompletedTask;
+            })
+            .Step("get", LoadKit.Http.Get("http://127.0.0.1:{{port}}/ok"))
+            .WithLoad(Load.IterationsPerUser(1, 3))
+            .Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetStep("get");
+
+        Assert.That(step.Failed, Is.EqualTo(3));
+        Assert.That(step.Errors.Single().Message, Does.Contain("the address 'http://127.0.0.1:99999/ok' has port 99999, which is not a number from 1 to 65535"));
+    }
+
+    [Test]
     public async Task SendAsync_FromCode_ReturnsTheReplyAndFailsTheStepOnAFailedCheck()
     {
         HttpReply? reply = null;

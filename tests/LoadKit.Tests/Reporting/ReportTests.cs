@@ -104,6 +104,11 @@ public class ReportTests
         Assert.That(steps[0], Does.StartWith("scenario,step,ok,failed,timed_out,cancelled,rps,"));
         Assert.That(steps[1], Does.StartWith("\"csv, \"\"quoted\"\"\",\"a,b\",3,1,0,0,"));
         Assert.That(File.ReadAllLines(files.TimelineCsv), Has.Length.EqualTo(1 + result.GetStep("a,b").Timeline.Count));
+        foreach (var file in files.All)
+        {
+            var start = File.ReadAllBytes(file).Take(3).ToArray();
+            Assert.That(start, Is.Not.EqualTo(new byte[] { 0xEF, 0xBB, 0xBF }), $"{Path.GetFileName(file)} starts with a UTF-8 byte-order mark");
+        }
     }
 
     /// <summary>Renders the page headless: a screenshot, Chromium's log (console messages included) and the DOM it built.</summary>

@@ -46,6 +46,19 @@ public class LoadResultJsonTests
     }
 
     [Test]
+    public async Task WriteFile_AnyResult_StartsWithTheJsonObjectNotAByteOrderMark()
+    {
+        var result = await RunMixedScenarioAsync();
+        var path = Path.Combine(Directory.CreateTempSubdirectory("loadkit-json-").FullName, "result.json");
+
+        result.WriteFile(path);
+
+        var bytes = File.ReadAllBytes(path);
+        Assert.That(bytes[0], Is.EqualTo((byte)'{'), $"the file starts with {Convert.ToHexString(bytes, 0, 3)}");
+        Assert.That(LoadResult.ReadFile(path).GetStep("ok").Ok, Is.EqualTo(result.GetStep("ok").Ok));
+    }
+
+    [Test]
     public void FromJson_HistogramDisagreesWithCount_ThrowsJsonException()
     {
         var json = """{"startedAt":"2026-01-01T00:00:00+00:00","endedAt":"2026-01-01T00:00:01+00:00","cancelled":false,"scenarios":[{"name":"s","startedAt":"2026-01-01T00:00:00+00:00","duration":"00:00:01","users":1,"steps":[],"iterations":{"name":"iteration","ok":1,"failed":0,"timedOut":0,"cancelled":0,"duration":"00:00:01","latency":{"count":5,"sumMicroseconds":1,"minMicroseconds":1,"maxMicroseconds":1},"failedLatency":{"count":0},"errors":[],"timeline":[]},"init":null,"cleanup":null,"abandonedUsers":0}]}""";

@@ -31,6 +31,9 @@ public class WebSocketStepsTests
         TestContext.Out.WriteLine(SummaryTable.Render(result));
         Assert.That(server.Connections, Is.EqualTo(5));
         Assert.That(server.ConnectionsByUser.Values, Is.All.EqualTo(1));
+        var connect = result.GetStep("connect");
+        Assert.That((connect.Ok, connect.WebSocket?.Opened), Is.EqualTo((5L, 5L)), "a connect that finds its connection open is not a call");
+        Assert.That(result.GetScenario("echo").AllSteps.Completed, Is.EqualTo(505));
         Assert.That(server.ConnectionsByUser.Keys.Order(), Is.EqualTo(new[] { "0", "1", "2", "3", "4" }));
         Assert.That(server.Messages, Is.EqualTo(500));
         Assert.That((echo.Ok, echo.Failed, echo.TimedOut), Is.EqualTo((500L, 0L, 0L)));
@@ -60,9 +63,17 @@ public class WebSocketStepsTests
         var (connect, echo) = (result.GetStep("connect"), result.GetStep("echo"));
         Assert.That((echo.Ok, echo.Failed, echo.TimedOut), Is.EqualTo((5L, 1L, 0L)));
         Assert.That(echo.Errors.Single().Message, Does.Contain("WebSocket 'chat' dropped: ").And.Contain(expectedError));
-        Assert.That(connect.Ok, Is.EqualTo(6));
+        // Six connect steps, two of which opened a connection: the others found it open and are not calls.
+        Assert.That((connect.Ok, connect.Failed), Is.EqualTo((2L, 0L)));
         Assert.That(server.ConnectionsByUser["0"], Is.EqualTo(2));
-        TestContext.Out.WriteLine(echo.Errors.Single().Message);
+        Assert.That(connect.WebSocket, Is.EqualTo(new WebSocketStats(Opened: 2, Failed: 0, ClosedByServer: 0, Dropped: 0)));
+        Assert.That(echo.WebSocket, Is.EqualTo(how == "close"
+            ? new WebSocketStats(Opened: 0, Failed: 0, ClosedByServer: 1, Dropped: 0)
+            : new WebSocketStats(Opened: 0, Failed: 0, ClosedByServer: 0, Dropped: 1)));
+        var summary = SummaryTable.Render(result);
+        TestContext.Out.WriteLine(summary);
+        Assert.That(summary, Does.Contain("  websocket connections:" + Environment.NewLine + "    connect: 2 opened, 0 failed to open, 0 closed by the server, 0 dropped"));
+        Assert.That(LoadResult.FromJson(result.ToJson()).GetStep("echo").WebSocket, Is.EqualTo(echo.WebSocket), "kept in the JSON result");
     }
 
     [Test]
@@ -186,17 +197,30 @@ public class WebSocketStepsTests
         Assert.That(replies.Order(), Is.EqualTo(new[] { "user-0|chat.v1", "user-1|chat.v1" }));
     }
 
-    [TestCase("", "ws://127.0.0.1:1/x", "connection name")]
-    [TestCase(" ", "ws://127.0.0.1:1/x", "connection name")]
-    [TestCase("chat", "http://127.0.0.1:1/x", "'http://127.0.0.1:1/x' with scheme 'http'")]
-    [TestCase("chat", "not a url", "'not a url', which is not an absolute URL")]
-    [TestCase("chat", "ws://127.0.0.1/{{vu", "never closes it")]
-    public void Connect_BadInput_ThrowsNamingTheValue(string connection, string url, string expected)
+    [TestCase("")]
+    [TestCase(" ")]
+    public void Connect_EmptyConnectionName_ThrowsNamingTheValue(string connection)
     {
-        var thrown = Assert.Catch(() => WebSocketSteps.Connect(connection, url));
+        var thrown = Assert.Throws<ArgumentException>(() => WebSocketSteps.Connect(connection, "ws://127.0.0.1:1/x"));
 
-        Assert.That(thrown, Is.InstanceOf<ArgumentException>().Or.InstanceOf<FormatException>());
-        Assert.That(thrown!.Message, Does.Contain(expected));
+        Assert.That(thrown!.Message, Does.Contain("connection name"));
+    }
+
+    [TestCase("http://127.0.0.1:1/x", "'http://127.0.0.1:1/x', which has scheme 'http'; allowed: an absolute ws:// or wss:// URL")]
+    [TestCase("not a url", "'not a url', which is not an absolute URL")]
+    [TestCase("ws://127.0.0.1:99999/x", "'ws://127.0.0.1:99999/x', which has port 99999")]
+    [TestCase("ws://127.0.0.1/{{vu", "never closes it")]
+    public void Build_ConnectToABadUrl_ReportsItWithTheOtherProblems(string url, string expected)
+    {
+        var builder = Scenario.Create("bad url")
+            .Step("connect", WebSocketSteps.Connect("chat", url))
+            .Step("", WebSocketSteps.SendText("chat", "hi"))
+            .WithLoad(Load.IterationsPerUser(1, 1));
+
+        var thrown = Assert.Throws<ScenarioValidationException>(() => builder.Build())!;
+
+        Assert.That(thrown.Problems, Has.Count.EqualTo(2), thrown.Message);
+        Assert.That(thrown.Message, Does.Contain("Steps[0] 'connect' = WebSocketSteps.Connect: ").And.Contain(expected));
     }
 
     [Test]
@@ -237,7 +261,7 @@ public class WebSocketStepsTests
         var connect = (await LoadRunner.RunAsync(scenario).WaitAsync(RunBound)).GetStep("connect");
 
         Assert.That(connect.Failed, Is.EqualTo(1));
-        Assert.That(connect.Errors.Single().Message, Does.Contain("WebSocket 'chat' has URL 'http://127.0.0.1:1/echo' with scheme 'http'"));
+        Assert.That(connect.Errors.Single().Message, Does.Contain("WebSocket 'chat' has URL 'http://127.0.0.1:1/echo', which has scheme 'http'"));
     }
 
     [Test]
@@ -253,6 +277,7 @@ public class WebSocketStepsTests
 
         Assert.That(connect.Failed, Is.EqualTo(1));
         Assert.That(connect.Errors.Single().Message, Does.Contain($"WebSocket 'chat' could not connect to ws://{server.Address}/: "));
+        Assert.That(connect.WebSocket, Is.EqualTo(new WebSocketStats(Opened: 0, Failed: 1, ClosedByServer: 0, Dropped: 0)));
         TestContext.Out.WriteLine(connect.Errors.Single().Message);
     }
 }

@@ -48,6 +48,30 @@ public class ClaimTests
     }
 
     [Test]
+    public async Task Run_TwoWorkersAskedOfFourIdle_UsesExactlyTwoAndLeavesTheOthersFree()
+    {
+        await using var cluster = await Cluster.StartAsync(4);
+        var options = new RunOptions
+        {
+            Target = new ClusterTarget(new ClusterOptions([new Uri(cluster.Etcd.Url)], 2, WorkerProcess.Token)
+            {
+                Prefix = cluster.Prefix,
+                WorkerWait = TimeSpan.FromSeconds(30),
+                Forward = [DistributedScenarios.TargetVariable],
+            }),
+        };
+        var running = LoadRunner.RunAsync([ClaimScenarios.Counted400], options);
+
+        await cluster.WaitForRequestsAsync(50, Bound);
+        var during = await ClaimKeysAsync(cluster.Etcd.Url, cluster.Prefix);
+        var result = await running.WaitAsync(Bound);
+
+        Assert.That(result.Workers, Has.Count.EqualTo(2));
+        Assert.That(during, Has.Count.EqualTo(2), "two claims: the other two workers stay free for other runs");
+        Assert.That(result.GetStep("get").Ok, Is.EqualTo(ClaimScenarios.Iterations));
+    }
+
+    [Test]
     public async Task Run_HoldsAClaimOnEachOfItsWorkersWhileItRuns_AndNoneIsLeftAfter()
     {
         await using var cluster = await Cluster.StartAsync(2);

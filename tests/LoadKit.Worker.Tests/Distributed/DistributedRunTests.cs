@@ -1,5 +1,8 @@
+using System.Diagnostics;
+using System.Globalization;
 using HdrHistogram;
 using HdrHistogram.Utilities;
+using LoadKit.TestTargets;
 
 namespace LoadKit.Worker.Tests.Distributed;
 
@@ -99,6 +102,34 @@ public class DistributedRunTests
         Assert.That(trueSkew, Is.LessThan(bound), "true skew (includes the error of the offset estimates)");
     }
 
+    /// <summary>
+    /// Issue 23's targets for when the load reaches the target: the first requests of 2 fresh workers arrive within
+    /// 1 ms of each other, of 4 within 5 ms (this 2-core machine), on their first run; the result's first-call spread
+    /// says about the same.
+    /// </summary>
+    [TestCase(2, 1.0)]
+    [TestCase(4, 5.0)]
+    public async Task FirstArrivals_FreshWorkers_ReachTheTargetTogether(int workers, double boundMs)
+    {
+        await using var cluster = await Cluster.StartAsync(workers);
+        using var recorder = await ArrivalRecorder.StartAsync();
+        Environment.SetEnvironmentVariable(DistributedScenarios.RecorderVariable, recorder.Address.ToString());
+        Func<Scenario> scenario = workers == 2 ? DistributedScenarios.UserPerWorker2 : DistributedScenarios.UserPerWorker4;
+
+        var options = cluster.Options(change: c => c with { Forward = [.. c.Forward, DistributedScenarios.RecorderVariable] });
+        var result = await LoadRunner.RunAsync([scenario], options).WaitAsync(Bound);
+
+        TestContext.Out.WriteLine(SummaryTable.Render(result));
+        Assert.That(recorder.FirstArrivals.Keys, Is.EquivalentTo(cluster.Workers.Select(w => w.ProcessId.ToString(CultureInfo.InvariantCulture))), "each worker's requests reached the target");
+        var atTarget = recorder.Spread().Spread;
+        TestContext.Out.WriteLine(
+            $"{workers} workers: start skew {result.StartSkew!.Value.TotalMilliseconds:0.000} ms, first calls {result.FirstCallSpread!.Value.TotalMilliseconds:0.000} ms apart, " +
+            $"first arrivals at the target {atTarget.TotalMilliseconds:0.000} ms apart");
+        Assert.That(result.Workers.Select(w => w.FirstCallAt), Is.All.Not.Null);
+        Assert.That(atTarget.TotalMilliseconds, Is.LessThanOrEqualTo(boundMs), "spread of the first arrivals at the target");
+        Assert.That(result.FirstCallSpread!.Value.TotalMilliseconds, Is.LessThanOrEqualTo(boundMs), "the result's first-call spread");
+    }
+
     [Test]
     public async Task Run_Ended_WorkerUnloadsTheTestAssembly()
     {
@@ -113,6 +144,25 @@ public class DistributedRunTests
 
         var lines = await cluster.Workers[0].WaitForOutputAsync("test assembly", 2, TimeSpan.FromSeconds(20));
         Assert.That(lines, Has.All.Contain("test assembly unloaded"));
+    }
+
+    [Test]
+    public async Task Run_EndsNormally_WorkersLogNoError()
+    {
+        await using var cluster = await Cluster.StartAsync(2);
+
+        var result = await LoadRunner.RunAsync([DistributedScenarios.Short], cluster.Options()).WaitAsync(Bound);
+
+        Assert.That(result.GetStep("get").Ok, Is.EqualTo(200));
+        foreach (var worker in cluster.Workers)
+        {
+            // The unload is logged after the run's stream ended, and the clock exchange ended long before.
+            await worker.WaitForOutputAsync("test assembly", TimeSpan.FromSeconds(20));
+            var output = worker.Output;
+            TestContext.Out.WriteLine(output);
+            Assert.That(output, Does.Not.Contain("fail:").And.Not.Contain("Error").And.Not.Contain("Exception").And.Not.Contain("canceled"),
+                $"worker {worker.ProcessId} logged an error or a stack trace");
+        }
     }
 
     [TestCase(3)]

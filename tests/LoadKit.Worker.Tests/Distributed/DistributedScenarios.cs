@@ -1,3 +1,5 @@
+using LoadKit.TestTargets;
+
 namespace LoadKit.Worker.Tests.Distributed;
 
 /// <summary>
@@ -7,6 +9,9 @@ namespace LoadKit.Worker.Tests.Distributed;
 public static class DistributedScenarios
 {
     public const string TargetVariable = "LOADKIT_TEST_TARGET";
+
+    /// <summary>Where the first-arrival scenarios send their requests: an <see cref="ArrivalRecorder"/>.</summary>
+    public const string RecorderVariable = "LOADKIT_TEST_RECORDER";
 
     // One client per worker process (per loaded copy of this assembly), as a real test would keep one.
     private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
@@ -57,8 +62,26 @@ public static class DistributedScenarios
             Threshold.Step("get").Percentile(99.9).Below(TimeSpan.FromSeconds(5)))
         .Build();
 
+    /// <summary>For 2 workers: one VU each, from the start.</summary>
+    public static Scenario UserPerWorker2() => UserPerWorker(2);
+
+    /// <summary>For 4 workers: one VU each, from the start.</summary>
+    public static Scenario UserPerWorker4() => UserPerWorker(4);
+
     /// <summary>Not a scenario factory: it has a parameter.</summary>
     public static Scenario WithParameter(int rate) => Arrivals("p", rate, TimeSpan.FromSeconds(1));
+
+    /// <summary>
+    /// <paramref name="users"/> VUs for 1 s, each a GET through LoadKit's HTTP step to the <see cref="ArrivalRecorder"/>
+    /// that <see cref="RecorderVariable"/> names, then 100 ms of think time; each request names this process in
+    /// <see cref="ArrivalRecorder.ClientHeader"/>, so the recorder sees when each worker's load first reached it.
+    /// </summary>
+    private static Scenario UserPerWorker(int users) => Scenario.Create("first arrivals")
+        .WithHttp(new HttpSettings { BaseAddress = new Uri(Environment.GetEnvironmentVariable(RecorderVariable) ?? throw new InvalidOperationException($"{RecorderVariable} is not set.")) })
+        .Step("get", LoadKit.Http.Get("/").WithHeader(ArrivalRecorder.ClientHeader, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        .ThinkTime(TimeSpan.FromMilliseconds(100))
+        .WithLoad(Load.ConstantUsers(users, TimeSpan.FromSeconds(1)))
+        .Build();
 
     private static Scenario Arrivals(string name, double rate, TimeSpan during, int maxUsers = 300) => Scenario.Create(name)
         .Step("get", async ctx =>

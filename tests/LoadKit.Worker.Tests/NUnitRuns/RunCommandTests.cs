@@ -67,7 +67,7 @@ public class RunCommandTests
     public async Task Run_AcrossTwoWorkers_RunsFixturesThereAndCountsFailuresPerTest()
     {
         await using var cluster = await Distributed.Cluster.StartAsync(2);
-        var events = Path.Combine(Path.GetTempPath(), $"nunit-events-{Guid.NewGuid():N}.txt");
+        var events = Directory.CreateTempSubdirectory("nunit-events-").FullName;
         var result = Path.Combine(Path.GetTempPath(), $"nunit-load-{Guid.NewGuid():N}.json");
         try
         {
@@ -107,7 +107,7 @@ public class RunCommandTests
             }
 
             // The fixtures ran on the workers: one instance per VU, 2 VUs in each worker process, set up and torn down once.
-            var lines = File.ReadAllLines(events).Select(l => l.Split(' ', 2)).ToArray();
+            var lines = Directory.GetFiles(events).SelectMany(File.ReadAllLines).Select(l => l.Split(' ', 2)).ToArray();
             var processes = lines.Select(l => l[0]).Distinct().ToArray();
             Assert.That(processes, Has.Length.EqualTo(2), "two worker processes");
             Assert.That(processes, Does.Not.Contain(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -121,7 +121,7 @@ public class RunCommandTests
         }
         finally
         {
-            File.Delete(events);
+            Directory.Delete(events, recursive: true);
             File.Delete(result);
         }
     }

@@ -17,7 +17,7 @@ public class ShareRunTests
             .Build();
         var sequence = SegmentSequence.Equal(2);
         var run = new ShareRun(RunOptions.Default.Plan([scenario]), sequence, 0);
-        var running = run.Start(Stopwatch.GetTimestamp(), CancellationToken.None);
+        var running = run.Start(Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow, CancellationToken.None);
         var takeOver = new TakeOver
         {
             LostSegmentIndex = 1,
@@ -45,7 +45,7 @@ public class ShareRunTests
             .WithLoad(Load.IterationsPerUser(1, 1))
             .Build();
         var run = new ShareRun(RunOptions.Default.Plan([scenario]), SegmentSequence.Equal(2), 0);
-        await run.Start(Stopwatch.GetTimestamp(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        await run.Start(Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
         var takeOver = new TakeOver
         {
             LostSegmentIndex = 1,
@@ -78,7 +78,7 @@ public class ShareRunTests
             .Build();
         var sequence = SegmentSequence.Equal(1);
         var run = new ShareRun(RunOptions.Default.Plan([scenario]), sequence, 0);
-        var running = run.Start(Stopwatch.GetTimestamp(), CancellationToken.None);
+        var running = run.Start(Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow, CancellationToken.None);
         var sent = new List<HealthSample>();
 
         // As the worker's sender does, only more often: each snapshot carries the samples no earlier one carried.

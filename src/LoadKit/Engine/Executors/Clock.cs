@@ -12,6 +12,26 @@ internal static class Clock
     public static long Ticks(TimeSpan duration) =>
         duration >= TimeSpan.FromDays(365) ? long.MaxValue / 2 : (long)(duration.TotalSeconds * Stopwatch.Frequency);
 
+    /// <summary>
+    /// The wall-clock time (UTC) of a <see cref="Stopwatch"/> timestamp. The wall clock is read between two timestamps,
+    /// again if the thread was preempted in between (on a busy machine that gap reached tens of milliseconds, and would
+    /// shift every time derived from it).
+    /// </summary>
+    public static DateTimeOffset UtcAt(long timestamp)
+    {
+        var closeEnough = Stopwatch.Frequency / 20_000; // 50 µs
+        for (var attempt = 0; ; attempt++)
+        {
+            var before = Stopwatch.GetTimestamp();
+            var utc = DateTimeOffset.UtcNow;
+            var after = Stopwatch.GetTimestamp();
+            if (after - before <= closeEnough || attempt == 20)
+            {
+                return utc - Stopwatch.GetElapsedTime(timestamp, before + ((after - before) / 2));
+            }
+        }
+    }
+
     /// <summary>Waits until a <see cref="Stopwatch"/> timestamp; false when cancelled first.</summary>
     public static async Task<bool> WaitUntilAsync(long timestamp, CancellationToken cancellationToken)
     {

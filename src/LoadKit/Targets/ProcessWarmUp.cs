@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using LoadKit.Engine;
+using LoadKit.Workload;
+
+namespace LoadKit.Targets;
+
+/// <summary>
+/// Compiles LoadKit's own hot paths in this process once, before its first prepared run: a tiny scenario runs through
+/// every executor and LoadKit's HTTP step against a responder on a loopback port of its own (no request reaches the
+/// run's target). Without it a fresh worker's first requests waited tens of milliseconds for the JIT after the start
+/// instant, while a worker that had run before did not. The scenario's own code (its steps) is compiled on its first
+/// call, as is any HTTP client of its own.
+/// </summary>
+internal static class ProcessWarmUp
+{
+    private static readonly Lazy<Task> Once = new(RunAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>Completes once the warm-up has run in this process (at once after the first time).</summary>
+    public static Task EnsureAsync() => Once.Value;
+
+    private static async Task RunAsync()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var stop = new CancellationTokenSource();
+        var responding = RespondAsync(listener, stop.Token);
+        try
+        {
+            var scenario = Scenario.Create("loadkit process warm-up")
+                .WithHttp(new HttpSettings { BaseAddress = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/") })
+                .Step("get", Http.Get("/").Check(HttpCheck.StatusIs(200)))
+                .WithLoad(
+                    Load.ConstantUsers(1, TimeSpan.FromMilliseconds(30)),
+                    Load.ArrivalRate(200, TimeSpan.FromMilliseconds(30), preAllocatedUsers: 1, maxUsers: 2),
+                    Load.IterationsPerUser(1, 5))
+                .Build();
+            var plan = LoadPlan.Create(scenario.WarmUp, scenario.Load);
+            var engine = new ScenarioEngine(scenario, plan, SegmentShare.Whole, publishMetrics: false);
+            await engine.PrepareAsync(CancellationToken.None).ConfigureAwait(false);
+            await engine.RunAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            listener.Stop();
+            await responding.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Answers every request on every connection with a fixed 200 until stopped.</summary>
+    private static async Task RespondAsync(TcpListener listener, CancellationToken cancellationToken)
+    {
+        var answer = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        var connections = new List<Task>();
+        try
+        {
+            while (true)
+            {
+                var client = await listener.AcceptTcpClientAsync(cancellationToken).ConfigureAwait(false);
+                connections.Add(AnswerAsync(client));
+            }
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // Stopped.
+        }
+
+        await Task.WhenAll(connections).ConfigureAwait(false);
+
+        async Task AnswerAsync(TcpClient client)
+        {
+            using var _ = client;
+            var stream = client.GetStream();
+            var buffer = new byte[4096];
+            var seen = 0;
+            try
+            {
+                int read;
+                while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    // Requests without a body: each ends with an empty line.
+                    for (var i = 0; i < read; i++)
+                    {
+                        seen = buffer[i] == (seen % 2 == 0 ? '\r' : '\n') ? seen + 1 : buffer[i] == '\r' ? 1 : 0;
+                        if (seen == 4)
+                        {
+                            await stream.WriteAsync(answer, cancellationToken).ConfigureAwait(false);
+                            seen = 0;
+                        }
+                    }
+                }
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or IOException or SocketException)
+            {
+                // The client went, or the warm-up ended.
+            }
+        }
+    }
+}
