@@ -46,6 +46,37 @@ public sealed record ClusterOptions
     /// <summary>A PEM file of the certificate authority (or the self-signed certificate) that workers serving TLS present.</summary>
     public const string TlsCaVariable = "LOADKIT_TLS_CA";
 
+    /// <summary>
+    /// Comma-separated SHA-256 thumbprints of the worker certificates this controller accepts (hex, colons allowed, as
+    /// <c>openssl x509 -noout -fingerprint -sha256</c> prints them): a worker presenting another certificate, or none, is
+    /// not used.
+    /// </summary>
+    public const string WorkerThumbprintsVariable = "LOADKIT_WORKER_THUMBPRINTS";
+
+    /// <summary>
+    /// Comma-separated names (DNS names or common names) of the worker certificates this controller accepts; the
+    /// certificate must also chain to <see cref="TlsCaVariable"/> (or the system's authorities).
+    /// </summary>
+    public const string WorkerIdentitiesVariable = "LOADKIT_WORKER_IDENTITIES";
+
+    /// <summary>A PEM file of the authority that etcd's certificate must chain to (with <c>https://</c> endpoints).</summary>
+    public const string EtcdCaVariable = "LOADKIT_ETCD_CA";
+
+    /// <summary>A PEM client certificate for etcd (its <c>--client-cert-auth</c>), with <see cref="EtcdKeyVariable"/>.</summary>
+    public const string EtcdCertVariable = "LOADKIT_ETCD_CERT";
+
+    /// <summary>The PEM key of <see cref="EtcdCertVariable"/>.</summary>
+    public const string EtcdKeyVariable = "LOADKIT_ETCD_KEY";
+
+    /// <summary>The etcd user, when etcd has authentication on (the same variable the worker reads).</summary>
+    public const string EtcdUserVariable = "LOADKIT_ETCD_USER";
+
+    /// <summary>The etcd user's password.</summary>
+    public const string EtcdPasswordVariable = "LOADKIT_ETCD_PASSWORD";
+
+    /// <summary>A file holding the etcd user's password, instead of <see cref="EtcdPasswordVariable"/>.</summary>
+    public const string EtcdPasswordFileVariable = "LOADKIT_ETCD_PASSWORD_FILE";
+
     /// <summary>The shortest token accepted (the worker's rule).</summary>
     public const int MinTokenLength = 16;
 
@@ -107,6 +138,36 @@ public sealed record ClusterOptions
     /// with <c>--tls-cert</c>); null trusts the system's authorities. Workers without TLS need none.
     /// </summary>
     public string? TlsCa { get; init; }
+
+    /// <summary>
+    /// SHA-256 thumbprints (hex) of the only worker certificates accepted. Default: none (no pinning by thumbprint).
+    /// With this, <see cref="TlsCa"/> or <see cref="WorkerIdentities"/> set, the controller checks each registered
+    /// worker's certificate with a bare TLS handshake before it claims it, and never uses a worker that serves
+    /// plaintext or presents another certificate: no upload and no token go to it, and the result's notes name it.
+    /// </summary>
+    public IReadOnlyList<string> WorkerThumbprints { get; init; } = [];
+
+    /// <summary>
+    /// Names (DNS names or common names) of the only worker certificates accepted, which must also chain to
+    /// <see cref="TlsCa"/> (or the system's authorities). They replace the check that the certificate names the
+    /// registered address. Default: none.
+    /// </summary>
+    public IReadOnlyList<string> WorkerIdentities { get; init; } = [];
+
+    /// <summary>A PEM file of the authority that etcd's certificate must chain to; null: the system's authorities.</summary>
+    public string? EtcdCa { get; init; }
+
+    /// <summary>A PEM client certificate for etcd (with <see cref="EtcdKey"/>); null: none.</summary>
+    public string? EtcdCertificate { get; init; }
+
+    /// <summary>The PEM key of <see cref="EtcdCertificate"/>.</summary>
+    public string? EtcdKey { get; init; }
+
+    /// <summary>The etcd user when etcd has authentication on (with <see cref="EtcdPassword"/>); null: none.</summary>
+    public string? EtcdUser { get; init; }
+
+    /// <summary>The etcd user's password.</summary>
+    public string? EtcdPassword { get; init; }
 
     /// <summary>
     /// Reads the cluster settings through <paramref name="lookup"/> (an environment variable name in, its value out);
@@ -176,16 +237,51 @@ public sealed record ClusterOptions
         }
 
         var token = ReadToken(lookup, source, problems);
+        var thumbprints = List(lookup(WorkerThumbprintsVariable)).Select(t => t.Replace(":", "", StringComparison.Ordinal).ToUpperInvariant()).ToArray();
+        foreach (var thumbprint in thumbprints.Where(t => t.Length != 64 || !t.All(char.IsAsciiHexDigit)))
+        {
+            problems.Add($"{source(WorkerThumbprintsVariable)}: '{thumbprint}' is not a SHA-256 thumbprint; allowed: 64 hex digits (colons allowed), " +
+                "as `openssl x509 -in worker.crt -noout -fingerprint -sha256` prints them, comma-separated.");
+        }
+
+        string? etcdPassword = lookup(EtcdPasswordVariable) is { Length: > 0 } password ? password : null;
+        if (etcdPassword is null && lookup(EtcdPasswordFileVariable) is { Length: > 0 } passwordFile)
+        {
+            try
+            {
+                etcdPassword = File.ReadAllText(passwordFile).Trim();
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                problems.Add($"{source(EtcdPasswordFileVariable)} = '{passwordFile}': cannot be read ({exception.Message}).");
+            }
+        }
+
         var prefix = lookup(PrefixVariable) is { Length: > 0 } prefixText ? prefixText.Trim('/') : "loadkit";
         if (problems.Count > 0)
         {
             throw new ArgumentException("The distributed run settings are not valid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)));
         }
 
-        var forward = (lookup(ForwardVariable) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var tlsCa = lookup(TlsCaVariable) is { Length: > 0 } ca ? ca : null;
-        return new ClusterOptions(endpoints, workers, token!) { Prefix = prefix, WorkerWait = wait, OnWorkerLoss = policy, Forward = forward, TlsCa = tlsCa };
+        string? Value(string variable) => lookup(variable) is { Length: > 0 } value ? value : null;
+        return new ClusterOptions(endpoints, workers, token!)
+        {
+            Prefix = prefix,
+            WorkerWait = wait,
+            OnWorkerLoss = policy,
+            Forward = List(lookup(ForwardVariable)),
+            TlsCa = Value(TlsCaVariable),
+            WorkerThumbprints = thumbprints,
+            WorkerIdentities = List(lookup(WorkerIdentitiesVariable)),
+            EtcdCa = Value(EtcdCaVariable),
+            EtcdCertificate = Value(EtcdCertVariable),
+            EtcdKey = Value(EtcdKeyVariable),
+            EtcdUser = Value(EtcdUserVariable),
+            EtcdPassword = etcdPassword,
+        };
     }
+
+    private static string[] List(string? value) => (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     private static string? ReadToken(Func<string, string?> lookup, Func<string, string> source, List<string> problems)
     {

@@ -41,14 +41,14 @@ internal static class DistributedRunner
         var runId = Guid.NewGuid().ToString("N")[..12];
 
         // The workers are this run's alone until it ends (however it ends): see WorkerClaims.
-        await using var claims = await WorkerClaims.ClaimAsync(cluster.Etcd, cluster.Prefix, cluster.Workers, runId, cluster.WorkerWait, cancellationToken)
+        var trust = WorkerTrust.From(cluster);
+        await using var claims = await WorkerClaims.ClaimAsync(EtcdAccess.From(cluster), cluster.Prefix, cluster.Workers, runId, cluster.WorkerWait, cancellationToken, trust)
             .ConfigureAwait(false);
         var found = claims.Workers;
         var artifact = Artifact.Pack(Path.GetDirectoryName(origin.AssemblyPath)!);
         var headers = WorkerToken.Headers(cluster.Token);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var trust = WorkerTrust.From(cluster.TlsCa);
-        var links = found.Select((info, i) => new WorkerLink(info, i, HeldShare.Own(segments, i), trust)).ToArray();
+        var links = found.Select((info, i) => new WorkerLink(info, i, HeldShare.Own(segments, i), trust.SslOptions)).ToArray();
         try
         {
             var prepare = new Prepare

@@ -27,7 +27,10 @@ internal sealed class WorkerClaims : IAsyncDisposable
     private const int MaxTxnOps = 128;
 
     private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(2);
+    private readonly EtcdAccess _etcd;
     private readonly IReadOnlyList<Uri> _endpoints;
+    private readonly WorkerTrust? _trust;
+    private readonly Dictionary<(string Id, string Address), string?> _vetted = [];
     private readonly string _prefix;
     private readonly EtcdClient _client;
     private readonly CancellationTokenSource _stop = new();
@@ -37,12 +40,14 @@ internal sealed class WorkerClaims : IAsyncDisposable
     private CancellationTokenSource? _leaseStop;
     private EtcdClient? _watcher;
 
-    private WorkerClaims(IReadOnlyList<Uri> endpoints, string prefix, string runId)
+    private WorkerClaims(EtcdAccess etcd, string prefix, string runId, WorkerTrust? trust)
     {
-        _endpoints = endpoints;
+        _etcd = etcd;
+        _endpoints = etcd.Endpoints;
+        _trust = trust;
         _prefix = prefix.Trim('/');
         RunId = runId;
-        _client = NewClient(endpoints);
+        _client = etcd.NewClient();
     }
 
     /// <summary>The run the claims are for.</summary>
@@ -68,14 +73,16 @@ internal sealed class WorkerClaims : IAsyncDisposable
 
     /// <summary>
     /// Claims <paramref name="count"/> idle, unclaimed workers that speak this controller's protocol, registered under
-    /// <paramref name="prefix"/>, for run <paramref name="runId"/>; waits up to <paramref name="wait"/> for them.
+    /// <paramref name="prefix"/>, for run <paramref name="runId"/>; waits up to <paramref name="wait"/> for them. With a
+    /// <paramref name="trust"/> that pins workers, a worker that fails its pins is never claimed (and never sent anything);
+    /// <see cref="Notes"/> name it.
     /// </summary>
     /// <exception cref="DistributedRunException">
     /// Too few such workers within <paramref name="wait"/> (the message names how many were registered, idle and
     /// unclaimed, and which runs hold the others), or etcd did not answer (the message names the endpoints).
     /// </exception>
     public static async Task<WorkerClaims> ClaimAsync(
-        IReadOnlyList<Uri> endpoints, string prefix, int count, string runId, TimeSpan wait, CancellationToken cancellationToken)
+        EtcdAccess etcd, string prefix, int count, string runId, TimeSpan wait, CancellationToken cancellationToken, WorkerTrust? trust = null)
     {
         if (count > MaxTxnOps)
         {
@@ -84,7 +91,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
                 $"{MaxTxnOps} operations in one by default (--max-txn-ops): at most {MaxTxnOps} workers per run.");
         }
 
-        var claims = new WorkerClaims(endpoints, prefix, runId);
+        var claims = new WorkerClaims(etcd, prefix, runId, trust);
         try
         {
             await claims.ClaimAsync(count, wait, cancellationToken).ConfigureAwait(false);
@@ -130,7 +137,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
         // worker that turns idle and a claim that ends both wake the wait.
         // It lives until the claims end: disposed at once, while events are still in flight (this controller's own
         // claims), the watch's reader would meet a disposed call and dotnet-etcd print "Error processing watch responses".
-        var watcher = _watcher = NewClient(_endpoints);
+        var watcher = _watcher = _etcd.NewClient();
         void Changed()
         {
             try
@@ -144,7 +151,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
         }
 
         // An etcd that does not answer yet is tried again until the worker wait ends (a restarting etcd delays a run).
-        var watch = await WorkerDirectory.WatchAsync(watcher, _endpoints, $"/{_prefix}/", Changed, wait, deadline.Token, cancellationToken)
+        var watch = await WorkerDirectory.WatchAsync(watcher, _etcd, $"/{_prefix}/", Changed, wait, deadline.Token, cancellationToken)
             .ConfigureAwait(false);
 
         try
@@ -152,9 +159,9 @@ internal sealed class WorkerClaims : IAsyncDisposable
             while (true)
             {
                 var view = await ReadAsync(cancellationToken).ConfigureAwait(false);
-                var free = view.Workers
+                var free = await AllowedAsync(view.Workers
                     .Where(w => w.Info.State == WorkerInfo.Idle && w.Info.Protocol == ProtocolVersion.Current && !view.Claims.ContainsKey(w.Info.Id))
-                    .ToArray();
+                    .ToArray(), cancellationToken).ConfigureAwait(false);
                 if (free.Length >= count)
                 {
                     var chosen = free.Take(count).ToArray();
@@ -188,6 +195,35 @@ internal sealed class WorkerClaims : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The workers among <paramref name="candidates"/> that the trust allows; each registration (id and address) is
+    /// checked once, and one that is refused is noted.
+    /// </summary>
+    private async Task<(WorkerInfo Info, long Revision)[]> AllowedAsync((WorkerInfo Info, long Revision)[] candidates, CancellationToken cancellationToken)
+    {
+        if (_trust is not { Pinned: true } trust)
+        {
+            return candidates;
+        }
+
+        var unvetted = candidates.Where(w => !_vetted.ContainsKey((w.Info.Id, w.Info.Address))).ToArray();
+        var verdicts = await Task.WhenAll(unvetted.Select(w => trust.CheckAsync(w.Info, cancellationToken))).ConfigureAwait(false);
+        for (var i = 0; i < unvetted.Length; i++)
+        {
+            var info = unvetted[i].Info;
+            _vetted[(info.Id, info.Address)] = verdicts[i];
+            if (verdicts[i] is { } refusal)
+            {
+                lock (_notes)
+                {
+                    _notes.Add($"Worker {info.Id} at {info.Address} was not used: {refusal} Nothing was sent to it.");
+                }
+            }
+        }
+
+        return [.. candidates.Where(w => _vetted[(w.Info.Id, w.Info.Address)] is null)];
+    }
+
     /// <summary>Every registered worker with its key's revision, and every claim, read at one revision.</summary>
     private async Task<View> ReadAsync(CancellationToken cancellationToken)
     {
@@ -199,7 +235,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsUnanswered(exception))
         {
-            throw Unanswered(exception);
+            throw await FailureAsync(exception, cancellationToken).ConfigureAwait(false);
         }
 
         var workersPrefix = WorkerInfo.Key(_prefix, "");
@@ -275,7 +311,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsUnanswered(exception))
             {
-                throw Unanswered(exception);
+                throw await FailureAsync(exception, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -297,7 +333,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsUnanswered(exception))
         {
-            throw Unanswered(exception);
+            throw await FailureAsync(exception, cancellationToken).ConfigureAwait(false);
         }
 
         _leaseStop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
@@ -372,7 +408,13 @@ internal sealed class WorkerClaims : IAsyncDisposable
             .Where(w => w.Info.State == WorkerInfo.Idle && w.Info.Protocol != ProtocolVersion.Current)
             .Select(w => $"{w.Info.Id} speaks protocol {ProtocolVersion.Describe(w.Info.Protocol)} (LoadKit {w.Info.Version}), this controller {ProtocolVersion.Describe(ProtocolVersion.Current)}")
             .ToArray();
-        var free = unclaimed.Length - busy.Length - otherProtocol.Length;
+        var refused = unclaimed
+            .Where(w => w.Info.State == WorkerInfo.Idle && w.Info.Protocol == ProtocolVersion.Current)
+            .Select(w => (w.Info, Refusal: _vetted.GetValueOrDefault((w.Info.Id, w.Info.Address))))
+            .Where(w => w.Refusal is not null)
+            .Select(w => $"{w.Info.Id} at {w.Info.Address}: {w.Refusal!.TrimEnd('.')}")
+            .ToArray();
+        var free = unclaimed.Length - busy.Length - otherProtocol.Length - refused.Length;
         var parts = new List<string>
         {
             $"Needed {count} idle workers under prefix '{_prefix}' in etcd at {string.Join(", ", _endpoints)}, and after waiting {Format.Duration(wait)} " +
@@ -393,20 +435,21 @@ internal sealed class WorkerClaims : IAsyncDisposable
             parts.Add($"of another protocol: {string.Join("; ", otherProtocol)}");
         }
 
+        if (refused.Length > 0)
+        {
+            parts.Add($"not trusted with the token (nothing was sent to them): {string.Join("; ", refused)}");
+        }
+
         return string.Join("; ", parts) + ". " +
             $"Start more workers (loadkit-worker --etcd ... --prefix {_prefix}), wait longer for the runs that hold them to end " +
             $"({ClusterOptions.WorkerWaitVariable}), or lower the expected count ({ClusterOptions.WorkersVariable}).";
     }
 
-    private static bool IsUnanswered(Exception exception) =>
-        exception is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } or OperationCanceledException;
+    /// <summary>A failed call: etcd did not answer, or refused (the settings' problem is explained).</summary>
+    private static bool IsUnanswered(Exception exception) => exception is RpcException or OperationCanceledException;
 
-    private DistributedRunException Unanswered(Exception exception) => WorkerDirectory.Unanswered(
-        _endpoints, $"{Format.Duration(CallDeadline)} while claiming workers ({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded})", exception);
-
-    private static EtcdClient NewClient(IReadOnlyList<Uri> endpoints) => new(
-        string.Join(",", endpoints.Select(e => e.ToString().TrimEnd('/'))),
-        configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure);
+    private Task<DistributedRunException> FailureAsync(Exception exception, CancellationToken cancellationToken) => WorkerDirectory.FailureAsync(
+        _etcd, $"{Format.Duration(CallDeadline)} while claiming workers ({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded})", exception, cancellationToken);
 
     private sealed record View((WorkerInfo Info, long Revision)[] Workers, Dictionary<string, WorkerClaim> Claims);
 }

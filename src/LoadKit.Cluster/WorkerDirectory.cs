@@ -12,23 +12,29 @@ namespace LoadKit.Cluster;
 internal sealed class WorkerDirectory : IDisposable
 {
     private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(2);
+    private readonly EtcdAccess _etcd;
     private readonly IReadOnlyList<Uri> _endpoints;
     private readonly string _prefix;
     private readonly EtcdClient _client;
 
     public WorkerDirectory(IReadOnlyList<Uri> endpoints, string prefix)
+        : this(new EtcdAccess(endpoints), prefix)
     {
-        ArgumentOutOfRangeException.ThrowIfZero(endpoints.Count);
-        _endpoints = endpoints;
+    }
+
+    public WorkerDirectory(EtcdAccess etcd, string prefix)
+    {
+        _etcd = etcd;
+        _endpoints = etcd.Endpoints;
         _prefix = prefix.Trim('/');
-        _client = NewClient();
+        _client = etcd.NewClient();
     }
 
     /// <summary>The key prefix the workers register under, e.g. <c>/loadkit/workers/</c>.</summary>
     public string WorkersPrefix => $"/{_prefix}/workers/";
 
     /// <summary>Every registered worker now.</summary>
-    /// <exception cref="DistributedRunException">etcd did not answer; the message names the endpoints.</exception>
+    /// <exception cref="DistributedRunException">etcd did not answer, or refused these settings; the message names the endpoints.</exception>
     public async Task<IReadOnlyList<WorkerInfo>> ListAsync(CancellationToken cancellationToken)
     {
         try
@@ -37,11 +43,11 @@ internal sealed class WorkerDirectory : IDisposable
                 .ConfigureAwait(false);
             return range.Kvs.Select(kv => WorkerInfo.FromJson(kv.Value.ToStringUtf8())).OrderBy(w => w.Id, StringComparer.Ordinal).ToArray();
         }
-        catch (Exception exception) when (exception is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded }
-            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception exception) when (exception is RpcException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             // The client's retry layer sometimes reports the deadline as a cancellation nobody asked for.
-            throw Unanswered(_endpoints, $"{Format.Duration(CallDeadline)} ({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded})", exception);
+            throw await FailureAsync(_etcd, $"{Format.Duration(CallDeadline)} ({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded})", exception, cancellationToken)
+                .ConfigureAwait(false);
         }
     }
 
@@ -58,7 +64,7 @@ internal sealed class WorkerDirectory : IDisposable
         // A client of its own for the watch: dotnet-etcd 9.1 throws "previous write is in progress" when a second
         // watch is created on a client whose earlier watch was just cancelled.
         using var watcher = NewClient();
-        var watch = await WatchAsync(watcher, _endpoints, WorkersPrefix, () => changed.Release(), timeout, deadline.Token, cancellationToken).ConfigureAwait(false);
+        var watch = await WatchAsync(watcher, _etcd, WorkersPrefix, () => changed.Release(), timeout, deadline.Token, cancellationToken).ConfigureAwait(false);
         try
         {
             while (true)
@@ -95,11 +101,13 @@ internal sealed class WorkerDirectory : IDisposable
     /// <summary>
     /// Watches <paramref name="prefix"/>. An etcd that refuses or does not answer is tried again (back-off up to a second)
     /// until <paramref name="deadline"/> (the worker wait) ends, so a restarting etcd delays a run rather than failing
-    /// it; then the error names the endpoints and the wait, instead of surfacing as the client's own exception.
+    /// it; then the error names the endpoints and the wait, instead of surfacing as the client's own exception. A
+    /// failure the settings cause (a refused password or certificate) is not retried: its error names the setting.
     /// </summary>
     internal static async Task<long> WatchAsync(
-        EtcdClient watcher, IReadOnlyList<Uri> endpoints, string prefix, Action changed, TimeSpan timeout, CancellationToken deadline, CancellationToken cancellationToken)
+        EtcdClient watcher, EtcdAccess etcd, string prefix, Action changed, TimeSpan timeout, CancellationToken deadline, CancellationToken cancellationToken)
     {
+        var endpoints = etcd.Endpoints;
         var backOff = TimeSpan.FromMilliseconds(100);
         var last = "no answer";
         while (true)
@@ -110,6 +118,11 @@ internal sealed class WorkerDirectory : IDisposable
             }
             catch (Exception exception) when (!deadline.IsCancellationRequested && exception is RpcException or System.Net.Sockets.SocketException or IOException)
             {
+                if (await etcd.ExplainAsync(exception, cancellationToken).ConfigureAwait(false) is { } problem)
+                {
+                    throw new DistributedRunException(problem, exception);
+                }
+
                 last = exception is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : exception.Message;
                 try
                 {
@@ -123,9 +136,14 @@ internal sealed class WorkerDirectory : IDisposable
                 backOff = TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, backOff.Ticks * 2));
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested
-                && exception is RpcException or System.Net.Sockets.SocketException or IOException or OperationCanceledException)
+                && exception is RpcException or System.Net.Sockets.SocketException or IOException or OperationCanceledException or InvalidOperationException)
             {
-                throw Unreachable(endpoints, prefix, timeout, last, exception);
+                if (await etcd.ExplainAsync(exception, cancellationToken).ConfigureAwait(false) is { } problem)
+                {
+                    throw new DistributedRunException(problem, exception);
+                }
+
+                throw Unreachable(endpoints, prefix, timeout, $"{last}; {exception.GetType().Name}: {exception.Message}", exception);
             }
         }
     }
@@ -136,12 +154,16 @@ internal sealed class WorkerDirectory : IDisposable
         "check the endpoints given in LOADKIT_ETCD (or the LoadKit.Etcd run parameter) and that etcd is running.",
         exception);
 
+    /// <summary>The error for a failed call: the settings' problem when they caused it, else <see cref="Unanswered"/>.</summary>
+    internal static async Task<DistributedRunException> FailureAsync(EtcdAccess etcd, string within, Exception exception, CancellationToken cancellationToken) =>
+        await etcd.ExplainAsync(exception, cancellationToken).ConfigureAwait(false) is { } problem
+            ? new DistributedRunException(problem, exception)
+            : Unanswered(etcd.Endpoints, within, exception);
+
     private static DistributedRunException Unreachable(IReadOnlyList<Uri> endpoints, string prefix, TimeSpan timeout, string last, Exception exception) =>
         Unanswered(endpoints, $"{Format.Duration(timeout)} (the worker wait) to a watch of {prefix} (last error: {last})", exception);
 
     public void Dispose() => _client.Dispose();
 
-    private EtcdClient NewClient() => new(
-        string.Join(",", _endpoints.Select(e => e.ToString().TrimEnd('/'))),
-        configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure);
+    private EtcdClient NewClient() => _etcd.NewClient();
 }

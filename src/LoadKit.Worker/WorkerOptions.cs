@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using LoadKit.Cluster;
 
 namespace LoadKit.Worker;
 
@@ -21,6 +22,9 @@ internal sealed record WorkerOptions
 
     public const string ArtifactsDirectoryVariable = "LOADKIT_WORKER_ARTIFACTS_DIR";
 
+    /// <summary><c>true</c>: serve plaintext h2c beyond loopback (the flag <c>--allow-plaintext</c>).</summary>
+    public const string AllowPlaintextVariable = "LOADKIT_WORKER_ALLOW_PLAINTEXT";
+
     /// <summary>
     /// Options a container or a Kubernetes pod sets through its environment; an option on the command line wins.
     /// The etcd and prefix variables are the controller's, so one CI environment can serve both.
@@ -38,9 +42,19 @@ internal sealed record WorkerOptions
         ("--cache-artifacts", CacheArtifactsVariable),
         ("--cache-mb", CacheMegabytesVariable),
         ("--artifacts-dir", ArtifactsDirectoryVariable),
+        ("--tls-cert", "LOADKIT_WORKER_TLS_CERT"),
+        ("--tls-key", "LOADKIT_WORKER_TLS_KEY"),
+        ("--etcd-ca", ClusterOptions.EtcdCaVariable),
+        ("--etcd-cert", ClusterOptions.EtcdCertVariable),
+        ("--etcd-key", ClusterOptions.EtcdKeyVariable),
+        ("--etcd-user", ClusterOptions.EtcdUserVariable),
+        ("--etcd-password-file", ClusterOptions.EtcdPasswordFileVariable),
     ];
 
     public IReadOnlyList<Uri> EtcdEndpoints { get; init; } = [];
+
+    /// <summary>How to reach etcd: its endpoints, TLS and user (set by <see cref="Parse"/>).</summary>
+    public EtcdAccess Etcd { get; init; } = null!;
 
     public IPEndPoint Listen { get; init; } = new(IPAddress.Loopback, 0);
 
@@ -82,6 +96,9 @@ internal sealed record WorkerOptions
     /// <summary>A PEM certificate and key: the service then speaks HTTP/2 over TLS (for use beyond loopback).</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
 
+    /// <summary>Plaintext h2c is allowed beyond loopback (<c>--allow-plaintext</c>): the token then travels in clear.</summary>
+    public bool AllowPlaintext { get; init; }
+
     /// <summary>Test only: shifts the clock the worker reports and starts by, to prove offset estimation works.</summary>
     public TimeSpan ClockOffset { get; init; }
 
@@ -103,14 +120,25 @@ internal sealed record WorkerOptions
           --artifacts-dir PATH    keep artifacts here across restarts, one worker per folder
                                   (default: a temporary folder, deleted when the worker stops)
           --lease-seconds N       etcd lease TTL, 1..60 (default 3)
-          --tls-cert PATH         PEM certificate: serve over TLS (with --tls-key; for use beyond loopback)
+          --tls-cert PATH         PEM certificate: serve over TLS (with --tls-key); required when --listen is not
+                                  a loopback address, unless --allow-plaintext
           --tls-key PATH          PEM private key of --tls-cert
+          --allow-plaintext       serve plaintext h2c beyond loopback: the controllers' token travels in clear,
+                                  so only on a network you trust
+          --etcd-ca PATH          PEM authority that etcd's certificate must chain to (https:// endpoints)
+          --etcd-cert PATH        PEM client certificate for etcd (with --etcd-key), for its --client-cert-auth
+          --etcd-key PATH         PEM private key of --etcd-cert
+          --etcd-user NAME        etcd user when etcd has authentication on; its password in LOADKIT_ETCD_PASSWORD
+          --etcd-password-file PATH  file holding the etcd user's password
 
         In a container, the environment can set these (an option given on the command line wins):
           LOADKIT_ETCD (--etcd), LOADKIT_PREFIX (--prefix), LOADKIT_WORKER_LISTEN (--listen),
           LOADKIT_WORKER_ADVERTISE (--advertise), LOADKIT_WORKER_TOKEN_FILE (--token-file), LOADKIT_WORKER_TOKEN,
           LOADKIT_WORKER_MAX_UPLOAD_MB, LOADKIT_WORKER_MAX_UNPACKED_MB, LOADKIT_WORKER_MAX_ENTRIES,
-          LOADKIT_WORKER_CACHE_ARTIFACTS, LOADKIT_WORKER_CACHE_MB, LOADKIT_WORKER_ARTIFACTS_DIR (the options above)
+          LOADKIT_WORKER_CACHE_ARTIFACTS, LOADKIT_WORKER_CACHE_MB, LOADKIT_WORKER_ARTIFACTS_DIR,
+          LOADKIT_WORKER_TLS_CERT, LOADKIT_WORKER_TLS_KEY, LOADKIT_WORKER_ALLOW_PLAINTEXT=true,
+          LOADKIT_ETCD_CA, LOADKIT_ETCD_CERT, LOADKIT_ETCD_KEY, LOADKIT_ETCD_USER,
+          LOADKIT_ETCD_PASSWORD_FILE, LOADKIT_ETCD_PASSWORD (the options above)
         """;
 
     public static (WorkerOptions? Options, IReadOnlyList<string> Problems) Parse(IReadOnlyList<string> commandLine, Func<string, string?> environment)
@@ -126,12 +154,24 @@ internal sealed record WorkerOptions
         string? tokenFile = null;
         string? tlsCertificate = null;
         string? tlsKey = null;
+        string? etcdCa = null;
+        string? etcdCertificate = null;
+        string? etcdKey = null;
+        string? etcdUser = null;
+        string? etcdPasswordFile = null;
+        var allowPlaintext = AllowPlaintextFromEnvironment(environment, problems);
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
             if (!name.StartsWith("--", StringComparison.Ordinal))
             {
                 problems.Add($"'{name}' is not an option; options start with -- (see --help).");
+                continue;
+            }
+
+            if (name == "--allow-plaintext")
+            {
+                allowPlaintext = true; // a flag: no value
                 continue;
             }
 
@@ -223,6 +263,21 @@ internal sealed record WorkerOptions
                     break;
                 case "--tls-key":
                     tlsKey = value;
+                    break;
+                case "--etcd-ca":
+                    etcdCa = value;
+                    break;
+                case "--etcd-cert":
+                    etcdCertificate = value;
+                    break;
+                case "--etcd-key":
+                    etcdKey = value;
+                    break;
+                case "--etcd-user":
+                    etcdUser = value;
+                    break;
+                case "--etcd-password-file":
+                    etcdPasswordFile = value;
                     break;
                 case "--max-upload-mb":
                     if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var megabytes) && megabytes is >= 1 and <= 16_384)
@@ -326,8 +381,70 @@ internal sealed record WorkerOptions
             }
         }
 
-        options = options with { TlsCertificate = ReadCertificate(tlsCertificate, tlsKey, problems) };
-        return problems.Count > 0 ? (null, problems) : (options with { Labels = labels, Token = token! }, problems);
+        options = options with { TlsCertificate = ReadCertificate(tlsCertificate, tlsKey, problems), AllowPlaintext = allowPlaintext };
+        if (options.TlsCertificate is null && tlsCertificate is null && !allowPlaintext && !IPAddress.IsLoopback(options.Listen.Address))
+        {
+            problems.Add($"--listen {options.Listen}: not a loopback address, and no TLS: controllers send their token with every call, and over " +
+                "plaintext h2c anyone on the network path can read it and run code on this worker. Serve TLS with --tls-cert PATH --tls-key PATH " +
+                $"(LOADKIT_WORKER_TLS_CERT, LOADKIT_WORKER_TLS_KEY), or on a network you trust waive it with --allow-plaintext ({AllowPlaintextVariable}=true).");
+        }
+
+        var etcd = ReadEtcdAccess(options.EtcdEndpoints, etcdCa, etcdCertificate, etcdKey, etcdUser, etcdPasswordFile, environment, problems);
+        return problems.Count > 0 ? (null, problems) : (options with { Labels = labels, Token = token!, Etcd = etcd! }, problems);
+    }
+
+    /// <summary>How settings are named in the worker's messages: the option and its environment variable.</summary>
+    private static string Setting(string variable) => variable switch
+    {
+        ClusterOptions.EtcdPasswordVariable => $"{variable} (or --etcd-password-file)",
+        _ => EnvironmentOptions.FirstOrDefault(o => o.Variable == variable) is { Option: not null } option ? $"{option.Option} ({variable})" : variable,
+    };
+
+    private static EtcdAccess? ReadEtcdAccess(
+        IReadOnlyList<Uri> endpoints, string? ca, string? certificate, string? key, string? user, string? passwordFile, Func<string, string?> environment, List<string> problems)
+    {
+        var password = environment(ClusterOptions.EtcdPasswordVariable);
+        if (passwordFile is not null)
+        {
+            try
+            {
+                password = File.ReadAllText(passwordFile).Trim();
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                problems.Add($"--etcd-password-file '{passwordFile}': cannot be read ({exception.Message}).");
+                return null;
+            }
+        }
+
+        if (endpoints.Count == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new EtcdAccess(endpoints, ca, certificate, key, user, string.IsNullOrEmpty(password) ? null : password, Setting);
+        }
+        catch (ArgumentException exception)
+        {
+            problems.AddRange(exception.Message.Split(Environment.NewLine));
+            return null;
+        }
+    }
+
+    private static bool AllowPlaintextFromEnvironment(Func<string, string?> environment, List<string> problems)
+    {
+        switch (environment(AllowPlaintextVariable)?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "false":
+                return false;
+            case "true":
+                return true;
+            case var other:
+                problems.Add($"{AllowPlaintextVariable} (environment) '{other}': allowed: true or false.");
+                return false;
+        }
     }
 
     private static int? Whole(string option, string value, int minimum, int maximum, List<string> problems)

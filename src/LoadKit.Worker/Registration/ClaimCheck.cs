@@ -16,9 +16,7 @@ namespace LoadKit.Worker.Registration;
 internal sealed class ClaimCheck(WorkerOptions options, WorkerIdentity identity, ILogger<ClaimCheck> logger) : IDisposable
 {
     private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(3);
-    private readonly Lazy<EtcdClient> _client = new(() => new EtcdClient(
-        string.Join(",", options.EtcdEndpoints.Select(e => e.ToString().TrimEnd('/'))),
-        configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure));
+    private readonly Lazy<EtcdClient> _client = new(() => options.Etcd.NewClient());
 
     /// <exception cref="RpcException">FailedPrecondition: the run may not run here; the detail says why.</exception>
     public async Task CheckAsync(Prepare prepare, CancellationToken cancellationToken)
@@ -36,6 +34,11 @@ internal sealed class ClaimCheck(WorkerOptions options, WorkerIdentity identity,
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested && exception is RpcException or OperationCanceledException)
         {
+            if (await options.Etcd.ExplainAsync(exception, cancellationToken).ConfigureAwait(false) is { } problem)
+            {
+                Refuse(prepare.RunId, $"Worker {identity.Id} could not check its claim {key} for run {prepare.RunId}: {problem}");
+            }
+
             Refuse(prepare.RunId,
                 $"Worker {identity.Id} could not check its claim {key} for run {prepare.RunId}: etcd at {string.Join(", ", options.EtcdEndpoints)} " +
                 $"did not answer within {CallDeadline.TotalSeconds:0} s ({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded}); " +

@@ -65,7 +65,7 @@ internal sealed class EtcdRegistration(
             try
             {
                 _client?.Dispose();
-                _client = new EtcdClient(endpoint.ToString().TrimEnd('/'), configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure);
+                _client = options.Etcd.NewClient(endpoint);
                 var lease = await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = options.LeaseSeconds }, deadline: Deadline(), cancellationToken: stoppingToken);
                 var state = await RegisterAsync(_client, lease.ID, stoppingToken);
                 logger.LogInformation("Registered {Key} at {Endpoint} as {State} (lease {Lease}, {Ttl} s)", Key(), endpoint, state, lease.ID, options.LeaseSeconds);
@@ -81,9 +81,18 @@ internal sealed class EtcdRegistration(
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
                 // Any failure (the keep-alive stream also surfaces IO and protocol errors when etcd dies) means: try
-                // again. Letting it escape would stop the whole worker.
-                logger.LogWarning("etcd at {Endpoint} did not answer ({Reason}); trying again in {Delay} ms",
-                    endpoint, exception is RpcException rpc ? rpc.Status.StatusCode.ToString() : exception.GetType().Name, (int)backOff.TotalMilliseconds);
+                // again. Letting it escape would stop the whole worker. One the settings cause (a refused password or
+                // certificate) is an error that names them; it is tried again too (etcd's users may be fixed meanwhile).
+                if (await options.Etcd.ExplainAsync(exception, stoppingToken) is { } problem)
+                {
+                    logger.LogError("Cannot register: {Problem} Trying again in {Delay} ms", problem, (int)backOff.TotalMilliseconds);
+                }
+                else
+                {
+                    logger.LogWarning("etcd at {Endpoint} did not answer ({Reason}); trying again in {Delay} ms",
+                        endpoint, exception is RpcException rpc ? rpc.Status.StatusCode.ToString() : exception.GetType().Name, (int)backOff.TotalMilliseconds);
+                }
+
                 await Task.Delay(backOff, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 backOff = TimeSpan.FromTicks(Math.Min(MaxBackOff.Ticks, backOff.Ticks * 2));
             }

@@ -12,12 +12,16 @@ internal sealed class HealthSampler : IDisposable
     /// <summary>A last, partial second shorter than this is not sampled: its CPU ratio would be noise.</summary>
     private static readonly TimeSpan ShortestLastSample = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How long a prepared sampler waits for its start (a worker waits 2 minutes for its Start command).</summary>
+    private static readonly TimeSpan PreparedFor = TimeSpan.FromMinutes(10);
+
     private readonly string _process;
     private readonly int _cores = Environment.ProcessorCount;
     private readonly List<HealthSample> _samples;
     private readonly Lock _gate = new();
     private readonly ManualResetEventSlim _stop = new();
-    private readonly long _origin;
+    private readonly ManualResetEventSlim _started = new();
+    private long _origin;
     private readonly WorkingSet _workingSet = new();
     private Thread? _thread;
     private int _second;
@@ -33,23 +37,43 @@ internal sealed class HealthSampler : IDisposable
     /// <param name="origin">The <see cref="Stopwatch"/> timestamp of the run's second 0.</param>
     /// <param name="expectedDuration">The run's planned length, to size the sample list once.</param>
     public HealthSampler(string process, long origin, TimeSpan expectedDuration)
+        : this(process, expectedDuration) => Baseline(origin);
+
+    /// <summary>A sampler whose second 0 is not known yet: <see cref="Prepare"/> it, then <see cref="StartAt"/> the origin.</summary>
+    /// <param name="process">The process's name in the result.</param>
+    /// <param name="expectedDuration">The run's planned length, to size the sample list once.</param>
+    public HealthSampler(string process, TimeSpan expectedDuration)
     {
         _process = process;
-        _origin = origin;
         _samples = new List<HealthSample>((int)Math.Clamp(expectedDuration.TotalSeconds + 2, 4, 24 * 3600));
-        _lastTimestamp = origin;
-        _lastCpu = Environment.CpuUsage.TotalTime;
-        (_lastGen0, _lastGen1, _lastGen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
-        _lastPause = GC.GetTotalPauseDuration();
     }
 
     /// <summary>This process as a result names it: host name and process id.</summary>
     public static string ThisProcess => $"{Environment.MachineName} (pid {Environment.ProcessId})";
 
+    /// <summary>Starts sampling from the origin given at construction.</summary>
     public void Start()
     {
-        _thread = new Thread(Loop) { IsBackground = true, Name = "LoadKit health" };
-        _thread.Start();
+        _started.Set();
+        Prepare();
+    }
+
+    /// <summary>Starts the sampling thread, which waits for <see cref="StartAt"/>: before a start instant, so that the instant does not pay for a new thread.</summary>
+    public void Prepare()
+    {
+        if (_thread is null)
+        {
+            _thread = new Thread(Loop) { IsBackground = true, Name = "LoadKit health" };
+            _thread.Start();
+        }
+    }
+
+    /// <summary>Samples from <paramref name="origin"/> (the run's second 0, just passed): a few reads of counters, then the prepared thread goes on.</summary>
+    public void StartAt(long origin)
+    {
+        Baseline(origin);
+        _started.Set();
+        Prepare();
     }
 
     /// <summary>Ends sampling (with a last sample for the partial second, when long enough) and returns every sample.</summary>
@@ -69,7 +93,7 @@ internal sealed class HealthSampler : IDisposable
         _thread?.Join();
         lock (_gate)
         {
-            if (Stopwatch.GetElapsedTime(_lastTimestamp) >= ShortestLastSample)
+            if (_started.IsSet && Stopwatch.GetElapsedTime(_lastTimestamp) >= ShortestLastSample)
             {
                 Sample();
             }
@@ -121,11 +145,29 @@ internal sealed class HealthSampler : IDisposable
     {
         Stop();
         _stop.Dispose();
+        _started.Dispose();
         _workingSet.Dispose();
+    }
+
+    /// <summary>The counters a first sample's interval is measured from, read at second 0.</summary>
+    private void Baseline(long origin)
+    {
+        _origin = origin;
+        _lastTimestamp = origin;
+        _lastCpu = Environment.CpuUsage.TotalTime;
+        (_lastGen0, _lastGen1, _lastGen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        _lastPause = GC.GetTotalPauseDuration();
     }
 
     private void Loop()
     {
+        // A prepared thread waits for the origin, or a stop before it; a run prepared and never started (its controller
+        // went) leaves no thread behind for long.
+        if (WaitHandle.WaitAny([_started.WaitHandle, _stop.WaitHandle], PreparedFor) != 0)
+        {
+            return;
+        }
+
         // Ticks fall on the origin plus whole seconds; a late tick samples the longer interval it saw.
         while (!_stop.Wait(Until(_origin + ((_second + 1) * Stopwatch.Frequency))))
         {

@@ -4,7 +4,7 @@ namespace LoadKit;
 /// Starts an HTTP request description: <c>Http.Post("/login").Json("{\"user\":\"{{user}}\"}").Extract("token", HttpExtract.JsonPath("$.token"))</c>.
 /// Paths, query values, headers and bodies are <see cref="Template"/>s filled from the VU's session.
 /// Add it to a scenario with <see cref="ScenarioBuilder.Step(string, HttpCall, TimeSpan?)"/>, or send it from
-/// code inside a step with <see cref="HttpCall.SendAsync"/>.
+/// code inside a step with <see cref="HttpCall.SendAsync(StepContext)"/>.
 /// </summary>
 public static class Http
 {

@@ -153,6 +153,33 @@ public sealed class HttpCall
         return new HttpReply(outcome.Status, outcome.Failure, outcome.View!.Text, outcome.View.Header);
     }
 
+    /// <summary>
+    /// Sends the request from a scenario's init or cleanup or a task's pre-work (a login whose token stays in the
+    /// session), on the VU's connections and with the scenario's HTTP settings, as a step would send it. Its checks and
+    /// extractions run, but it is not a step: nothing is recorded in a step's statistics, and a failed check throws,
+    /// so the hook fails with the request and the check's description (counted in <see cref="ScenarioResult.Init"/> or
+    /// <see cref="ScenarioResult.PreWork"/>).
+    /// </summary>
+    /// <param name="session">The session the hook was given.</param>
+    /// <param name="cancellationToken">The token the hook was given.</param>
+    /// <exception cref="InvalidOperationException">
+    /// The session is not one of a running scenario's VUs, or a check or extraction failed (the message is its description).
+    /// </exception>
+    public async ValueTask<HttpReply> SendAsync(Session session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var context = session.Context?.ForHook(cancellationToken)
+            ?? throw new InvalidOperationException($"HTTP request {this}: a session sends requests only in the init, pre-work or cleanup of a running scenario.");
+        var outcome = new HttpSender.HttpOutcome();
+        await HttpSender.SendAsync(this, context, outcome).ConfigureAwait(false);
+        if (outcome.Failure is { } failure)
+        {
+            throw new InvalidOperationException($"{this}: {failure}");
+        }
+
+        return new HttpReply(outcome.Status, outcome.Failure, outcome.View!.Text, outcome.View.Header);
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"{Method} {Path}";
 
@@ -249,7 +276,7 @@ public sealed class HttpCall
     }
 }
 
-/// <summary>What <see cref="HttpCall.SendAsync"/> got back.</summary>
+/// <summary>What <see cref="HttpCall.SendAsync(StepContext)"/> got back.</summary>
 /// <param name="StatusCode">The response's status code.</param>
 /// <param name="Failure">The failed check's description (the step has failed), or null when every check held.</param>
 /// <param name="Body">The body as UTF-8 text.</param>

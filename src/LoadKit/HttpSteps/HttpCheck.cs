@@ -67,6 +67,24 @@ public sealed class HttpCheck
     }
 
     /// <summary>
+    /// The body (as UTF-8 text) has a match of the regular expression <paramref name="pattern"/> (.NET syntax, culture
+    /// invariant, at most 1 s per match). A malformed pattern is reported when the scenario is built.
+    /// </summary>
+    public static HttpCheck BodyMatches(string pattern)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        try
+        {
+            var regex = new System.Text.RegularExpressions.Regex(pattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            return new HttpCheck($"body matches '{pattern}'", r => regex.IsMatch(r.Text));
+        }
+        catch (ArgumentException e)
+        {
+            return new HttpCheck($"body matches '{pattern}'", _ => false, problem: $"regex '{pattern}' is malformed: {e.Message}");
+        }
+    }
+
+    /// <summary>
     /// The JSON body's value at <paramref name="jsonPath"/> (Newtonsoft <c>SelectToken</c> syntax, e.g. <c>$.order.state</c>)
     /// equals <paramref name="expected"/>: strings compare as text, other values by their JSON text (<c>42</c>, <c>true</c>).
     /// </summary>

@@ -18,6 +18,9 @@ public sealed class Session
     /// <summary>The feeds of the scenario run this VU belongs to (set by the engine; the Feeds folder reads them).</summary>
     internal IRunFeeds? Feeds { get; set; }
 
+    /// <summary>The VU's step context (set when the engine creates it), through which hooks send HTTP requests.</summary>
+    internal StepContext? Context { get; set; }
+
     /// <summary>The index of the VU that owns this session, from 0.</summary>
     public int UserIndex { get; }
 

@@ -12,12 +12,22 @@ namespace LoadKit;
 public sealed class StepContext
 {
     private readonly IRunHttp? _httpClients;
+    private readonly StepContext? _owner;
     private HttpMessageInvoker? _httpInvoker;
 
     internal StepContext(Session session, IRunHttp? httpClients = null)
     {
         Session = session;
         _httpClients = httpClients;
+        session.Context = this;
+    }
+
+    /// <summary>A context for a hook of the VU that owns <paramref name="owner"/>: its own step state, the owner's connections.</summary>
+    private StepContext(StepContext owner)
+    {
+        Session = owner.Session;
+        _httpClients = owner._httpClients;
+        _owner = owner;
     }
 
     /// <summary>The state of this VU, kept across iterations.</summary>
@@ -102,7 +112,18 @@ public sealed class StepContext
     internal Uri? HttpBaseAddress => Http.BaseAddress;
 
     /// <summary>This VU's client, created on its first request.</summary>
-    internal HttpMessageInvoker HttpInvoker => _httpInvoker ??= Http.ForUser();
+    internal HttpMessageInvoker HttpInvoker => _owner is null ? _httpInvoker ??= Http.ForUser() : _owner.HttpInvoker;
+
+    /// <summary>
+    /// A context through which the VU's init, pre-work or cleanup sends HTTP requests on the VU's connections, without
+    /// touching the state of a step the VU may be running. A new one per call: hooks are rare, and may send at once.
+    /// </summary>
+    internal StepContext ForHook(CancellationToken cancellationToken)
+    {
+        var hook = new StepContext(this);
+        hook.BeginStep("", cancellationToken);
+        return hook;
+    }
 
     /// <summary>Closes this VU's own connections (a shared pool belongs to the engine).</summary>
     internal void ReleaseHttp()

@@ -59,12 +59,16 @@ internal sealed class LocalRun
     {
         await ProcessWarmUp.EnsureAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         await Task.WhenAll(Parts().Select(p => p.Engine.PrepareAsync(cancellationToken))).ConfigureAwait(false);
+
+        // The sampler's thread is made now and waits for the instant, which then costs only a few counter reads.
+        _health ??= new HealthSampler(HealthSampler.ThisProcess, _plan.PlannedDuration);
+        _health.Prepare();
     }
 
     /// <summary>
-    /// Starts the engines now, on the calling thread up to the point where each has queued its first VUs to the thread
-    /// pool (no hop before that: at a shared instant it would delay the first requests by a scheduling delay), then the
-    /// health sampler; completes with the final result once they and any take-overs have ended.
+    /// Starts the health sampler's clock and the engines now, on the calling thread up to the point where each engine
+    /// has queued its first VUs to the thread pool (no hop before that: at a shared instant it would delay the first
+    /// requests by a scheduling delay); completes with the final result once they and any take-overs have ended.
     /// </summary>
     /// <param name="startTimestamp">
     /// The <see cref="System.Diagnostics.Stopwatch"/> timestamp of a shared start instant, just passed; 0: no shared
@@ -79,6 +83,8 @@ internal sealed class LocalRun
     {
         var origin = startTimestamp != 0 ? startTimestamp : System.Diagnostics.Stopwatch.GetTimestamp();
         _startedAt = startTimestamp != 0 && startedAt is { } given ? given : Clock.UtcAt(origin);
+        _health ??= new HealthSampler(HealthSampler.ThisProcess, _plan.PlannedDuration);
+        _health.StartAt(origin);
         lock (_partsLock)
         {
             foreach (var part in _parts)
@@ -86,9 +92,6 @@ internal sealed class LocalRun
                 part.Start(startTimestamp, startTimestamp != 0 ? _startedAt : null, cancellationToken);
             }
         }
-
-        _health = new HealthSampler(HealthSampler.ThisProcess, origin, _plan.PlannedDuration);
-        _health.Start();
 
         return CompleteAsync(cancellationToken);
     }

@@ -23,13 +23,13 @@ public class ArchitectureTests
     private static readonly string[] ForbiddenPrefixes = ["Etcd", "Grpc.", "OpenTelemetry"];
 
     /// <summary>
-    /// ... nor the other LoadKit assemblies: they build on the core (the controller, the OTLP exporter, the NUnit
-    /// attributes, the worker, the browser steps), never the other way.
+    /// ... nor YAML (plan files are a package of their own), nor the other LoadKit assemblies: they build on the core (the
+    /// controller, the OTLP exporter, the NUnit attributes, the worker, the browser steps, plan files), never the other way.
     /// </summary>
     private static readonly string[] ForbiddenNames =
     [
-        "dotnet-etcd", "Google.Protobuf",
-        "LoadKit.Cluster", "LoadKit.OpenTelemetry", "LoadKit.Testing", "LoadKit.Worker", "LoadKit.Browser",
+        "dotnet-etcd", "Google.Protobuf", "YamlDotNet",
+        "LoadKit.Cluster", "LoadKit.OpenTelemetry", "LoadKit.Testing", "LoadKit.Worker", "LoadKit.Browser", "LoadKit.PlanFiles",
     ];
 
     private static readonly string[] TestAssemblySuffixes = [".Tests", ".Benchmarks"];
@@ -83,8 +83,8 @@ public class ArchitectureTests
         }
 
         Fail.Unless(assemblies.Length == 0 && packages.Length == 0, $"""
-            Expected LoadKit.dll to reference no cluster or telemetry assembly (dotnet-etcd, Etcd*, Grpc.*, Google.Protobuf,
-            OpenTelemetry*) and none of the LoadKit assemblies built on it ({string.Join(", ", ForbiddenNames.Where(n => n.StartsWith("LoadKit.", StringComparison.Ordinal)))}):
+            Expected LoadKit.dll to reference no cluster, telemetry or YAML assembly (dotnet-etcd, Etcd*, Grpc.*, Google.Protobuf,
+            OpenTelemetry*, YamlDotNet) and none of the LoadKit assemblies built on it ({string.Join(", ", ForbiddenNames.Where(n => n.StartsWith("LoadKit.", StringComparison.Ordinal)))}):
             those belong to those assemblies and their users, not to every user of the core. It references {assemblies.Length}:
             {report}
             and its package (LoadKit.deps.json) depends on {(packages.Length == 0 ? "none of them" : string.Join(", ", packages))}.

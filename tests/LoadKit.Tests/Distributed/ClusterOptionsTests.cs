@@ -35,6 +35,50 @@ public class ClusterOptionsTests
     }
 
     [Test]
+    public void Parse_TransportSecuritySettings_AreRead()
+    {
+        var passwordFile = Path.GetTempFileName();
+        File.WriteAllText(passwordFile, "from-a-file\n");
+        var values = new Dictionary<string, string>
+        {
+            [ClusterOptions.EtcdVariable] = "https://10.0.0.5:2379",
+            [ClusterOptions.TokenVariable] = Token,
+            [ClusterOptions.EtcdCaVariable] = "/etc/loadkit/etcd-ca.pem",
+            [ClusterOptions.EtcdCertVariable] = "/etc/loadkit/etcd-client.pem",
+            [ClusterOptions.EtcdKeyVariable] = "/etc/loadkit/etcd-client.key",
+            [ClusterOptions.EtcdUserVariable] = "loadkit",
+            [ClusterOptions.EtcdPasswordFileVariable] = passwordFile,
+            [ClusterOptions.TlsCaVariable] = "/etc/loadkit/workers-ca.pem",
+            [ClusterOptions.WorkerThumbprintsVariable] = "ab:cd:" + new string('0', 60) + ", " + new string('F', 64),
+            [ClusterOptions.WorkerIdentitiesVariable] = "worker-a, worker-b",
+        };
+
+        var options = ClusterOptions.Parse(values.GetValueOrDefault, n => n)!;
+        File.Delete(passwordFile);
+
+        Assert.That((options.EtcdCa, options.EtcdCertificate, options.EtcdKey, options.EtcdUser, options.EtcdPassword, options.TlsCa), Is.EqualTo((
+            "/etc/loadkit/etcd-ca.pem", "/etc/loadkit/etcd-client.pem", "/etc/loadkit/etcd-client.key", "loadkit", "from-a-file", "/etc/loadkit/workers-ca.pem")));
+        Assert.That(options.WorkerThumbprints, Is.EqualTo(new[] { "ABCD" + new string('0', 60), new string('F', 64) }));
+        Assert.That(options.WorkerIdentities, Is.EqualTo(new[] { "worker-a", "worker-b" }));
+    }
+
+    [Test]
+    public void Parse_NotAThumbprint_ErrorSaysWhatIsAllowedAndHowToGetOne()
+    {
+        var values = new Dictionary<string, string>
+        {
+            [ClusterOptions.EtcdVariable] = "http://10.0.0.5:2379",
+            [ClusterOptions.TokenVariable] = Token,
+            [ClusterOptions.WorkerThumbprintsVariable] = "12:34:56",
+        };
+
+        var exception = Assert.Throws<ArgumentException>(() => ClusterOptions.Parse(values.GetValueOrDefault, n => $"env {n}"));
+
+        Assert.That(exception!.Message, Does.Contain("env LOADKIT_WORKER_THUMBPRINTS: '123456' is not a SHA-256 thumbprint; allowed: 64 hex digits")
+            .And.Contain("openssl x509 -in worker.crt -noout -fingerprint -sha256"));
+    }
+
+    [Test]
     public void Parse_BadValues_OneErrorNamesEverySettingValueAndWhatIsAllowed()
     {
         var values = new Dictionary<string, string>

@@ -60,6 +60,61 @@ public class HttpStepTests
     }
 
     [Test]
+    public async Task SendAsync_FromInitOnTheSession_LogsInOncePerUserOnItsConnections()
+    {
+        var scenario = Scenario.Create("init-login")
+            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .WithInit(async (session, cancellationToken) =>
+            {
+                session.Set("user", $"user{session.UserIndex}");
+                var reply = await LoadKit.Http.Post("/login")
+                    .WithJson(new { user = "{{user}}", password = "secret" })
+                    .Extract("token", HttpExtract.JsonPath("$.token"))
+                    .SendAsync(session, cancellationToken);
+                Assert.That(reply.StatusCode, Is.EqualTo(200));
+            })
+            .Step("orders", LoadKit.Http.Get("/orders").WithQuery("user", "{{user}}").WithHeader("Authorization", "Bearer {{token}}"))
+            .WithLoad(Load.IterationsPerUser(users: 3, iterations: 4))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        Assert.That(result.Scenarios.Single().Init!.Ok, Is.EqualTo(3));
+        Assert.That(result.GetStep("orders").Ok, Is.EqualTo(12), string.Join("; ", result.GetStep("orders").Errors));
+        Assert.That((_shop.Authorized, _shop.Rejected), Is.EqualTo((12L, 0L)));
+        Assert.That(result.GetStep("orders").Http!.Count(200), Is.EqualTo(12), "the logins are not counted in a step");
+        Assert.That(_shop.Connections, Has.Count.EqualTo(3), "each VU's login and orders share the VU's connection");
+    }
+
+    [Test]
+    public void SendAsync_SessionOfNoRunningScenario_ThrowsSayingWhere()
+    {
+        var exception = Assert.ThrowsAsync<InvalidOperationException>(async () => await LoadKit.Http.Get("/hello").SendAsync(new Session(0), CancellationToken.None));
+
+        Assert.That(exception!.Message, Is.EqualTo("HTTP request GET /hello: a session sends requests only in the init, pre-work or cleanup of a running scenario."));
+    }
+
+    [Test]
+    public async Task Step_BodyMatchesCheck_PassesOnAMatchAndFailsWithItsPattern()
+    {
+        var scenario = Scenario.Create("matches")
+            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .Step("yes", LoadKit.Http.Get("/hello").Check(HttpCheck.BodyMatches("^h.l+o$")))
+            .Step("no", LoadKit.Http.Get("/hello").Check(HttpCheck.BodyMatches(@"\d")))
+            .WithLoad(Load.IterationsPerUser(users: 1, iterations: 2))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        Assert.That(result.GetStep("yes").Ok, Is.EqualTo(2));
+        Assert.That(result.GetStep("no").Errors, Is.EqualTo(new[] { new ErrorCount(@"body matches '\d'", 2) }));
+        var invalid = Assert.Throws<ScenarioValidationException>(() => Scenario.Create("bad").WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .Step("s", LoadKit.Http.Get("/").Check(HttpCheck.BodyMatches("(")))
+            .WithLoad(Load.ConstantUsers(1, TimeSpan.FromSeconds(1))).Build())!;
+        Assert.That(invalid.Problems.Single().Allowed, Does.StartWith("check 'body matches '('': regex '(' is malformed: "));
+    }
+
+    [Test]
     public async Task Step_XPathCssAndRegexExtraction_CarryTheValuesToTheNextRequest()
     {
         var scenario = Scenario.Create("form")

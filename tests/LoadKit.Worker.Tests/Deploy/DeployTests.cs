@@ -178,6 +178,7 @@ public partial class DeployTests
             var port = int.Parse(Text((YamlMappingNode)Seq(container, "ports").Single(), "containerPort"), System.Globalization.CultureInfo.InvariantCulture);
             Assert.That(options!.Listen, Is.EqualTo(new IPEndPoint(IPAddress.Any, port)));
             Assert.That(options.Advertise, Is.EqualTo(("10.1.2.3", (int?)null)));
+            Assert.That(options.AllowPlaintext, Is.True, "listening on the pod network without TLS is waived in the open");
             Assert.That(options.EtcdEndpoints, Is.EqualTo(new[] { new Uri("http://loadkit-etcd:2379") }));
             Assert.That(options.Labels, Is.EquivalentTo(new Dictionary<string, string> { ["pod"] = "loadkit-worker-abc", ["node"] = "node-1" }));
         }

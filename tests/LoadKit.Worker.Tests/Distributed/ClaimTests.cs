@@ -198,7 +198,7 @@ public class ClaimTests
         var clock = Stopwatch.StartNew();
 
         var exception = Assert.ThrowsAsync<DistributedRunException>(() =>
-            WorkerClaims.ClaimAsync([new Uri(etcdServer.Url)], "p7", 1, "r-new", TimeSpan.FromSeconds(1.5), CancellationToken.None));
+            WorkerClaims.ClaimAsync(new EtcdAccess([new Uri(etcdServer.Url)]), "p7", 1, "r-new", TimeSpan.FromSeconds(1.5), CancellationToken.None));
 
         TestContext.Out.WriteLine(exception!.Message);
         Assert.That(exception.Message, Does.StartWith(

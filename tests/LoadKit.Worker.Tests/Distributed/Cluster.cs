@@ -25,13 +25,20 @@ internal sealed class Cluster : IAsyncDisposable
     /// <param name="workers">How many worker processes.</param>
     /// <param name="extraArguments">More arguments for worker i.</param>
     /// <param name="command">An installed <c>loadkit-worker</c> command to start instead of the built worker.</param>
+    /// <param name="etcd">An etcd started by the test (with TLS, say), instead of a plain one; the cluster stops it.</param>
+    /// <param name="prefix">The key prefix, instead of a new one.</param>
     /// <param name="environment">Variables set in worker i's process only.</param>
     public static async Task<Cluster> StartAsync(
-        int workers, Func<int, string[]>? extraArguments = null, string? command = null, Func<int, IReadOnlyDictionary<string, string>>? environment = null)
+        int workers,
+        Func<int, string[]>? extraArguments = null,
+        string? command = null,
+        EtcdServer? etcd = null,
+        string? prefix = null,
+        Func<int, IReadOnlyDictionary<string, string>>? environment = null)
     {
-        var etcd = await EtcdServer.StartAsync();
+        etcd ??= await EtcdServer.StartAsync();
         var target = await DelayServer.StartAsync(("/fast", TimeSpan.Zero), ("/products", TimeSpan.Zero), ("/checkout", TimeSpan.Zero));
-        var prefix = "run-" + Guid.NewGuid().ToString("N")[..8];
+        prefix ??= "run-" + Guid.NewGuid().ToString("N")[..8];
         var processes = Enumerable.Range(0, workers)
             .Select(i => (Arguments: (string[])["--etcd", etcd.Url, "--prefix", prefix, .. extraArguments?.Invoke(i) ?? []], Environment: environment?.Invoke(i)))
             .Select(w => command is null ? WorkerProcess.Start(w.Arguments, w.Environment) : WorkerProcess.StartCommand(command, w.Arguments))
