@@ -48,7 +48,7 @@ internal static class DistributedRunner
         var artifact = Artifact.Pack(Path.GetDirectoryName(origin.AssemblyPath)!);
         var headers = WorkerToken.Headers(cluster.Token);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var links = found.Select((info, i) => new WorkerLink(info, i, segments.Describe(i), trust.SslOptions)).ToArray();
+        var links = found.Select((info, i) => new WorkerLink(info, i, HeldShare.Own(segments, i), trust.SslOptions)).ToArray();
         try
         {
             var prepare = new Prepare
@@ -83,7 +83,9 @@ internal static class DistributedRunner
             var startTimestamp = System.Diagnostics.Stopwatch.GetTimestamp() + (long)((startAt - DateTime.UtcNow).TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
             observers.Started(startTimestamp);
             var notes = new List<string>();
-            await FollowAsync(links, startAt, cluster.OnWorkerLoss, plan, segments, notes, observers, stop).ConfigureAwait(false);
+            var moves = new ShareMoves(plan, segments);
+            await FollowAsync(links, startAt, cluster.OnWorkerLoss, moves, observers, stop).ConfigureAwait(false);
+            notes.AddRange(moves.Notes());
             notes.AddRange(claims.Notes);
             return Merge(links, startAt, cancellationToken.IsCancellationRequested, notes);
         }
@@ -107,16 +109,14 @@ internal static class DistributedRunner
     }
 
     /// <summary>
-    /// Reads every worker's updates until all finished or were lost; moves a lost worker's share on, or fails. With
-    /// thresholds, evaluates them on the merged snapshots as they arrive.
+    /// Reads every worker's updates until all finished or were lost; moves what a lost worker held on (its own segment
+    /// and the parts it had taken over), or fails. With thresholds, evaluates them on the merged snapshots as they arrive.
     /// </summary>
     private static async Task FollowAsync(
         WorkerLink[] links,
         DateTime startAt,
         WorkerLossPolicy policy,
-        RunPlan plan,
-        LoadSegments segments,
-        List<string> notes,
+        ShareMoves moves,
         RunObservers observers,
         CancellationTokenSource stop)
     {
@@ -131,40 +131,27 @@ internal static class DistributedRunner
                 var done = await Task.WhenAny(reading.Keys).ConfigureAwait(false);
                 var link = reading[done];
                 reading.Remove(done);
-                if (link.Lost is null || stop.IsCancellationRequested)
+                if (stop.IsCancellationRequested)
+                {
+                    continue;
+                }
+
+                // A lost worker hands on all it held; one that ended its run, the parts it was sent that it never ran.
+                var moving = link.Holding().Where(h => link.Lost is not null || !h.Acknowledged).ToArray();
+                if (moving.Length == 0)
                 {
                     continue;
                 }
 
                 var at = DateTime.UtcNow - startAt;
-                if (policy == WorkerLossPolicy.Fail)
+                if (link.Lost is not null && policy == WorkerLossPolicy.Fail)
                 {
                     throw new DistributedRunException(
                         $"Worker {link.Info.Id} at {link.Info.Address} was lost {Format.Duration(at)} into the run ({link.Lost}); " +
                         $"the run stopped because {ClusterOptions.OnWorkerLossVariable} = fail.");
                 }
 
-                var survivors = reading.Values.Where(l => l.Lost is null).ToArray();
-                if (survivors.Length == 0)
-                {
-                    notes.Add($"Worker {link.Info.Id} was lost {Format.Duration(at)} into the run ({link.Lost}), and no worker was left to take over its share {link.Segment}.");
-                    continue;
-                }
-
-                var resumeAt = (long)Math.Max(0, at.TotalMilliseconds);
-
-                // Its progress through an iteration-counted block is that of its last snapshot, whose statistics the merge
-                // keeps: the survivors run the rest, so the merged count is the planned one.
-                var progress = link.Result is null ? null : link.Progress;
-                for (var part = 0; part < survivors.Length; part++)
-                {
-                    await survivors[part].TakeOverAsync(link.Index, part, survivors.Length, resumeAt, progress, stop.Token).ConfigureAwait(false);
-                }
-
-                notes.Add($"Worker {link.Info.Id} was lost {Format.Duration(at)} into the run ({link.Lost}); its share {link.Segment} " +
-                    $"from {Format.Duration(TimeSpan.FromMilliseconds(resumeAt))} on moved to {string.Join(", ", survivors.Select(s => s.Info.Id))}. " +
-                    "Its statistics end at its last snapshot." +
-                    string.Concat(MovedIterations(plan, segments, link.Index, TimeSpan.FromMilliseconds(resumeAt), progress).Select(m => " " + m)));
+                await moves.MoveAsync(link, moving, at < TimeSpan.Zero ? TimeSpan.Zero : at, [.. reading.Values], stop.Token).ConfigureAwait(false);
             }
         }
         finally
@@ -214,20 +201,6 @@ internal static class DistributedRunner
         }
     }
 
-    /// <summary>What the note on a loss says, per scenario, about the iteration-counted block under way that moved.</summary>
-    private static IEnumerable<string> MovedIterations(RunPlan plan, LoadSegments segments, int lost, TimeSpan resumeAt, BlockProgress[]? progress)
-    {
-        var reported = progress?.Select(p => new ScenarioProgress(p.Scenario, p.BlockIndex, p.Completed)).ToArray();
-        foreach (var (name, owned, remaining) in segments.IterationsToMove(plan, lost, resumeAt, reported))
-        {
-            yield return reported is null
-                ? $"Scenario '{name}': no snapshot of it had arrived, so all {owned} iterations it owned of the iteration-counted block " +
-                    "under way moved (the target sees again those it had run)."
-                : $"Scenario '{name}': {remaining} iterations moved, of the {owned} it owned of the iteration-counted block under way " +
-                    $"({owned - remaining} completed by its last snapshot; any it ran after that are run again).";
-        }
-    }
-
     private static LoadResult Merge(WorkerLink[] links, DateTime startAt, bool cancelled, List<string> notes)
     {
         // Each worker's health is named after the worker, and kept apart from the others'.
@@ -241,7 +214,7 @@ internal static class DistributedRunner
         var workers = links.Select(l => new WorkerResult(
             l.Info.Id,
             l.Info.Address,
-            l.Segment + string.Concat(l.TakenOver.Select(t => $" + {t}")),
+            string.Join(" + ", l.Holding().Where(h => h.Id == 0 || h.Acknowledged).Select(h => h.Name)),
             l.Clock.Offset,
             l.StartedAt,
             l.Lost,

@@ -7,7 +7,7 @@ using LoadKit.Targets;
 namespace LoadKit.Cluster;
 
 /// <summary>One worker's side of the run: its channel, its call and what it reported.</summary>
-internal sealed class WorkerLink(WorkerInfo info, int index, string segment, System.Net.Security.SslClientAuthenticationOptions trust) : IDisposable
+internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, System.Net.Security.SslClientAuthenticationOptions trust) : IDisposable
 {
     private readonly GrpcChannel _channel = GrpcChannel.ForAddress(info.Address, new GrpcChannelOptions
     {
@@ -28,15 +28,21 @@ internal sealed class WorkerLink(WorkerInfo info, int index, string segment, Sys
 
     // Whole seconds of the run that this worker's snapshots covered; all of it once its final one arrived.
     private int _coveredSeconds;
-    private bool _finalArrived;
+    private volatile bool _finalArrived;
+    private long _sequence;
+
+    // Its own segment, then the parts it was sent, in that order.
+    private readonly List<HeldShare> _held = [own];
+
+    // Why this side ended the call (a malformed snapshot, a take-over that could not be written); null: it did not.
+    private volatile string? _dropped;
 
     public WorkerInfo Info { get; } = info;
 
     public int Index { get; } = index;
 
-    public string Segment { get; } = segment;
-
-    public List<string> TakenOver { get; } = [];
+    /// <summary>Its own segment.</summary>
+    public string Segment => own.Name;
 
     public ClockEstimate Clock { get; private set; }
 
@@ -44,12 +50,12 @@ internal sealed class WorkerLink(WorkerInfo info, int index, string segment, Sys
 
     public LoadResult? Result { get; private set; }
 
-    /// <summary>Its own share's iteration progress in its last snapshot (the statistics of <see cref="Result"/>).</summary>
-    public BlockProgress[] Progress { get; private set; } = [];
-
     public void NameGenerators() => Result = Result! with { Generators = [.. Result.Generators.Select(g => g with { Process = Info.Id })] };
 
     public string? Lost { get; private set; }
+
+    /// <summary>Neither lost, dropped nor finished: it may be sent a take-over.</summary>
+    public bool Live => Lost is null && _dropped is null && !_finalArrived;
 
     public RpcException? Failure { get; private set; }
 
@@ -95,29 +101,36 @@ internal sealed class WorkerLink(WorkerInfo info, int index, string segment, Sys
         }
     }
 
-    /// <summary>
-    /// Tells this worker to run part <paramref name="part"/> of <paramref name="parts"/> of a lost worker's segment, with the lost
-    /// worker's iteration progress from its last snapshot (null: none had arrived).
-    /// </summary>
-    public async Task TakeOverAsync(int lostIndex, int part, int parts, long resumeAtMs, BlockProgress[]? progress, CancellationToken cancellationToken)
+    /// <summary>What it holds: its own segment, then the parts it was sent (acknowledged or not).</summary>
+    public HeldShare[] Holding()
     {
-        TakenOver.Add($"part {part + 1} of {parts} of segment {lostIndex + 1} from {resumeAtMs} ms");
-        var takeOver = new TakeOver
+        lock (_held)
         {
-            LostSegmentIndex = lostIndex,
-            PartIndex = part,
-            PartCount = parts,
-            ResumeAtMs = resumeAtMs,
-            ProgressKnown = progress is not null,
-            IterationProgress = { progress ?? [] },
-        };
+            return [.. _held];
+        }
+    }
+
+    /// <summary>
+    /// Sends this worker a part of a lost worker's load; it holds the part from now on (until a snapshot lists it, not
+    /// acknowledged). False: the write failed, so the call is ended and the worker will count as lost (it then hands
+    /// on what it held, this part too).
+    /// </summary>
+    public async Task<bool> TakeOverAsync(HeldShare part, CancellationToken cancellationToken)
+    {
+        lock (_held)
+        {
+            _held.Add(part);
+        }
+
         try
         {
-            await WriteAsync(new RunCommand { TakeOver = takeOver }, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(new RunCommand { TakeOver = part.ToTakeOver() }, cancellationToken).ConfigureAwait(false);
+            return true;
         }
-        catch (Exception exception) when (exception is RpcException or InvalidOperationException or IOException)
+        catch (Exception exception) when (exception is RpcException or InvalidOperationException or IOException && !cancellationToken.IsCancellationRequested)
         {
-            // This worker is going too; its own read loop reports it.
+            Drop($"take-over {part.Id} could not be written to it: {exception.Message}");
+            return false;
         }
     }
 
@@ -148,10 +161,16 @@ internal sealed class WorkerLink(WorkerInfo info, int index, string segment, Sys
                 }
                 else if (update.UpdateCase == RunUpdate.UpdateOneofCase.Snapshot)
                 {
-                    // Totals are cumulative, so a snapshot that never arrived loses only its timeline points (a gap).
-                    var snapshot = LoadResult.FromJson(update.Snapshot.ResultJson);
+                    // Totals are cumulative, so what a snapshot counted stays if a later one is spoilt: that one ends the worker's part.
+                    if (Malformed(update.Snapshot, out var snapshot) is { } problem)
+                    {
+                        Lost = problem;
+                        Drop(problem); // its load stops; its share moves
+                        return;
+                    }
+
                     Result = Result is null ? snapshot : ShareResults.Append(Result, snapshot);
-                    Progress = [.. update.Snapshot.IterationProgress];
+                    Acknowledge(update.Snapshot.IterationProgress);
                     _coveredSeconds = Math.Max(_coveredSeconds, (int)snapshot.Duration.TotalSeconds);
                     _finalArrived |= update.Snapshot.Final;
                     onSnapshot();
@@ -171,7 +190,11 @@ internal sealed class WorkerLink(WorkerInfo info, int index, string segment, Sys
         }
         catch (RpcException exception) when (!cancellationToken.IsCancellationRequested)
         {
-            Lost = $"its stream broke: {exception.StatusCode}, {exception.Status.Detail}";
+            Lost = _dropped ?? $"its stream broke: {exception.StatusCode}, {exception.Status.Detail}";
+        }
+        catch (Exception exception) when (_dropped is not null && !cancellationToken.IsCancellationRequested && exception is InvalidOperationException or IOException)
+        {
+            Lost = _dropped;
         }
         catch (Exception exception) when (cancellationToken.IsCancellationRequested && exception is RpcException or OperationCanceledException)
         {
@@ -181,11 +204,62 @@ internal sealed class WorkerLink(WorkerInfo info, int index, string segment, Sys
 
     /// <summary>
     /// Seconds up to <paramref name="lastSecond"/> that no snapshot of this worker covered: those after its last one when
-    /// it was lost. A second without a timeline point is not a gap: the worker had nothing to count in it (no VU of its
-    /// segment, or none finished a call), and its next snapshot said so.
+    /// it was lost, or from the plan time of a part it was sent and no snapshot listed (nobody reported that part's
+    /// load from then until it moved on). A second without a timeline point is not a gap: the worker had nothing to
+    /// count in it (no VU of its segment, or none finished a call), and its next snapshot said so.
     /// </summary>
-    public IReadOnlyList<int> MissingSeconds(int lastSecond) =>
-        _finalArrived || _coveredSeconds > lastSecond ? [] : [.. Enumerable.Range(_coveredSeconds, lastSecond - _coveredSeconds + 1)];
+    public IReadOnlyList<int> MissingSeconds(int lastSecond)
+    {
+        if (_finalArrived)
+        {
+            return [];
+        }
+
+        var from = Holding().Where(h => !h.Acknowledged && h.Id != 0).Select(h => (int)h.ResumeAt.TotalSeconds).Append(_coveredSeconds).Min();
+        return from > lastSecond ? [] : [.. Enumerable.Range(from, lastSecond - from + 1)];
+    }
+
+    /// <summary>Ends this worker's call from this side (its load stops): it counts as lost for <paramref name="reason"/>.</summary>
+    private void Drop(string reason)
+    {
+        _dropped ??= reason;
+        _call?.Dispose();
+    }
+
+    /// <summary>Why <paramref name="update"/> cannot be taken (then this worker counts as lost); null: it is the next snapshot, read into <paramref name="snapshot"/>.</summary>
+    private string? Malformed(Snapshot update, out LoadResult snapshot)
+    {
+        snapshot = null!;
+        if (update.Sequence != _sequence + 1)
+        {
+            return $"it sent snapshot {update.Sequence} after snapshot {_sequence}: a snapshot is the previous one's number + 1";
+        }
+
+        _sequence = update.Sequence;
+        try
+        {
+            snapshot = LoadResult.FromJson(update.ResultJson);
+            return null;
+        }
+        catch (Exception exception) when (exception is System.Text.Json.JsonException or ArgumentException or InvalidOperationException or FormatException or NotSupportedException)
+        {
+            return $"its snapshot {update.Sequence} could not be read: {exception.GetType().Name}: {exception.Message}";
+        }
+    }
+
+    /// <summary>Takes a snapshot's progress per held share: a part it lists is acknowledged.</summary>
+    private void Acknowledge(IEnumerable<BlockProgress> progress)
+    {
+        var byShare = progress.GroupBy(p => p.TakeOverId).ToDictionary(
+            g => g.Key, g => (IReadOnlyList<ScenarioProgress>)[.. g.Select(p => new ScenarioProgress(p.Scenario, p.TakeOverId, p.BlockIndex, p.Completed))]);
+        foreach (var held in Holding())
+        {
+            if (byShare.TryGetValue(held.Id, out var known))
+            {
+                held.Progress = known;
+            }
+        }
+    }
 
     public void Dispose()
     {

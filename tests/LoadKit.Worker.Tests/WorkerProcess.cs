@@ -22,12 +22,16 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public static WorkerProcess Start(params string[] arguments) => StartWithToken(Token, arguments);
 
+    /// <summary>Starts the built worker with <paramref name="environment"/> set in its process (besides the token).</summary>
+    public static WorkerProcess Start(string[] arguments, IReadOnlyDictionary<string, string>? environment) =>
+        Start("dotnet", [WorkerAssembly(), .. arguments], Token, environment);
+
     public static WorkerProcess StartWithToken(string? token, params string[] arguments) => Start("dotnet", [WorkerAssembly(), .. arguments], token);
 
     /// <summary>Starts an installed <c>loadkit-worker</c> command (the packed dotnet tool) instead of the built assembly.</summary>
     public static WorkerProcess StartCommand(string command, params string[] arguments) => Start(command, arguments, Token);
 
-    private static WorkerProcess Start(string command, string[] arguments, string? token)
+    private static WorkerProcess Start(string command, string[] arguments, string? token, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
@@ -39,6 +43,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
         if (token is not null)
         {
             start.Environment[WorkerOptions.TokenVariable] = token;
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
 
         var worker = new WorkerProcess(Process.Start(start)!);

@@ -59,6 +59,7 @@ internal sealed class RunHost(
             runId = prepare.RunId;
             await claims.CheckAsync(prepare, stop.Token); // this controller's protocol, and this run holds this worker's claim
             forwarded = Forward(prepare.Environment);
+            var fault = SnapshotFault.FromEnvironment();
             assembly = Load(prepare);
             run = Prepare(prepare, assembly);
             var preparing = Stopwatch.StartNew();
@@ -108,7 +109,8 @@ internal sealed class RunHost(
                 if (!running.IsCompleted)
                 {
                     var snapshot = run.TakeSnapshot();
-                    await updates.WriteAsync(Snapshot(++sequence, snapshot.Result, snapshot.Progress, final: false), call);
+                    var sent = Snapshot(++sequence, snapshot.Result, snapshot.Progress, final: false);
+                    await updates.WriteAsync(fault is null ? sent : fault.Apply(sent), call);
                     if (logger.IsEnabled(LogLevel.Debug))
                     {
                         logger.LogDebug("Run {Run}: snapshot {Sequence} sent; iteration-counted blocks: {Progress}", runId, sequence, Describe(snapshot.Progress));
@@ -242,17 +244,10 @@ internal sealed class RunHost(
 
                 if (commands.Current.CommandCase == RunCommand.CommandOneofCase.TakeOver)
                 {
-                    var takeOver = commands.Current.TakeOver;
-                    logger.LogInformation("Taking over part {Part} of {Parts} of segment {Segment} from {At} ms",
-                        takeOver.PartIndex + 1, takeOver.PartCount, takeOver.LostSegmentIndex + 1, takeOver.ResumeAtMs);
-                    run.TakeOver(
-                        new SegmentTakeOver(
-                            takeOver.LostSegmentIndex,
-                            takeOver.PartIndex,
-                            takeOver.PartCount,
-                            TimeSpan.FromMilliseconds(takeOver.ResumeAtMs),
-                            takeOver.ProgressKnown ? [.. takeOver.IterationProgress.Select(p => new ScenarioProgress(p.Scenario, p.BlockIndex, p.Completed))] : null),
-                        stop.Token);
+                    var takeOver = ToTakeOver(run.Segments, commands.Current.TakeOver);
+                    logger.LogInformation("Take-over {Id}: {Part} from {At} ms: {What}",
+                        takeOver.Id, takeOver.Part, takeOver.ResumeAt.TotalMilliseconds,
+                        run.TakeOver(takeOver, stop.Token) ? "running" : "not run, the run has ended");
                 }
             }
 
@@ -265,7 +260,16 @@ internal sealed class RunHost(
     }
 
     private static string Describe(IReadOnlyList<ScenarioProgress> progress) => string.Join(
-        ", ", progress.Select(p => p.Block < 0 ? $"'{p.Scenario}' none started" : $"'{p.Scenario}' block {p.Block}, {p.Completed} completed"));
+        ", ", progress.Select(p => (p.TakeOverId == 0 ? "" : $"take-over {p.TakeOverId} ")
+            + (p.Block < 0 ? $"'{p.Scenario}' none started" : $"'{p.Scenario}' block {p.Block}, {p.Completed} completed")));
+
+    /// <summary>The take-over the controller sent, in the share's terms.</summary>
+    /// <exception cref="ArgumentException">It names a segment or a cut that does not exist.</exception>
+    private static SegmentTakeOver ToTakeOver(LoadSegments segments, TakeOver takeOver) => new(
+        takeOver.TakeOverId,
+        takeOver.Cuts.Aggregate(segments.Segment(takeOver.LostSegmentIndex), (part, cut) => part.Cut(cut.PartIndex, cut.PartCount)),
+        TimeSpan.FromMilliseconds(takeOver.ResumeAtMs),
+        [.. takeOver.Iterations.Select(i => new ScenarioIterations(i.Scenario, i.BlockIndex, i.Iterations))]);
 
     private static RunUpdate Snapshot(long sequence, LoadResult result, IReadOnlyList<ScenarioProgress> progress, bool final) => new()
     {
@@ -274,7 +278,7 @@ internal sealed class RunHost(
             Sequence = sequence,
             Final = final,
             ResultJson = result.ToJson(),
-            IterationProgress = { progress.Select(p => new BlockProgress { Scenario = p.Scenario, BlockIndex = p.Block, Completed = p.Completed }) },
+            IterationProgress = { progress.Select(p => new BlockProgress { Scenario = p.Scenario, BlockIndex = p.Block, Completed = p.Completed, TakeOverId = p.TakeOverId }) },
         },
     };
 }

@@ -40,9 +40,21 @@ public sealed class LoadSegments
         return new(new SegmentSequence([.. boundaries.Select(Fraction.Parse)]));
     }
 
+    /// <summary>Segment <paramref name="index"/>, the part of the load its process owns, and what a take-over cuts further.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not from 0 to <see cref="Count"/> - 1.</exception>
+    public LoadPart Segment(int index)
+    {
+        if (index < 0 || index >= Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"segment index = {index}: allowed 0 to {Count - 1} for segments {this}.");
+        }
+
+        return LoadPart.Of(this, index);
+    }
+
     /// <summary>Segment <paramref name="index"/> as people read it, e.g. <c>segment 2 of 3 (1/3, 2/3]</c>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not from 0 to <see cref="Count"/> - 1.</exception>
-    public string Describe(int index) => Sequence.Share(index).ToString();
+    public string Describe(int index) => Segment(index).ToString();
 
     /// <summary>
     /// The problems of cutting every scenario's load of <paramref name="plan"/> into these segments (a block with fewer
@@ -56,19 +68,27 @@ public sealed class LoadSegments
 
     /// <summary>
     /// Of each scenario of <paramref name="plan"/> whose iteration-counted block is under way at
-    /// <paramref name="resumeAt"/>: how many of that block's iterations segment <paramref name="lostSegment"/> owned,
-    /// and how many of them its last snapshot had not counted, so the processes that take it over run them.
-    /// Scenarios with no such block are left out.
+    /// <paramref name="resumeAt"/>: how many of that block's iterations <paramref name="held"/> owned, and how many of
+    /// them its holder's last snapshot had not counted, so the processes that take it over run them. Scenarios with no
+    /// such block are left out.
     /// </summary>
     /// <param name="plan">The run.</param>
-    /// <param name="lostSegment">The segment of the process that was lost.</param>
-    /// <param name="resumeAt">The time of the plan from which its share moves.</param>
-    /// <param name="progress">Its progress in its last snapshot (<see cref="ShareSnapshot.Progress"/>); null when none arrived (all it owned moves).</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="lostSegment"/> is not a segment.</exception>
-    public IReadOnlyList<MovedIterations> IterationsToMove(RunPlan plan, int lostSegment, TimeSpan resumeAt, IReadOnlyList<ScenarioProgress>? progress)
+    /// <param name="held">What the lost process held: its segment, or a part it had taken over.</param>
+    /// <param name="resumeAt">The time of the plan from which it moves.</param>
+    /// <param name="progress">
+    /// Its progress in the last snapshot that reported it (the entries of <see cref="ShareSnapshot.Progress"/> with its
+    /// take-over's id); null when none did (all it owned moves).
+    /// </param>
+    /// <param name="sent">
+    /// When <paramref name="held"/> was itself taken over: the counts its take-over was sent
+    /// (<see cref="SegmentTakeOver.Iterations"/>), which it owned of the block under way then instead of its whole part.
+    /// </param>
+    /// <exception cref="ArgumentException"><paramref name="held"/> is a part of other segments.</exception>
+    public IReadOnlyList<MovedIterations> IterationsToMove(
+        RunPlan plan, LoadPart held, TimeSpan resumeAt, IReadOnlyList<ScenarioProgress>? progress, IReadOnlyList<ScenarioIterations>? sent = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        var lost = Sequence.Share(lostSegment);
+        CheckPartOfThese(held);
         var moved = new List<MovedIterations>();
         for (var i = 0; i < plan.Scenarios.Count; i++)
         {
@@ -78,19 +98,68 @@ public sealed class LoadSegments
             }
 
             var name = plan.Scenarios[i].Name;
+            var owned = sent?.FirstOrDefault(s => s.Scenario == name && s.Block == index) is { } given ? given.Iterations : block.IterationsFor(held.Share);
             var reported = progress is null ? (IterationProgress?)null : ScenarioProgress.Find(progress, name);
-            moved.Add(new MovedIterations(name, block.IterationsFor(lost), IterationTakeOver.Remaining(block, index, lost, reported)));
+            moved.Add(new MovedIterations(name, index, owned, IterationTakeOver.Remaining(owned, index, reported)));
         }
 
         return moved;
+    }
+
+    /// <summary>
+    /// How the <see cref="MovedIterations.Remaining"/> iterations of <paramref name="moved"/> split over the parts
+    /// <c>held.Cut(0, parts)</c> to <c>held.Cut(parts - 1, parts)</c>: in proportion to the block's VUs each part owns,
+    /// so they add up exactly, and a part that owns none of its VUs gets no iteration it could not run. Element i is
+    /// what part i's take-over is sent.
+    /// </summary>
+    /// <param name="plan">The run.</param>
+    /// <param name="held">What moves.</param>
+    /// <param name="moved">One of what <see cref="IterationsToMove"/> returned for <paramref name="held"/>.</param>
+    /// <param name="parts">Into how many parts <paramref name="held"/> is cut, from 1.</param>
+    /// <exception cref="ArgumentException"><paramref name="held"/> is a part of other segments, or <paramref name="moved"/> names no iteration-counted block of <paramref name="plan"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="parts"/> is below 1.</exception>
+    public IReadOnlyList<ScenarioIterations> SplitIterations(RunPlan plan, LoadPart held, MovedIterations moved, int parts)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(moved);
+        CheckPartOfThese(held);
+        ArgumentOutOfRangeException.ThrowIfLessThan(parts, 1);
+        var scenario = plan.Scenarios.ToList().FindIndex(s => s.Name == moved.Scenario);
+        if (scenario < 0 || moved.Block < 0 || moved.Block >= plan.Loads[scenario].Blocks.Count || plan.Loads[scenario].Blocks[moved.Block] is not IterationsBlock block)
+        {
+            throw new ArgumentException(
+                $"moved iterations = block {moved.Block} of scenario '{moved.Scenario}': allowed an iteration-counted block of a scenario of the plan.", nameof(moved));
+        }
+
+        return [.. Enumerable.Range(0, parts).Select(part =>
+            new ScenarioIterations(moved.Scenario, moved.Block, IterationTakeOver.PartOf(moved.Remaining, block, held.Share, part, parts)))];
+    }
+
+    /// <summary>Whether <paramref name="part"/> is a segment of this cut, or a part of one.</summary>
+    internal bool Contain(LoadPart part) => ReferenceEquals(part.Segments, this) || part.Segments.ToString() == ToString();
+
+    private void CheckPartOfThese(LoadPart held)
+    {
+        ArgumentNullException.ThrowIfNull(held);
+        if (!Contain(held))
+        {
+            throw new ArgumentException($"part = {held} of segments {held.Segments}: allowed a part of segments {this}.", nameof(held));
+        }
     }
 
     /// <summary>The boundaries, comma-separated: <c>0,1/3,2/3,1</c>.</summary>
     public override string ToString() => Sequence.ToString();
 }
 
-/// <summary>What moves of a lost segment's iteration-counted block under way (<see cref="LoadSegments.IterationsToMove"/>).</summary>
+/// <summary>What moves of a held part's iteration-counted block under way (<see cref="LoadSegments.IterationsToMove"/>). Immutable.</summary>
 /// <param name="Scenario">The scenario's name.</param>
-/// <param name="Owned">The block's iterations the lost segment owned.</param>
-/// <param name="Remaining">Those its last snapshot had not counted (all it owned when no snapshot arrived): the ones that move.</param>
-public sealed record MovedIterations(string Scenario, long Owned, long Remaining);
+/// <param name="Block">The block's index in the scenario's load.</param>
+/// <param name="Owned">The block's iterations the part owned (those its take-over was sent, when it was taken over inside the block).</param>
+/// <param name="Remaining">Those its last snapshot had not counted (all it owned when no snapshot reported it): the ones that move.</param>
+public sealed record MovedIterations(string Scenario, int Block, long Owned, long Remaining);
+
+/// <summary>How many iterations of a scenario's iteration-counted block a part of the load runs (<see cref="SegmentTakeOver.Iterations"/>). Immutable.</summary>
+/// <param name="Scenario">The scenario's name.</param>
+/// <param name="Block">The block's index in the scenario's load.</param>
+/// <param name="Iterations">How many of its iterations, from 0.</param>
+public sealed record ScenarioIterations(string Scenario, int Block, long Iterations);

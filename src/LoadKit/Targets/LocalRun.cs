@@ -15,7 +15,6 @@ namespace LoadKit.Targets;
 internal sealed class LocalRun
 {
     private readonly RunPlan _plan;
-    private readonly SegmentSequence _sequence;
     private readonly SegmentShare _share;
     private readonly RunObservers? _observers;
     private readonly bool _incremental;
@@ -39,13 +38,12 @@ internal sealed class LocalRun
         }
 
         _plan = plan;
-        _sequence = sequence;
         _share = sequence.Share(segmentIndex);
         _observers = observers;
         _incremental = incremental;
         for (var i = 0; i < plan.Scenarios.Count; i++)
         {
-            Add(i, _share, TimeSpan.Zero, iterations: null, takenOver: false, cancellationToken: null);
+            Add(i, _share, TimeSpan.Zero, iterations: null, takeOverId: 0, cancellationToken: null);
         }
     }
 
@@ -99,37 +97,50 @@ internal sealed class LocalRun
     }
 
     /// <summary>
-    /// Runs a part of a lost process's segment from the plan time given. Of an iteration-counted block under way then,
-    /// the part runs its exact share of the iterations the lost process's last snapshot did not count (all of them
-    /// when its progress is unknown).
+    /// Runs a part of a lost process's load (a part of its segment, or of a part it had itself taken over) from the
+    /// plan time given; of an iteration-counted block under way then, the iteration count given. Its progress is
+    /// reported under the take-over's id.
     /// </summary>
-    /// <exception cref="ArgumentException">The take-over names a segment or part that does not exist.</exception>
-    public void TakeOver(SegmentTakeOver takeOver, CancellationToken cancellationToken)
+    /// <returns>Whether the part runs: false once this run has ended.</returns>
+    /// <exception cref="ArgumentException">The take-over starts before the plan, or gives a count for a block that is not under way then.</exception>
+    public bool TakeOver(SegmentTakeOver takeOver, CancellationToken cancellationToken)
     {
-        if (takeOver.Parts < 1 || takeOver.Part < 0 || takeOver.Part >= takeOver.Parts
-            || takeOver.LostSegment < 0 || takeOver.LostSegment >= _sequence.Count || takeOver.ResumeAt < TimeSpan.Zero)
+        if (takeOver.ResumeAt < TimeSpan.Zero || takeOver.Id < 1)
         {
-            throw new ArgumentException(
-                $"take-over = part {takeOver.Part} of {takeOver.Parts} of segment {takeOver.LostSegment} at {takeOver.ResumeAt.TotalMilliseconds} ms: " +
-                $"allowed a part 0 to count-1 of a segment 0 to {_sequence.Count - 1}, from 0 ms.");
+            throw new ArgumentException($"take-over = {takeOver.Id} of {takeOver.Part} at {takeOver.ResumeAt.TotalMilliseconds} ms: allowed an id from 1, from 0 ms.");
         }
 
-        var part = IterationTakeOver.Part(_sequence, takeOver.LostSegment, takeOver.Part, takeOver.Parts);
-        for (var i = 0; i < _plan.Scenarios.Count; i++)
+        var iterations = new long?[_plan.Scenarios.Count];
+        foreach (var (name, block, count) in takeOver.Iterations)
         {
-            long? iterations = null;
-            if (takeOver.Progress is { } known && ScenarioEngine.IterationBlockUnderWay(_plan.Loads[i], takeOver.ResumeAt) is var (index, block))
+            var i = _plan.Scenarios.ToList().FindIndex(s => s.Name == name);
+            if (i < 0 || ScenarioEngine.IterationBlockUnderWay(_plan.Loads[i], takeOver.ResumeAt) is not (var index, _) || index != block || count < 0)
             {
-                var progress = ScenarioProgress.Find(known, _plan.Scenarios[i].Name);
-                var remaining = IterationTakeOver.Remaining(block, index, _sequence.Share(takeOver.LostSegment), progress);
-                iterations = IterationTakeOver.PartOf(remaining, block, _sequence, takeOver.LostSegment, takeOver.Part, takeOver.Parts);
+                throw new ArgumentException(
+                    $"take-over iterations = {count} of block {block} of scenario '{name}' at {takeOver.ResumeAt.TotalMilliseconds} ms: " +
+                    "allowed only a count from 0 for a scenario's iteration-counted block under way then.");
             }
 
-            Add(i, part, takeOver.ResumeAt, iterations, takenOver: true, cancellationToken);
+            iterations[i] = count;
+        }
+
+        lock (_partsLock)
+        {
+            if (_closed)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < _plan.Scenarios.Count; i++)
+            {
+                Add(i, takeOver.Part.Share, takeOver.ResumeAt, iterations[i], takeOver.Id, cancellationToken);
+            }
+
+            return true;
         }
     }
 
-    /// <summary>The statistics so far, and the own segment's progress in them. Called by one reader at a time.</summary>
+    /// <summary>The statistics so far, and the progress in them of the own segment and of each part taken over. Called by one reader at a time.</summary>
     public ShareSnapshot TakeSnapshot()
     {
         var parts = Parts();
@@ -139,7 +150,7 @@ internal sealed class LocalRun
         return new ShareSnapshot(Combine(parts, p => latest[p]?.Result, cancelled: false), ProgressOf(parts, p => latest[p]));
     }
 
-    /// <summary>The own segment's progress in the final result (the engines' last reports are their final statistics).</summary>
+    /// <summary>The progress of the own segment and of each part taken over in the final result (the engines' last reports are their final statistics).</summary>
     public IReadOnlyList<ScenarioProgress> FinalProgress() => ProgressOf(Parts(), p => p.Latest);
 
     private Part[] Parts()
@@ -151,10 +162,10 @@ internal sealed class LocalRun
     }
 
     private static ScenarioProgress[] ProgressOf(Part[] parts, Func<Part, Reported?> select) =>
-        [.. parts.Where(p => !p.TakenOver).Select(p => new ScenarioProgress(p.Scenario, select(p)?.Progress ?? IterationProgress.None))];
+        [.. parts.Select(p => new ScenarioProgress(p.Scenario, p.TakeOverId, select(p)?.Progress ?? IterationProgress.None))];
 
     /// <summary>Adds an engine; starts it at once unless <paramref name="cancellationToken"/> is null (not started yet).</summary>
-    private void Add(int scenario, SegmentShare part, TimeSpan resumeAt, long? iterations, bool takenOver, CancellationToken? cancellationToken)
+    private void Add(int scenario, SegmentShare part, TimeSpan resumeAt, long? iterations, int takeOverId, CancellationToken? cancellationToken)
     {
         lock (_partsLock)
         {
@@ -163,7 +174,7 @@ internal sealed class LocalRun
                 return;
             }
 
-            var entry = new Part(this, _plan.Scenarios[scenario], _plan.Loads[scenario], part, resumeAt, takenOver, iterations);
+            var entry = new Part(this, _plan.Scenarios[scenario], _plan.Loads[scenario], part, resumeAt, takeOverId, iterations);
             _parts.Add(entry);
             if (cancellationToken is { } token)
             {
@@ -251,10 +262,10 @@ internal sealed class LocalRun
     {
         private int _sentThrough = -1;
 
-        public Part(LocalRun run, Scenario scenario, LoadPlan plan, SegmentShare share, TimeSpan resumeAt, bool takenOver, long? iterations)
+        public Part(LocalRun run, Scenario scenario, LoadPlan plan, SegmentShare share, TimeSpan resumeAt, int takeOverId, long? iterations)
         {
             Scenario = scenario.Name;
-            TakenOver = takenOver;
+            TakeOverId = takeOverId;
             var observers = run._observers;
             var read = run._incremental;
             Engine = new ScenarioEngine(scenario, plan, share, resumeAt, (result, progress) =>
@@ -273,7 +284,10 @@ internal sealed class LocalRun
 
         public string Scenario { get; }
 
-        public bool TakenOver { get; }
+        /// <summary>0: the own segment; otherwise the take-over that added it.</summary>
+        public int TakeOverId { get; }
+
+        public bool TakenOver => TakeOverId != 0;
 
         public ScenarioEngine Engine { get; }
 

@@ -3,7 +3,7 @@ namespace LoadKit.Targets;
 /// <summary>
 /// This process's share of a run that several processes run together, each on its own segment of the load (a
 /// worker's part of a distributed run). It is the code a run in this process uses: an engine per scenario on the own
-/// segment, plus engines for parts of lost processes' segments it takes over, and the generator's health sampled
+/// segment, plus engines for the parts of lost processes' load it takes over, and the generator's health sampled
 /// alongside. A run target that spreads a plan over processes builds one in each, reads a snapshot from it about once
 /// a second, and merges what arrives with <see cref="ShareResults"/>.
 /// </summary>
@@ -35,6 +35,7 @@ public sealed class ShareRun
         }
 
         Plan = plan;
+        Segments = segments;
         Segment = segments.Describe(segmentIndex);
         _observers = RunObservers.Observe(plan, observers ?? []);
         _run = new LocalRun(plan, segments.Sequence, segmentIndex, _observers, incremental: true);
@@ -42,6 +43,9 @@ public sealed class ShareRun
 
     /// <summary>The run this is a share of.</summary>
     public RunPlan Plan { get; }
+
+    /// <summary>The cut of the load into one segment per process; a take-over's part is one of these, or a part of one (<see cref="LoadSegments.Segment"/>).</summary>
+    public LoadSegments Segments { get; }
 
     /// <summary>This process's segment as people read it, e.g. <c>segment 1 of 3 (0, 1/3]</c>.</summary>
     public string Segment { get; }
@@ -84,28 +88,41 @@ public sealed class ShareRun
     }
 
     /// <summary>
-    /// Runs a part of a lost process's segment from the plan time it names, at once. Of an iteration-counted block under
-    /// way then, the part runs its exact share of the iterations the lost process's last snapshot did not count (all of
-    /// them when its progress is unknown), so the merged count is the planned one.
+    /// Runs a part of a lost process's load (a part of its segment, or of a part it had itself taken over) from the plan
+    /// time it names, at once. Of an iteration-counted block under way then, the part runs the count it is given (the
+    /// controller splits what the lost process left undone, so the merged count is the planned one). Its progress is
+    /// reported under the take-over's id.
     /// </summary>
-    /// <exception cref="ArgumentException">The take-over names a segment or part that does not exist, or a negative time.</exception>
-    public void TakeOver(SegmentTakeOver takeOver, CancellationToken cancellationToken)
+    /// <returns>Whether the part runs: false once this share has ended (the part is then someone else's to run).</returns>
+    /// <exception cref="ArgumentException">
+    /// The part is not of this share's <see cref="Segments"/>, the id is below 1, the time is negative, or a count is
+    /// negative or names a block that is not under way then.
+    /// </exception>
+    public bool TakeOver(SegmentTakeOver takeOver, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(takeOver);
-        _run.TakeOver(takeOver, cancellationToken);
+        if (!Segments.Contain(takeOver.Part))
+        {
+            throw new ArgumentException($"take-over part = {takeOver.Part} of segments {takeOver.Part.Segments}: allowed a part of segments {Segments}.", nameof(takeOver));
+        }
+
+        return _run.TakeOver(takeOver, cancellationToken);
     }
 
     /// <summary>
     /// The statistics not sent yet (totals so far; timeline points and health samples that no earlier snapshot carried)
-    /// and the own segment's progress in them. Call it from one reader at a time.
+    /// and the progress in them of the own segment and of each part taken over. Call it from one reader at a time.
     /// </summary>
     public ShareSnapshot TakeSnapshot() => _run.TakeSnapshot();
 
-    /// <summary>The own segment's progress in the final result of <see cref="RunAsync"/>.</summary>
+    /// <summary>The progress of the own segment and of each part taken over in the final result of <see cref="RunAsync"/>.</summary>
     public IReadOnlyList<ScenarioProgress> FinalProgress() => _run.FinalProgress();
 }
 
 /// <summary>What a <see cref="ShareRun"/> reports at one instant (<see cref="ShareRun.TakeSnapshot"/>). Immutable.</summary>
 /// <param name="Result">The totals so far, with only the timeline points and health samples no earlier snapshot carried.</param>
-/// <param name="Progress">Per scenario, the own segment's progress through its iteration-counted block, in those statistics (parts taken over excluded).</param>
+/// <param name="Progress">
+/// Per scenario, of the own segment and of each part taken over (<see cref="ScenarioProgress.TakeOverId"/>), the progress
+/// through its iteration-counted block, in those statistics.
+/// </param>
 public sealed record ShareSnapshot(LoadResult Result, IReadOnlyList<ScenarioProgress> Progress);

@@ -17,8 +17,8 @@ public class IterationTakeOverTests
         var block = new IterationsBlock(users, 1000, Shared: true, TimeSpan.FromMinutes(1), IsWarmUp: false);
         foreach (var remaining in new long[] { 0, 1, 2, 7, 333, 1000, 999_999_937 })
         {
-            var shares = Enumerable.Range(0, parts).Select(p => IterationTakeOver.PartOf(remaining, block, sequence, lostIndex, p, parts)).ToArray();
-            var owners = Enumerable.Range(0, parts).Select(p => IterationTakeOver.Part(sequence, lostIndex, p, parts).CountOwned(users)).ToArray();
+            var shares = Enumerable.Range(0, parts).Select(p => IterationTakeOver.PartOf(remaining, block, sequence.Share(lostIndex), p, parts)).ToArray();
+            var owners = Enumerable.Range(0, parts).Select(p => IterationTakeOver.Part(sequence.Share(lostIndex), p, parts).CountOwned(users)).ToArray();
 
             var lostUsers = sequence.Share(lostIndex).CountOwned(users);
             Assert.That(shares.Sum(), Is.EqualTo(lostUsers == 0 ? 0 : remaining), $"remaining {remaining}");
@@ -27,19 +27,37 @@ public class IterationTakeOverTests
         }
     }
 
+    [TestCase(4, 30, 1, 3, 2)]
+    [TestCase(3, 30, 2, 2, 2)]
+    [TestCase(4, 7, 0, 3, 3)]
+    public void PartOf_APartOfAPart_PartsAddUpExactlyToWhatThePartHad(int workers, int users, int lostIndex, int parts, int subParts)
+    {
+        var block = new IterationsBlock(users, 1000, Shared: true, TimeSpan.FromMinutes(1), IsWarmUp: false);
+        var lost = SegmentSequence.Equal(workers).Share(lostIndex);
+        for (var p = 0; p < parts; p++)
+        {
+            var part = IterationTakeOver.Part(lost, p, parts);
+            var partUsers = part.CountOwned(users);
+            foreach (var remaining in new long[] { 0, 1, 7, 333 })
+            {
+                var shares = Enumerable.Range(0, subParts).Select(q => IterationTakeOver.PartOf(remaining, block, part, q, subParts)).ToArray();
+                var subUsers = Enumerable.Range(0, subParts).Select(q => IterationTakeOver.Part(part, q, subParts).CountOwned(users)).ToArray();
+
+                Assert.That(subUsers.Sum(), Is.EqualTo(partUsers), "the sub-parts own exactly the part's VUs");
+                Assert.That(shares.Sum(), Is.EqualTo(partUsers == 0 ? 0 : remaining), $"part {p}, remaining {remaining}");
+                Assert.That(shares.Where((_, q) => subUsers[q] == 0), Is.All.Zero);
+            }
+        }
+    }
+
     [Test]
     public void Remaining_ByProgress_IsOwnedLessCompletedOfThatBlockOnly()
     {
-        var lost = SegmentSequence.Equal(3).Share(1);
-        var shared = new IterationsBlock(30, 3000, Shared: true, TimeSpan.FromMinutes(1), IsWarmUp: false);
-        var perUser = new IterationsBlock(30, 100, Shared: false, TimeSpan.FromMinutes(1), IsWarmUp: false);
-
-        Assert.That(IterationTakeOver.Remaining(shared, 1, lost, new IterationProgress(1, 273)), Is.EqualTo(727));
-        Assert.That(IterationTakeOver.Remaining(perUser, 1, lost, new IterationProgress(1, 190)), Is.EqualTo(810), "100 for each of its 10 VUs, less 190");
-        Assert.That(IterationTakeOver.Remaining(shared, 1, lost, IterationProgress.None), Is.EqualTo(1000), "the block had not started");
-        Assert.That(IterationTakeOver.Remaining(shared, 1, lost, new IterationProgress(0, 50)), Is.EqualTo(1000), "an earlier block's count");
-        Assert.That(IterationTakeOver.Remaining(shared, 1, lost, new IterationProgress(2, 5)), Is.Zero, "a later block had started");
-        Assert.That(IterationTakeOver.Remaining(shared, 1, lost, null), Is.EqualTo(1000), "no report arrived");
-        Assert.That(IterationTakeOver.Remaining(shared, 1, lost, new IterationProgress(1, 1200)), Is.Zero);
+        Assert.That(IterationTakeOver.Remaining(1000, 1, new IterationProgress(1, 273)), Is.EqualTo(727));
+        Assert.That(IterationTakeOver.Remaining(1000, 1, IterationProgress.None), Is.EqualTo(1000), "the block had not started");
+        Assert.That(IterationTakeOver.Remaining(1000, 1, new IterationProgress(0, 50)), Is.EqualTo(1000), "an earlier block's count");
+        Assert.That(IterationTakeOver.Remaining(1000, 1, new IterationProgress(2, 5)), Is.Zero, "a later block had started");
+        Assert.That(IterationTakeOver.Remaining(1000, 1, null), Is.EqualTo(1000), "no report arrived");
+        Assert.That(IterationTakeOver.Remaining(1000, 1, new IterationProgress(1, 1200)), Is.Zero);
     }
 }

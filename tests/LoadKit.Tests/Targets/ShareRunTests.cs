@@ -5,23 +5,62 @@ namespace LoadKit.Tests.Targets;
 
 public class ShareRunTests
 {
-    [TestCase(false, 0, 2 * 200 + 2 * 200, TestName = "TakeOverInsideAnIterationsBlock_NoSnapshotArrived_RunsTheLostShareWhole")]
-    [TestCase(true, 150, 2 * 200 + (2 * 200) - 150, TestName = "TakeOverInsideAnIterationsBlock_ProgressKnown_RunsExactlyTheRest")]
-    public async Task TakeOverInsideAnIterationsBlock_RunsWhatTheLostWorkerDidNotReport(bool progressKnown, long completed, long expected)
+    [TestCase(400, 2 * 200 + 400, TestName = "TakeOverInsideAnIterationsBlock_AllItsIterations_RunsThemAll")]
+    [TestCase(250, 2 * 200 + 250, TestName = "TakeOverInsideAnIterationsBlock_SomeIterations_RunsExactlyThose")]
+    public async Task TakeOverInsideAnIterationsBlock_RunsTheCountItIsSent(long iterations, long expected)
     {
         var scenario = Scenario.Create("counted")
             .Step("a", async ctx => await Task.Delay(5, ctx.CancellationToken))
             .WithLoad(Load.IterationsPerUser(4, 200))
             .Build();
-        var run = new ShareRun(RunOptions.Default.Plan([scenario]), LoadSegments.Equal(2), 0);
+        var segments = LoadSegments.Equal(2);
+        var run = new ShareRun(RunOptions.Default.Plan([scenario]), segments, 0);
         var running = run.RunAsync(Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow, CancellationToken.None);
-        ScenarioProgress[]? progress = progressKnown ? [new ScenarioProgress("counted", 0, completed)] : null;
+        var takeOver = new SegmentTakeOver(1, segments.Segment(1).Cut(0, 1), TimeSpan.FromMilliseconds(100), [new ScenarioIterations("counted", 0, iterations)]);
 
-        run.TakeOver(new SegmentTakeOver(LostSegment: 1, Part: 0, Parts: 1, TimeSpan.FromMilliseconds(100), progress), CancellationToken.None);
+        Assert.That(run.TakeOver(takeOver, CancellationToken.None), Is.True);
         var result = await running.WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.That(result.GetStep("a").Ok, Is.EqualTo(expected), "the own share's 2 VUs × 200 iterations, and what the lost share had left");
+        Assert.That(result.GetStep("a").Ok, Is.EqualTo(expected), "the own share's 2 VUs × 200 iterations, and the count it was sent");
         Assert.That(result.GetScenario("counted").Iterations.Ok, Is.EqualTo(expected));
+        Assert.That(run.FinalProgress(), Is.EquivalentTo(new[] { new ScenarioProgress("counted", 0, 0, 400), new ScenarioProgress("counted", 1, 0, iterations) }),
+            "each part's progress under its take-over's id");
+    }
+
+    [Test]
+    public async Task TakeOver_APartOfAPartAfterTheRunEnded_IsNotRun()
+    {
+        var scenario = Scenario.Create("brief")
+            .Step("a", _ => ValueTask.CompletedTask)
+            .WithLoad(Load.IterationsPerUser(1, 1))
+            .Build();
+        var segments = LoadSegments.Equal(2);
+        var run = new ShareRun(RunOptions.Default.Plan([scenario]), segments, 0);
+        await run.RunAsync(Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.That(run.TakeOver(new SegmentTakeOver(4, segments.Segment(1).Cut(1, 2).Cut(0, 3), TimeSpan.Zero, []), CancellationToken.None), Is.False);
+        Assert.That(run.FinalProgress().Select(p => p.TakeOverId), Is.All.Zero);
+    }
+
+    [Test]
+    public void TakeOver_APartOfOtherSegments_IsRefusedNamingBoth()
+    {
+        var plan = RunOptions.Default.Plan([Scenario.Create("brief").Step("a", _ => ValueTask.CompletedTask).WithLoad(Load.IterationsPerUser(1, 1)).Build()]);
+        var run = new ShareRun(plan, LoadSegments.Equal(2), 0);
+
+        Assert.That(() => run.TakeOver(new SegmentTakeOver(1, LoadSegments.Equal(3).Segment(1), TimeSpan.Zero, [])),
+            Throws.ArgumentException.With.Message.StartWith("take-over part = segment 2 of 3 (1/3, 2/3] of segments 0,1/3,2/3,1: allowed a part of segments 0,1/2,1"));
+    }
+
+    [Test]
+    public void TakeOver_ACountForABlockNotUnderWay_IsRefusedNamingIt()
+    {
+        var plan = RunOptions.Default.Plan([Scenario.Create("brief").Step("a", _ => ValueTask.CompletedTask).WithLoad(Load.IterationsPerUser(1, 1)).Build()]);
+        var segments = LoadSegments.Equal(2);
+        var run = new ShareRun(plan, segments, 0);
+
+        Assert.That(() => run.TakeOver(new SegmentTakeOver(1, segments.Segment(1), TimeSpan.Zero, [new ScenarioIterations("brief", 1, 5)])),
+            Throws.ArgumentException.With.Message.StartWith("take-over iterations = 5 of block 1 of scenario 'brief' at 0 ms: allowed only a count from 0"));
     }
 
     [Test]

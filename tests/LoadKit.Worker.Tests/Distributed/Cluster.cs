@@ -27,15 +27,21 @@ internal sealed class Cluster : IAsyncDisposable
     /// <param name="command">An installed <c>loadkit-worker</c> command to start instead of the built worker.</param>
     /// <param name="etcd">An etcd started by the test (with TLS, say), instead of a plain one; the cluster stops it.</param>
     /// <param name="prefix">The key prefix, instead of a new one.</param>
+    /// <param name="environment">Variables set in worker i's process only.</param>
     public static async Task<Cluster> StartAsync(
-        int workers, Func<int, string[]>? extraArguments = null, string? command = null, EtcdServer? etcd = null, string? prefix = null)
+        int workers,
+        Func<int, string[]>? extraArguments = null,
+        string? command = null,
+        EtcdServer? etcd = null,
+        string? prefix = null,
+        Func<int, IReadOnlyDictionary<string, string>>? environment = null)
     {
         etcd ??= await EtcdServer.StartAsync();
         var target = await DelayServer.StartAsync(("/fast", TimeSpan.Zero), ("/products", TimeSpan.Zero), ("/checkout", TimeSpan.Zero));
         prefix ??= "run-" + Guid.NewGuid().ToString("N")[..8];
         var processes = Enumerable.Range(0, workers)
-            .Select(i => (string[])["--etcd", etcd.Url, "--prefix", prefix, .. extraArguments?.Invoke(i) ?? []])
-            .Select(arguments => command is null ? WorkerProcess.Start(arguments) : WorkerProcess.StartCommand(command, arguments))
+            .Select(i => (Arguments: (string[])["--etcd", etcd.Url, "--prefix", prefix, .. extraArguments?.Invoke(i) ?? []], Environment: environment?.Invoke(i)))
+            .Select(w => command is null ? WorkerProcess.Start(w.Arguments, w.Environment) : WorkerProcess.StartCommand(command, w.Arguments))
             .ToList();
         Environment.SetEnvironmentVariable(DistributedScenarios.TargetVariable, target.BaseAddress.ToString());
         return new Cluster(etcd, target, prefix, processes);

@@ -9,8 +9,6 @@ namespace LoadKit.Worker.Tests.Distributed;
 /// </summary>
 public partial class IterationTakeOverTests
 {
-    private const string DebugSnapshots = "Logging__LogLevel__LoadKit.Worker.Runs.RunHost";
-
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
 
     [Test]
@@ -23,13 +21,13 @@ public partial class IterationTakeOverTests
 
     private static async Task KillOneOfThreeAsync(Func<Scenario> factory, string name)
     {
-        await using var cluster = await StartLoggingSnapshotsAsync(3);
+        await using var cluster = await Cluster.StartAsync(3, environment: _ => SnapshotLog.Environment);
         var running = LoadRunner.RunAsync([factory], cluster.Options());
 
         // 500 a second: about 2 s in, once the victim has reported progress.
         await cluster.WaitForRequestsAsync(1000, Bound);
         var victim = cluster.Workers[2];
-        await WaitForProgressAsync(victim, name, Bound);
+        await SnapshotLog.WaitForProgressAsync(victim, name, Bound);
         var killedAfter = cluster.Target.Requests;
         victim.KillHard();
         var result = await running.WaitAsync(Bound);
@@ -54,31 +52,6 @@ public partial class IterationTakeOverTests
         Assert.That(iterations.Ok, Is.EqualTo(IterationScenarios.Iterations), string.Join("; ", result.GetStep("get").Errors));
         Assert.That(result.GetStep("get").Ok, Is.EqualTo(IterationScenarios.Iterations));
         Assert.That(cluster.Target.Requests, Is.GreaterThanOrEqualTo(IterationScenarios.Iterations), "what the lost worker ran after its last snapshot is run again");
-    }
-
-    /// <summary>
-    /// A cluster whose workers log each snapshot's progress, so the kill can wait for one that counted iterations (a
-    /// starved worker's first snapshot may come before its first iteration).
-    /// </summary>
-    private static async Task<Cluster> StartLoggingSnapshotsAsync(int workers)
-    {
-        Environment.SetEnvironmentVariable(DebugSnapshots, "Debug");
-        try
-        {
-            return await Cluster.StartAsync(workers);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(DebugSnapshots, null);
-        }
-    }
-
-    /// <summary>Waits until the worker has sent a snapshot that counts iterations of the block under way.</summary>
-    private static Task WaitForProgressAsync(WorkerProcess worker, string scenario, TimeSpan timeout)
-    {
-        var pattern = new Regex($@"snapshot \d+ sent; iteration-counted blocks: '{Regex.Escape(scenario)}' block 0, [1-9]\d* completed");
-        return Eventually.UntilAsync(
-            () => pattern.IsMatch(worker.Output), timeout, () => $"the worker reported no progress. Its output:{Environment.NewLine}{worker.Output}");
     }
 
     [GeneratedRegex(@"(\d+) iterations moved, of the (\d+) it owned .*\((\d+) completed by its last snapshot")]

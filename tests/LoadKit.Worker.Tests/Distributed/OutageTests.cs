@@ -136,7 +136,7 @@ public partial class OutageTests
         try
         {
             await cluster.WaitForRequestsAsync(500, Bound);
-            Signal(controller.Id, "STOP"); // no RST, no FIN: the controller's connections just go silent
+            Signals.Send(controller.Id, "STOP"); // no RST, no FIN: the controller's connections just go silent
 
             var quietAfter = await cluster.WaitUntilTargetQuietAsync(TimeSpan.FromSeconds(30));
             TestContext.Out.WriteLine($"load stopped {quietAfter.TotalMilliseconds:0} ms after the controller froze");
@@ -164,7 +164,7 @@ public partial class OutageTests
 
         await cluster.WaitForRequestsAsync(600 * 3, Bound);
         var frozen = cluster.Workers[1];
-        Signal(frozen.ProcessId, "STOP");
+        Signals.Send(frozen.ProcessId, "STOP");
         var frozenAt = DateTimeOffset.UtcNow;
         try
         {
@@ -186,7 +186,7 @@ public partial class OutageTests
         }
         finally
         {
-            Signal(frozen.ProcessId, "CONT");
+            Signals.Send(frozen.ProcessId, "CONT");
         }
 
         // Continued, it finds its controller's connection gone: it stops the load of a run that moved on, by itself.
@@ -196,14 +196,6 @@ public partial class OutageTests
         await frozen.WaitForOutputAsync("stopped because", TimeSpan.FromSeconds(10));
         using var directory = new WorkerDirectory([new Uri(cluster.Etcd.Url)], cluster.Prefix);
         Assert.That(await directory.WaitForIdleAsync(2, TimeSpan.FromSeconds(30), CancellationToken.None), Has.Count.EqualTo(2));
-    }
-
-    /// <summary>Sends a signal (STOP, CONT) to a process this test started, by its PID.</summary>
-    private static void Signal(int processId, string signal)
-    {
-        using var kill = Process.Start("kill", [$"-{signal}", processId.ToString(CultureInfo.InvariantCulture)])!;
-        kill.WaitForExit();
-        Assert.That(kill.ExitCode, Is.Zero, $"kill -{signal} {processId}");
     }
 
     [GeneratedRegex(@"from (\d+) ms")]
