@@ -18,6 +18,7 @@ internal sealed class LocalRun
     private readonly SegmentShare _share;
     private readonly RunObservers? _observers;
     private readonly bool _incremental;
+    private readonly bool _publishMetrics;
     private readonly List<Part> _parts = [];
     private readonly Lock _partsLock = new();
     private DateTimeOffset _startedAt;
@@ -30,8 +31,10 @@ internal sealed class LocalRun
     /// <param name="segmentIndex">This process's segment.</param>
     /// <param name="observers">Who gets the statistics once a second; null: nobody here (a worker's snapshots are read with <see cref="TakeSnapshot"/>).</param>
     /// <param name="incremental">Whether each result carries only the timeline points and health samples that no earlier one carried.</param>
-    public LocalRun(RunPlan plan, SegmentSequence sequence, int segmentIndex, RunObservers? observers, bool incremental)
+    /// <param name="publishMetrics">Whether the run shows in <see cref="LoadKitMetrics"/> (not LoadKit's own process warm-up).</param>
+    public LocalRun(RunPlan plan, SegmentSequence sequence, int segmentIndex, RunObservers? observers, bool incremental, bool publishMetrics = true)
     {
+        _publishMetrics = publishMetrics;
         if (segmentIndex < 0 || segmentIndex >= sequence.Count)
         {
             throw new ArgumentException($"segment index = {segmentIndex}: allowed 0 to {sequence.Count - 1} for segments {sequence}.");
@@ -55,9 +58,15 @@ internal sealed class LocalRun
     /// lets every engine open its connections and initialise the VUs its first block starts at once, so that the
     /// first requests leave at the instant rather than after that work (docs/distributed-ci.md, "A warm start").
     /// </summary>
-    public async Task PrepareAsync(CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Stops the preparation.</param>
+    /// <param name="warmProcess">False for the process warm-up's own run.</param>
+    public async Task PrepareAsync(CancellationToken cancellationToken, bool warmProcess = true)
     {
-        await ProcessWarmUp.EnsureAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (warmProcess)
+        {
+            await ProcessWarmUp.EnsureAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await Task.WhenAll(Parts().Select(p => p.Engine.PrepareAsync(cancellationToken))).ConfigureAwait(false);
 
         // The sampler's thread is made now and waits for the instant, which then costs only a few counter reads.
@@ -275,7 +284,7 @@ internal sealed class LocalRun
                 {
                     run.Publish();
                 }
-            }, iterations)
+            }, iterations, run._publishMetrics)
             {
                 // A worker's snapshots are read each second; here they are built only while an observer wants them.
                 SnapshotWanted = read || observers is null ? null : () => observers.WantsSnapshots,
