@@ -105,7 +105,7 @@ public class DistributedRunTests
     /// <summary>
     /// When the load of fresh workers (their first run) reaches the target, as a recorder sees each worker's first
     /// request arrive, and what the result says of it. Issue 23 asks for at most 1 ms with 2 workers and 5 ms with 4 on
-    /// this 2-core machine; measured here on a quiet machine after the warm start, 0.4-2.8 ms with 2 and 2.4-8.4 ms with
+    /// this 2-core machine; measured here on a quiet machine after the warm start, 0.0-3.2 ms with 2 and 2.4-11.2 ms with
     /// 4 (docs/distributed-ci.md), so that target is not met and not asserted. What holds: no worker pays for the JIT
     /// after the instant any more (before the warm start a fresh worker's first requests came 84-99 ms late), and the
     /// result's first-call spread tells what the target saw.
