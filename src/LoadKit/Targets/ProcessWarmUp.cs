@@ -42,7 +42,7 @@ internal static class ProcessWarmUp
             // Twice, as a worker's shares run: the second time meets what the first compiled.
             for (var round = 0; round < 2; round++)
             {
-                var run = new LocalRun(RunOptions.Default.Plan([scenario]), SegmentSequence.Whole, 0, observers: null, incremental: true, publishMetrics: false);
+                var run = new LocalRun(RunPlan.Create([scenario], LoadProfile.Full, 1, [], origin: null), SegmentSequence.Whole, 0, observers: null, incremental: true, publishMetrics: false);
                 await run.PrepareAsync(CancellationToken.None, warmProcess: false).ConfigureAwait(false);
                 var start = Stopwatch.GetTimestamp();
                 await run.Start(start, CancellationToken.None, DateTimeOffset.UtcNow).ConfigureAwait(false);
