@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace LoadKit;
 
@@ -168,6 +169,24 @@ public sealed record ClusterOptions
 
     /// <summary>The etcd user's password.</summary>
     public string? EtcdPassword { get; init; }
+
+    /// <summary>
+    /// What <see cref="object.ToString"/> prints: every setting but the secrets (the token and the etcd password, given
+    /// only as whether and how long they are), so options that reach a log or an exception leak neither.
+    /// </summary>
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Etcd = [").AppendJoin(", ", Etcd).Append("], Workers = ").Append(Workers)
+            .Append(", Token = (").Append(Token.Length).Append(" characters), Prefix = ").Append(Prefix)
+            .Append(", WorkerWait = ").Append(WorkerWait).Append(", OnWorkerLoss = ").Append(OnWorkerLoss)
+            .Append(", Forward = [").AppendJoin(", ", Forward).Append("], TlsCa = ").Append(TlsCa)
+            .Append(", WorkerThumbprints = [").AppendJoin(", ", WorkerThumbprints)
+            .Append("], WorkerIdentities = [").AppendJoin(", ", WorkerIdentities)
+            .Append("], EtcdCa = ").Append(EtcdCa).Append(", EtcdCertificate = ").Append(EtcdCertificate)
+            .Append(", EtcdKey = ").Append(EtcdKey).Append(", EtcdUser = ").Append(EtcdUser)
+            .Append(", EtcdPassword = ").Append(EtcdPassword is null ? "null" : "(hidden)");
+        return true;
+    }
 
     /// <summary>
     /// Reads the cluster settings through <paramref name="lookup"/> (an environment variable name in, its value out);

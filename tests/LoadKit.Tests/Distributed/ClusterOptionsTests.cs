@@ -5,6 +5,18 @@ public class ClusterOptionsTests
     private const string Token = "0123456789abcdef0123";
 
     [Test]
+    public void ToString_WithTokenAndEtcdPassword_PrintsNeither()
+    {
+        var options = new ClusterOptions([new Uri("http://127.0.0.1:2379")], 2, Token) { EtcdUser = "loadkit", EtcdPassword = "s3cret-etcd-password", Prefix = "ci" };
+
+        var text = options.ToString();
+
+        Assert.That(text, Does.Not.Contain(Token).And.Not.Contain("s3cret-etcd-password"));
+        Assert.That(text, Does.Contain("Token = (20 characters)").And.Contain("EtcdPassword = (hidden)").And.Contain("EtcdUser = loadkit").And.Contain("Prefix = ci"));
+        Assert.That(text, Does.StartWith("ClusterOptions { Etcd = [http://127.0.0.1:2379/], Workers = 2,"));
+    }
+
+    [Test]
     public void Parse_NoEtcd_IsALocalRun()
     {
         Assert.That(ClusterOptions.Parse(_ => null, n => n), Is.Null);
