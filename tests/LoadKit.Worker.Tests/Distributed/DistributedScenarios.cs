@@ -26,15 +26,17 @@ public static class DistributedScenarios
     public static Scenario Steady600() => Arrivals("steady", 600, TimeSpan.FromSeconds(12));
 
     /// <summary>
-    /// One VU for 3 s, each iteration 700 ms long, the last one ending about 3.5 s in: of two workers, one has the VU and
-    /// a timeline second (3) that the other, with no VU in its segment, ends before.
+    /// One VU for 3 s, each iteration 1.4 s long, the last one ending about 4.2 s in: of two workers, one has the VU and
+    /// a timeline second (4) that the other, with no VU in its segment, ends before.
     /// </summary>
     public static Scenario OneUser() => Scenario.Create("one user")
         .Step("get", async ctx =>
         {
             using var response = await Http.GetAsync(Target() + "/fast", ctx.CancellationToken);
             response.EnsureSuccessStatusCode();
-            await Task.Delay(700, CancellationToken.None); // not cut short by the end of the load: the iteration overruns it
+            // Not cut short by the end of the load. The idle worker's timeline ends at second 2 or 3 (its last tick races its
+            // stop at 3 s), so this one must reach second 4.
+            await Task.Delay(1400, CancellationToken.None);
         })
         .WithLoad(Load.ConstantUsers(1, TimeSpan.FromSeconds(3)))
         .Build();
