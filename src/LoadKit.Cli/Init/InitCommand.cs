@@ -62,11 +62,11 @@ internal static partial class InitCommand
             return await Usage.FailAsync(error, "loadkit init", arguments.Problems);
         }
 
-        var files = new List<(string Name, string Text)> { ("plan.yaml", StarterFiles.Plan + "\n"), ("plan.schema.json", PlanFile.JsonSchema) };
+        var files = new List<(string Name, string Text)> { ("plan.yaml", StarterFiles.Plan), ("plan.schema.json", PlanFile.JsonSchema) };
         if (kind == "tests")
         {
-            files.Add(($"{name}.csproj", StarterFiles.Project.Replace(StarterFiles.VersionToken, ToolVersion(), StringComparison.Ordinal) + "\n"));
-            files.Add(("LoadTests.cs", StarterFiles.Tests.Replace(StarterFiles.ProjectName, name, StringComparison.Ordinal) + "\n"));
+            files.Add(($"{name}.csproj", StarterFiles.Project.Replace(StarterFiles.VersionToken, ToolVersion(), StringComparison.Ordinal)));
+            files.Add(("LoadTests.cs", StarterFiles.Tests.Replace(StarterFiles.ProjectName, name, StringComparison.Ordinal)));
         }
 
         var existing = files.Select(f => Path.Combine(folder, f.Name)).Where(File.Exists).ToList();
