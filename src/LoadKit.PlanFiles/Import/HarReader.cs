@@ -182,7 +182,8 @@ internal static class HarReader
 
     private static bool IsStatic(JsonElement entry, Uri url)
     {
-        if (ResourceType(entry) is { } type)
+        // Chromium says what each request was for; "other" (and other browsers' HARs) are told by the address and type.
+        if (ResourceType(entry) is { } type && type != "other")
         {
             return StaticTypes.Contains(type);
         }

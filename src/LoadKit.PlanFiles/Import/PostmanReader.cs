@@ -453,7 +453,7 @@ internal sealed partial class PostmanReader
         }
 
         _draft.Variables.RemoveAt(index);
-        _draft.Skipped.Add($"the variable '{name}' = {site.GetLeftPart(UriPartial.Authority)}: became http.baseAddress (LOADKIT_HTTP_BASE_ADDRESS points the plan elsewhere)");
+        _draft.Skipped.Add($"the variable '{name}' = {site.GetLeftPart(UriPartial.Authority)}: became http.baseAddress, the one place to point the plan at another server");
     }
 
 }

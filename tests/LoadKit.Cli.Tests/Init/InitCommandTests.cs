@@ -98,4 +98,16 @@ public class InitCommandTests
         Assert.That(extra.Error, Does.Contain("'tests' 'a' 'b': allowed: [plan|tests] [DIR]"));
         Assert.That(Directory.GetFileSystemEntries(_folder), Is.Empty, "nothing written");
     }
+
+    [TestCase("import", "loadkit import FILE [-o PLAN] [options]")]
+    [TestCase("report", "loadkit report RESULT.json [--report-dir DIR]")]
+    [TestCase("init", "loadkit init [plan|tests] [DIR] [--name NAME] [--force]")]
+    public async Task Help_OfACommand_PrintsItsUsageAndWritesNothing(string command, string usage)
+    {
+        var help = await LoadkitProcess.RunAsync(_folder, command, "--help");
+
+        Assert.That(help.ExitCode, Is.Zero, help.ToString());
+        Assert.That(help.Output, Does.StartWith(usage));
+        Assert.That(Directory.GetFileSystemEntries(_folder), Is.Empty);
+    }
 }

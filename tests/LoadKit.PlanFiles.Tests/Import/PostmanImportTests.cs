@@ -106,7 +106,7 @@ public class PostmanImportTests
             "request 'Orders/List orders': query parameter 'debug': disabled in the collection",
             "request 'Orders/Create order': form field 'note': disabled in the collection",
             "1 saved example response: examples are documentation, not requests",
-            $"the variable 'baseUrl' = {_address.GetLeftPart(UriPartial.Authority)}: became http.baseAddress (LOADKIT_HTTP_BASE_ADDRESS points the plan elsewhere)",
+            $"the variable 'baseUrl' = {_address.GetLeftPart(UriPartial.Authority)}: became http.baseAddress, the one place to point the plan at another server",
         }));
         // The plan says it too, on top, for whoever opens it.
         var yaml = imported.ToYaml();
