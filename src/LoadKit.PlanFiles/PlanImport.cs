@@ -48,6 +48,11 @@ public static class PlanImport
         using (document)
         {
             var root = document.RootElement;
+            if (options.PostmanEnvironment is not null && HarReader.Is(root))
+            {
+                throw new InvalidDataException($"{sourceName}: a HAR file; a Postman environment ({options.PostmanEnvironment}) goes with a Postman collection only.");
+            }
+
             var draft = HarReader.Is(root) ? HarReader.Read(root, sourceName, options)
                 : PostmanReader.Is(root) ? PostmanReader.Read(root, sourceName, options)
                 : throw new InvalidDataException($"{sourceName}: neither a HAR file (an object with log.entries) nor a Postman collection (an object with info and item); " +

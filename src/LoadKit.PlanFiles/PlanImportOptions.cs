@@ -13,6 +13,12 @@ public sealed record PlanImportOptions
     /// <summary>Whether a HAR import keeps static resources (stylesheets, scripts, images, fonts, media). Default false: they are listed as left out.</summary>
     public bool IncludeStaticResources { get; init; }
 
+    /// <summary>
+    /// A Postman environment file (exported from Postman's Environments) whose enabled values become the plan's
+    /// variables too, over the collection's of the same name, as Postman gives them precedence. Default: none.
+    /// </summary>
+    public string? PostmanEnvironment { get; init; }
+
     /// <summary>The scenario's name. Default: the collection's name, or the recorded site's host.</summary>
     public string? ScenarioName { get; init; }
 }

@@ -21,6 +21,10 @@ internal static class ImportCommand
           --force                 replace PLAN if it exists
           --scenario NAME         the scenario's name (default: the collection's name, or the recorded host)
 
+          Postman collections:
+          --env FILE              a Postman environment (Environments → Export): its enabled values become variables
+                                  too, over the collection's of the same name
+
           HAR files (what a recording holds that is not the system under test stays out, and is listed):
           --host HOST             keep requests to HOST (shop.example, or 127.0.0.1:5000 for one port); repeatable
                                   (default: the host of the first page recorded; other hosts are left out)
@@ -43,6 +47,7 @@ internal static class ImportCommand
         new("--scenario", "a scenario name"),
         new("--host", "a host name, or host:port", Repeatable: true),
         new("--include-static", null),
+        new("--env", "a Postman environment file (.json)"),
     ];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error)
@@ -103,6 +108,7 @@ internal static class ImportCommand
                 Hosts = arguments.Values("--host"),
                 IncludeStaticResources = arguments.Has("--include-static"),
                 ScenarioName = arguments.Value("--scenario"),
+                PostmanEnvironment = arguments.Value("--env") is { } environment ? Path.GetFullPath(environment) : null,
             });
         }
         catch (FileNotFoundException)

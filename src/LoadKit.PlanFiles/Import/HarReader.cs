@@ -12,7 +12,7 @@ internal static class HarReader
     /// <summary>Chromium's <c>_resourceType</c> values of files a page loads for itself, not requests of the application.</summary>
     private static readonly HashSet<string> StaticTypes = new(StringComparer.OrdinalIgnoreCase)
     {
-        "stylesheet", "script", "image", "font", "media", "manifest", "texttrack", "ping", "csp_violation_report", "websocket", "eventsource",
+        "stylesheet", "script", "image", "font", "media", "manifest", "texttrack", "ping", "csp_violation_report",
     };
 
     private static readonly HashSet<string> StaticExtensions = new(StringComparer.OrdinalIgnoreCase)
@@ -86,6 +86,12 @@ internal static class HarReader
             }
 
             var status = Property(entry, "response") is { } response && response.TryGetProperty("status", out var code) && code.TryGetInt32(out var s) ? s : 0;
+            if (status == 101 || ResourceType(entry) is "websocket" or "eventsource")
+            {
+                draft.NotImported.Add($"{where}: {Shorten(url.ToString())}: a {(status == 101 ? "WebSocket" : ResourceType(entry))} stream (a plan sends requests; streams are C# steps, docs/protocols.md)");
+                continue;
+            }
+
             if (status <= 0)
             {
                 draft.Skipped.Add($"{where}: {method} {Shorten(url.ToString())}: no response was recorded (blocked, cancelled or failed in the browser)");

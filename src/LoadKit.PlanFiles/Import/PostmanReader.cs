@@ -43,6 +43,11 @@ internal sealed partial class PostmanReader
         var name = options.ScenarioName ?? Text(info, "name") ?? Path.GetFileNameWithoutExtension(source);
         var reader = new PostmanReader(new PlanDraft(source, "Postman collection v2.1", name));
         reader.Variables(root);
+        if (options.PostmanEnvironment is { } environment)
+        {
+            reader.Environment(environment);
+        }
+
         reader.Scripts(root, "the collection");
         reader.Walk(Items(root, "item"), [], Property(root, "auth"));
         reader.Finish();
@@ -67,6 +72,51 @@ internal sealed partial class PostmanReader
 
             var value = Property(variable, "value") is { } v ? v.ValueKind == JsonValueKind.String ? v.GetString()! : v.GetRawText() : "";
             _draft.Variables.Add(new(key, Template(value, $"variable '{key}'")));
+        }
+    }
+
+    /// <summary>A Postman environment's enabled values, over the collection's variables of the same name.</summary>
+    private void Environment(string path)
+    {
+        var name = Path.GetFileName(path);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (Exception exception) when (exception is JsonException or IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{name}: the Postman environment cannot be read: {exception.Message}", exception);
+        }
+
+        using (document)
+        {
+            if (Property(document.RootElement, "values") is not { ValueKind: JsonValueKind.Array } values)
+            {
+                throw new InvalidDataException($"{name}: values = missing: a Postman environment (Environments → Export) has a list of values.");
+            }
+
+            var count = 0;
+            foreach (var value in values.EnumerateArray())
+            {
+                var key = Text(value, "key");
+                if (string.IsNullOrEmpty(key))
+                {
+                    continue;
+                }
+
+                if (Property(value, "enabled") is { ValueKind: JsonValueKind.False })
+                {
+                    _draft.Skipped.Add($"environment {name}: value '{key}': disabled");
+                    continue;
+                }
+
+                _draft.Variables.RemoveAll(v => v.Key == key);
+                _draft.Variables.Add(new(key, Template(Text(value, "value") ?? "", $"environment {name}: value '{key}'")));
+                count++;
+            }
+
+            _draft.Skipped.Add($"environment {name}: {PlanDraft.Count(count, "value")} added to the variables (over the collection's of the same name)");
         }
     }
 

@@ -127,6 +127,38 @@ public class PostmanImportTests
     }
 
     [Test]
+    public void Parse_WithPostmanEnvironment_ItsValuesDefineAndOverrideVariables()
+    {
+        // The team keeps the server's address in an environment, not in the collection.
+        var collection = Collection().Replace($"{{ \"key\": \"baseUrl\", \"value\": \"{_address.GetLeftPart(UriPartial.Authority)}\", \"type\": \"string\" }},", "", StringComparison.Ordinal);
+        var environment = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"staging-{Guid.NewGuid():N}.postman_environment.json");
+        File.WriteAllText(environment, $$"""
+            { "name": "staging", "values": [
+                { "key": "baseUrl", "value": "{{_address.GetLeftPart(UriPartial.Authority)}}", "enabled": true },
+                { "key": "user", "value": "bert", "enabled": true },
+                { "key": "password", "value": "old", "enabled": false } ] }
+            """);
+        try
+        {
+            var without = PlanImport.Parse(collection, "shop.postman_collection.json");
+            var with = PlanImport.Parse(collection, "shop.postman_collection.json", new PlanImportOptions { PostmanEnvironment = environment });
+
+            Assert.That(without.NotImported, Has.Some.StartsWith("the variable {{baseUrl}} (request 'Auth/Log in': URL;"));
+            Assert.That(with.NotImported, Has.None.Contains("{{baseUrl}}"));
+            var name = Path.GetFileName(environment);
+            Assert.That(with.LeftOut, Is.SupersetOf(new[] { $"environment {name}: value 'password': disabled", $"environment {name}: 2 values added to the variables (over the collection's of the same name)" }));
+            var yaml = with.ToYaml();
+            Assert.That(yaml, Does.Contain($"baseAddress: {_address.GetLeftPart(UriPartial.Authority)}").And.Contain("user: bert").And.Contain("password: secret"));
+            Assert.That(Assert.Throws<InvalidDataException>(() => PlanImport.Parse(collection, "c.json", new PlanImportOptions { PostmanEnvironment = environment + ".gone" }))!.Message,
+                Does.StartWith($"{name}.gone: the Postman environment cannot be read:"));
+        }
+        finally
+        {
+            File.Delete(environment);
+        }
+    }
+
+    [Test]
     public void Parse_PostmanCollectionV20_FailsNamingTheSchemaAndWhatIsAllowed()
     {
         var v20 = Collection().Replace("v2.1.0", "v2.0.0", StringComparison.Ordinal);
