@@ -45,6 +45,11 @@ internal sealed class PlanDraft(string source, string format, string scenarioNam
         }
 
         request.Name = unique;
+        if (request.BodyKind == BodyKind.None && request.ContentType is not null)
+        {
+            Skipped.Add($"request '{unique}': its Content-Type header ({request.ContentType}): it sends no body");
+        }
+
         Requests.Add(request);
     }
 
