@@ -71,7 +71,7 @@ internal sealed partial class PostmanReader
             }
 
             var value = Property(variable, "value") is { } v ? v.ValueKind == JsonValueKind.String ? v.GetString()! : v.GetRawText() : "";
-            _draft.Variables.Add(new(key, Template(value, $"variable '{key}'")));
+            _draft.Variables.Add(new(key, value));
         }
     }
 
@@ -112,7 +112,7 @@ internal sealed partial class PostmanReader
                 }
 
                 _draft.Variables.RemoveAll(v => v.Key == key);
-                _draft.Variables.Add(new(key, Template(Text(value, "value") ?? "", $"environment {name}: value '{key}'")));
+                _draft.Variables.Add(new(key, Text(value, "value") ?? ""));
                 count++;
             }
 
@@ -440,7 +440,16 @@ internal sealed partial class PostmanReader
     /// <summary>The text with every variable filled from the collection's values, or null when one has none.</summary>
     private string? Resolve(string text)
     {
-        var template = LoadKit.Template.Parse(text.Replace("{{{{", "\u0001", StringComparison.Ordinal));
+        LoadKit.Template template;
+        try
+        {
+            template = LoadKit.Template.Parse(text.Replace("{{{{", "\u0001", StringComparison.Ordinal));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+
         var result = template.Text;
         foreach (var name in template.Names)
         {
@@ -457,6 +466,26 @@ internal sealed partial class PostmanReader
 
     private void Finish()
     {
+        // A plan's variables are values, not templates: one that names others ({{scheme}}://{{host}}) is filled in here.
+        for (var i = 0; i < _draft.Variables.Count; i++)
+        {
+            var (key, value) = _draft.Variables[i];
+            if (!value.Contains("{{", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (Resolve(value) is { } resolved)
+            {
+                _draft.Variables[i] = new(key, resolved);
+                _draft.Skipped.Add($"variable '{key}' = '{Shorten(value)}': filled in from the other variables (a plan's variables are values, not templates)");
+            }
+            else
+            {
+                _draft.NotImported.Add($"variable '{key}' = '{Shorten(value)}': it names a variable that has no plain value here; a plan's variables are values, not templates: write the value");
+            }
+        }
+
         foreach (var (name, places) in _used.Where(u => _draft.Variables.All(v => v.Key != u.Key)).OrderBy(u => u.Key, StringComparer.Ordinal))
         {
             var at = string.Join("; ", places.Distinct().Take(3)) + (places.Distinct().Count() > 3 ? "; ..." : "");

@@ -159,6 +159,24 @@ public class PostmanImportTests
     }
 
     [Test]
+    public void Parse_VariablesNamingVariables_FilledInAtImportOrListed()
+    {
+        var collection = """
+            { "info": { "name": "nested", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json" },
+              "variable": [ { "key": "scheme", "value": "http" }, { "key": "host", "value": "127.0.0.1:5000" },
+                            { "key": "baseUrl", "value": "{{scheme}}://{{host}}" }, { "key": "tenant", "value": "t-{{region}}" } ],
+              "item": [ { "name": "ping", "request": { "method": "GET", "url": "{{baseUrl}}/ping?tenant={{tenant}}" } } ] }
+            """;
+
+        var imported = PlanImport.Parse(collection, "nested.json");
+
+        Assert.That(PlanFile.Parse(imported.ToYaml(), "nested.yaml").Scenarios.Single().StepNames, Is.EqualTo(new[] { "ping" }));
+        Assert.That(imported.ToYaml(), Does.Contain("baseAddress: http://127.0.0.1:5000").And.Contain("url: /ping?tenant={{tenant}}"));
+        Assert.That(imported.LeftOut, Has.One.EqualTo("variable 'baseUrl' = '{{scheme}}://{{host}}': filled in from the other variables (a plan's variables are values, not templates)"));
+        Assert.That(imported.NotImported, Has.One.StartsWith("variable 'tenant' = 't-{{region}}': it names a variable that has no plain value here"));
+    }
+
+    [Test]
     public void Parse_PostmanCollectionV20_FailsNamingTheSchemaAndWhatIsAllowed()
     {
         var v20 = Collection().Replace("v2.1.0", "v2.0.0", StringComparison.Ordinal);
