@@ -65,7 +65,8 @@ internal sealed class PlanDraft(string source, string format, string scenarioNam
     private string Comments(string mark)
     {
         var text = new StringBuilder();
-        void Line(string line) => text.Append(mark).Append(line.Length == 0 ? "" : " " + line).Append('\n');
+        // A note quotes what the input holds: a line break in it must not end the comment.
+        void Line(string line) => text.Append(mark).Append(line.Length == 0 ? "" : " " + line.ReplaceLineEndings(" ")).Append('\n');
         Line($"Imported by 'loadkit import' from {Path.GetFileName(Source)} ({Format}): {Requests.Count} request{(Requests.Count == 1 ? "" : "s")}, in the order they were {(Format.StartsWith("HAR", StringComparison.Ordinal) ? "recorded" : "listed")}.");
         Line("The load replays them once with one user: set the load you want (docs/plan-files.md).");
         if (NotImported.Count > 0)

@@ -71,6 +71,7 @@ internal sealed partial class PostmanReader
             }
 
             var value = Property(variable, "value") is { } v ? v.ValueKind == JsonValueKind.String ? v.GetString()! : v.GetRawText() : "";
+            _draft.Variables.RemoveAll(v => v.Key == key); // a key given twice: the last one, as Postman reads it
             _draft.Variables.Add(new(key, value));
         }
     }
