@@ -79,10 +79,7 @@ internal sealed class WireConnection : IDisposable
 
                 if (!await FillAsync(grow: true, cancellationToken).ConfigureAwait(false))
                 {
-                    throw anyByte ? Malformed("the connection closed in the middle of its headers")
-                        : new WireProtocolException(Reused
-                            ? $"{Origin} closed the connection before responding (the request may have reached it, so it was not sent again)"
-                            : $"{Origin} closed the connection before responding");
+                    throw anyByte ? Malformed("the connection closed in the middle of its headers") : WireErrors.ClosedBeforeResponse(Origin, Reused);
                 }
 
                 anyByte = true;
@@ -422,7 +419,7 @@ internal sealed class WireConnection : IDisposable
         while (await FillAsync(grow: false, cancellationToken).ConfigureAwait(false));
     }
 
-    private WireProtocolException Malformed(string what) => new($"malformed response from {Origin}: {what}");
+    private HttpRequestException Malformed(string what) => WireErrors.Malformed(Origin, what);
 
     private readonly record struct ResponseHead(int Status, bool Interim, bool KeepAlive, Framing Framing, long Length, ContentCoding Coding);
 }

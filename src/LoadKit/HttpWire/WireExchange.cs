@@ -208,7 +208,7 @@ internal sealed class WireExchange : IDisposable
         }
         catch (InvalidDataException e)
         {
-            throw new WireProtocolException($"the response's {_coding.ToString().ToLowerInvariant()} body cannot be decompressed: {e.Message}");
+            throw new HttpRequestException(HttpRequestError.InvalidResponse, $"the response's {_coding.ToString().ToLowerInvariant()} body cannot be decompressed: {e.Message}", e);
         }
 
         _bodyLength = 0;

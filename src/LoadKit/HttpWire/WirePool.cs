@@ -140,7 +140,7 @@ internal sealed class WirePool(WirePoolSettings settings) : IDisposable
             catch (SocketException e)
             {
                 socket.Dispose();
-                throw new IOException($"{e.Message} ({origin})", e);
+                throw WireErrors.ConnectFailed(origin, e);
             }
             catch
             {
@@ -166,7 +166,7 @@ internal sealed class WirePool(WirePoolSettings settings) : IDisposable
             catch (Exception e) when (e is AuthenticationException or IOException)
             {
                 await tls.DisposeAsync().ConfigureAwait(false);
-                throw new IOException($"TLS handshake with {origin} failed: {e.Message}", e);
+                throw WireErrors.HandshakeFailed(origin, e);
             }
             catch
             {

@@ -156,7 +156,7 @@ public class WireExchangeTests
         using var exchange = new WireExchange();
         await SendAsync(exchange, pool, server.Address, Get);
 
-        var error = Assert.ThrowsAsync<WireProtocolException>(() => SendAsync(exchange, pool, server.Address, Get))!;
+        var error = Assert.ThrowsAsync<HttpRequestException>(() => SendAsync(exchange, pool, server.Address, Get))!;
 
         Assert.That(error.Message, Is.EqualTo($"127.0.0.1:{server.Address.Port} closed the connection before responding (the request may have reached it, so it was not sent again)"));
         Assert.That(server.Requests, Is.EqualTo(2));
@@ -188,7 +188,7 @@ public class WireExchangeTests
         using var pool = Pool();
         using var exchange = new WireExchange { KeepBody = true };
 
-        var error = Assert.ThrowsAsync<WireProtocolException>(() => SendAsync(exchange, pool, server.Address, Get))!;
+        var error = Assert.ThrowsAsync<HttpRequestException>(() => SendAsync(exchange, pool, server.Address, Get))!;
 
         Assert.That(error.Message, Is.EqualTo($"malformed response from 127.0.0.1:{server.Address.Port}: {expected}"));
     }
@@ -364,7 +364,7 @@ public class WireExchangeTests
         using var pool = Pool();
         using var exchange = new WireExchange();
 
-        var error = Assert.ThrowsAsync<IOException>(() => SendAsync(exchange, pool, address, Get))!;
+        var error = Assert.ThrowsAsync<HttpRequestException>(() => SendAsync(exchange, pool, address, Get))!;
 
         Assert.That(error.Message, Does.StartWith($"TLS handshake with 127.0.0.1:{address.Port} failed: "));
     }
@@ -376,7 +376,7 @@ public class WireExchangeTests
         using var pool = Pool();
         using var exchange = new WireExchange();
 
-        var error = Assert.ThrowsAsync<IOException>(() => SendAsync(exchange, pool, address, Get))!;
+        var error = Assert.ThrowsAsync<HttpRequestException>(() => SendAsync(exchange, pool, address, Get))!;
 
         Assert.That(error.Message, Does.EndWith($"(127.0.0.1:{address.Port})"));
     }
