@@ -295,6 +295,7 @@ internal sealed class WireConnection : IDisposable
     }
 
     /// <summary>Reads more bytes into the buffer; false at the end of the connection.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillAsync(bool grow, CancellationToken cancellationToken)
     {
         if (_start == _end)
@@ -323,6 +324,7 @@ internal sealed class WireConnection : IDisposable
         return read > 0;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadLengthAsync(WireExchange exchange, long remaining, CancellationToken cancellationToken)
     {
         var total = remaining;
@@ -340,6 +342,7 @@ internal sealed class WireConnection : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadChunkedAsync(WireExchange exchange, CancellationToken cancellationToken)
     {
         while (true)
@@ -378,6 +381,7 @@ internal sealed class WireConnection : IDisposable
     }
 
     /// <summary>The length of the next line of a chunked body's framing (without its CRLF), once it is all buffered.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> LineAsync(CancellationToken cancellationToken)
     {
         int index;
@@ -409,6 +413,7 @@ internal sealed class WireConnection : IDisposable
         return size;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadToEndAsync(WireExchange exchange, CancellationToken cancellationToken)
     {
         do
