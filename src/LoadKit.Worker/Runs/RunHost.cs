@@ -271,13 +271,14 @@ internal sealed class RunHost(
         TimeSpan.FromMilliseconds(takeOver.ResumeAtMs),
         [.. takeOver.Iterations.Select(i => new ScenarioIterations(i.Scenario, i.BlockIndex, i.Iterations))]);
 
+    /// <summary>A snapshot of what <paramref name="result"/> holds: what was measured since the previous one.</summary>
     private static RunUpdate Snapshot(long sequence, LoadResult result, IReadOnlyList<ScenarioProgress> progress, bool final) => new()
     {
         Snapshot = new Snapshot
         {
             Sequence = sequence,
             Final = final,
-            ResultJson = result.ToJson(),
+            Interval = SnapshotEncoding.ToMessage(result),
             IterationProgress = { progress.Select(p => new BlockProgress { Scenario = p.Scenario, BlockIndex = p.Block, Completed = p.Completed, TakeOverId = p.TakeOverId }) },
         },
     };
