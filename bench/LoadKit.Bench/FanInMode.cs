@@ -16,9 +16,9 @@ namespace LoadKit.Bench;
 /// <summary>
 /// Where one controller ends: N fake workers stream real incremental snapshots over gRPC on loopback to a
 /// controller-side reader that does what the controller does with each (decode, add to the worker's totals and to the
-/// run's live totals, publish the live figures of the current second once per burst). The fake workers are
-/// <see cref="ShareRun"/>s of a 5-step scenario in one child process (<c>fanin-workers</c>), each on its segment of the
-/// total rate, each behind its own gRPC call and HTTP/2 connection, so this process's CPU is the controller's alone.
+/// run's live totals, publish the live figures of the current second once per burst). The fake workers live in one
+/// child process (<c>fanin-workers</c>), each behind its own gRPC call and HTTP/2 connection, so this process's CPU is
+/// the controller's alone; each sends what one worker's share of a 5-step scenario measured (<see cref="FakeWorkers"/>).
 /// </summary>
 internal static class FanInMode
 {
@@ -87,8 +87,10 @@ internal static class FanInMode
         var gen2AtStart = 0;
         var published = 0;
         double lastRate = 0;
+        var rates = new List<(double Second, double Rate)>();
 
         using var done = new CancellationTokenSource();
+        var clock = Stopwatch.StartNew();
         var publisher = Task.Run(async () =>
         {
             try
@@ -109,6 +111,7 @@ internal static class FanInMode
                         // What the progress view and the thresholds read: the current second's rate and p95, the totals' p95.
                         var points = current.SelectMany(s => s.Steps).Select(s => s.Timeline.Count > 0 && s.Timeline[^1].Second == second ? s.Timeline[^1] : null).OfType<TimelinePoint>().ToArray();
                         lastRate = points.Sum(p => p.Ok + p.Failed + p.TimedOut);
+                        rates.Add((clock.Elapsed.TotalSeconds, lastRate));
                         _ = LatencyDistribution.Merge(points.Select(p => p.Latency)).P95;
                         _ = LatencyDistribution.Merge(current.SelectMany(s => s.Steps).Select(s => s.Latency)).P95;
                         published++;
@@ -120,7 +123,6 @@ internal static class FanInMode
             }
         });
 
-        var clock = Stopwatch.StartNew();
         var sampler = Task.Run(async () =>
         {
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
@@ -202,7 +204,7 @@ internal static class FanInMode
         var firstHalf = sizes.Where(s => s.Second > loadSeconds * 0.2 && s.Second < loadSeconds * 0.55).Select(s => (double)s.Bytes).DefaultIfEmpty(0).Average();
         var secondHalf = sizes.Where(s => s.Second >= loadSeconds * 0.55 && s.Second < loadSeconds * 0.9).Select(s => (double)s.Bytes).DefaultIfEmpty(0).Average();
         var iterations = merged.Scenarios.Sum(s => s.Iterations.Completed);
-        Console.WriteLine($"{iterations} iterations ({iterations / duration.TotalSeconds:0} a second planned {rate}), {sizes.Count} snapshots, {published} live publications; last live rate {lastRate} calls/s");
+        Console.WriteLine($"{iterations} iterations merged ({iterations / duration.TotalSeconds:0} a second, planned {rate}), {sizes.Count} snapshots, {published} live publications; last live rate {lastRate} calls/s");
         new Figures()
             .Add("tool", "loadkit")
             .Add("mode", "fanin")
@@ -211,6 +213,7 @@ internal static class FanInMode
             .Add("load_s", loadSeconds)
             .Add("iterations", iterations)
             .Add("snapshots", sizes.Count)
+            .Add("live_calls_per_s_median", Median([.. rates.Where(r => r.Second > loadSeconds * 0.2 && r.Second < loadSeconds * 0.9).Select(r => r.Rate)]))
             .Add("controller_cpu_s_per_s", CpuPerSecond(loadSeconds * 0.2, loadSeconds * 0.9))
             .Add("controller_cpu_s_per_s_first_half", CpuPerSecond(loadSeconds * 0.2, loadSeconds * 0.55))
             .Add("controller_cpu_s_per_s_second_half", CpuPerSecond(loadSeconds * 0.55, loadSeconds * 0.9))
@@ -225,6 +228,8 @@ internal static class FanInMode
         return 0;
     }
 
+    private static double Median(double[] values) => values.Length == 0 ? -1 : values.Order().ElementAt(values.Length / 2);
+
     /// <summary>The child: N fake workers behind one gRPC server on loopback, until the parent's calls end.</summary>
     public static async Task<int> RunWorkersAsync(BenchArgs args)
     {
@@ -237,7 +242,7 @@ internal static class FanInMode
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc(o => o.MaxSendMessageSize = 256 * 1024 * 1024);
-        builder.Services.AddSingleton(new FakeWorkers(FanInLoad.Plan(rate, duration, workers)));
+        builder.Services.AddSingleton(new FakeWorkers(FanInLoad.Plan(rate, duration, workers), workers));
         var app = builder.Build();
         app.MapGrpcService<FakeWorkerService>();
         await app.StartAsync();
@@ -262,44 +267,88 @@ internal static class FanInMode
     private static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
 }
 
-/// <summary>The run the fake workers share.</summary>
-internal sealed record FakeWorkers(RunPlan Plan);
+/// <summary>
+/// What the fake workers send: one real <see cref="ShareRun"/> of segment 1 of N (one worker's share of the rate) runs in
+/// this process, and its interval of each second, encoded once, goes to every fake worker's call. So each call carries
+/// what one worker of N would send, and this process stays light enough to serve hundreds of calls.
+/// </summary>
+internal sealed class FakeWorkers(RunPlan plan, int count)
+{
+    private readonly List<System.Threading.Channels.Channel<(ShareInterval Interval, bool Final)>> _calls = [];
+    private readonly Lock _lock = new();
+    private Task? _running;
 
-/// <summary>One fake worker per call: a <see cref="ShareRun"/> of its segment, a snapshot a second, a final one.</summary>
+    public int Count => count;
+
+    /// <summary>A call's stream of intervals; the share starts (once) at the first start instant given.</summary>
+    public System.Threading.Channels.ChannelReader<(ShareInterval Interval, bool Final)> Join(DateTime startAt)
+    {
+        var channel = System.Threading.Channels.Channel.CreateUnbounded<(ShareInterval, bool)>();
+        lock (_lock)
+        {
+            _calls.Add(channel);
+            _running ??= Task.Run(() => RunAsync(startAt));
+        }
+
+        return channel.Reader;
+    }
+
+    private async Task RunAsync(DateTime startAt)
+    {
+        var run = new ShareRun(plan, LoadSegments.Equal(count), 0);
+        await run.PrepareAsync();
+        var wait = startAt - DateTime.UtcNow;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        var running = run.RunAsync(Stopwatch.GetTimestamp(), new DateTimeOffset(startAt));
+        while (!running.IsCompleted)
+        {
+            await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(1)));
+            if (!running.IsCompleted)
+            {
+                Send(SnapshotEncoding.ToMessage(run.TakeSnapshot().Result), final: false);
+            }
+        }
+
+        Send(SnapshotEncoding.ToMessage(await running), final: true);
+    }
+
+    private void Send(ShareInterval interval, bool final)
+    {
+        lock (_lock)
+        {
+            foreach (var call in _calls)
+            {
+                call.Writer.TryWrite((interval, final));
+                if (final)
+                {
+                    call.Writer.TryComplete();
+                }
+            }
+        }
+    }
+}
+
+/// <summary>One fake worker per call: Ready, Started, then the shared share's interval each second and the final one.</summary>
 internal sealed class FakeWorkerService(FakeWorkers workers) : Worker.WorkerBase
 {
     public override async Task Run(IAsyncStreamReader<RunCommand> requestStream, IServerStreamWriter<RunUpdate> responseStream, ServerCallContext context)
     {
         await requestStream.MoveNext();
-        var prepare = requestStream.Current.Prepare;
-        var run = new ShareRun(workers.Plan, LoadSegments.Parse(prepare.SegmentBoundaries), prepare.SegmentIndex);
-        await run.PrepareAsync(context.CancellationToken);
         await responseStream.WriteAsync(new RunUpdate { Ready = new Ready { ProtocolVersion = ProtocolVersion.Current } });
         await requestStream.MoveNext();
         var startAt = new DateTime(requestStream.Current.Start.StartAtWorkerUtcTicks, DateTimeKind.Utc);
-        var wait = startAt - DateTime.UtcNow;
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, context.CancellationToken);
-        }
-
-        var running = run.RunAsync(Stopwatch.GetTimestamp(), new DateTimeOffset(startAt), context.CancellationToken);
+        var intervals = workers.Join(startAt);
         await responseStream.WriteAsync(new RunUpdate { Started = new Started { StartedWorkerUtcTicks = startAt.Ticks } });
         long sequence = 0;
-        while (!running.IsCompleted)
+        await foreach (var (interval, final) in intervals.ReadAllAsync(context.CancellationToken))
         {
-            await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(1), context.CancellationToken));
-            if (!running.IsCompleted)
-            {
-                await responseStream.WriteAsync(Snapshot(++sequence, run.TakeSnapshot().Result, final: false));
-            }
+            await responseStream.WriteAsync(new RunUpdate { Snapshot = new Snapshot { Sequence = ++sequence, Final = final, Interval = interval } });
         }
-
-        await responseStream.WriteAsync(Snapshot(++sequence, await running, final: true));
     }
-
-    private static RunUpdate Snapshot(long sequence, LoadResult interval, bool final) =>
-        new() { Snapshot = new Snapshot { Sequence = sequence, Final = final, Interval = SnapshotEncoding.ToMessage(interval) } };
 }
 
 /// <summary>
