@@ -104,7 +104,7 @@ internal static class FanInMode
 
                     lock (live)
                     {
-                        var alive = Enumerable.Range(0, workers).Where(i => !finished[i] && totals[i].LastSecond >= 0).Select(i => totals[i].LastSecond).ToArray();
+                        var alive = Enumerable.Range(0, workers).Where(i => !finished[i]).Select(i => totals[i].LastSecond).ToArray();
                         var second = alive.Length > 0 ? alive.Min() : live.LastSecond;
                         var current = live.Current(second);
 

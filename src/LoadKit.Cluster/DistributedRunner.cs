@@ -227,10 +227,13 @@ internal static class DistributedRunner
         }
     }
 
-    /// <summary>The latest second every live worker has sent (all workers' latest once none is live).</summary>
+    /// <summary>
+    /// The latest second every live worker has sent (-1 while one has sent none: a second with only some workers' calls
+    /// would show a fraction of the rate); all workers' latest once none is live.
+    /// </summary>
     private static int CurrentSecond(WorkerLink[] links)
     {
-        var live = links.Where(l => l.Live && l.LastSecond >= 0).Select(l => l.LastSecond).ToArray();
+        var live = links.Where(l => l.Live).Select(l => l.LastSecond).ToArray();
         return live.Length > 0 ? live.Min() : links.Max(l => l.LastSecond);
     }
 
