@@ -14,8 +14,6 @@ internal sealed class TimelinePoints<T>
     private T[][] _chunks = [];
     private int _count;
 
-    public int Count => _count;
-
     /// <summary>Appends a point. Collector thread only.</summary>
     public void Add(T point)
     {
