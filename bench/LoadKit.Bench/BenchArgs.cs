@@ -16,7 +16,7 @@ internal sealed class BenchArgs
     {
         if (args.Length == 0 || args[0].StartsWith('-'))
         {
-            throw new ArgumentException("The first argument is the mode: http, density or skew.");
+            throw new ArgumentException("The first argument is the mode: http, density, skew, fanin or longrun.");
         }
 
         var parsed = new BenchArgs(args[0]);

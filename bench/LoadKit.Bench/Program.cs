@@ -5,6 +5,8 @@
 //           [--warm-up 0 (seconds, measured apart)] [--engine httpclient | loadkit (LoadKit's own HTTP/1.1 engine)]
 //   density --users N [--duration 10] [--think duration]
 //   skew    --workers N [--duration 5] [--rate 1000]
+//   fanin   --workers N [--rate 2000] [--duration 20]    N fake workers (one child process) streaming snapshots to one controller-side reader
+//   longrun --workers N [--rate 2000] [--minutes 60]     a long distributed run: controller and worker CPU/s and RSS early vs late
 using LoadKit.Bench;
 
 try
@@ -15,7 +17,10 @@ try
         "http" => await HttpMode.RunAsync(parsed),
         "density" => await DensityMode.RunAsync(parsed),
         "skew" => await SkewMode.RunAsync(parsed),
-        _ => throw new ArgumentException($"mode '{parsed.Mode}': allowed modes are http, density and skew."),
+        "fanin" => await FanInMode.RunAsync(parsed),
+        "fanin-workers" => await FanInMode.RunWorkersAsync(parsed),
+        "longrun" => await LongRunMode.RunAsync(parsed),
+        _ => throw new ArgumentException($"mode '{parsed.Mode}': allowed modes are http, density, skew, fanin and longrun."),
     };
 }
 catch (ArgumentException exception)

@@ -122,10 +122,25 @@ internal static class DistributedRunner
     {
         using var snapshots = new SemaphoreSlim(0);
         using var following = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-        var publishing = PublishAsync(links, startAt, observers, snapshots, following.Token);
+
+        // Every worker's intervals added up as they arrive: the live figures cost the same each second of any run.
+        var live = new ShareTotals();
+        var publishing = PublishAsync(links, live, observers, snapshots, following.Token);
         try
         {
-            var reading = links.ToDictionary(l => l.ReadAsync(() => snapshots.Release(), stop.Token), l => l);
+            var reading = links.ToDictionary(
+                l => l.ReadAsync(
+                    (link, interval) =>
+                    {
+                        lock (live)
+                        {
+                            live.Add(interval, link.Index);
+                        }
+
+                        snapshots.Release();
+                    },
+                    stop.Token),
+                l => l);
             while (reading.Count > 0)
             {
                 var done = await Task.WhenAny(reading.Keys).ConfigureAwait(false);
@@ -162,10 +177,12 @@ internal static class DistributedRunner
     }
 
     /// <summary>
-    /// Hands the observers the workers' latest snapshots merged, once per burst of arrivals (they send theirs at about
-    /// the same time); when an observer stops the run, tells every worker to stop its load and send its final snapshot.
+    /// Hands the observers the run's live totals, once per burst of arrivals (workers send theirs at about the same
+    /// time), with the points of the controller's current second: the latest one every live worker has sent, so a rate
+    /// is never that of the workers that happened to report first. When an observer stops the run, tells every worker
+    /// to stop its load and send its final snapshot.
     /// </summary>
-    private static async Task PublishAsync(WorkerLink[] links, DateTime startAt, RunObservers observers, SemaphoreSlim snapshots, CancellationToken cancellationToken)
+    private static async Task PublishAsync(WorkerLink[] links, ShareTotals live, RunObservers observers, SemaphoreSlim snapshots, CancellationToken cancellationToken)
     {
         try
         {
@@ -186,9 +203,18 @@ internal static class DistributedRunner
                     // Taken together: one merge for the snapshots that arrived meanwhile.
                 }
 
-                if (observers.WantsSnapshots && links.Select(l => l.Result).OfType<LoadResult>().ToArray() is { Length: > 0 } latest)
+                if (observers.WantsSnapshots)
                 {
-                    observers.Publish(new RunSnapshot(ShareResults.Merge(latest, new DateTimeOffset(startAt), DateTimeOffset.UtcNow, cancelled: false).Scenarios));
+                    IReadOnlyList<ScenarioResult> current;
+                    lock (live)
+                    {
+                        current = live.Any ? live.Current(CurrentSecond(links)) : [];
+                    }
+
+                    if (current.Count > 0)
+                    {
+                        observers.Publish(new RunSnapshot(current));
+                    }
                 }
             }
 
@@ -201,14 +227,19 @@ internal static class DistributedRunner
         }
     }
 
+    /// <summary>
+    /// The latest second every live worker has sent (-1 while one has sent none: a second with only some workers' calls
+    /// would show a fraction of the rate); all workers' latest once none is live.
+    /// </summary>
+    private static int CurrentSecond(WorkerLink[] links)
+    {
+        var live = links.Where(l => l.Live).Select(l => l.LastSecond).ToArray();
+        return live.Length > 0 ? live.Min() : links.Max(l => l.LastSecond);
+    }
+
     private static LoadResult Merge(WorkerLink[] links, DateTime startAt, bool cancelled, List<string> notes)
     {
-        // Each worker's health is named after the worker, and kept apart from the others'.
-        foreach (var link in links.Where(l => l.Result is not null))
-        {
-            link.NameGenerators();
-        }
-
+        // Each worker's health is named after the worker (WorkerLink.Result), and kept apart from the others'.
         var reported = links.Where(l => l.Result is not null).ToArray();
         var lastSecond = reported.SelectMany(l => l.Result!.Scenarios).SelectMany(s => s.Timeline).Select(p => p.Second).DefaultIfEmpty(-1).Max();
         var workers = links.Select(l => new WorkerResult(

@@ -48,9 +48,30 @@ internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, Syst
 
     public DateTimeOffset? StartedAt { get; private set; }
 
-    public LoadResult? Result { get; private set; }
+    // What its snapshots carried, added up; read by this worker's reader only, and at the end.
+    private readonly ShareTotals _totals = new();
+    private LoadResult? _result;
 
-    public void NameGenerators() => Result = Result! with { Generators = [.. Result.Generators.Select(g => g with { Process = Info.Id })] };
+    /// <summary>
+    /// Everything its snapshots carried (up to its last one when it was lost), its health named after it; null before
+    /// its first snapshot. Built from the running totals once per change: read it at the end, not every second.
+    /// </summary>
+    public LoadResult? Result
+    {
+        get
+        {
+            if (_result is null && _totals.Any)
+            {
+                var result = _totals.ToResult();
+                _result = result with { Generators = [.. result.Generators.Select(g => g with { Process = Info.Id })] };
+            }
+
+            return _result;
+        }
+    }
+
+    /// <summary>The latest second its snapshots reached; -1 before any.</summary>
+    public int LastSecond => _totals.LastSecond;
 
     public string? Lost { get; private set; }
 
@@ -147,8 +168,11 @@ internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, Syst
         }
     }
 
-    /// <summary>Reads updates until the final snapshot; a call that ends before it marks the worker lost.</summary>
-    public async Task ReadAsync(Action onSnapshot, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads updates until the final snapshot; a call that ends before it marks the worker lost. Each snapshot's interval
+    /// is added to this worker's totals and handed to <paramref name="onSnapshot"/> (the run's live totals).
+    /// </summary>
+    public async Task ReadAsync(Action<WorkerLink, LoadResult> onSnapshot, CancellationToken cancellationToken)
     {
         try
         {
@@ -161,7 +185,7 @@ internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, Syst
                 }
                 else if (update.UpdateCase == RunUpdate.UpdateOneofCase.Snapshot)
                 {
-                    // Totals are cumulative, so what a snapshot counted stays if a later one is spoilt: that one ends the worker's part.
+                    // Each snapshot carries its own interval, so what earlier ones counted stays if a later one is spoilt: that one ends the worker's part.
                     if (Malformed(update.Snapshot, out var snapshot) is { } problem)
                     {
                         Lost = problem;
@@ -169,11 +193,12 @@ internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, Syst
                         return;
                     }
 
-                    Result = Result is null ? snapshot : ShareResults.Append(Result, snapshot);
+                    _totals.Add(snapshot);
+                    _result = null;
                     Acknowledge(update.Snapshot.IterationProgress);
                     _coveredSeconds = Math.Max(_coveredSeconds, (int)snapshot.Duration.TotalSeconds);
                     _finalArrived |= update.Snapshot.Final;
-                    onSnapshot();
+                    onSnapshot(this, snapshot);
                     if (update.Snapshot.Final)
                     {
                         if (update.Snapshot.StoppedBecause.Length > 0)
@@ -238,10 +263,10 @@ internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, Syst
         _sequence = update.Sequence;
         try
         {
-            snapshot = LoadResult.FromJson(update.ResultJson);
+            snapshot = SnapshotEncoding.FromMessage(update.Interval ?? throw new FormatException("it carries no interval."));
             return null;
         }
-        catch (Exception exception) when (exception is System.Text.Json.JsonException or ArgumentException or InvalidOperationException or FormatException or NotSupportedException)
+        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or FormatException or NotSupportedException)
         {
             return $"its snapshot {update.Sequence} could not be read: {exception.GetType().Name}: {exception.Message}";
         }

@@ -43,7 +43,8 @@ internal sealed class LocalWorkers : IAsyncDisposable
 
     private void Forward(int id, string? line)
     {
-        if (line is null || !(line.Contains("after the instant", StringComparison.Ordinal) || line.Contains("test assembly", StringComparison.Ordinal)))
+        if (line is null || !(line.Contains("after the instant", StringComparison.Ordinal) || line.Contains("test assembly", StringComparison.Ordinal)
+            || line.Contains("bytes on average", StringComparison.Ordinal)))
         {
             return;
         }

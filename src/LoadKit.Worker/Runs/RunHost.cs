@@ -106,6 +106,7 @@ internal sealed class RunHost(
             string? stoppedByController = null;
             listening = ListenAsync(commands, run, stop, reason => stoppedByController = reason);
             long sequence = 0;
+            long bytes = 0, largest = 0;
             while (!running.IsCompleted)
             {
                 await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(1), call)).ConfigureAwait(false);
@@ -114,6 +115,8 @@ internal sealed class RunHost(
                 {
                     var snapshot = run.TakeSnapshot();
                     var sent = Snapshot(++sequence, snapshot.Result, snapshot.Progress, final: false);
+                    var size = sent.CalculateSize();
+                    (bytes, largest) = (bytes + size, Math.Max(largest, size));
                     await updates.WriteAsync(fault is null ? sent : fault.Apply(sent), call);
                     if (logger.IsEnabled(LogLevel.Debug))
                     {
@@ -129,7 +132,8 @@ internal sealed class RunHost(
             var update = Snapshot(++sequence, final, run.FinalProgress(), final: true);
             update.Snapshot.StoppedBecause = stoppedBecause;
             await updates.WriteAsync(update, call);
-            logger.LogInformation("Run {Run}: ended after {Snapshots} snapshots{Why}", runId, sequence,
+            logger.LogInformation("Run {Run}: ended after {Snapshots} snapshots of {Bytes} bytes on average (largest {Largest}){Why}", runId, sequence,
+                (bytes / Math.Max(1, sequence - 1)).ToString(CultureInfo.InvariantCulture), largest.ToString(CultureInfo.InvariantCulture),
                 stoppedByController is not null ? "; the controller stopped it: " + stoppedByController
                 : stoppedBecause.Length == 0 ? "" : "; stopped early: " + stoppedBecause);
             await stop.CancelAsync();
@@ -275,13 +279,14 @@ internal sealed class RunHost(
         TimeSpan.FromMilliseconds(takeOver.ResumeAtMs),
         [.. takeOver.Iterations.Select(i => new ScenarioIterations(i.Scenario, i.BlockIndex, i.Iterations))]);
 
+    /// <summary>A snapshot of what <paramref name="result"/> holds: what was measured since the previous one.</summary>
     private static RunUpdate Snapshot(long sequence, LoadResult result, IReadOnlyList<ScenarioProgress> progress, bool final) => new()
     {
         Snapshot = new Snapshot
         {
             Sequence = sequence,
             Final = final,
-            ResultJson = result.ToJson(),
+            Interval = SnapshotEncoding.ToMessage(result),
             IterationProgress = { progress.Select(p => new BlockProgress { Scenario = p.Scenario, BlockIndex = p.Block, Completed = p.Completed, TakeOverId = p.TakeOverId }) },
         },
     };

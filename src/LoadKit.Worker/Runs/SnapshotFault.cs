@@ -5,8 +5,9 @@ namespace LoadKit.Worker.Runs;
 
 /// <summary>
 /// A test hook, off unless the worker's own environment sets <see cref="Variable"/>: <c>json:N</c> makes the Nth
-/// snapshot of each run unreadable JSON, <c>sequence:N</c> numbers it one too high, so a test can see the controller
-/// count a malformed snapshot as a loss (WorkerLossTests). Nothing else reads it.
+/// snapshot of each run unreadable (its first histogram cut in half, or with none, a nameless scenario; the name is
+/// from when snapshots were JSON), <c>sequence:N</c> numbers it one too high, so a test can see the controller count a
+/// malformed snapshot as a loss (WorkerLossTests). Nothing else reads it.
 /// </summary>
 internal sealed record SnapshotFault(bool Json, long Sequence)
 {
@@ -30,7 +31,7 @@ internal sealed record SnapshotFault(bool Json, long Sequence)
         {
             if (Json)
             {
-                update.Snapshot.ResultJson = update.Snapshot.ResultJson[..(update.Snapshot.ResultJson.Length / 2)];
+                Spoil(update.Snapshot.Interval);
             }
             else
             {
@@ -39,5 +40,20 @@ internal sealed record SnapshotFault(bool Json, long Sequence)
         }
 
         return update;
+    }
+
+    private static void Spoil(ShareInterval interval)
+    {
+        var latency = interval.Scenarios
+            .SelectMany(s => s.Steps.Append(s.Iterations))
+            .SelectMany(s => new[] { s.Latency, s.FailedLatency }.Concat(s.Timeline.Select(p => p.Latency)))
+            .FirstOrDefault(l => l is { Histogram.Length: > 0 });
+        if (latency is null)
+        {
+            interval.Scenarios.Add(new ScenarioInterval());
+            return;
+        }
+
+        latency.Histogram = Google.Protobuf.ByteString.CopyFrom(latency.Histogram.Span[..(latency.Histogram.Length / 2)]);
     }
 }

@@ -65,7 +65,7 @@ internal sealed class ScenarioStats
         Gauges.Dropped,
         Gauges.Late,
         Gauges.Lag.ToStats(duration).Latency,
-        [.. Gauges.Timeline],
+        Gauges.Timeline,
         Tasks?.Select(r => r.ToStats(duration)).ToArray() ?? [],
         PreWork.OfType<StepRecorder>().Select(r => r.ToStats(duration)).ToArray(),
         warmUp)

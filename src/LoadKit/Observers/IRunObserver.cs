@@ -36,7 +36,11 @@ public interface IRunObservation : IAsyncDisposable
     LoadResult OnCompleted(LoadResult result);
 }
 
-/// <summary>The statistics of a run so far: each scenario's totals and timeline, merged over every process.</summary>
+/// <summary>
+/// The statistics of a run so far: each scenario's totals and timeline, merged over every process. In a distributed
+/// run the timelines hold only their first seconds and the controller's current second (the latest one every live
+/// worker has sent), so a snapshot costs the same however long the run; the totals are exact.
+/// </summary>
 /// <param name="Scenarios">Every scenario that reported so far.</param>
 public sealed record RunSnapshot(IReadOnlyList<ScenarioResult> Scenarios);
 

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using HdrHistogram.Utilities;
 using HdrHistogram;
 using LoadKit.Display;
 using LoadKit.Results;
@@ -65,11 +64,14 @@ public sealed class LatencyDistribution
     /// <summary>The 99.9th percentile.</summary>
     public TimeSpan P999 => Percentile(99.9);
 
-    internal long SumMicroseconds => _sumMicroseconds;
+    /// <summary>The exact sum of the samples, in microseconds.</summary>
+    public long SumMicroseconds => _sumMicroseconds;
 
-    internal long MinMicroseconds => _minMicroseconds;
+    /// <summary>The smallest sample, in microseconds (0 without samples).</summary>
+    public long MinMicroseconds => _minMicroseconds;
 
-    internal long MaxMicroseconds => _maxMicroseconds;
+    /// <summary>The largest sample, in microseconds (0 without samples).</summary>
+    public long MaxMicroseconds => _maxMicroseconds;
 
     /// <summary>
     /// The value at <paramref name="percentile"/> (nearest rank: the smallest recorded value such that at least
@@ -114,7 +116,10 @@ public sealed class LatencyDistribution
             0 => Empty,
             1 => parts[0], // immutable: shared as it is
             <= 32 => MergeSparse(parts),
-            _ => MergeThroughHistogram(parts),
+
+            // In groups: a merge of merges is as exact, and allocates in proportion to the buckets in use rather than
+            // a full histogram for every call (a controller merging hundreds of workers' timelines second by second).
+            _ => Merge(parts.Chunk(32).Select(MergeSparse)),
         };
     }
 
@@ -161,17 +166,6 @@ public sealed class LatencyDistribution
         return new([.. values], [.. cumulative], parts.Sum(p => p._sumMicroseconds), parts.Min(p => p._minMicroseconds), parts.Max(p => p._maxMicroseconds));
     }
 
-    private static LatencyDistribution MergeThroughHistogram(LatencyDistribution[] parts)
-    {
-        var histogram = Histograms.Create();
-        foreach (var part in parts)
-        {
-            part.AddTo(histogram);
-        }
-
-        return FromHistogram(histogram, parts.Sum(p => p._sumMicroseconds), parts.Min(p => p._minMicroseconds), parts.Max(p => p._maxMicroseconds));
-    }
-
     /// <inheritdoc />
     public override string ToString() =>
         Count == 0 ? "no samples" : $"n={Count} min={Format.Milliseconds(Min)} p50={Format.Milliseconds(P50)} p95={Format.Milliseconds(P95)} max={Format.Milliseconds(Max)}";
@@ -191,37 +185,66 @@ public sealed class LatencyDistribution
         return new LatencyDistribution([.. values], [.. cumulative], sum, min, max);
     }
 
-    /// <summary>The histogram encoded as HdrHistogram's compressed V2 format (interoperable with other HdrHistogram tools).</summary>
-    internal byte[] EncodeHistogram()
+    /// <summary>
+    /// The histogram in HdrHistogram's compressed V2 encoding (interoperable with other HdrHistogram tools); with
+    /// <see cref="SumMicroseconds"/>, <see cref="MinMicroseconds"/> and <see cref="MaxMicroseconds"/> it is the whole
+    /// distribution (<see cref="Decode"/>). Costs in proportion to the buckets in use, not the histogram's range.
+    /// </summary>
+    public byte[] EncodeHistogram() => HistogramCodec.Encode(_bucketValues, _cumulativeCounts);
+
+    /// <summary>A distribution from its encoded histogram (<see cref="EncodeHistogram"/>) and its exact sum, minimum and maximum.</summary>
+    /// <exception cref="FormatException">The bytes are not a compressed V2 histogram of LoadKit's shape (1 µs to 1 h, 3 digits).</exception>
+    public static LatencyDistribution Decode(ReadOnlySpan<byte> encodedHistogram, long sumMicroseconds, long minMicroseconds, long maxMicroseconds)
     {
-        var histogram = Histograms.Create();
-        AddTo(histogram);
-        var buffer = ByteBuffer.Allocate(histogram.GetNeededByteBufferCapacity());
-        var length = histogram.EncodeIntoCompressedByteBuffer(buffer);
-        var bytes = new byte[length];
-        buffer.Position = 0;
-        for (var i = 0; i < length; i++)
+        var (values, cumulative) = HistogramCodec.Decode(encodedHistogram);
+        return values.Length == 0 ? Empty : new LatencyDistribution(values, cumulative, sumMicroseconds, minMicroseconds, maxMicroseconds);
+    }
+
+    /// <summary>
+    /// What this distribution holds beyond <paramref name="earlier"/>, a distribution it grew from (a running total read
+    /// twice): bucket counts and the sum subtract; minimum and maximum stay this one's (adding the difference to
+    /// <paramref name="earlier"/> with <see cref="Merge"/> gives this distribution back exactly).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="earlier"/> has a bucket with more samples than this one: it is not an earlier state of it.</exception>
+    internal LatencyDistribution Since(LatencyDistribution earlier)
+    {
+        if (earlier.Count == 0)
         {
-            bytes[i] = buffer.Get();
+            return this;
         }
 
-        return bytes;
-    }
+        if (earlier.Count == Count)
+        {
+            return Empty;
+        }
 
-    internal static LatencyDistribution Decode(byte[] encodedHistogram, long sum, long min, long max)
-    {
-        var histogram = HistogramEncoding.DecodeFromCompressedByteBuffer(ByteBuffer.Allocate(encodedHistogram), 0);
-        return histogram.TotalCount == 0 ? Empty : FromHistogram(histogram, sum, min, max);
-    }
-
-    private void AddTo(HistogramBase histogram)
-    {
-        long previous = 0;
+        var values = new List<long>(_bucketValues.Length);
+        var cumulative = new List<long>(_bucketValues.Length);
+        long total = 0;
+        var j = 0;
         for (var i = 0; i < _bucketValues.Length; i++)
         {
-            histogram.RecordValueWithCount(_bucketValues[i], _cumulativeCounts[i] - previous);
-            previous = _cumulativeCounts[i];
+            var count = _cumulativeCounts[i] - (i > 0 ? _cumulativeCounts[i - 1] : 0);
+            if (j < earlier._bucketValues.Length && earlier._bucketValues[j] == _bucketValues[i])
+            {
+                count -= earlier._cumulativeCounts[j] - (j > 0 ? earlier._cumulativeCounts[j - 1] : 0);
+                j++;
+            }
+
+            if (count < 0 || (j < earlier._bucketValues.Length && earlier._bucketValues[j] < _bucketValues[i]))
+            {
+                throw new ArgumentException($"latency distribution ({earlier}): not an earlier state of ({this}).", nameof(earlier));
+            }
+
+            if (count > 0)
+            {
+                total += count;
+                values.Add(_bucketValues[i]);
+                cumulative.Add(total);
+            }
         }
+
+        return values.Count == 0 ? Empty : new LatencyDistribution([.. values], [.. cumulative], _sumMicroseconds - earlier._sumMicroseconds, _minMicroseconds, _maxMicroseconds);
     }
 
     private static TimeSpan FromMicroseconds(long microseconds) => TimeSpan.FromTicks(microseconds * 10);

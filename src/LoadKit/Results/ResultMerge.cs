@@ -60,68 +60,10 @@ internal static class ResultMerge
         };
     }
 
-    /// <summary>The result with only the timeline points from <paramref name="second"/> on (totals unchanged).</summary>
-    public static LoadResult TimelinesFrom(LoadResult result, Func<string, int> second) =>
-        result with { Scenarios = [.. result.Scenarios.Select(s => TimelinesFrom(s, second(s.Name)))] };
-
-    /// <summary>
-    /// <paramref name="later"/>'s totals with <paramref name="earlier"/>'s timeline points joined to its own (points of
-    /// one second from several parts add up).
-    /// </summary>
-    public static LoadResult AppendTimelines(LoadResult earlier, LoadResult later) => later with
-    {
-        Scenarios =
-        [
-            .. later.Scenarios.Select(s => earlier.Scenarios.FirstOrDefault(e => e.Name == s.Name) is { } e ? AppendTimelines(e, s) : s),
-            .. earlier.Scenarios.Where(e => later.Scenarios.All(s => s.Name != e.Name)),
-        ],
-        Generators = AppendSamples(earlier.Generators, later.Generators),
-    };
-
-    /// <summary>Each process's samples of <paramref name="earlier"/> followed by its later ones (a second sent twice counts once).</summary>
-    private static GeneratorHealth[] AppendSamples(IReadOnlyList<GeneratorHealth> earlier, IReadOnlyList<GeneratorHealth> later) => [.. earlier.Concat(later)
-        .GroupBy(g => g.Process, StringComparer.Ordinal)
-        .Select(g => g.Last() with { Samples = [.. g.SelectMany(h => h.Samples).GroupBy(s => s.Second).Select(s => s.Last()).OrderBy(s => s.Second)] })];
-
-    /// <summary>The result with only the timeline points from <paramref name="second"/> on (totals unchanged).</summary>
-    public static ScenarioResult TimelinesFrom(ScenarioResult result, int second) =>
-        Map(result, null, (s, _) => s with { Timeline = [.. s.Timeline.Where(p => p.Second >= second)] }, (t, _) => [.. t.Where(p => p.Second >= second)]);
-
-    private static ScenarioResult AppendTimelines(ScenarioResult earlier, ScenarioResult later) => Map(
-        later,
-        earlier,
-        (s, e) => e is null ? s : s with { Timeline = StepStats.MergeTimeline([.. e.Timeline, .. s.Timeline]) },
-        (t, e) => MergeTimeline([.. e ?? [], .. t]));
-
     private static ScenarioTimelinePoint[] MergeTimeline(IEnumerable<ScenarioTimelinePoint> points) => [.. points
         .GroupBy(p => p.Second)
         .OrderBy(g => g.Key)
         .Select(g => new ScenarioTimelinePoint(g.Key, g.Sum(p => p.ActiveUsers), g.Sum(p => p.Dropped), g.Sum(p => p.Late)))];
-
-    /// <summary>Applies <paramref name="step"/> to every statistics of <paramref name="result"/>, paired with the same one of <paramref name="other"/>.</summary>
-    private static ScenarioResult Map(
-        ScenarioResult result,
-        ScenarioResult? other,
-        Func<StepStats, StepStats?, StepStats> step,
-        Func<IReadOnlyList<ScenarioTimelinePoint>, IReadOnlyList<ScenarioTimelinePoint>?, IReadOnlyList<ScenarioTimelinePoint>> timeline)
-    {
-        StepStats? Pair(StepStats? own, StepStats? theirs) => own is null ? null : step(own, theirs);
-        IReadOnlyList<StepStats> Each(IReadOnlyList<StepStats> own, IReadOnlyList<StepStats>? theirs) =>
-            [.. own.Select((s, i) => step(s, theirs is not null && i < theirs.Count ? theirs[i] : null))];
-
-        return result with
-        {
-            Steps = Each(result.Steps, other?.Steps),
-            Iterations = step(result.Iterations, other?.Iterations),
-            Init = Pair(result.Init, other?.Init),
-            Cleanup = Pair(result.Cleanup, other?.Cleanup),
-            Tasks = Each(result.Tasks, other?.Tasks),
-            PreWork = Each(result.PreWork, other?.PreWork),
-            Measurements = [.. result.Measurements.Select(m => step(m, other?.Measurements.FirstOrDefault(o => o.Name == m.Name)))],
-            Timeline = timeline(result.Timeline, other?.Timeline),
-            WarmUp = result.WarmUp is null ? null : Map(result.WarmUp, other?.WarmUp, step, timeline),
-        };
-    }
 
     /// <summary>Statistics of one name merged, in order of first appearance (a process may not have recorded every measurement).</summary>
     private static StepStats[] MergeByName(IEnumerable<StepStats> all, TimeSpan duration) => [.. all

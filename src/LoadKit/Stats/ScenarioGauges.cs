@@ -8,7 +8,7 @@ namespace LoadKit.Stats;
 /// </summary>
 internal sealed class ScenarioGauges(ActiveUsers activeUsers, bool isWarmUp, ScenarioTelemetry? telemetry = null) : IIntervalSource
 {
-    private readonly List<ScenarioTimelinePoint> _timeline = [];
+    private readonly TimelinePoints<ScenarioTimelinePoint> _timeline = new();
     private long _dropped;
     private long _late;
     private long _droppedCollected;
@@ -23,8 +23,8 @@ internal sealed class ScenarioGauges(ActiveUsers activeUsers, bool isWarmUp, Sce
 
     public int PeakUsers => isWarmUp ? activeUsers.PeakWarmUp : activeUsers.PeakMeasured;
 
-    /// <summary>One point per second; active VUs are those of the whole scenario at that instant.</summary>
-    public IReadOnlyList<ScenarioTimelinePoint> Timeline => _timeline;
+    /// <summary>One point per second so far (a reading that does not change); active VUs are those of the whole scenario at that instant.</summary>
+    public IReadOnlyList<ScenarioTimelinePoint> Timeline => _timeline.Read();
 
     public void IterationDropped()
     {

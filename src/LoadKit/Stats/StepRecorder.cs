@@ -20,7 +20,7 @@ internal sealed class StepRecorder : IIntervalSource
     private readonly ErrorTable _errors = new();
     private readonly Interval _scratch = new(LatencyAccumulator.ForTotals);
     private readonly Interval _total = new(LatencyAccumulator.ForTotals);
-    private readonly List<TimelinePoint> _timeline = [];
+    private readonly TimelinePoints<TimelinePoint> _timeline = new();
     private bool _ended;
     private WebSocketCounts? _webSocket;
 
@@ -166,7 +166,7 @@ internal sealed class StepRecorder : IIntervalSource
         _total.OkFromScheduled.ToDistribution(),
         _total.Failed.ToDistribution(),
         _errors.ToList(),
-        [.. _timeline])
+        _timeline.Read())
     {
         Http = _total.Http?.ToStats(),
         WebSocket = Volatile.Read(ref _webSocket)?.ToStats(),

@@ -9,8 +9,8 @@ namespace LoadKit.Targets;
 /// <summary>
 /// A run in this process: an engine per scenario on this process's segment of the load (the whole load when it runs
 /// alone), plus engines for parts of lost processes' segments it takes over, the generator's health sampled alongside.
-/// A local run and a worker's share are the same code; a worker additionally reads snapshots that carry only the
-/// timeline points and health samples no earlier snapshot carried.
+/// A local run and a worker's share are the same code; a worker additionally reads snapshots that carry only what
+/// is new since the previous one: the interval's counts and histograms, timeline points and health samples.
 /// </summary>
 internal sealed class LocalRun
 {
@@ -30,7 +30,7 @@ internal sealed class LocalRun
     /// <param name="sequence">The segments the load is cut into, one per process.</param>
     /// <param name="segmentIndex">This process's segment.</param>
     /// <param name="observers">Who gets the statistics once a second; null: nobody here (a worker's snapshots are read with <see cref="TakeSnapshot"/>).</param>
-    /// <param name="incremental">Whether each result carries only the timeline points and health samples that no earlier one carried.</param>
+    /// <param name="incremental">Whether each result carries only what no earlier one carried (the interval's statistics, timeline points and health samples).</param>
     /// <param name="publishMetrics">Whether the run shows in <see cref="LoadKitMetrics"/> (not LoadKit's own process warm-up).</param>
     public LocalRun(RunPlan plan, SegmentSequence sequence, int segmentIndex, RunObservers? observers, bool incremental, bool publishMetrics = true)
     {
@@ -232,17 +232,20 @@ internal sealed class LocalRun
             _health.Stop();
         }
 
-        return Combine(Parts(), p => p.Run!.Result, cancellationToken.IsCancellationRequested);
+        return Combine(Parts(), p => p.Run!.Result, cancellationToken.IsCancellationRequested, final: true);
     }
 
-    /// <summary>The parts' statistics per scenario; <paramref name="consume"/>: a result that is sent (an incremental one then counts as sent).</summary>
-    private LoadResult Combine(Part[] parts, Func<Part, ScenarioResult?> select, bool cancelled, bool consume = true)
+    /// <summary>
+    /// The parts' statistics per scenario; <paramref name="consume"/>: a result that is sent (an incremental one then
+    /// holds only what no earlier one sent: each part's interval since its previous one).
+    /// </summary>
+    private LoadResult Combine(Part[] parts, Func<Part, ScenarioResult?> select, bool cancelled, bool consume = true, bool final = false)
     {
-        Func<Part, int> timelinesFrom = consume && _incremental ? p => p.TakeTimelineFrom(select(p)!) : _ => 0;
+        Func<Part, ScenarioResult?> read = consume && _incremental ? p => select(p) is { } result ? p.TakeInterval(result, final) : null : select;
         var merged = parts
-            .Select(p => (Part: p, Result: select(p)))
+            .Select(p => (Part: p, Result: read(p)))
             .Where(p => p.Result is not null)
-            .Select(p => (p.Part, Result: ResultMerge.TimelinesFrom(p.Result!, timelinesFrom(p.Part))))
+            .Select(p => (p.Part, Result: p.Result!))
             .GroupBy(p => p.Part.Scenario, StringComparer.Ordinal)
             .Select(g => g.Count() == 1 ? g.First().Result : ResultMerge.Merge([.. g.Select(p => p.Result)]) with
             {
@@ -265,10 +268,13 @@ internal sealed class LocalRun
     /// <summary>An engine's statistics and its iteration-counted block's progress, taken at the same instant.</summary>
     private sealed record Reported(ScenarioResult Result, IterationProgress Progress);
 
-    /// <summary>One engine of this run, the latest statistics it reported, and how much of its timeline was sent.</summary>
+    /// <summary>One engine of this run, the latest statistics it reported, and what of them was sent.</summary>
     private sealed class Part
     {
+        private readonly Lock _sending = new();
+        private ScenarioResult? _sent;
         private int _sentThrough = -1;
+        private bool _ended;
 
         public Part(LocalRun run, Scenario scenario, LoadPlan plan, SegmentShare share, TimeSpan resumeAt, int takeOverId, long? iterations)
         {
@@ -309,12 +315,26 @@ internal sealed class LocalRun
         public void Start(long startTimestamp, DateTimeOffset? startedAt, CancellationToken cancellationToken) =>
             Run = Engine.RunAsync(cancellationToken, startTimestamp, startedAt);
 
-        /// <summary>The first second not sent yet; from now on, everything up to the result's last second counts as sent.</summary>
-        public int TakeTimelineFrom(ScenarioResult result)
+        /// <summary>
+        /// What <paramref name="result"/> holds beyond the statistics sent before (counts and histograms of the interval,
+        /// timeline points not sent), which from now on count as sent; null once the final statistics were sent (a
+        /// snapshot that raced the end has nothing left to send).
+        /// </summary>
+        public ScenarioResult? TakeInterval(ScenarioResult result, bool final)
         {
-            var from = _sentThrough + 1;
-            _sentThrough = Math.Max(_sentThrough, result.Timeline.Count == 0 ? -1 : result.Timeline[^1].Second);
-            return from;
+            lock (_sending)
+            {
+                if (_ended)
+                {
+                    return null;
+                }
+
+                var interval = ResultDelta.Since(_sent, result, _sentThrough + 1);
+                _sent = result;
+                _sentThrough = Math.Max(_sentThrough, result.Timeline.Count == 0 ? -1 : result.Timeline[^1].Second);
+                _ended = final;
+                return interval;
+            }
         }
     }
 }

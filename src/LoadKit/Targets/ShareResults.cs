@@ -22,16 +22,4 @@ public static class ShareResults
         ArgumentNullException.ThrowIfNull(shares);
         return ResultMerge.Merge(shares, startedAt, endedAt, cancelled);
     }
-
-    /// <summary>
-    /// A process's result so far, from what had arrived (<paramref name="received"/>) and its next incremental snapshot
-    /// (<see cref="ShareSnapshot.Result"/>): the snapshot's totals, with the timeline points and health samples of both.
-    /// A snapshot that never arrived loses only its own timeline points and samples (a gap), since totals are cumulative.
-    /// </summary>
-    public static LoadResult Append(LoadResult received, LoadResult snapshot)
-    {
-        ArgumentNullException.ThrowIfNull(received);
-        ArgumentNullException.ThrowIfNull(snapshot);
-        return ResultMerge.AppendTimelines(received, snapshot);
-    }
 }

@@ -5,12 +5,14 @@ namespace LoadKit.Targets;
 /// worker's part of a distributed run). It is the code a run in this process uses: an engine per scenario on the own
 /// segment, plus engines for the parts of lost processes' load it takes over, and the generator's health sampled
 /// alongside. A run target that spreads a plan over processes builds one in each, reads a snapshot from it about once
-/// a second, and merges what arrives with <see cref="ShareResults"/>.
+/// a second, adds up what arrives with <see cref="ShareTotals"/> and merges the processes' results with <see cref="ShareResults"/>.
 /// </summary>
 /// <remarks>
-/// Snapshots are incremental: each carries the totals so far, but only the timeline points and health samples that no
-/// earlier snapshot carried; <see cref="ShareResults.Append"/> joins them. Thresholds are watched where the shares are
-/// merged, not here.
+/// Snapshots are incremental: each carries only what is new since the previous one (the interval's counts and
+/// histograms, the timeline points and health samples no earlier snapshot carried), so a snapshot costs the same in the
+/// first minute and the hundredth; <see cref="ShareTotals.Add"/> adds them up exactly. Once snapshots are taken, the
+/// result of <see cref="RunAsync"/> is the last of them: what no snapshot carried. Thresholds are watched where the
+/// shares are merged, not here.
 /// </remarks>
 public sealed class ShareRun
 {
@@ -61,7 +63,8 @@ public sealed class ShareRun
     /// <summary>
     /// Starts the engines at once, on the calling thread until each has handed its first VUs to the thread pool (so this
     /// returns as soon as they are started), and completes with the final statistics of the own segment and of every
-    /// part taken over, once all have ended. A share runs once.
+    /// part taken over, once all have ended: all of them, or what no <see cref="TakeSnapshot"/> carried once snapshots
+    /// were taken. A share runs once.
     /// </summary>
     /// <param name="startTimestamp">
     /// The <see cref="System.Diagnostics.Stopwatch"/> timestamp of the run's shared start instant, just passed: the
@@ -110,8 +113,9 @@ public sealed class ShareRun
     }
 
     /// <summary>
-    /// The statistics not sent yet (totals so far; timeline points and health samples that no earlier snapshot carried)
-    /// and the progress in them of the own segment and of each part taken over. Call it from one reader at a time.
+    /// The statistics measured since the previous snapshot (counts and histograms of the interval; timeline points and
+    /// health samples that no earlier snapshot carried) and the progress of the own segment and of each part taken over
+    /// as of this snapshot. Call it from one reader at a time.
     /// </summary>
     public ShareSnapshot TakeSnapshot() => _run.TakeSnapshot();
 
@@ -120,7 +124,7 @@ public sealed class ShareRun
 }
 
 /// <summary>What a <see cref="ShareRun"/> reports at one instant (<see cref="ShareRun.TakeSnapshot"/>). Immutable.</summary>
-/// <param name="Result">The totals so far, with only the timeline points and health samples no earlier snapshot carried.</param>
+/// <param name="Result">What was measured since the previous snapshot: the interval's counts and histograms, with the timeline points and health samples no earlier snapshot carried (add them up with <see cref="ShareTotals"/>).</param>
 /// <param name="Progress">
 /// Per scenario, of the own segment and of each part taken over (<see cref="ScenarioProgress.TakeOverId"/>), the progress
 /// through its iteration-counted block, in those statistics.

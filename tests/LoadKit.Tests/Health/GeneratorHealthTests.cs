@@ -122,7 +122,7 @@ public class GeneratorHealthTests
     }
 
     [Test]
-    public void AppendTimelines_SamplesSentInTwoSnapshots_JoinsThemPerProcess()
+    public void ShareTotalsAdd_SamplesSentInTwoSnapshots_JoinsThemPerProcess()
     {
         var first = Part("worker-a", 40);
         var second = Part("worker-a", 50, 60) with
@@ -130,7 +130,10 @@ public class GeneratorHealthTests
             Generators = [new GeneratorHealth("worker-a", 2, [Sample(1, 50), Sample(2, 60)])],
         };
 
-        var joined = ResultMerge.AppendTimelines(first, second);
+        var totals = new LoadKit.Targets.ShareTotals();
+        totals.Add(first);
+        totals.Add(second);
+        var joined = totals.ToResult();
 
         Assert.That(joined.Generators.Single().Samples.Select(s => (s.Second, s.CpuPercent)), Is.EqualTo(new[] { (0, 40.0), (1, 50.0), (2, 60.0) }));
     }

@@ -68,4 +68,28 @@ public class ObservationTests
         Assert.That(text, Does.Contain(LoadKitMetrics.Requests).And.Contain(LoadKitMetrics.ActiveUsers).And.Contain("short").And.Contain("get"));
         Assert.That(result.Notes, Has.None.Contains("OTLP"));
     }
+
+    [Test]
+    public async Task TwoWorkers_SteadyRate_ProgressShowsTheRateOfBothInEachSecond()
+    {
+        await using var cluster = await Cluster.StartAsync(2);
+        var progress = new StringWriter();
+        var options = cluster.Options() with { Progress = ProgressMode.Lines, ProgressWriter = TextWriter.Synchronized(progress) };
+
+        var result = await LoadRunner.RunAsync([DistributedScenarios.Steady600], options).WaitAsync(Bound);
+
+        TestContext.Out.WriteLine(progress.ToString());
+
+        // The lines of seconds 3 to 10 of the 12 s load: each shows the controller's current second, the latest one
+        // both workers sent, so its rate is both workers' (one worker's alone would be about 300).
+        var rates = progress.ToString().Split(Environment.NewLine)
+            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^00:(\d\d) / 00:12 .* rps ([\d,]+) "))
+            .Where(m => m.Success && int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) is >= 3 and <= 10)
+            .Select(m => long.Parse(m.Groups[2].Value.Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture))
+            .ToArray();
+        Assert.That(result.Workers, Has.All.Matches<WorkerResult>(w => w.Lost is null));
+        Assert.That(rates, Has.Length.GreaterThanOrEqualTo(4));
+        Assert.That(rates.Count(r => r is >= 480 and <= 720), Is.GreaterThanOrEqualTo((int)Math.Ceiling(rates.Length * 0.75)),
+            $"600/s within 20 % in most lines: {string.Join(", ", rates)}");
+    }
 }

@@ -1,0 +1,200 @@
+using Google.Protobuf;
+using LoadKit.Cluster.Protocol;
+using LoadKit.Engine;
+using LoadKit.Results;
+using LoadKit.Stats;
+using LoadKit.Targets;
+
+namespace LoadKit.Tests.Targets;
+
+public class ShareTotalsTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 12, 3, 10, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// A scenario's statistics as an engine keeps them, read at the end of each of <paramref name="seconds"/> seconds:
+    /// three steps (one with HTTP status codes and a measurement), failures with a few messages, timeouts, cancellations,
+    /// dropped and late iterations, scheduling lag.
+    /// </summary>
+    private static ScenarioResult[] Cumulative(int seconds, int seed)
+    {
+        var scenario = Scenario.Create("mix")
+            .WithInit((_, _) => ValueTask.CompletedTask)
+            .Step("browse", _ => ValueTask.CompletedTask)
+            .Step("search", _ => ValueTask.CompletedTask)
+            .Step("pay", _ => ValueTask.CompletedTask)
+            .WithLoad(Load.ConstantUsers(1, TimeSpan.FromSeconds(1)))
+            .Build();
+        var stats = new ScenarioStats(scenario, new ActiveUsers(), isWarmUp: false, publishMetrics: false);
+        var random = new Random(seed);
+        var results = new ScenarioResult[seconds];
+        for (var second = 0; second < seconds; second++)
+        {
+            for (var call = random.Next(50, 150); call > 0; call--)
+            {
+                var index = random.Next(3);
+                var step = stats.Steps[index];
+                var micros = (long)Math.Exp(random.NextDouble() * 14) + 1;
+                var outcome = random.Next(100) switch
+                {
+                    < 85 => Outcome.Ok,
+                    < 95 => Outcome.Failed,
+                    < 98 => Outcome.TimedOut,
+                    _ => Outcome.Cancelled,
+                };
+                step.Record(outcome, micros, micros + random.Next(0, 2000));
+                if (outcome == Outcome.Failed)
+                {
+                    step.RecordError($"boom {random.Next(3)}");
+                }
+
+                if (index == 0)
+                {
+                    step.RecordHttp(random.Next(4) == 0 ? 503 : 200, 10, random.Next(100, 5000), micros / 2 + 1);
+                    step.Measurements!.Get("lcp").Record(Outcome.Ok, micros * 3);
+                }
+
+                stats.Iterations.Record(outcome, micros * 2);
+                stats.Gauges.Lag.Record(Outcome.Ok, random.Next(1, 3000));
+                if (random.Next(40) == 0)
+                {
+                    stats.Gauges.IterationDropped();
+                }
+
+                if (random.Next(60) == 0)
+                {
+                    stats.Gauges.IterationLate();
+                }
+            }
+
+            if (second == 0)
+            {
+                stats.Init!.Record(Outcome.Ok, 1234);
+            }
+
+            foreach (var source in stats.IntervalSources)
+            {
+                source.CollectInterval(second);
+            }
+
+            results[second] = stats.ToResult("mix", Start, TimeSpan.FromSeconds(second + 1), 10, 0, null);
+        }
+
+        return results;
+    }
+
+    /// <summary>What a worker sends: each snapshot's interval since the previous one, through protobuf as on the wire.</summary>
+    private static List<LoadResult> Intervals(ScenarioResult[] cumulative, IEnumerable<int> snapshotAt)
+    {
+        var intervals = new List<LoadResult>();
+        ScenarioResult? sent = null;
+        var sentThrough = -1;
+        foreach (var at in snapshotAt)
+        {
+            var interval = ResultDelta.Since(sent, cumulative[at], sentThrough + 1);
+            sent = cumulative[at];
+            sentThrough = cumulative[at].Timeline[^1].Second;
+            var message = SnapshotEncoding.ToMessage(new LoadResult(Start, Start + cumulative[at].Duration, false, [interval]));
+            intervals.Add(SnapshotEncoding.FromMessage(ShareInterval.Parser.ParseFrom(message.ToByteArray())));
+        }
+
+        return intervals;
+    }
+
+    private static int[] SnapshotSeconds(int seconds, int seed)
+    {
+        var random = new Random(seed);
+        var at = new List<int>();
+        for (var s = random.Next(3); s < seconds - 1; s += random.Next(1, 4))
+        {
+            at.Add(s);
+        }
+
+        return [.. at, seconds - 1];
+    }
+
+    private static string Json(IReadOnlyList<ScenarioResult> scenarios) => new LoadResult(Start, Start, false, scenarios).ToJson();
+
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
+    public void Add_EveryIntervalOfARun_GivesTheWholeResultExactly(int seed)
+    {
+        var cumulative = Cumulative(60, seed);
+        var totals = new ShareTotals();
+
+        foreach (var interval in Intervals(cumulative, SnapshotSeconds(60, seed)))
+        {
+            totals.Add(interval);
+        }
+
+        var result = totals.ToResult();
+        Assert.That(Json(result.Scenarios), Is.EqualTo(Json([cumulative[^1]])), "counts, histograms, errors, status codes, measurements and every point");
+        Assert.That(result.GetStep("pay").Timeline.Select(p => p.Second), Is.EqualTo(Enumerable.Range(0, 60)));
+        Assert.That(totals.LastSecond, Is.EqualTo(59));
+    }
+
+    [Test]
+    public void Add_UpToALostWorkersLastSnapshot_IsExactlyItsResultThen()
+    {
+        var cumulative = Cumulative(40, 4);
+        var at = SnapshotSeconds(40, 4);
+        var lastArrived = at.Length / 2;
+        var totals = new ShareTotals();
+
+        foreach (var interval in Intervals(cumulative, at).Take(lastArrived + 1))
+        {
+            totals.Add(interval);
+        }
+
+        Assert.That(Json(totals.ToResult().Scenarios), Is.EqualTo(Json([cumulative[at[lastArrived]]])));
+    }
+
+    [Test]
+    public void Add_ASnapshotThatNeverArrived_LosesOnlyItsIntervalAndItsSeconds()
+    {
+        var cumulative = Cumulative(40, 5);
+        var at = SnapshotSeconds(40, 5);
+        var intervals = Intervals(cumulative, at);
+        var missing = intervals.Count / 2;
+        var totals = new ShareTotals();
+
+        foreach (var interval in intervals.Where((_, i) => i != missing))
+        {
+            totals.Add(interval);
+        }
+
+        var result = totals.ToResult().GetScenario("mix");
+        var whole = cumulative[^1];
+        var lost = intervals[missing].GetScenario("mix");
+        Assert.That(result.GetStep("browse").Ok, Is.EqualTo(whole.GetStep("browse").Ok - lost.GetStep("browse").Ok));
+        Assert.That(result.GetStep("browse").Latency.Count, Is.EqualTo(whole.GetStep("browse").Latency.Count - lost.GetStep("browse").Latency.Count));
+        Assert.That(result.GetStep("browse").Http!.Count(503), Is.EqualTo(whole.GetStep("browse").Http!.Count(503) - lost.GetStep("browse").Http!.Count(503)));
+        Assert.That(result.Iterations.Failed, Is.EqualTo(whole.Iterations.Failed - lost.Iterations.Failed));
+        Assert.That(result.Dropped, Is.EqualTo(whole.Dropped - lost.Dropped));
+        Assert.That(result.GetStep("pay").Timeline.Select(p => p.Second),
+            Is.EqualTo(Enumerable.Range(0, 40).Except(lost.GetStep("pay").Timeline.Select(p => p.Second))), "a gap exactly where the lost snapshot's seconds were");
+        Assert.That(lost.GetStep("pay").Timeline, Is.Not.Empty);
+    }
+
+    [Test]
+    public void Current_TwoSources_ShowsTheSecondBothSentWithBothRates()
+    {
+        var first = Cumulative(10, 6);
+        var second = Cumulative(10, 7);
+        var live = new ShareTotals();
+        foreach (var (interval, source) in Intervals(first, [2, 5, 9]).Select(i => (i, 0)).Concat(Intervals(second, [4, 8]).Select(i => (i, 1))))
+        {
+            live.Add(interval, source);
+        }
+
+        var current = live.Current(8).Single();
+
+        var pay = current.GetStep("pay");
+        Assert.That(pay.Timeline.Select(p => p.Second), Is.EqualTo(new[] { 0, 1, 2, 8 }), "the first seconds, then the current one");
+        Assert.That(pay.Timeline[^1].Ok, Is.EqualTo(first[9].GetStep("pay").Timeline[8].Ok + second[9].GetStep("pay").Timeline[8].Ok), "both sources' calls of second 8");
+        Assert.That(pay.Ok, Is.EqualTo(first[9].GetStep("pay").Ok + second[8].GetStep("pay").Ok), "totals of all that arrived");
+        Assert.That(current.Users, Is.EqualTo(20), "each source's latest users, added up");
+        Assert.That(live.LastSecond, Is.EqualTo(9));
+    }
+}
