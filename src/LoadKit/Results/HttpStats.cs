@@ -28,7 +28,7 @@ public sealed record HttpStats(
     }
 }
 
-/// <summary>How many responses had one status code.</summary>
-/// <param name="Code">The HTTP status code.</param>
-/// <param name="Count">How many responses had it.</param>
+/// <summary>How many responses (HTTP) or calls (gRPC) had one status code.</summary>
+/// <param name="Code">The HTTP status code, or the gRPC status code (<see cref="GrpcStats.StatusName"/> names it).</param>
+/// <param name="Count">How many responses or calls had it.</param>
 public sealed record StatusCodeCount(int Code, long Count);

@@ -23,6 +23,7 @@ internal sealed class StepRecorder : IIntervalSource
     private readonly List<TimelinePoint> _timeline = [];
     private bool _ended;
     private WebSocketCounts? _webSocket;
+    private GrpcCounts? _grpc;
 
     private readonly StepTelemetry? _telemetry;
 
@@ -87,6 +88,21 @@ internal sealed class StepRecorder : IIntervalSource
 
             Interlocked.CompareExchange(ref _webSocket, new WebSocketCounts(), null);
             return _webSocket;
+        }
+    }
+
+    /// <summary>The step's gRPC calls; created by the first one (most steps make none).</summary>
+    public GrpcCounts Grpc
+    {
+        get
+        {
+            if (Volatile.Read(ref _grpc) is { } counts)
+            {
+                return counts;
+            }
+
+            Interlocked.CompareExchange(ref _grpc, new GrpcCounts(), null);
+            return _grpc;
         }
     }
 
@@ -170,6 +186,7 @@ internal sealed class StepRecorder : IIntervalSource
     {
         Http = _total.Http?.ToStats(),
         WebSocket = Volatile.Read(ref _webSocket)?.ToStats(),
+        Grpc = Volatile.Read(ref _grpc)?.ToStats(),
     };
 
     private sealed class Stripe
