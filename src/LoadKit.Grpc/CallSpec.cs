@@ -93,7 +93,7 @@ internal sealed record CallSpec<TResponse>(
         foreach (var extraction in Extractions)
         {
             var value = extraction.JsonPath is { } path
-                ? GrpcExtraction.JsonText((json ??= JObject.Parse(JsonFormatter.Default.Format((IMessage)message))).SelectToken(path))
+                ? GrpcExtraction.JsonText((json ??= JsonForm(message)).SelectToken(path))
                 : extraction.Value!(message);
             if (value is null)
             {
@@ -104,6 +104,14 @@ internal sealed record CallSpec<TResponse>(
             context.Session.Set(extraction.Name, value);
         }
     }
+
+    /// <summary>A message's JSON form: protobuf's JSON mapping of a generated message, or the JSON of a call by name.</summary>
+    private static JObject JsonForm(TResponse message) => message switch
+    {
+        GrpcJsonMessage dynamic => dynamic.Value,
+        IMessage generated => JObject.Parse(JsonFormatter.Default.Format(generated)),
+        _ => throw new InvalidOperationException($"a {typeof(TResponse).Name} has no JSON form: extract by a property instead."),
+    };
 
     private string Expected() => Allowed.Length == 1
         ? $"status is {GrpcStats.StatusName((int)Allowed[0])}"

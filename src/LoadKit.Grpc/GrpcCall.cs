@@ -25,7 +25,7 @@ public abstract class GrpcStep
 /// <typeparam name="TResponse">The response message.</typeparam>
 public abstract class GrpcCall<TCall, TResponse> : GrpcStep
     where TCall : GrpcCall<TCall, TResponse>
-    where TResponse : class, IMessage
+    where TResponse : class
 {
     private protected GrpcCall(CallSpec<TResponse> spec) => Spec = spec;
 
@@ -137,13 +137,25 @@ public sealed class GrpcUnaryCall<TClient, TResponse> : GrpcCall<GrpcUnaryCall<T
     }
 
     /// <inheritdoc />
-    public override async ValueTask RunAsync(StepContext context)
+    public override ValueTask RunAsync(StepContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var channel = _client.ChannelFor(context.Session);
+        return UnaryCalls.RunAsync(context, Spec, channel.TakeOpened, options => _call(channel.Client, context, options));
+    }
+
+    private protected override GrpcUnaryCall<TClient, TResponse> With(CallSpec<TResponse> spec) => new(_client, _call, spec);
+}
+
+/// <summary>How a unary call runs as a step, with a generated client or by name.</summary>
+internal static class UnaryCalls
+{
+    public static async ValueTask RunAsync<TResponse>(StepContext context, CallSpec<TResponse> spec, Func<long> takeOpened, Func<CallOptions, AsyncUnaryCall<TResponse>> start)
+        where TResponse : class
+    {
         try
         {
-            using var call = _call(channel.Client, context, Spec.Options(context));
+            using var call = start(spec.Options(context));
             TResponse response;
             try
             {
@@ -152,20 +164,18 @@ public sealed class GrpcUnaryCall<TClient, TResponse> : GrpcCall<GrpcUnaryCall<T
             catch (RpcException exception) when (!context.CancellationToken.IsCancellationRequested)
             {
                 context.RecordGrpcMessages(1, 0);
-                Spec.Ended(context, exception);
+                spec.Ended(context, exception);
                 return;
             }
 
             context.RecordGrpcMessages(1, 1);
-            Spec.Succeeded(context, response);
+            spec.Succeeded(context, response);
         }
         finally
         {
-            context.RecordGrpcConnections(channel.TakeOpened());
+            context.RecordGrpcConnections(takeOpened());
         }
     }
-
-    private protected override GrpcUnaryCall<TClient, TResponse> With(CallSpec<TResponse> spec) => new(_client, _call, spec);
 }
 
 /// <summary>A server-streaming call as a step (<see cref="GrpcClient{TClient}.ServerStreaming"/>).</summary>

@@ -42,6 +42,15 @@ public static class GrpcSteps
         return new GrpcClient<TClient>(address, settings, create);
     }
 
+    /// <summary>
+    /// A client for calls without generated code, by method name with JSON requests (<see cref="GrpcDynamicClient.Unary"/>):
+    /// the messages are defined by <paramref name="descriptors"/>, or, when it is null, by the server's reflection service
+    /// (grpc.reflection.v1alpha; in ASP.NET Core, <c>MapGrpcReflectionService</c>), asked once per method.
+    /// </summary>
+    /// <exception cref="ArgumentException">No address, or one that is not an absolute http:// or https:// address.</exception>
+    public static GrpcDynamicClient DynamicClient(GrpcSettings settings, GrpcDescriptorSet? descriptors = null) =>
+        new(Client(settings, static invoker => invoker), descriptors);
+
     /// <summary>Adds a gRPC call as a step named <paramref name="name"/>.</summary>
     public static ScenarioBuilder Step(this ScenarioBuilder scenario, string name, GrpcStep call, TimeSpan? timeout = null)
     {

@@ -35,6 +35,7 @@ internal sealed class OrdersServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.Services.AddGrpc();
+        builder.Services.AddGrpcReflection();
         builder.Services.AddSingleton(counts);
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
         {
@@ -53,6 +54,7 @@ internal sealed class OrdersServer : IAsyncDisposable
         }));
         var app = builder.Build();
         app.MapGrpcService<OrdersService>();
+        app.MapGrpcReflectionService();
         var addresses = await LoopbackApp.StartAsync(app);
         return new OrdersServer(app, addresses[0], counts);
     }
