@@ -105,11 +105,14 @@ internal sealed record CallSpec<TResponse>(
         }
     }
 
+    /// <summary>Writes fields that hold their default value too, so that <c>$.id</c> finds an id of 0.</summary>
+    private static readonly JsonFormatter WithDefaults = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
+
     /// <summary>A message's JSON form: protobuf's JSON mapping of a generated message, or the JSON of a call by name.</summary>
     private static JObject JsonForm(TResponse message) => message switch
     {
         GrpcJsonMessage dynamic => dynamic.Value,
-        IMessage generated => JObject.Parse(JsonFormatter.Default.Format(generated)),
+        IMessage generated => JObject.Parse(WithDefaults.Format(generated)),
         _ => throw new InvalidOperationException($"a {typeof(TResponse).Name} has no JSON form: extract by a property instead."),
     };
 

@@ -10,7 +10,8 @@ namespace LoadKit;
 /// Protobuf's JSON mapping for messages known only by their descriptors (C# protobuf has no dynamic message): a JSON
 /// object to the wire format, and back. Fields by their proto or JSON name; 64-bit integers as strings or numbers;
 /// enums by name or number; bytes as base64; repeated fields as arrays; maps as objects; well-known types in their
-/// message form (<c>{"seconds": 1}</c>), not their special JSON strings.
+/// message form (<c>{"seconds": 1}</c>), not their special JSON strings. Decoded messages hold their default values
+/// (as with JsonFormatter's FormatDefaultValues), except in messages, oneofs and optional fields that are not set.
 /// </summary>
 internal static class ProtoJson
 {
@@ -73,6 +74,17 @@ internal static class ProtoJson
             {
                 json[field.JsonName] = Read(input, field);
             }
+        }
+
+        // The wire leaves default values out; write them, as JsonFormatter's FormatDefaultValues does, so a path finds them.
+        foreach (var field in type.Fields.InDeclarationOrder())
+        {
+            if (json.ContainsKey(field.JsonName) || field.RealContainingOneof is not null || (field.HasPresence && !field.IsRepeated))
+            {
+                continue;
+            }
+
+            json[field.JsonName] = field.IsMap ? new JObject() : field.IsRepeated ? new JArray() : Default(field);
         }
 
         return json;

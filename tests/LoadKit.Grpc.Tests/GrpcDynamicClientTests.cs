@@ -116,12 +116,14 @@ public class GrpcDynamicClientTests
             Customers = { [5] = new Customer { Name = "five" } }, Customer = new Customer { Name = "c" },
             CustomerList = { new Customer { Name = "l1" }, new Customer() }, Number = 9,
         };
-        var expected = Newtonsoft.Json.Linq.JObject.Parse(JsonFormatter.Default.Format(message));
+        var expected = Newtonsoft.Json.Linq.JObject.Parse(new JsonFormatter(JsonFormatter.Settings.Default.WithFormatDefaultValues(true)).Format(message));
 
         var decoded = ProtoJson.Decode(Kinds.Descriptor, message.ToByteArray());
         var encoded = Kinds.Parser.ParseFrom(ProtoJson.Encode(Kinds.Descriptor, expected));
 
         Assert.That(Newtonsoft.Json.Linq.JToken.DeepEquals(decoded, expected), Is.True, $"decoded {decoded.ToString(Newtonsoft.Json.Formatting.None)}{Environment.NewLine}expected {expected.ToString(Newtonsoft.Json.Formatting.None)}");
         Assert.That(encoded, Is.EqualTo(message));
+        Assert.That(ProtoJson.Decode(OrderRequest.Descriptor, []).ToString(Newtonsoft.Json.Formatting.None), Is.EqualTo("""{"id":0,"delayMs":0,"status":0}"""),
+            "default values are written, so a JSON path finds an id of 0");
     }
 }
