@@ -269,6 +269,38 @@ public class GrpcStepsTests
         Assert.That(server.Counts.Gets, Is.EqualTo(3));
     }
 
+    [Test]
+    public async Task ProtocolsDocExample_RunsAsWritten()
+    {
+        await using var server = await OrdersServer.StartAsync();
+
+        // As docs/protocols.md, "gRPC steps", writes it (the address is the test server's).
+        var orders = GrpcSteps.Client(new GrpcSettings { Address = server.Address },
+            invoker => new Orders.OrdersClient(invoker));
+        var chat = orders.Duplex("chat", (client, ctx, options) => client.Chat(options));
+
+        var scenario = Scenario.Create("orders")
+            .WithInit((session, _) => { session.Set("vu", session.UserIndex); return ValueTask.CompletedTask; })
+            .Step("get", orders.Unary((client, ctx, options) => client.GetAsync(new OrderRequest { Id = (int)ctx.Iteration }, options))
+                .WithDeadline(TimeSpan.FromSeconds(2))
+                .WithMetadata("authorization", "Bearer u{{vu}}")
+                .Check("an owner", order => order.Owner.Length > 0)
+                .Extract("owner", order => order.Owner)              // a property, stored as it is
+                .Extract("customer", "$.customer.name"))             // a JSON path over the message's JSON form, stored as text
+            .Step("list", orders.ServerStreaming((client, ctx, options) => client.List(new ListRequest { Count = 5 }, options)))
+            .Step("upload", orders.ClientStreaming((client, ctx, options) => client.Upload(options),
+                ctx => Enumerable.Range(0, 3).Select(i => new Order { Id = i })))
+            .Step("say", chat.Exchange(ctx => new ChatMessage { Text = "hello" }, reply: m => m.Text.StartsWith("ack", StringComparison.Ordinal)))
+            .WithLoad(Load.IterationsPerUser(4, 50))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(RunBound);
+
+        TestContext.Out.WriteLine(SummaryTable.Render(result));
+        Assert.That(result.GetScenario("orders").Iterations.Ok, Is.EqualTo(200), SummaryTable.Render(result));
+        Assert.That((server.Counts.Gets, server.Counts.Lists, server.Counts.Uploads, server.Counts.ChatMessages), Is.EqualTo((200, 200, 200, 200)));
+    }
+
     [TestCase("ftp://127.0.0.1:5001", "GrpcSettings.Address = 'ftp://127.0.0.1:5001': allowed an absolute http:// (HTTP/2 without TLS) or https:// (TLS) address")]
     [TestCase(null, "GrpcSettings.Address is not set, nor LOADKIT_GRPC_ADDRESS")]
     public void Client_BadAddress_ThrowsNamingTheSetting(string? address, string expected)
