@@ -21,18 +21,8 @@ internal sealed record CallSpec<TResponse>(
     /// <summary>The options of one call: a deadline from now, the metadata filled from the session, the step's token.</summary>
     public CallOptions Options(StepContext context)
     {
-        Metadata? headers = null;
-        if (!Metadata.IsEmpty)
-        {
-            headers = [];
-            foreach (var (key, value) in Metadata)
-            {
-                headers.Add(key, value.Render(context.Session));
-            }
-        }
-
         DateTime? deadline = Deadline is { } limit ? DateTime.UtcNow + limit : null;
-        return new CallOptions(headers, deadline, context.CancellationToken);
+        return new CallOptions(GrpcMetadata.Render(Metadata, context.Session), deadline, context.CancellationToken);
     }
 
     /// <summary>
@@ -48,15 +38,14 @@ internal sealed record CallSpec<TResponse>(
             return;
         }
 
-        var detail = exception.Status.Detail is { Length: > 0 } text ? $": {text}" : "";
         if (status == StatusCode.DeadlineExceeded)
         {
             throw new TimeoutException(Deadline is { } limit
                 ? $"deadline of {Format.Duration(limit)} exceeded (DEADLINE_EXCEEDED)"
-                : $"DEADLINE_EXCEEDED{detail}");
+                : StatusText.Of(exception));
         }
 
-        context.Fail($"{Expected()} (got {GrpcStats.StatusName((int)status)}{detail})");
+        context.Fail($"{Expected()} (got {StatusText.Of(exception)})");
     }
 
     /// <summary>Counts an OK call and runs the checks and extractions over its message (null: the call sent none).</summary>

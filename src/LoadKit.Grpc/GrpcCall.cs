@@ -48,16 +48,7 @@ public abstract class GrpcCall<TCall, TResponse> : GrpcStep
 
     /// <summary>Adds request metadata (a header); <paramref name="value"/> is a <see cref="Template"/> filled from the session.</summary>
     /// <exception cref="ArgumentException">An empty key, or one that ends in "-bin" (binary metadata is not a text).</exception>
-    public TCall WithMetadata(string key, string value)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        if (string.IsNullOrWhiteSpace(key) || key.EndsWith("-bin", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ArgumentException($"gRPC metadata key '{key}': allowed a non-empty ASCII key that does not end in \"-bin\".", nameof(key));
-        }
-
-        return With(Spec with { Metadata = Spec.Metadata.Add((key.ToLowerInvariant(), Template.Parse(value))) });
-    }
+    public TCall WithMetadata(string key, string value) => With(Spec with { Metadata = GrpcMetadata.Add(Spec.Metadata, key, value) });
 
     /// <summary>
     /// The statuses with which the call passes, replacing the default (OK only): <c>ExpectStatus(StatusCode.OK,

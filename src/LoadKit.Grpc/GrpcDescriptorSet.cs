@@ -154,7 +154,7 @@ internal static class ServerReflection
             }
             catch (RpcException e)
             {
-                throw new ArgumentException($"{source} did not answer: status {GrpcStats.StatusName((int)e.StatusCode)}{(e.Status.Detail is { Length: > 0 } d ? $": {d}" : "")} (does the server map the reflection service?).", e);
+                throw new ArgumentException($"{source} did not answer: status {StatusText.Of(e)} (does the server map the reflection service?).", e);
             }
         }
     }

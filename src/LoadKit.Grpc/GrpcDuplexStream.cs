@@ -40,16 +40,8 @@ public sealed class GrpcDuplexStream<TClient, TRequest, TResponse>
 
     /// <summary>Adds metadata sent when the stream opens; <paramref name="value"/> is a <see cref="Template"/> filled from the session.</summary>
     /// <exception cref="ArgumentException">An empty key, or one that ends in "-bin".</exception>
-    public GrpcDuplexStream<TClient, TRequest, TResponse> WithMetadata(string key, string value)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        if (string.IsNullOrWhiteSpace(key) || key.EndsWith("-bin", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ArgumentException($"gRPC metadata key '{key}': allowed a non-empty ASCII key that does not end in \"-bin\".", nameof(key));
-        }
-
-        return new(_client, Name, _call, _metadata.Add((key.ToLowerInvariant(), Template.Parse(value))));
-    }
+    public GrpcDuplexStream<TClient, TRequest, TResponse> WithMetadata(string key, string value) =>
+        new(_client, Name, _call, GrpcMetadata.Add(_metadata, key, value));
 
     /// <summary>The VU's stream, for code inside a step: send, receive and close it in the step running in <paramref name="context"/>.</summary>
     public GrpcDuplexSession<TRequest, TResponse> For(StepContext context)
@@ -103,21 +95,9 @@ public sealed class GrpcDuplexStream<TClient, TRequest, TResponse>
     /// <summary>A step that completes the VU's request stream, reads the server's remaining messages to the end and checks the status; nothing when the stream is not open.</summary>
     public Func<StepContext, ValueTask> Close() => ctx => For(ctx).CloseAsync();
 
-    private AsyncDuplexStreamingCall<TRequest, TResponse> Open(StepContext context)
-    {
-        Metadata? headers = null;
-        if (!_metadata.IsEmpty)
-        {
-            headers = [];
-            foreach (var (key, value) in _metadata)
-            {
-                headers.Add(key, value.Render(context.Session));
-            }
-        }
-
-        // No token: the stream outlives the step that opens it; each send and receive passes its step's own.
-        return _call(_client.ChannelFor(context.Session).Client, context, new CallOptions(headers));
-    }
+    /// <summary>Opens the VU's call. No token: the stream outlives the step that opens it; each send and receive passes its step's own.</summary>
+    private AsyncDuplexStreamingCall<TRequest, TResponse> Open(StepContext context) =>
+        _call(_client.ChannelFor(context.Session).Client, context, new CallOptions(GrpcMetadata.Render(_metadata, context.Session)));
 
     private static void CheckTimeout(TimeSpan? timeout)
     {
@@ -283,8 +263,7 @@ public sealed class GrpcDuplexSession<TRequest, TResponse> : IVirtualUserResourc
     {
         Abort();
         context.RecordGrpcStatus((int)exception.StatusCode);
-        var detail = exception.Status.Detail is { Length: > 0 } text ? $": {text}" : "";
-        var message = $"gRPC stream '{_name}' ended with status {GrpcStats.StatusName((int)exception.StatusCode)}{detail}";
+        var message = $"gRPC stream '{_name}' ended with status {StatusText.Of(exception)}";
         return exception.StatusCode == StatusCode.DeadlineExceeded
             ? new TimeoutException(message, exception)
             : new GrpcStatusException(exception.StatusCode, message, exception);

@@ -65,6 +65,24 @@ public class GrpcDynamicClientTests
     }
 
     [Test]
+    public async Task Unary_ServerWithoutReflection_FailsSayingSoAfterAskingBothVersions()
+    {
+        await using var server = await OrdersServer.StartAsync(reflection: false);
+        var orders = GrpcSteps.DynamicClient(new GrpcSettings { Address = server.Address });
+        var scenario = Scenario.Create("no-reflection")
+            .Step("get", orders.Unary("loadkit.test.Orders/Get", "{}"))
+            .WithLoad(Load.IterationsPerUser(1, 2))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(RunBound);
+
+        var get = result.GetStep("get");
+        Assert.That(get.Failed, Is.EqualTo(2));
+        Assert.That(get.Errors.Single().Message, Does.StartWith($"the server reflection of {server.Address} did not answer: status UNIMPLEMENTED"));
+        Assert.That(server.Counts.Gets, Is.EqualTo(0));
+    }
+
+    [Test]
     public async Task Unary_FromADescriptorSet_FailsNamingANonOkStatus()
     {
         await using var server = await OrdersServer.StartAsync();

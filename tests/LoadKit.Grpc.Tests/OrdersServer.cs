@@ -28,7 +28,7 @@ internal sealed class OrdersServer : IAsyncDisposable
 
     public OrdersCounts Counts { get; }
 
-    public static async Task<OrdersServer> StartAsync(X509Certificate2? certificate = null)
+    public static async Task<OrdersServer> StartAsync(X509Certificate2? certificate = null, bool reflection = true)
     {
         var counts = new OrdersCounts();
         var builder = WebApplication.CreateSlimBuilder();
@@ -54,7 +54,10 @@ internal sealed class OrdersServer : IAsyncDisposable
         }));
         var app = builder.Build();
         app.MapGrpcService<OrdersService>();
-        app.MapGrpcReflectionService();
+        if (reflection)
+        {
+            app.MapGrpcReflectionService();
+        }
         var addresses = await LoopbackApp.StartAsync(app);
         return new OrdersServer(app, addresses[0], counts);
     }
