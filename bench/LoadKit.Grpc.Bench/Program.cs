@@ -4,8 +4,9 @@
 //   compare [--concurrency 50] [--seconds 5] [--rounds 3] [--channels shared|per-user]
 //   serve   (the server: Kestrel h2c on 127.0.0.1, a free port, printed as "PORT n")
 //
-// Rounds alternate raw, step, raw, step, ... after a warm-up of each; the last line is
-// "BENCH raw_cpu_us_per_call=... step_cpu_us_per_call=... ratio=..." (medians).
+// Rounds run both, raw first in odd rounds and the step first in even ones, after a warm-up of each; the last line is
+// "BENCH raw_cpu_us_per_call=... step_cpu_us_per_call=... ratio_of_medians=... median_ratio=... ratio_min=... ratio_max=...
+// extra_bytes_per_call=..." (medians over the rounds). CPU is this process's (user + system), the server's excluded.
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -118,20 +119,29 @@ try
     await MeasureAsync(StepAsync, TimeSpan.FromSeconds(1));
     var raw = new List<double>();
     var step = new List<double>();
+    var ratios = new List<double>();
+    var bytes = new List<double>();
     var round = TimeSpan.FromSeconds(seconds);
     for (var r = 1; r <= rounds; r++)
     {
-        var a = await MeasureAsync(RawAsync, round);
-        var b = await MeasureAsync(StepAsync, round);
+        // Odd rounds run the raw loop first, even rounds the step: neither always follows the other.
+        var (a, b) = r % 2 == 1
+            ? (await MeasureAsync(RawAsync, round), await MeasureAsync(StepAsync, round))
+            : await Reversed(await MeasureAsync(StepAsync, round));
         raw.Add(a.MicrosecondsPerCall);
         step.Add(b.MicrosecondsPerCall);
+        ratios.Add(b.MicrosecondsPerCall / a.MicrosecondsPerCall);
+        bytes.Add(b.BytesPerCall - a.BytesPerCall);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"round {r}: raw {a.Calls} calls, {a.MicrosecondsPerCall:F1} CPU-µs and {a.BytesPerCall:F0} B per call; step {b.Calls} calls, {b.MicrosecondsPerCall:F1} CPU-µs and {b.BytesPerCall:F0} B per call; ratio {b.MicrosecondsPerCall / a.MicrosecondsPerCall:F3}"));
     }
 
+    async Task<((double MicrosecondsPerCall, double BytesPerCall, long Calls), (double MicrosecondsPerCall, double BytesPerCall, long Calls))> Reversed(
+        (double MicrosecondsPerCall, double BytesPerCall, long Calls) stepFirst) => (await MeasureAsync(RawAsync, round), stepFirst);
+
     static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"BENCH raw_cpu_us_per_call={Median(raw):F1} step_cpu_us_per_call={Median(step):F1} ratio={Median(step) / Median(raw):F3}"));
+        $"BENCH raw_cpu_us_per_call={Median(raw):F1} step_cpu_us_per_call={Median(step):F1} ratio_of_medians={Median(step) / Median(raw):F3} median_ratio={Median(ratios):F3} ratio_min={ratios.Min():F3} ratio_max={ratios.Max():F3} extra_bytes_per_call={Median(bytes):F0}"));
     return 0;
 }
 finally

@@ -10,7 +10,7 @@ namespace LoadKit;
 /// A gRPC channel whose connections are counted as they open (its handler's connect callback), and the generated
 /// client over it. What it opened is taken by the step that next ends a call on it, so the counts add up exactly.
 /// </summary>
-internal sealed class CountedChannel<TClient> : IDisposable
+internal sealed class CountedChannel<TClient> : IOpenedConnections, IDisposable
 {
     private readonly GrpcChannel _channel;
     private long _unreported;
@@ -88,6 +88,13 @@ internal sealed class CountedChannel<TClient> : IDisposable
             }
         }
     }
+}
+
+/// <summary>The connections a channel opened that no step has counted yet.</summary>
+internal interface IOpenedConnections
+{
+    /// <summary>The connections opened since the last call of this; each is taken once.</summary>
+    long TakeOpened();
 }
 
 /// <summary>A VU's own channel, or its hold on the shared one; the engine disposes it when the VU ends.</summary>

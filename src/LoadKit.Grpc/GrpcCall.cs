@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Grpc.Core;
 
@@ -132,7 +133,7 @@ public sealed class GrpcUnaryCall<TClient, TResponse> : GrpcCall<GrpcUnaryCall<T
     {
         ArgumentNullException.ThrowIfNull(context);
         var channel = _client.ChannelFor(context.Session);
-        return UnaryCalls.RunAsync(context, Spec, channel.TakeOpened, options => _call(channel.Client, context, options));
+        return UnaryCalls.RunAsync(context, Spec, channel, (Call: _call, channel.Client, context), static (state, options) => state.Call(state.Client, state.context, options));
     }
 
     private protected override GrpcUnaryCall<TClient, TResponse> With(CallSpec<TResponse> spec) => new(_client, _call, spec);
@@ -141,12 +142,15 @@ public sealed class GrpcUnaryCall<TClient, TResponse> : GrpcCall<GrpcUnaryCall<T
 /// <summary>How a unary call runs as a step, with a generated client or by name.</summary>
 internal static class UnaryCalls
 {
-    public static async ValueTask RunAsync<TResponse>(StepContext context, CallSpec<TResponse> spec, Func<long> takeOpened, Func<CallOptions, AsyncUnaryCall<TResponse>> start)
+    /// <summary>Makes the call <paramref name="start"/> starts (from <paramref name="state"/>, so that no closure is allocated per call), and counts, checks and extracts.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public static async ValueTask RunAsync<TState, TResponse>(
+        StepContext context, CallSpec<TResponse> spec, IOpenedConnections connections, TState state, Func<TState, CallOptions, AsyncUnaryCall<TResponse>> start)
         where TResponse : class
     {
         try
         {
-            using var call = start(spec.Options(context));
+            using var call = start(state, spec.Options(context));
             TResponse response;
             try
             {
@@ -164,7 +168,7 @@ internal static class UnaryCalls
         }
         finally
         {
-            context.RecordGrpcConnections(takeOpened());
+            context.RecordGrpcConnections(connections.TakeOpened());
         }
     }
 }

@@ -49,7 +49,7 @@ public sealed class GrpcDuplexStream<TClient, TRequest, TResponse>
         ArgumentNullException.ThrowIfNull(context);
         if (!context.Session.TryGet<GrpcDuplexSession<TRequest, TResponse>>(_sessionKey, out var session))
         {
-            session = new GrpcDuplexSession<TRequest, TResponse>(Name, Open, _client.ChannelFor(context.Session).TakeOpened);
+            session = new GrpcDuplexSession<TRequest, TResponse>(Name, Open, _client.ChannelFor(context.Session));
             context.Session.Set(_sessionKey, session);
         }
 
@@ -117,14 +117,14 @@ public sealed class GrpcDuplexSession<TRequest, TResponse> : IVirtualUserResourc
 {
     private readonly string _name;
     private readonly Func<StepContext, AsyncDuplexStreamingCall<TRequest, TResponse>> _open;
-    private readonly Func<long> _takeOpened;
+    private readonly IOpenedConnections _connections;
     private AsyncDuplexStreamingCall<TRequest, TResponse>? _call;
 
-    internal GrpcDuplexSession(string name, Func<StepContext, AsyncDuplexStreamingCall<TRequest, TResponse>> open, Func<long> takeOpened)
+    internal GrpcDuplexSession(string name, Func<StepContext, AsyncDuplexStreamingCall<TRequest, TResponse>> open, IOpenedConnections connections)
     {
         _name = name;
         _open = open;
-        _takeOpened = takeOpened;
+        _connections = connections;
     }
 
     /// <summary>Whether a call is open: a send or receive goes on it rather than opening one.</summary>
@@ -153,7 +153,7 @@ public sealed class GrpcDuplexSession<TRequest, TResponse> : IVirtualUserResourc
         }
         finally
         {
-            context.RecordGrpcConnections(_takeOpened());
+            context.RecordGrpcConnections(_connections.TakeOpened());
         }
 
         context.RecordGrpcMessages(1, 0);
@@ -204,7 +204,7 @@ public sealed class GrpcDuplexSession<TRequest, TResponse> : IVirtualUserResourc
         finally
         {
             context.RecordGrpcMessages(0, received);
-            context.RecordGrpcConnections(_takeOpened());
+            context.RecordGrpcConnections(_connections.TakeOpened());
         }
 
         // The server completed the stream with OK before a matching message.
@@ -244,7 +244,7 @@ public sealed class GrpcDuplexSession<TRequest, TResponse> : IVirtualUserResourc
         finally
         {
             context.RecordGrpcMessages(0, received);
-            context.RecordGrpcConnections(_takeOpened());
+            context.RecordGrpcConnections(_connections.TakeOpened());
         }
 
         context.RecordGrpcStatus((int)StatusCode.OK);

@@ -120,7 +120,8 @@ public sealed class GrpcDynamicCall : GrpcCall<GrpcDynamicCall, GrpcJsonMessage>
             return;
         }
 
-        await UnaryCalls.RunAsync(context, Spec, channel.TakeOpened, options => channel.Client.AsyncUnaryCall(method.Call, null, options, request)).ConfigureAwait(false);
+        await UnaryCalls.RunAsync(context, Spec, channel, (channel.Client, method.Call, request),
+            static (state, options) => state.Client.AsyncUnaryCall(state.Call, null, options, state.request)).ConfigureAwait(false);
     }
 
     private protected override GrpcDynamicCall With(CallSpec<GrpcJsonMessage> spec) => new(_client, _name, _json, spec);
