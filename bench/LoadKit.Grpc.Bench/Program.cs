@@ -6,7 +6,9 @@
 //
 // Rounds run both, raw first in odd rounds and the step first in even ones, after a warm-up of each; the last line is
 // "BENCH raw_cpu_us_per_call=... step_cpu_us_per_call=... ratio_of_medians=... median_ratio=... ratio_min=... ratio_max=...
-// extra_bytes_per_call=..." (medians over the rounds). CPU is this process's (user + system), the server's excluded.
+// extra_bytes_per_call=... code_step_cpu_us_per_call=..." (medians over the rounds). CPU is this process's (user + system),
+// the server's excluded. The code step (shared channels only) is a step written in code around the raw call: the
+// engine's share of the step's cost, without LoadKit.Grpc.
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -103,6 +105,19 @@ try
         return step.Ok;
     }
 
+    // The engine alone: a step written in code around the raw call (no LoadKit gRPC layer), on one shared channel.
+    async Task<long> CodeStepAsync(TimeSpan duration)
+    {
+        using var channel = GrpcChannel.ForAddress(target);
+        var client = new Echo.EchoClient(channel);
+        var scenario = Scenario.Create("code")
+            .Step("get", async ctx => await client.GetAsync(request, cancellationToken: ctx.CancellationToken))
+            .WithLoad(Load.ConstantUsers(concurrency, duration))
+            .Build();
+        var result = await LoadRunner.RunAsync(scenario);
+        return result.GetStep("get").Ok;
+    }
+
     async Task<(double MicrosecondsPerCall, double BytesPerCall, long Calls)> MeasureAsync(Func<TimeSpan, Task<long>> run, TimeSpan duration)
     {
         var process = Process.GetCurrentProcess();
@@ -117,9 +132,11 @@ try
 
     await MeasureAsync(RawAsync, TimeSpan.FromSeconds(1));
     await MeasureAsync(StepAsync, TimeSpan.FromSeconds(1));
+    await MeasureAsync(CodeStepAsync, TimeSpan.FromSeconds(1));
     var raw = new List<double>();
     var step = new List<double>();
     var ratios = new List<double>();
+    var codes = new List<double>();
     var bytes = new List<double>();
     var round = TimeSpan.FromSeconds(seconds);
     for (var r = 1; r <= rounds; r++)
@@ -128,12 +145,14 @@ try
         var (a, b) = r % 2 == 1
             ? (await MeasureAsync(RawAsync, round), await MeasureAsync(StepAsync, round))
             : await Reversed(await MeasureAsync(StepAsync, round));
+        var code = perUser ? default : await MeasureAsync(CodeStepAsync, round);
+        codes.Add(code.MicrosecondsPerCall);
         raw.Add(a.MicrosecondsPerCall);
         step.Add(b.MicrosecondsPerCall);
         ratios.Add(b.MicrosecondsPerCall / a.MicrosecondsPerCall);
         bytes.Add(b.BytesPerCall - a.BytesPerCall);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"round {r}: raw {a.Calls} calls, {a.MicrosecondsPerCall:F1} CPU-µs and {a.BytesPerCall:F0} B per call; step {b.Calls} calls, {b.MicrosecondsPerCall:F1} CPU-µs and {b.BytesPerCall:F0} B per call; ratio {b.MicrosecondsPerCall / a.MicrosecondsPerCall:F3}"));
+            $"round {r}: raw {a.Calls} calls, {a.MicrosecondsPerCall:F1} CPU-µs and {a.BytesPerCall:F0} B per call; step {b.Calls} calls, {b.MicrosecondsPerCall:F1} CPU-µs and {b.BytesPerCall:F0} B per call; ratio {b.MicrosecondsPerCall / a.MicrosecondsPerCall:F3}; code step {code.Calls} calls, {code.MicrosecondsPerCall:F1} CPU-µs per call"));
     }
 
     async Task<((double MicrosecondsPerCall, double BytesPerCall, long Calls), (double MicrosecondsPerCall, double BytesPerCall, long Calls))> Reversed(
@@ -141,7 +160,7 @@ try
 
     static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"BENCH raw_cpu_us_per_call={Median(raw):F1} step_cpu_us_per_call={Median(step):F1} ratio_of_medians={Median(step) / Median(raw):F3} median_ratio={Median(ratios):F3} ratio_min={ratios.Min():F3} ratio_max={ratios.Max():F3} extra_bytes_per_call={Median(bytes):F0}"));
+        $"BENCH raw_cpu_us_per_call={Median(raw):F1} step_cpu_us_per_call={Median(step):F1} ratio_of_medians={Median(step) / Median(raw):F3} median_ratio={Median(ratios):F3} ratio_min={ratios.Min():F3} ratio_max={ratios.Max():F3} extra_bytes_per_call={Median(bytes):F0} code_step_cpu_us_per_call={Median(codes):F1}"));
     return 0;
 }
 finally
