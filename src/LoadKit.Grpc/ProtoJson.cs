@@ -12,6 +12,7 @@ namespace LoadKit;
 /// enums by name or number; bytes as base64; repeated fields as arrays; maps as objects; well-known types in their
 /// message form (<c>{"seconds": 1}</c>), not their special JSON strings. Decoded messages hold their default values
 /// (as with JsonFormatter's FormatDefaultValues), except in messages, oneofs and optional fields that are not set.
+/// Proto2 groups are not supported.
 /// </summary>
 internal static class ProtoJson
 {
@@ -140,49 +141,21 @@ internal static class ProtoJson
     {
         try
         {
+            output.WriteTag(field.FieldNumber, WireType(field.FieldType));
             switch (field.FieldType)
             {
                 case FieldType.Message:
-                case FieldType.Group:
-                    output.WriteTag(field.FieldNumber, WireFormat.WireType.LengthDelimited);
                     output.WriteBytes(ByteString.CopyFrom(Encode(field.MessageType, Expect<JObject>(value, path, "an object"), path)));
                     break;
-                case FieldType.String:
-                    output.WriteTag(field.FieldNumber, WireFormat.WireType.LengthDelimited);
-                    output.WriteString((string)value!);
-                    break;
-                case FieldType.Bytes:
-                    output.WriteTag(field.FieldNumber, WireFormat.WireType.LengthDelimited);
-                    output.WriteBytes(ByteString.FromBase64((string)value!));
-                    break;
-                case FieldType.Double:
-                    output.WriteTag(field.FieldNumber, WireFormat.WireType.Fixed64);
-                    output.WriteDouble((double)value);
-                    break;
-                case FieldType.Float:
-                    output.WriteTag(field.FieldNumber, WireFormat.WireType.Fixed32);
-                    output.WriteFloat((float)value);
-                    break;
-                case FieldType.Fixed64:
-                    output.WriteTag(field.FieldNumber, WireFormat.WireType.Fixed64);
-                    output.WriteFixed64((ulong)value);
-                    break;
-                case FieldType.SFixed64:
-                    output.WriteTag(field.FieldNumber, WireFormat.WireType.Fixed64);
-                    output.WriteSFixed64((long)value);
-                    break;
-                case FieldType.Fixed32:
-                    output.WriteTag(field.FieldNumber, WireFormat.WireType.Fixed32);
-                    output.WriteFixed32((uint)value);
-                    break;
-                case FieldType.SFixed32:
-                    output.WriteTag(field.FieldNumber, WireFormat.WireType.Fixed32);
-                    output.WriteSFixed32((int)value);
-                    break;
-                default:
-                    output.WriteTag(field.FieldNumber, WireFormat.WireType.Varint);
-                    WriteVarint(output, field, value, path);
-                    break;
+                case FieldType.String: output.WriteString((string)value!); break;
+                case FieldType.Bytes: output.WriteBytes(ByteString.FromBase64((string)value!)); break;
+                case FieldType.Double: output.WriteDouble((double)value); break;
+                case FieldType.Float: output.WriteFloat((float)value); break;
+                case FieldType.Fixed64: output.WriteFixed64((ulong)value); break;
+                case FieldType.SFixed64: output.WriteSFixed64((long)value); break;
+                case FieldType.Fixed32: output.WriteFixed32((uint)value); break;
+                case FieldType.SFixed32: output.WriteSFixed32((int)value); break;
+                default: WriteVarint(output, field, value, path); break;
             }
         }
         catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException or ArgumentException)
@@ -190,6 +163,14 @@ internal static class ProtoJson
             throw new FormatException($"{path}: {Describe(value)} is not a {field.FieldType.ToString().ToLowerInvariant()} ({field.FullName}).", e);
         }
     }
+
+    private static WireFormat.WireType WireType(FieldType type) => type switch
+    {
+        FieldType.Message or FieldType.String or FieldType.Bytes => WireFormat.WireType.LengthDelimited,
+        FieldType.Double or FieldType.Fixed64 or FieldType.SFixed64 => WireFormat.WireType.Fixed64,
+        FieldType.Float or FieldType.Fixed32 or FieldType.SFixed32 => WireFormat.WireType.Fixed32,
+        _ => WireFormat.WireType.Varint,
+    };
 
     private static void WriteVarint(CodedOutputStream output, FieldDescriptor field, JToken value, string path)
     {
@@ -216,7 +197,7 @@ internal static class ProtoJson
 
     private static JToken Read(CodedInputStream input, FieldDescriptor field) => field.FieldType switch
     {
-        FieldType.Message or FieldType.Group => Decode(field.MessageType, input.ReadBytes().Span),
+        FieldType.Message => Decode(field.MessageType, input.ReadBytes().Span),
         FieldType.String => input.ReadString(),
         FieldType.Bytes => input.ReadBytes().ToBase64(),
         FieldType.Double => input.ReadDouble(),
@@ -239,7 +220,7 @@ internal static class ProtoJson
     /// <summary>A field's value when the wire left it out (proto3 writes no defaults).</summary>
     private static JToken Default(FieldDescriptor field) => field.FieldType switch
     {
-        FieldType.Message or FieldType.Group => new JObject(),
+        FieldType.Message => new JObject(),
         FieldType.String or FieldType.Bytes => "",
         FieldType.Bool => false,
         FieldType.Int64 or FieldType.UInt64 or FieldType.Fixed64 or FieldType.SFixed64 or FieldType.SInt64 => "0",

@@ -49,7 +49,7 @@ public sealed record GrpcStats(
         return present.Length == 0
             ? null
             : new GrpcStats(
-                [.. present.SelectMany(p => p.StatusCodes).GroupBy(s => s.Code).OrderBy(g => g.Key).Select(g => new StatusCodeCount(g.Key, g.Sum(s => s.Count)))],
+                StatusCodeCount.Merge(present.SelectMany(p => p.StatusCodes)),
                 present.Sum(p => p.MessagesSent),
                 present.Sum(p => p.MessagesReceived),
                 present.Sum(p => p.ConnectionsOpened));

@@ -92,19 +92,7 @@ internal sealed class StepRecorder : IIntervalSource
     }
 
     /// <summary>The step's gRPC calls; created by the first one (most steps make none).</summary>
-    public GrpcCounts Grpc
-    {
-        get
-        {
-            if (Volatile.Read(ref _grpc) is { } counts)
-            {
-                return counts;
-            }
-
-            Interlocked.CompareExchange(ref _grpc, new GrpcCounts(), null);
-            return _grpc;
-        }
-    }
+    public GrpcCounts Grpc => LazyInitializer.EnsureInitialized(ref _grpc);
 
     /// <summary>Counts an error message (failure path only: it may allocate).</summary>
     public void RecordError(string message) => _errors.Add(message);
