@@ -1,5 +1,8 @@
 using LoadKit.Cli.CommandLine;
+using LoadKit.Cli.Import;
+using LoadKit.Cli.Init;
 using LoadKit.Cli.Plans;
+using LoadKit.Cli.Reports;
 using LoadKit.Cli.Running;
 
 using var interrupted = new CancellationTokenSource();
@@ -21,7 +24,13 @@ switch (args)
         return await PlanCommands.ValidateAsync(rest, Console.Out, Console.Error);
     case ["schema", .. var rest]:
         return await PlanCommands.SchemaAsync(rest, Console.Out, Console.Error);
+    case ["import", .. var rest]:
+        return await ImportCommand.RunAsync(rest, Console.Out, Console.Error);
+    case ["report", .. var rest]:
+        return await ReportCommand.RunAsync(rest, Console.Out, Console.Error, interrupted.Token);
+    case ["init", .. var rest]:
+        return await InitCommand.RunAsync(rest, Console.Out, Console.Error);
     default:
-        await Console.Error.WriteLineAsync($"loadkit: '{args[0]}' is not a command; allowed: run, validate, schema (see loadkit --help).");
+        await Console.Error.WriteLineAsync($"loadkit: '{args[0]}' is not a command; allowed: run, validate, schema, import, report, init (see loadkit --help).");
         return ExitCode.BadInput;
 }

@@ -45,7 +45,7 @@ internal sealed class ClaimLease(
                 .ConfigureAwait(false);
             _leaseId = lease.ID;
         }
-        catch (Exception exception) when (!cancellationToken.IsCancellationRequested && exception is RpcException or OperationCanceledException)
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested && WorkerClaims.IsUnanswered(exception))
         {
             throw await failure(exception, cancellationToken).ConfigureAwait(false);
         }
@@ -85,7 +85,7 @@ internal sealed class ClaimLease(
             {
                 await client.LeaseRevokeAsync(new LeaseRevokeRequest { ID = leaseId }, deadline: DateTime.UtcNow + callDeadline).ConfigureAwait(false);
             }
-            catch (Exception exception) when (exception is RpcException or OperationCanceledException)
+            catch (Exception exception) when (WorkerClaims.IsUnanswered(exception))
             {
                 // The claims vanish with the lease's TTL.
             }

@@ -357,7 +357,7 @@ internal sealed class WorkerClaims : IAsyncDisposable
     }
 
     /// <summary>A failed call: etcd did not answer, or refused (the settings' problem is explained).</summary>
-    private static bool IsUnanswered(Exception exception) => exception is RpcException or OperationCanceledException;
+    internal static bool IsUnanswered(Exception exception) => exception is RpcException or OperationCanceledException;
 
     private Task<DistributedRunException> FailureAsync(Exception exception, CancellationToken cancellationToken) => WorkerDirectory.FailureAsync(
         _etcd, $"{Format.Duration(CallDeadline)} while claiming workers ({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded})", exception, cancellationToken);

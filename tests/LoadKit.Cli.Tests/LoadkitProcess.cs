@@ -25,6 +25,13 @@ internal static class LoadkitProcess
         }
     }
 
+    /// <summary>Runs <c>dotnet</c> with <paramref name="arguments"/> in <paramref name="folder"/>; fails the test unless it exits with 0.</summary>
+    public static async Task DotnetAsync(string folder, params string[] arguments)
+    {
+        var result = await RunAsync("dotnet", folder, new Dictionary<string, string>(), arguments);
+        Assert.That(result.ExitCode, Is.Zero, $"dotnet {string.Join(' ', arguments)} failed: {result}");
+    }
+
     public static Task<CommandOutput> RunAsync(string folder, params string[] arguments) => RunAsync(Built, folder, new Dictionary<string, string>(), arguments);
 
     public static async Task<CommandOutput> RunAsync(string command, string folder, IReadOnlyDictionary<string, string> environment, params string[] arguments)

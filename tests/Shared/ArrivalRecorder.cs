@@ -11,8 +11,9 @@ namespace LoadKit.TestTargets;
 /// every request with a fixed 200 and notes, per value of the <see cref="ClientHeader"/> header, the
 /// <see cref="Stopwatch"/> timestamp at which that client's first request arrived. Each connection is read by a thread
 /// of its own, blocked in a receive, so the time is taken when the bytes arrive, not when a thread-pool thread gets to
-/// them (and no framework code on the way needs compiling first, as a fresh Kestrel's did for ~200 ms). For a few
-/// connections: the first-arrival measurements, not load.
+/// them (and no framework code on the way needs compiling first, as a fresh Kestrel's did for ~200 ms). It counts the
+/// connections it accepts and can close the first ones at once, as a server closes an idle connection. For a few
+/// connections: the first-arrival and connection measurements, not load.
 /// </summary>
 internal sealed class ArrivalRecorder : IDisposable
 {
@@ -25,6 +26,9 @@ internal sealed class ArrivalRecorder : IDisposable
     private readonly Thread _accepting;
     private volatile bool _stopped;
     private long _requests;
+    private int _accepted;
+    private int _closed;
+    private int _closeFirst;
 
     private ArrivalRecorder()
     {
@@ -36,8 +40,14 @@ internal sealed class ArrivalRecorder : IDisposable
 
     public Uri Address => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndPoint!).Port}/");
 
-    /// <summary>Requests answered, with or without the header.</summary>
+    /// <summary>Requests answered since the start, with or without the header.</summary>
     public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>Connections accepted since the start, the closed ones included.</summary>
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Connections closed at once on accepting them.</summary>
+    public int Closed => Volatile.Read(ref _closed);
 
     /// <summary>Per client (the header's value): when its first request arrived, as a <see cref="Stopwatch"/> timestamp.</summary>
     public IReadOnlyDictionary<string, long> FirstArrivals => _first;
@@ -48,12 +58,21 @@ internal sealed class ArrivalRecorder : IDisposable
 
     public void Reset() => _first.Clear();
 
-    /// <summary>Starts a recorder, and sends it one request itself, so its own first request is not a client's.</summary>
-    public static async Task<ArrivalRecorder> StartAsync()
+    /// <summary>
+    /// Starts a recorder, and sends it one request itself, so its own first request is not a client's; its counts start
+    /// after that request. It closes the first <paramref name="closeFirstConnections"/> connections accepted after it.
+    /// </summary>
+    public static async Task<ArrivalRecorder> StartAsync(int closeFirstConnections = 0)
     {
         var recorder = new ArrivalRecorder();
-        using var client = new HttpClient();
-        (await client.GetAsync(recorder.Address)).EnsureSuccessStatusCode();
+        using (var client = new HttpClient())
+        {
+            (await client.GetAsync(recorder.Address)).EnsureSuccessStatusCode();
+        }
+
+        Interlocked.Exchange(ref recorder._requests, 0);
+        Volatile.Write(ref recorder._closeFirst, closeFirstConnections);
+        Interlocked.Exchange(ref recorder._accepted, 0);
         return recorder;
     }
 
@@ -76,6 +95,13 @@ internal sealed class ArrivalRecorder : IDisposable
             while (!_stopped)
             {
                 var connection = _listener.Accept();
+                if (Interlocked.Increment(ref _accepted) <= Volatile.Read(ref _closeFirst))
+                {
+                    connection.Dispose();
+                    Interlocked.Increment(ref _closed);
+                    continue;
+                }
+
                 connection.NoDelay = true;
                 _connections.Add(connection);
                 new Thread(() => Serve(connection)) { IsBackground = true, Name = "arrival recorder connection" }.Start();

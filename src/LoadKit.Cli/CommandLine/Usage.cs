@@ -9,6 +9,9 @@ internal static class Usage
           loadkit run PLAN [options]   run a plan here: live progress, summary, reports; exit code = the thresholds' verdict
           loadkit validate PLAN        check a plan without running it; every problem with its file, line and column
           loadkit schema               print the plan files' JSON Schema (for editors)
+          loadkit import FILE [-o PLAN]  make a plan from a HAR recording or a Postman collection v2.1; lists what it cannot import
+          loadkit report RESULT.json   write the reports of a saved result again (--report-dir DIR)
+          loadkit init [plan|tests]    write a plan to start from, or an NUnit load-test project
 
           loadkit COMMAND --help       the options of a command
 

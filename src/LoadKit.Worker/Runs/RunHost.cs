@@ -73,6 +73,7 @@ internal sealed class RunHost(
             startWait.CancelAfter(StartTimeout);
             var start = await NextAsync(commands, RunCommand.CommandOneofCase.Start, "second", startWait.Token);
             var instant = new DateTime(start.Start.StartAtWorkerUtcTicks, DateTimeKind.Utc);
+            using var withoutCollections = StartWithoutCollections.Begin();
             // The waiting thread starts the engines itself (a hop to the thread pool would add its queueing delay), and
             // their plan clocks start at the instant the wait ends: what delays them after it shows as lag.
             StartReached reached = default;
@@ -93,11 +94,13 @@ internal sealed class RunHost(
             var call = context.CancellationToken;
             await updates.WriteAsync(new RunUpdate { Started = new Started { StartedWorkerUtcTicks = reached.WallTicks } }, call);
             logger.LogInformation(
-                "Run {Run}: started {Late:0.000} ms after the instant (spun for the last {Spun:0.000} ms, real-time priority: {RealTime})",
+                "Run {Run}: started {Late:0.000} ms after the instant (spun for the last {Spun:0.000} ms, real-time priority: {RealTime}, collections meanwhile: {Collections}, no-collection stretch: {Stretch})",
                 runId,
                 (reached.WallTicks - instant.Ticks) / 10_000.0,
                 reached.Spun.TotalMilliseconds,
-                reached.RealTime ? "yes" : "not permitted");
+                reached.RealTime ? "yes" : "not permitted",
+                reached.Collections,
+                withoutCollections.State);
 
             // Commands after Start are take-overs; a broken stream means the controller is gone.
             string? stoppedByController = null;
@@ -106,6 +109,7 @@ internal sealed class RunHost(
             while (!running.IsCompleted)
             {
                 await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(1), call)).ConfigureAwait(false);
+                withoutCollections.Dispose(); // the start and the first second are past
                 if (!running.IsCompleted)
                 {
                     var snapshot = run.TakeSnapshot();

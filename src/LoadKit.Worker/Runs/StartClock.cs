@@ -8,7 +8,8 @@ namespace LoadKit.Worker.Runs;
 /// <param name="WallTicks">The worker's wall clock, in UTC ticks.</param>
 /// <param name="Spun">How long the wait spun before the instant (negative: the sleep woke after it).</param>
 /// <param name="RealTime">Whether the last milliseconds ran at real-time priority.</param>
-internal readonly record struct StartReached(long Timestamp, long WallTicks, TimeSpan Spun, bool RealTime);
+/// <param name="Collections">Garbage collections during those milliseconds: each one suspended the start thread.</param>
+internal readonly record struct StartReached(long Timestamp, long WallTicks, TimeSpan Spun, bool RealTime, int Collections);
 
 /// <summary>
 /// Reaches a wall-clock instant precisely: sleeps until a few milliseconds before it, then spins on the clock.
@@ -36,6 +37,7 @@ internal static partial class StartClock
         }
 
         using var realTime = RealTimePriority.Enter();
+        var collections = GC.CollectionCount(0);
         TimeSpan spun, left;
         do
         {
@@ -62,7 +64,7 @@ internal static partial class StartClock
         while (left > TimeSpan.Zero);
 
         // Read both clocks before the priority drops: a reschedule then would show as a late start that never happened.
-        reached = new StartReached(Stopwatch.GetTimestamp(), now().Ticks, spun, realTime.Entered);
+        reached = new StartReached(Stopwatch.GetTimestamp(), now().Ticks, spun, realTime.Entered, GC.CollectionCount(0) - collections);
         return true;
     }
 

@@ -33,12 +33,6 @@ internal sealed class HealthSampler : IDisposable
     private TimeSpan _lastPause;
     private bool _stopped;
 
-    /// <param name="process">The process's name in the result.</param>
-    /// <param name="origin">The <see cref="Stopwatch"/> timestamp of the run's second 0.</param>
-    /// <param name="expectedDuration">The run's planned length, to size the sample list once.</param>
-    public HealthSampler(string process, long origin, TimeSpan expectedDuration)
-        : this(process, expectedDuration) => Baseline(origin);
-
     /// <summary>A sampler whose second 0 is not known yet: <see cref="Prepare"/> it, then <see cref="StartAt"/> the origin.</summary>
     /// <param name="process">The process's name in the result.</param>
     /// <param name="expectedDuration">The run's planned length, to size the sample list once.</param>
@@ -50,13 +44,6 @@ internal sealed class HealthSampler : IDisposable
 
     /// <summary>This process as a result names it: host name and process id.</summary>
     public static string ThisProcess => $"{Environment.MachineName} (pid {Environment.ProcessId})";
-
-    /// <summary>Starts sampling from the origin given at construction.</summary>
-    public void Start()
-    {
-        _started.Set();
-        Prepare();
-    }
 
     /// <summary>Starts the sampling thread, which waits for <see cref="StartAt"/>: before a start instant, so that the instant does not pay for a new thread.</summary>
     public void Prepare()

@@ -23,7 +23,7 @@ internal sealed class LocalRun
     private readonly Lock _partsLock = new();
     private DateTimeOffset _startedAt;
     private bool _closed;
-    private HealthSampler? _health;
+    private readonly HealthSampler _health;
     private int _healthSent;
 
     /// <param name="plan">The run.</param>
@@ -41,6 +41,7 @@ internal sealed class LocalRun
         }
 
         _plan = plan;
+        _health = new HealthSampler(HealthSampler.ThisProcess, plan.PlannedDuration);
         _share = sequence.Share(segmentIndex);
         _observers = observers;
         _incremental = incremental;
@@ -70,7 +71,6 @@ internal sealed class LocalRun
         await Task.WhenAll(Parts().Select(p => p.Engine.PrepareAsync(cancellationToken))).ConfigureAwait(false);
 
         // The sampler's thread is made now and waits for the instant, which then costs only a few counter reads.
-        _health ??= new HealthSampler(HealthSampler.ThisProcess, _plan.PlannedDuration);
         _health.Prepare();
     }
 
@@ -92,7 +92,6 @@ internal sealed class LocalRun
     {
         var origin = startTimestamp != 0 ? startTimestamp : System.Diagnostics.Stopwatch.GetTimestamp();
         _startedAt = startTimestamp != 0 && startedAt is { } given ? given : Clock.UtcAt(origin);
-        _health ??= new HealthSampler(HealthSampler.ThisProcess, _plan.PlannedDuration);
         _health.StartAt(origin);
         lock (_partsLock)
         {
@@ -230,7 +229,7 @@ internal sealed class LocalRun
         finally
         {
             // The sampler's thread ends with the run, however it ends.
-            _health?.Stop();
+            _health.Stop();
         }
 
         return Combine(Parts(), p => p.Run!.Result, cancellationToken.IsCancellationRequested);
@@ -254,7 +253,7 @@ internal sealed class LocalRun
         string[] notes = [.. parts.SelectMany(p => p.Engine.Notes)];
 
         // Health samples go once each in incremental results, like the timeline points.
-        var health = consume ? _health?.Since(_incremental ? _healthSent : 0) : null;
+        var health = consume ? _health.Since(_incremental ? _healthSent : 0) : null;
         if (consume && _incremental)
         {
             _healthSent += health?.Samples.Count ?? 0;

@@ -17,8 +17,8 @@ public class ToolPackageTests
             var version = $"0.1.0-t{DateTime.UtcNow:yyyyMMddHHmmss}{Environment.ProcessId}";
             var configuration = new DirectoryInfo(TestContext.CurrentContext.TestDirectory).Parent!.Name; // bin/<configuration>/net10.0
             var watch = Stopwatch.StartNew();
-            await DotnetAsync(root, "pack", Path.Combine(Repository.Root, "src", "LoadKit.Cli"), "--no-build", "-c", configuration, "-o", feed, $"-p:Version={version}");
-            await DotnetAsync(root, "tool", "install", "LoadKit.Cli", "--tool-path", Path.Combine(root, "tools"), "--version", version, "--add-source", feed);
+            await LoadkitProcess.DotnetAsync(root, "pack", Path.Combine(Repository.Root, "src", "LoadKit.Cli"), "--no-build", "-c", configuration, "-o", feed, $"-p:Version={version}");
+            await LoadkitProcess.DotnetAsync(root, "tool", "install", "LoadKit.Cli", "--tool-path", Path.Combine(root, "tools"), "--version", version, "--add-source", feed);
             TestContext.Out.WriteLine($"packed and installed in {watch.Elapsed.TotalSeconds:0.0} s");
             var loadkit = Path.Combine(root, "tools", "loadkit");
 
@@ -44,11 +44,5 @@ public class ToolPackageTests
         {
             Directory.Delete(root, recursive: true);
         }
-    }
-
-    private static async Task DotnetAsync(string folder, params string[] arguments)
-    {
-        var result = await LoadkitProcess.RunAsync("dotnet", folder, new Dictionary<string, string>(), arguments);
-        Assert.That(result.ExitCode, Is.Zero, $"dotnet {string.Join(' ', arguments)} failed: {result}");
     }
 }

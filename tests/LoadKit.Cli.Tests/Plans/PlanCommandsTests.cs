@@ -100,14 +100,14 @@ public class PlanCommandsTests
     public async Task Loadkit_NoCommandOrAnUnknownOne_ExitsTwoListingTheCommands()
     {
         var none = await LoadkitProcess.RunAsync(_folder);
-        var unknown = await LoadkitProcess.RunAsync(_folder, "import", "x.har");
+        var unknown = await LoadkitProcess.RunAsync(_folder, "record", "x.har");
         var help = await LoadkitProcess.RunAsync(_folder, "--help");
 
         Assert.That(none.ExitCode, Is.EqualTo(2), none.ToString());
         Assert.That(none.Output, Does.Contain("loadkit run PLAN [options]"));
         Assert.That(unknown.ExitCode, Is.EqualTo(2), unknown.ToString());
-        Assert.That(unknown.Error, Does.Contain("loadkit: 'import' is not a command; allowed: run, validate, schema"));
+        Assert.That(unknown.Error, Does.Contain("loadkit: 'record' is not a command; allowed: run, validate, schema, import, report, init"));
         Assert.That(help.ExitCode, Is.Zero, help.ToString());
-        Assert.That(Regex.Matches(help.Output, @"^  loadkit (run|validate|schema)\b", RegexOptions.Multiline), Has.Count.EqualTo(3));
+        Assert.That(Regex.Matches(help.Output, @"^  loadkit (run|validate|schema|import|report|init)\b", RegexOptions.Multiline), Has.Count.EqualTo(6));
     }
 }

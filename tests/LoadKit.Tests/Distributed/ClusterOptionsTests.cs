@@ -17,6 +17,21 @@ public class ClusterOptionsTests
     }
 
     [Test]
+    public void ToString_EveryPublicSetting_IsNamed()
+    {
+        var options = new ClusterOptions([new Uri("http://127.0.0.1:2379")], 2, Token);
+
+        var text = options.ToString();
+
+        // A setting added later and left out of PrintMembers would be missing from every log of the options.
+        var settings = typeof(ClusterOptions).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Where(p => p.GetMethod is not null && p.Name != "EqualityContract")
+            .Select(p => p.Name);
+        Assert.That(settings, Is.Not.Empty);
+        Assert.That(settings.Where(name => !text.Contains(name + " = ", StringComparison.Ordinal)), Is.Empty);
+    }
+
+    [Test]
     public void Parse_NoEtcd_IsALocalRun()
     {
         Assert.That(ClusterOptions.Parse(_ => null, n => n), Is.Null);

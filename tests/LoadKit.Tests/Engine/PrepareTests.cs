@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using LoadKit.Engine;
 using LoadKit.TestTargets;
 using LoadKit.Workload;
@@ -48,7 +47,7 @@ public class PrepareTests
     [Test]
     public async Task PrepareAsync_ConnectionPerUser_OpensOneEachAndTheRunConnectsNoMore()
     {
-        await using var server = await CountingServer.StartAsync();
+        using var server = await ArrivalRecorder.StartAsync();
         var scenario = Scenario.Create("connections")
             .WithHttp(new HttpSettings { BaseAddress = server.Address, Connections = HttpConnections.PerUser })
             .Step("get", Http.Get("/"))
@@ -70,7 +69,7 @@ public class PrepareTests
     [Test]
     public async Task PrepareAsync_OpenedConnectionClosedByTheServer_TheVUConnectsAnew()
     {
-        await using var server = await CountingServer.StartAsync(closeFirstConnections: 1);
+        using var server = await ArrivalRecorder.StartAsync(closeFirstConnections: 1);
         var scenario = Scenario.Create("closed")
             .WithHttp(new HttpSettings { BaseAddress = server.Address, Connections = HttpConnections.Shared })
             .Step("get", Http.Get("/"))
@@ -129,102 +128,5 @@ public class PrepareTests
         Assert.That(result.FirstCallAt, Is.Not.Null);
         Assert.That(result.FirstCallAt, Is.GreaterThanOrEqualTo(result.StartedAt).And.LessThanOrEqualTo(seenInStep!.Value));
         Assert.That(seenInStep!.Value - result.FirstCallAt!.Value, Is.LessThan(TimeSpan.FromMilliseconds(50)));
-    }
-
-    /// <summary>
-    /// A raw HTTP/1.1 server on 127.0.0.1 that counts the connections it accepts and the requests it answers (a fixed
-    /// 200); it can close the first connections it accepts at once, as a server closes an idle one.
-    /// </summary>
-    private sealed class CountingServer : IAsyncDisposable
-    {
-        private static readonly byte[] Answer = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly List<Task> _connections = [];
-        private readonly int _closeFirst;
-        private Task _accepting = Task.CompletedTask;
-        private int _accepted;
-        private int _closed;
-        private int _requests;
-
-        private CountingServer(int closeFirst) => _closeFirst = closeFirst;
-
-        public Uri Address => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
-
-        public int Accepted => Volatile.Read(ref _accepted);
-
-        public int Closed => Volatile.Read(ref _closed);
-
-        public int Requests => Volatile.Read(ref _requests);
-
-        public static Task<CountingServer> StartAsync(int closeFirstConnections = 0)
-        {
-            var server = new CountingServer(closeFirstConnections);
-            server._listener.Start();
-            server._accepting = server.AcceptAsync();
-            return Task.FromResult(server);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Stop();
-            await _accepting;
-            await Task.WhenAll(_connections);
-            _stop.Dispose();
-        }
-
-        private async Task AcceptAsync()
-        {
-            try
-            {
-                while (true)
-                {
-                    var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                    if (Interlocked.Increment(ref _accepted) <= _closeFirst)
-                    {
-                        client.Dispose();
-                        Interlocked.Increment(ref _closed);
-                        continue;
-                    }
-
-                    lock (_connections)
-                    {
-                        _connections.Add(AnswerAsync(client));
-                    }
-                }
-            }
-            catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                // Stopped.
-            }
-        }
-
-        private async Task AnswerAsync(TcpClient client)
-        {
-            using var _ = client;
-            var stream = client.GetStream();
-            var buffer = new byte[4096];
-            var text = new StringBuilder();
-            try
-            {
-                int read;
-                while ((read = await stream.ReadAsync(buffer, _stop.Token)) > 0)
-                {
-                    text.Append(Encoding.ASCII.GetString(buffer, 0, read));
-                    int end;
-                    while ((end = text.ToString().IndexOf("\r\n\r\n", StringComparison.Ordinal)) >= 0)
-                    {
-                        text.Remove(0, end + 4);
-                        Interlocked.Increment(ref _requests);
-                        await stream.WriteAsync(Answer, _stop.Token);
-                    }
-                }
-            }
-            catch (Exception exception) when (exception is OperationCanceledException or IOException or SocketException)
-            {
-                // The client went, or the server stopped.
-            }
-        }
     }
 }

@@ -75,7 +75,7 @@ public class GeneratorHealthTests
     [Test]
     public void Sample_SteadyState_AllocatesOnlyTheSample()
     {
-        using var sampler = new HealthSampler("test", Stopwatch.GetTimestamp(), TimeSpan.FromSeconds(3000));
+        using var sampler = new HealthSampler("test", TimeSpan.FromSeconds(3000));
         for (var i = 0; i < 100; i++)
         {
             sampler.Sample();
@@ -96,8 +96,8 @@ public class GeneratorHealthTests
     [Test]
     public async Task Stop_WhileSampling_EndsTheThreadAndKeepsTheSamples()
     {
-        var sampler = new HealthSampler("test", Stopwatch.GetTimestamp(), TimeSpan.FromSeconds(10));
-        sampler.Start();
+        var sampler = new HealthSampler("test", TimeSpan.FromSeconds(10));
+        sampler.StartAt(Stopwatch.GetTimestamp());
         await Eventually.UntilAsync(() => sampler.Count >= 1, TimeSpan.FromSeconds(5), () => "the sampler took no sample");
 
         var health = sampler.Stop();
