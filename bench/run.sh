@@ -6,7 +6,8 @@
 # Settings (environment):
 #   BENCH_SECONDS=10          duration of each load run (s)
 #   BENCH_REPS=3              repetitions of each row (median and spread are reported)
-#   BENCH_ONLY="loadkit wrk hey ab autocannon locust density skew"   what to run (a subset for smoke runs)
+#   BENCH_ONLY="loadkit loadkit_engine wrk hey ab autocannon locust density skew"   what to run (a subset for smoke runs);
+#                             loadkit_engine: LoadKit with HttpSettings.Engine = HttpEngine.LoadKit (its own HTTP/1.1 engine)
 #   BENCH_MODES="max rate"    max: maximum throughput; rate: fixed rate
 #   BENCH_BODIES="2b 1k"      response sizes
 #   BENCH_CONNECTIONS=50      connections (VUs) for both modes
@@ -23,7 +24,7 @@ root=$PWD
 
 seconds=${BENCH_SECONDS:-10}
 reps=${BENCH_REPS:-3}
-only=" ${BENCH_ONLY:-loadkit wrk hey ab autocannon locust density skew} "
+only=" ${BENCH_ONLY:-loadkit loadkit_engine wrk hey ab autocannon locust density skew} "
 modes=${BENCH_MODES:-max rate}
 bodies=${BENCH_BODIES:-2b 1k}
 connections=${BENCH_CONNECTIONS:-50}
@@ -144,6 +145,10 @@ for body in $bodies; do
       if wants loadkit; then
         if [ "$mode" = max ]; then run loadkit dotnet "$bench_dll" http --url "$url" --connections "$connections" --duration "$seconds"
         else run loadkit dotnet "$bench_dll" http --url "$url" --connections "$connections" --duration "$seconds" --rate "$rate"; fi
+      fi
+      if wants loadkit_engine; then
+        if [ "$mode" = max ]; then run loadkit_engine dotnet "$bench_dll" http --engine loadkit --url "$url" --connections "$connections" --duration "$seconds"
+        else run loadkit_engine dotnet "$bench_dll" http --engine loadkit --url "$url" --connections "$connections" --duration "$seconds" --rate "$rate"; fi
       fi
       # wrk (Debian's 4.x) has no rate option (-R is wrk2's): its rate rows say n/a.
       if wants wrk && [ "$mode" = max ]; then

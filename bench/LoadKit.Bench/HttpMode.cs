@@ -18,7 +18,14 @@ internal static class HttpMode
         // the first requests' JIT and connects) queues requests on the connections instead of dropping iterations.
         var maxUsers = args.Int("--max-users", rate > 0 ? 10 * connections : connections);
         var warmUp = args.Number("--warm-up", 0);
+        var engineName = args.Text("--engine", "httpclient");
         args.ThrowIfUnread();
+        var engine = engineName switch
+        {
+            "httpclient" => HttpEngine.HttpClient,
+            "loadkit" => HttpEngine.LoadKit,
+            _ => throw new ArgumentException($"--engine is '{engineName}'; allowed: httpclient (the default) or loadkit (LoadKit's own HTTP/1.1 engine)."),
+        };
 
         var load = rate > 0
             ? Load.ArrivalRate(rate, duration, preAllocatedUsers: Math.Min(connections, maxUsers), maxUsers: maxUsers)
@@ -38,6 +45,7 @@ internal static class HttpMode
                 BaseAddress = new Uri(url.GetLeftPart(UriPartial.Authority)),
                 Connections = rate > 0 ? HttpConnections.Shared : HttpConnections.PerUser,
                 MaxConnectionsPerServer = rate > 0 ? connections : int.MaxValue,
+                Engine = engine,
             })
             .Step("get", Http.Get(url.PathAndQuery), timeout: TimeSpan.FromSeconds(10))
             .WithLoad(load)
@@ -59,7 +67,7 @@ internal static class HttpMode
         }
 
         new Figures()
-            .Add("tool", "loadkit")
+            .Add("tool", engine == HttpEngine.LoadKit ? "loadkit_engine" : "loadkit")
             .Add("mode", rate > 0 ? "rate" : "max")
             .Add("requests", get.Completed)
             .Add("errors", get.Failed + get.TimedOut)

@@ -2,7 +2,7 @@
 // "BENCH key=value ..." that bench/report.py reads.
 //
 //   http    --url URL [--connections 50] [--duration 10] [--rate 0 (max) | N per second] [--max-users connections; at a rate: 10 x connections]
-//           [--warm-up 0 (seconds, measured apart)]
+//           [--warm-up 0 (seconds, measured apart)] [--engine httpclient | loadkit (LoadKit's own HTTP/1.1 engine)]
 //   density --users N [--duration 10] [--think duration]
 //   skew    --workers N [--duration 5] [--rate 1000]
 using LoadKit.Bench;

@@ -14,6 +14,7 @@ namespace LoadKit;
 public sealed class HttpCall
 {
     private ResolvedUri? _resolved;
+    private WireCall? _wire;
 
     internal HttpCall(HttpMethod method, string path)
     {
@@ -231,6 +232,15 @@ public sealed class HttpCall
         }
 
         return uri;
+    }
+
+    /// <summary>This description encoded for LoadKit's engine with the context's settings (made on first use, then reused).</summary>
+    internal WireCall WireFor(StepContext context)
+    {
+        var (baseAddress, version, decompression) = (context.HttpBaseAddress, context.Http.Version, context.Http.Decompression);
+        return _wire is { } wire && wire.Fits(baseAddress, version, decompression)
+            ? wire
+            : _wire = new WireCall(this, baseAddress, version, decompression, context.Session);
     }
 
     private static Template Parse(string text, string what, out string? problem)

@@ -1,4 +1,5 @@
 using System.Net;
+using LoadKit.HttpWire;
 using LoadKit.Steps;
 
 namespace LoadKit.HttpSteps;
@@ -9,9 +10,14 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
     private readonly InProcessHandlers? _inProcess = settings.Handler is { } handler ? new InProcessHandlers(handler) : null;
     private readonly Lock _sharedLock = new();
     private HttpMessageInvoker? _shared;
+    private WirePool? _sharedWire;
     private OpenedConnections? _opened;
 
     public Version Version => settings.Version;
+
+    public DecompressionMethods Decompression => settings.Decompression;
+
+    public bool UsesWire => settings.Engine == HttpEngine.LoadKit;
 
     /// <summary>Resolved when the first request needs it: the environment may be set after the scenario is built.</summary>
     public Uri? BaseAddress { get; } = settings.ResolveBaseAddress();
@@ -20,6 +26,20 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
     public HttpMessageInvoker ForUser() => OwnedByUser ? Create() : Shared();
 
     public bool OwnedByUser => settings.Connections == HttpConnections.PerUser;
+
+    /// <summary>A VU's connections on LoadKit's engine; a per-VU pool is the caller's to dispose (<see cref="OwnedByUser"/>).</summary>
+    public WirePool WireForUser()
+    {
+        if (OwnedByUser)
+        {
+            return CreateWire();
+        }
+
+        lock (_sharedLock)
+        {
+            return _sharedWire ??= CreateWire();
+        }
+    }
 
     /// <summary>What the run's notes must say about these connections: that they were in-process, if so; else null.</summary>
     public string? Note(string scenario) => _inProcess?.Note(scenario);
@@ -45,6 +65,7 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
         lock (_sharedLock)
         {
             _shared?.Dispose();
+            _sharedWire?.Dispose();
         }
 
         _opened?.Dispose();
@@ -58,6 +79,8 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
         }
     }
 
+    private WirePool CreateWire() => new(new WirePoolSettings(settings.MaxConnectionsPerServer, _opened is { } opened ? opened.TryTake : null));
+
     private HttpMessageInvoker Create() => _inProcess?.Create() ?? new(
 
         new SocketsHttpHandler
@@ -65,7 +88,7 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
             MaxConnectionsPerServer = settings.MaxConnectionsPerServer,
             AllowAutoRedirect = false,
             UseCookies = false,
-            AutomaticDecompression = DecompressionMethods.None,
+            AutomaticDecompression = settings.Decompression,
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
             EnableMultipleHttp2Connections = true,
             ConnectCallback = _opened is { } opened ? opened.ConnectAsync : null,

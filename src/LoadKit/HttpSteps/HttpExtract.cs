@@ -16,9 +16,10 @@ public sealed class HttpExtract
 {
     private readonly Func<HttpResponseView, string?> _find;
 
-    private HttpExtract(string description, Func<HttpResponseView, string?> find, bool needsBody = true, string? problem = null)
+    private HttpExtract(string description, Func<HttpResponseView, string?> find, bool needsBody = true, string? problem = null, string? headerName = null)
     {
         Description = description;
+        HeaderName = headerName;
         _find = find;
         NeedsBody = needsBody;
         Problem = problem;
@@ -28,6 +29,9 @@ public sealed class HttpExtract
     public string Description { get; }
 
     internal bool NeedsBody { get; }
+
+    /// <summary>The response header this extraction reads, or null (LoadKit's engine keeps only the headers read).</summary>
+    internal string? HeaderName { get; }
 
     internal string? Problem { get; }
 
@@ -120,7 +124,7 @@ public sealed class HttpExtract
     public static HttpExtract Header(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new HttpExtract($"header {name}", r => r.Header(name), needsBody: false);
+        return new HttpExtract($"header {name}", r => r.Header(name), needsBody: false, headerName: name);
     }
 
     /// <summary>A fixed value, whatever the response (handy to mark progress in the session).</summary>

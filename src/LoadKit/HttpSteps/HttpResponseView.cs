@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text;
 using System.Xml.XPath;
 using AngleSharp.Html.Parser;
@@ -6,8 +5,11 @@ using Newtonsoft.Json.Linq;
 
 namespace LoadKit.HttpSteps;
 
-/// <summary>A received response as checks and extractions see it: the body is read once and parsed at most once per kind.</summary>
-internal sealed class HttpResponseView(int statusCode, HttpResponseHeaders headers, HttpContentHeaders? contentHeaders, ReadOnlyMemory<byte> body)
+/// <summary>
+/// A received response as checks and extractions see it, from either engine: the body is read once and parsed at
+/// most once per kind; <paramref name="header"/> gives a header by name (several values joined with ", ") or null.
+/// </summary>
+internal sealed class HttpResponseView(int statusCode, Func<string, string?> header, ReadOnlyMemory<byte> body)
 {
     private string? _text;
     private JToken? _json;
@@ -28,8 +30,5 @@ internal sealed class HttpResponseView(int statusCode, HttpResponseHeaders heade
     /// <summary>A navigator on the root of <see cref="Html"/> (its nodes numbered once); clone it to evaluate.</summary>
     public XPathNavigator XPath => _xpath ??= new HtmlXPathNavigator(Html);
 
-    public string? Header(string name) =>
-        headers.TryGetValues(name, out var values) || (contentHeaders?.TryGetValues(name, out values) ?? false)
-            ? string.Join(", ", values!)
-            : null;
+    public string? Header(string name) => header(name);
 }

@@ -41,6 +41,20 @@ public sealed record HttpSettings
     /// </summary>
     public Func<HttpMessageHandler>? Handler { get; init; }
 
+    /// <summary>
+    /// Which client sends the requests: <see cref="HttpEngine.HttpClient"/> (the default: .NET's SocketsHttpHandler,
+    /// HTTP/1.1 and HTTP/2) or <see cref="HttpEngine.LoadKit"/> (LoadKit's own HTTP/1.1 engine, which encodes each
+    /// request description once and reads only what checks and extractions use). The LoadKit engine speaks HTTP/1.0
+    /// and 1.1 over real connections only: it refuses <see cref="Version"/> 2.0 and <see cref="Handler"/>.
+    /// </summary>
+    public HttpEngine Engine { get; init; } = HttpEngine.HttpClient;
+
+    /// <summary>
+    /// The content codings requests ask for (<c>Accept-Encoding</c>) and responses are decompressed from before checks
+    /// and extractions read them. The default, <see cref="DecompressionMethods.None"/>, asks for none.
+    /// </summary>
+    public DecompressionMethods Decompression { get; init; } = DecompressionMethods.None;
+
     internal void Validate(List<ValidationProblem> problems)
     {
         if (BaseAddress is { } address && Urls.BaseAddressProblem(address.OriginalString) is { } problem)
@@ -54,6 +68,24 @@ public sealed record HttpSettings
         }
 
         Check.Positive("Http.MaxConnectionsPerServer", MaxConnectionsPerServer, problems);
+        if (!Enum.IsDefined(Engine))
+        {
+            problems.Add(new("Http.Engine", Engine.ToString(), "must be HttpEngine.HttpClient or HttpEngine.LoadKit"));
+        }
+        else if (Engine == HttpEngine.LoadKit && Version == HttpVersion.Version20)
+        {
+            problems.Add(new("Http.Engine", "LoadKit", "speaks HTTP/1.1 and 1.0 only, and Http.Version is 2.0; allowed: Engine = HttpEngine.HttpClient for HTTP/2, or Version 1.1 or 1.0"));
+        }
+        else if (Engine == HttpEngine.LoadKit && Handler is not null)
+        {
+            problems.Add(new("Http.Engine", "LoadKit", "sends over connections, and Http.Handler is set (an in-process handler); allowed: Engine = HttpEngine.HttpClient with a Handler"));
+        }
+
+        if ((Decompression & ~(DecompressionMethods.GZip | DecompressionMethods.Deflate | DecompressionMethods.Brotli)) != 0)
+        {
+            problems.Add(new("Http.Decompression", Decompression.ToString(), "must be None or a combination of GZip, Deflate and Brotli"));
+        }
+
         if (Handler is not null && MaxConnectionsPerServer != int.MaxValue)
         {
             problems.Add(new("Http.MaxConnectionsPerServer", MaxConnectionsPerServer.ToString(CultureInfo.InvariantCulture),
@@ -65,6 +97,16 @@ public sealed record HttpSettings
         BaseAddress ?? (Handler is not null ? InProcessHandlers.DefaultAddress : null) ?? (Environment.GetEnvironmentVariable(BaseAddressVariable) is { Length: > 0 } fromEnvironment
             ? new Uri(fromEnvironment, UriKind.Absolute)
             : null);
+}
+
+/// <summary>Which client sends a scenario's HTTP requests (<see cref="HttpSettings.Engine"/>).</summary>
+public enum HttpEngine
+{
+    /// <summary>.NET's HttpClient (SocketsHttpHandler): HTTP/1.1 and HTTP/2, in-process handlers.</summary>
+    HttpClient,
+
+    /// <summary>LoadKit's own HTTP/1.1 engine: requests encoded once per description, responses read only as far as checks and extractions need.</summary>
+    LoadKit,
 }
 
 /// <summary>Who uses which connections.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using LoadKit.HttpWire;
 
 namespace LoadKit.HttpSteps;
 
@@ -41,24 +42,13 @@ internal sealed class OpenedConnections : IDisposable
     }
 
     /// <summary>A <see cref="SocketsHttpHandler.ConnectCallback"/>: an opened connection to that endpoint while one is left, else a new one.</summary>
-    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        if (context.DnsEndPoint.Port == _port && string.Equals(context.DnsEndPoint.Host, _host, StringComparison.OrdinalIgnoreCase))
-        {
-            while (_sockets.TryDequeue(out var socket))
-            {
-                // Readable with nothing to read: the server closed it while it waited.
-                if (!(socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0))
-                {
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
+    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken) =>
+        new NetworkStream(
+            Take(context.DnsEndPoint.Host, context.DnsEndPoint.Port) ?? await ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false),
+            ownsSocket: true);
 
-                socket.Dispose();
-            }
-        }
-
-        return new NetworkStream(await ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false), ownsSocket: true);
-    }
+    /// <summary>For LoadKit's engine: an opened connection to <paramref name="origin"/> while one is left, else null.</summary>
+    public Socket? TryTake(WireOrigin origin) => Take(origin.Host, origin.Port);
 
     public void Dispose()
     {
@@ -66,6 +56,27 @@ internal sealed class OpenedConnections : IDisposable
         {
             socket.Dispose();
         }
+    }
+
+    private Socket? Take(string host, int port)
+    {
+        if (port != _port || !string.Equals(host, _host, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        while (_sockets.TryDequeue(out var socket))
+        {
+            // Readable with nothing to read: the server closed it while it waited.
+            if (!(socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0))
+            {
+                return socket;
+            }
+
+            socket.Dispose();
+        }
+
+        return null;
     }
 
     /// <summary>Connects as SocketsHttpHandler does by default: a dual-mode socket, Nagle off.</summary>

@@ -1,3 +1,4 @@
+using LoadKit.HttpWire;
 using LoadKit.Results;
 
 using LoadKit.Steps;
@@ -14,6 +15,8 @@ public sealed class StepContext
     private readonly IRunHttp? _httpClients;
     private readonly StepContext? _owner;
     private HttpMessageInvoker? _httpInvoker;
+    private WirePool? _wire;
+    private WireExchange? _wireExchange;
 
     internal StepContext(Session session, IRunHttp? httpClients = null)
     {
@@ -150,6 +153,12 @@ public sealed class StepContext
     /// <summary>This VU's client, created on its first request.</summary>
     internal HttpMessageInvoker HttpInvoker => _owner is null ? _httpInvoker ??= Http.ForUser() : _owner.HttpInvoker;
 
+    /// <summary>This VU's connections on LoadKit's own engine, made on its first request.</summary>
+    internal WirePool Wire => _owner is null ? _wire ??= Http.WireForUser() : _owner.Wire;
+
+    /// <summary>The request and response buffers of this context's steps, reused from request to request.</summary>
+    internal WireExchange WireExchange => _wireExchange ??= new WireExchange();
+
     /// <summary>
     /// A context through which the VU's init, pre-work or cleanup sends HTTP requests on the VU's connections, without
     /// touching the state of a step the VU may be running. A new one per call: hooks are rare, and may send at once.
@@ -167,9 +176,11 @@ public sealed class StepContext
         if (_httpClients is { OwnedByUser: true })
         {
             _httpInvoker?.Dispose();
+            _wire?.Dispose();
         }
 
-        _httpInvoker = null;
+        _wireExchange?.Dispose();
+        (_httpInvoker, _wire, _wireExchange) = (null, null, null);
     }
 
     internal void BeginStep(string stepName, CancellationToken cancellationToken, Stats.StepRecorder? recorder = null)

@@ -1,3 +1,6 @@
+using System.Net;
+using LoadKit.HttpWire;
+
 namespace LoadKit.Steps;
 
 /// <summary>The feeds of one scenario run, as a session carries them; the Feeds folder implements and reads them.</summary>
@@ -15,6 +18,15 @@ internal interface IRunHttp
     /// <summary>Whether each VU has its own connections (then its client is closed when the VU ends).</summary>
     bool OwnedByUser { get; }
 
+    /// <summary>The content codings requests ask for and responses are decompressed from.</summary>
+    DecompressionMethods Decompression { get; }
+
+    /// <summary>Whether requests go through LoadKit's own engine (<see cref="WireForUser"/>) rather than HttpClient.</summary>
+    bool UsesWire { get; }
+
     /// <summary>The client a VU sends with: its own, or the run's shared one.</summary>
     HttpMessageInvoker ForUser();
+
+    /// <summary>The connections a VU sends with on LoadKit's own engine: its own, or the run's shared pool.</summary>
+    WirePool WireForUser();
 }

@@ -9,7 +9,7 @@ namespace LoadKit.Targets;
 /// <summary>
 /// Compiles LoadKit's own hot paths in this process once, before its first prepared run: a tiny run goes the way a
 /// worker's share goes (prepared, then started at a given instant) through every executor and LoadKit's HTTP step
-/// (headers, query, a JSON body, a check) against a responder on a loopback port of its own (no request reaches the
+/// on both engines (headers, query, a JSON body, a check) against a responder on a loopback port of its own (no request reaches the
 /// run's target). Without it a fresh worker's first requests waited tens of milliseconds for the JIT after the start
 /// instant: each method met for the first time there cost its compilation. The scenario's own code (its steps) is
 /// compiled on its first call, as is any HTTP client of its own.
@@ -29,8 +29,11 @@ internal static class ProcessWarmUp
         var responding = RespondAsync(listener, stop.Token);
         try
         {
-            var scenario = Scenario.Create("loadkit process warm-up")
-                .WithHttp(new HttpSettings { BaseAddress = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/") })
+            var address = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/");
+
+            // Both HTTP engines, at once: a scenario of each.
+            Scenario Warm(string name, HttpEngine engine) => Scenario.Create(name)
+                .WithHttp(new HttpSettings { BaseAddress = address, Engine = engine })
                 .Step("get", Http.Get("/").WithHeader("X-LoadKit-Warm-Up", "1").WithQuery("q", "1").Check(HttpCheck.StatusIs(200)))
                 .Step("post", Http.Post("/").WithJson("{}").Check(HttpCheck.StatusIs(200)))
                 .WithLoad(
@@ -38,11 +41,12 @@ internal static class ProcessWarmUp
                     Load.ArrivalRate(200, TimeSpan.FromMilliseconds(30), preAllocatedUsers: 1, maxUsers: 2),
                     Load.IterationsPerUser(1, 5))
                 .Build();
+            Scenario[] scenarios = [Warm("loadkit process warm-up", HttpEngine.HttpClient), Warm("loadkit process warm-up (LoadKit's HTTP engine)", HttpEngine.LoadKit)];
 
             // Twice, as a worker's shares run: the second time meets what the first compiled.
             for (var round = 0; round < 2; round++)
             {
-                var run = new LocalRun(RunPlan.Create([scenario], LoadProfile.Full, 1, [], origin: null), SegmentSequence.Whole, 0, observers: null, incremental: true, publishMetrics: false);
+                var run = new LocalRun(RunPlan.Create(scenarios, LoadProfile.Full, 1, [], origin: null), SegmentSequence.Whole, 0, observers: null, incremental: true, publishMetrics: false);
                 await run.PrepareAsync(CancellationToken.None, warmProcess: false).ConfigureAwait(false);
                 var start = Stopwatch.GetTimestamp();
                 await run.Start(start, CancellationToken.None, DateTimeOffset.UtcNow).ConfigureAwait(false);

@@ -32,61 +32,66 @@ public class PrepareTests
             })
             .WithLoad(Load.RampUsers(from: 3, to: 5, during: TimeSpan.FromMilliseconds(600)))
             .Build();
-        var engine = new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole);
+        var scenarioEngine = new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole);
 
-        await engine.PrepareAsync(CancellationToken.None).WaitAsync(Bound);
+        await scenarioEngine.PrepareAsync(CancellationToken.None).WaitAsync(Bound);
 
         Assert.That(inits, Is.EqualTo(3), "the 3 VUs of the first instant, not the 2 the ramp adds later");
         Assert.That(steps, Is.Zero);
-        var result = await engine.RunAsync(CancellationToken.None).WaitAsync(Bound);
+        var result = await scenarioEngine.RunAsync(CancellationToken.None).WaitAsync(Bound);
         Assert.That(inits, Is.EqualTo(5), "each VU's init ran once: the prepared ones were not initialised again");
         Assert.That(result.Init!.Ok, Is.EqualTo(5));
         Assert.That(steps, Is.GreaterThan(0));
     }
 
-    [Test]
-    public async Task PrepareAsync_ConnectionPerUser_OpensOneEachAndTheRunConnectsNoMore()
+    [TestCase(HttpEngine.HttpClient)]
+    [TestCase(HttpEngine.LoadKit)]
+    public async Task PrepareAsync_ConnectionPerUser_OpensOneEachAndTheRunConnectsNoMore(HttpEngine engine)
     {
         using var server = await ArrivalRecorder.StartAsync();
         var scenario = Scenario.Create("connections")
-            .WithHttp(new HttpSettings { BaseAddress = server.Address, Connections = HttpConnections.PerUser })
+            .WithHttp(new HttpSettings { BaseAddress = server.Address, Connections = HttpConnections.PerUser, Engine = engine })
             .Step("get", Http.Get("/"))
             .WithLoad(Load.IterationsPerUser(3, 20))
             .Build();
-        var engine = new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole);
+        var scenarioEngine = new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole);
 
-        await engine.PrepareAsync(CancellationToken.None).WaitAsync(Bound);
+        await scenarioEngine.PrepareAsync(CancellationToken.None).WaitAsync(Bound);
         await Eventually.UntilAsync(() => server.Accepted == 3, Bound, () => $"the server accepted {server.Accepted} connections, not 3.");
         Assert.That(server.Requests, Is.Zero, "opening a connection sends nothing");
 
-        var result = await engine.RunAsync(CancellationToken.None).WaitAsync(Bound);
+        var result = await scenarioEngine.RunAsync(CancellationToken.None).WaitAsync(Bound);
 
         Assert.That(result.GetStep("get").Ok, Is.EqualTo(60));
         Assert.That(server.Requests, Is.EqualTo(60));
         Assert.That(server.Accepted, Is.EqualTo(3), "every VU sent its requests on the connection opened for it");
+        Assert.That(result.Measurements, Is.Empty, "no connect was timed in the run (LoadKit's engine times those it makes)");
     }
 
-    [Test]
-    public async Task PrepareAsync_OpenedConnectionClosedByTheServer_TheVUConnectsAnew()
+    [TestCase(HttpEngine.HttpClient)]
+    [TestCase(HttpEngine.LoadKit)]
+    public async Task PrepareAsync_OpenedConnectionClosedByTheServer_TheVUConnectsAnew(HttpEngine engine)
     {
         using var server = await ArrivalRecorder.StartAsync(closeFirstConnections: 1);
         var scenario = Scenario.Create("closed")
-            .WithHttp(new HttpSettings { BaseAddress = server.Address, Connections = HttpConnections.Shared })
+            .WithHttp(new HttpSettings { BaseAddress = server.Address, Connections = HttpConnections.Shared, Engine = engine })
             .Step("get", Http.Get("/"))
             .WithLoad(Load.IterationsPerUser(1, 5))
             .Build();
-        var engine = new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole);
+        var scenarioEngine = new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole);
 
-        await engine.PrepareAsync(CancellationToken.None).WaitAsync(Bound);
+        await scenarioEngine.PrepareAsync(CancellationToken.None).WaitAsync(Bound);
         await Eventually.UntilAsync(() => server.Closed == 1, Bound, () => "the server did not close the opened connection.");
-        var result = await engine.RunAsync(CancellationToken.None).WaitAsync(Bound);
+        var result = await scenarioEngine.RunAsync(CancellationToken.None).WaitAsync(Bound);
 
         Assert.That(result.GetStep("get").Ok, Is.EqualTo(5), "no request failed on the connection the server had closed");
         Assert.That(server.Accepted, Is.EqualTo(2));
+        Assert.That(result.Measurements.Select(m => (m.Name, m.Ok)), engine == HttpEngine.LoadKit ? Is.EqualTo(new[] { ("get › connect", 1L) }) : Is.Empty);
     }
 
-    [Test]
-    public async Task PrepareAsync_NothingListens_PreparesAndTheRunCountsTheFailedConnects()
+    [TestCase(HttpEngine.HttpClient)]
+    [TestCase(HttpEngine.LoadKit)]
+    public async Task PrepareAsync_NothingListens_PreparesAndTheRunCountsTheFailedConnects(HttpEngine engine)
     {
         int port;
         using (var probe = new TcpListener(IPAddress.Loopback, 0))
@@ -96,14 +101,14 @@ public class PrepareTests
         }
 
         var scenario = Scenario.Create("refused")
-            .WithHttp(new HttpSettings { BaseAddress = new Uri($"http://127.0.0.1:{port}/") })
+            .WithHttp(new HttpSettings { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Engine = engine })
             .Step("get", Http.Get("/"))
             .WithLoad(Load.IterationsPerUser(2, 3))
             .Build();
-        var engine = new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole);
+        var scenarioEngine = new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole);
 
-        await engine.PrepareAsync(CancellationToken.None).WaitAsync(Bound);
-        var result = await engine.RunAsync(CancellationToken.None).WaitAsync(Bound);
+        await scenarioEngine.PrepareAsync(CancellationToken.None).WaitAsync(Bound);
+        var result = await scenarioEngine.RunAsync(CancellationToken.None).WaitAsync(Bound);
 
         Assert.That(result.GetStep("get").Failed, Is.EqualTo(6));
         Assert.That(result.GetStep("get").Errors.Select(e => e.Message), Has.Some.Contain("refused").IgnoreCase);

@@ -185,7 +185,7 @@ public class HtmlXPathTests
     }
 
     private static HttpResponseView View(string html) =>
-        new(200, new HttpResponseMessage().Headers, null, Encoding.UTF8.GetBytes(html));
+        new(200, _ => null, Encoding.UTF8.GetBytes(html));
 
     private static List<string> Names(XPathNodeIterator nodes)
     {

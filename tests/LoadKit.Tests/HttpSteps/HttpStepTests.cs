@@ -2,12 +2,19 @@ using System.Net;
 
 namespace LoadKit.Tests.HttpSteps;
 
-/// <summary>HTTP steps against a real Kestrel server on 127.0.0.1 that verifies what the client carried along.</summary>
-public class HttpStepTests
+/// <summary>
+/// HTTP steps against a real Kestrel server on 127.0.0.1 that verifies what the client carried along, on each engine:
+/// every check and extraction works the same on HttpClient and on LoadKit's own.
+/// </summary>
+[TestFixture(HttpEngine.HttpClient)]
+[TestFixture(HttpEngine.LoadKit)]
+public class HttpStepTests(HttpEngine engine)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
     private ShopTarget _shop = null!;
+
+    private HttpSettings Settings() => new() { BaseAddress = _shop.Http1, Engine = engine };
 
     [SetUp]
     public async Task StartShop() => _shop = await ShopTarget.StartAsync();
@@ -19,7 +26,7 @@ public class HttpStepTests
     public async Task Step_LoginTokenFromJson_IsSentAsHeaderAndVerifiedByTheServer()
     {
         var scenario = Scenario.Create("shop")
-            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .WithHttp(Settings())
             .WithInit((session, _) =>
             {
                 session.Set("user", $"user{session.UserIndex}");
@@ -63,7 +70,7 @@ public class HttpStepTests
     public async Task SendAsync_FromInitOnTheSession_LogsInOncePerUserOnItsConnections()
     {
         var scenario = Scenario.Create("init-login")
-            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .WithHttp(Settings())
             .WithInit(async (session, cancellationToken) =>
             {
                 session.Set("user", $"user{session.UserIndex}");
@@ -98,7 +105,7 @@ public class HttpStepTests
     public async Task Step_BodyMatchesCheck_PassesOnAMatchAndFailsWithItsPattern()
     {
         var scenario = Scenario.Create("matches")
-            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .WithHttp(Settings())
             .Step("yes", LoadKit.Http.Get("/hello").Check(HttpCheck.BodyMatches("^h.l+o$")))
             .Step("no", LoadKit.Http.Get("/hello").Check(HttpCheck.BodyMatches(@"\d")))
             .WithLoad(Load.IterationsPerUser(users: 1, iterations: 2))
@@ -108,7 +115,7 @@ public class HttpStepTests
 
         Assert.That(result.GetStep("yes").Ok, Is.EqualTo(2));
         Assert.That(result.GetStep("no").Errors, Is.EqualTo(new[] { new ErrorCount(@"body matches '\d'", 2) }));
-        var invalid = Assert.Throws<ScenarioValidationException>(() => Scenario.Create("bad").WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+        var invalid = Assert.Throws<ScenarioValidationException>(() => Scenario.Create("bad").WithHttp(Settings())
             .Step("s", LoadKit.Http.Get("/").Check(HttpCheck.BodyMatches("(")))
             .WithLoad(Load.ConstantUsers(1, TimeSpan.FromSeconds(1))).Build())!;
         Assert.That(invalid.Problems.Single().Allowed, Does.StartWith("check 'body matches '('': regex '(' is malformed: "));
@@ -118,7 +125,7 @@ public class HttpStepTests
     public async Task Step_XPathCssAndRegexExtraction_CarryTheValuesToTheNextRequest()
     {
         var scenario = Scenario.Create("form")
-            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .WithHttp(Settings())
             .Step("page", LoadKit.Http.Get("/page")
                 .Extract("csrf", HttpExtract.XPath("//input[@name='csrf']/@value"))
                 .Extract("title", HttpExtract.XPath("string(//title)"))
@@ -158,7 +165,7 @@ public class HttpStepTests
     public async Task Step_FailingCheck_FailsWithTheChecksDescriptionAsErrorText(HttpCall request, string expected)
     {
         var scenario = Scenario.Create("checks")
-            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .WithHttp(Settings())
             .Step("check", request)
             .WithLoad(Load.IterationsPerUser(users: 1, iterations: 3))
             .Build();
@@ -174,11 +181,18 @@ public class HttpStepTests
     public async Task Step_HttpVersion_IsWhatTheServerSees(int major, string expected)
     {
         var (address, version) = major == 2 ? (_shop.Http2, HttpVersion.Version20) : (_shop.Http1, HttpVersion.Version11);
-        var scenario = Scenario.Create("protocol")
-            .WithHttp(new HttpSettings { BaseAddress = address, Version = version })
+        var builder = Scenario.Create("protocol")
+            .WithHttp(Settings() with { BaseAddress = address, Version = version })
             .Step("hello", LoadKit.Http.Get("/hello"))
-            .WithLoad(Load.IterationsPerUser(users: 3, iterations: 4))
-            .Build();
+            .WithLoad(Load.IterationsPerUser(users: 3, iterations: 4));
+        if (major == 2 && engine == HttpEngine.LoadKit)
+        {
+            var refused = Assert.Throws<ScenarioValidationException>(() => builder.Build())!;
+            Assert.That(refused.Message, Does.Contain("Http.Engine = LoadKit: speaks HTTP/1.1 and 1.0 only, and Http.Version is 2.0; allowed: Engine = HttpEngine.HttpClient for HTTP/2"));
+            return;
+        }
+
+        var scenario = builder.Build();
 
         var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetStep("hello");
 
@@ -190,8 +204,12 @@ public class HttpStepTests
     [TestCase(HttpConnections.Shared, 1)]
     public async Task Step_Connections_ReusedPerUserOrShared(HttpConnections connections, int expected)
     {
+        // HTTP/2 on HttpClient; on LoadKit's HTTP/1.1 engine a shared pool of one connection the VUs take turns on.
+        var settings = engine == HttpEngine.LoadKit
+            ? Settings() with { Connections = connections, MaxConnectionsPerServer = connections == HttpConnections.Shared ? 1 : int.MaxValue }
+            : new HttpSettings { BaseAddress = _shop.Http2, Version = HttpVersion.Version20, Connections = connections };
         var scenario = Scenario.Create("connections")
-            .WithHttp(new HttpSettings { BaseAddress = _shop.Http2, Version = HttpVersion.Version20, Connections = connections })
+            .WithHttp(settings)
             .Step("hello", LoadKit.Http.Get("/hello"))
             .WithLoad(Load.IterationsPerUser(users: 5, iterations: 10))
             .Build();
@@ -207,7 +225,7 @@ public class HttpStepTests
     public async Task Step_HeaderExtractionFromALargeBody_DrainsTheBodyAndStoresTheHeader()
     {
         var scenario = Scenario.Create("header")
-            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .WithHttp(Settings())
             .Step("big", LoadKit.Http.Get("/big").Check(HttpCheck.StatusIs(200)).Extract("type", HttpExtract.Header("Content-Type")))
             .Step("echo", LoadKit.Http.Get("/orders?user={{type}}"))
             .WithLoad(Load.IterationsPerUser(users: 1, iterations: 2))
@@ -225,7 +243,7 @@ public class HttpStepTests
     public async Task Step_RequestTimeout_CountsAsTimedOutAndSaysWhichLimit()
     {
         var scenario = Scenario.Create("timeout")
-            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .WithHttp(Settings())
             .Step("slow", LoadKit.Http.Get("/slow?ms=3000").WithTimeout(TimeSpan.FromMilliseconds(200)))
             .WithLoad(Load.IterationsPerUser(users: 2, iterations: 1))
             .Build();
@@ -240,7 +258,7 @@ public class HttpStepTests
     public async Task Step_TemplateNamesAMissingValue_FailsNamingIt()
     {
         var scenario = Scenario.Create("missing")
-            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .WithHttp(Settings())
             .Step("orders", LoadKit.Http.Get("/orders/{{orderId}}"))
             .WithLoad(Load.IterationsPerUser(users: 1, iterations: 2))
             .Build();
@@ -346,7 +364,7 @@ public class HttpStepTests
     {
         HttpReply? reply = null;
         var scenario = Scenario.Create("code")
-            .WithHttp(new HttpSettings { BaseAddress = _shop.Http1 })
+            .WithHttp(Settings())
             .Step("custom", async ctx =>
             {
                 reply = await LoadKit.Http.Get("/page").Extract("csrf", HttpExtract.XPath("//input/@value")).Check(HttpCheck.BodyContains("nope")).SendAsync(ctx);

@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Security.Authentication;
+
+namespace LoadKit.HttpWire;
+
+/// <summary>How a <see cref="WirePool"/> connects.</summary>
+/// <param name="MaxConnectionsPerServer">The connections the pool may have to one origin at once (busy and idle).</param>
+/// <param name="TakeOpened">A connection opened before the run to that origin, or null (then the pool connects).</param>
+/// <param name="CertificateCheck">Validates the server's certificate; null: the system's validation.</param>
+internal sealed record WirePoolSettings(int MaxConnectionsPerServer, Func<WireOrigin, Socket?>? TakeOpened = null, RemoteCertificateValidationCallback? CertificateCheck = null);
+
+/// <summary>
+/// HTTP/1.1 connections to any number of origins (a VU's own, or shared by a scenario's VUs): an idle one is reused
+/// unless the server closed it meanwhile, otherwise a new one is opened (TCP connect, then TLS through SslStream for
+/// https), up to <see cref="WirePoolSettings.MaxConnectionsPerServer"/> per origin; further requests wait for one.
+/// </summary>
+internal sealed class WirePool(WirePoolSettings settings) : IDisposable
+{
+    private static readonly List<SslApplicationProtocol> Http11 = [SslApplicationProtocol.Http11];
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<WireOrigin, OriginConnections> _origins = [];
+    private OriginConnections? _last;
+    private bool _disposed;
+
+    /// <summary>An idle connection to <paramref name="origin"/>, or a new one (its connect and TLS times go to <paramref name="exchange"/>).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<WireConnection> RentAsync(WireOrigin origin, WireExchange exchange, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var connections = Of(origin);
+        if (connections.Slots is { } slots)
+        {
+            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            while (TakeIdle(connections) is { } idle)
+            {
+                if (!idle.LooksClosed())
+                {
+                    return idle;
+                }
+
+                idle.Dispose();
+            }
+
+            return await OpenAsync(origin, exchange, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            connections.Slots?.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Gives a rented connection back: idle for the next request when <paramref name="reusable"/>, else closed.</summary>
+    public void Return(WireConnection connection, bool reusable)
+    {
+        var connections = Of(connection.Origin);
+        lock (_lock)
+        {
+            reusable &= !_disposed;
+            if (reusable)
+            {
+                connections.Idle.Push(connection);
+            }
+
+            if (!_disposed)
+            {
+                connections.Slots?.Release();
+            }
+        }
+
+        if (!reusable)
+        {
+            connection.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+            foreach (var connections in _origins.Values)
+            {
+                while (connections.Idle.TryPop(out var idle))
+                {
+                    idle.Dispose();
+                }
+
+                connections.Slots?.Dispose();
+            }
+        }
+    }
+
+    private WireConnection? TakeIdle(OriginConnections connections)
+    {
+        lock (_lock)
+        {
+            return connections.Idle.TryPop(out var idle) ? idle : null;
+        }
+    }
+
+    private OriginConnections Of(WireOrigin origin)
+    {
+        lock (_lock)
+        {
+            if (_last is { } last && ReferenceEquals(last.Origin, origin))
+            {
+                return last;
+            }
+
+            if (!_origins.TryGetValue(origin, out var connections))
+            {
+                connections = new OriginConnections(origin, settings.MaxConnectionsPerServer);
+                _origins.Add(origin, connections);
+            }
+
+            return _last = connections;
+        }
+    }
+
+    private async ValueTask<WireConnection> OpenAsync(WireOrigin origin, WireExchange exchange, CancellationToken cancellationToken)
+    {
+        var socket = settings.TakeOpened?.Invoke(origin);
+        if (socket is null)
+        {
+            var start = Stopwatch.GetTimestamp();
+            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(origin.Host, origin.Port, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                throw WireErrors.ConnectFailed(origin, e);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+
+            exchange.ConnectTicks = Stopwatch.GetTimestamp() - start;
+        }
+
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        if (origin.IsTls)
+        {
+            var start = Stopwatch.GetTimestamp();
+            var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+            try
+            {
+                // The same target host each time: SslStream resumes the TLS session where the platform allows it.
+                await tls.AuthenticateAsClientAsync(
+                    new SslClientAuthenticationOptions { TargetHost = origin.Host, ApplicationProtocols = Http11, RemoteCertificateValidationCallback = settings.CertificateCheck },
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AuthenticationException or IOException)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+                throw WireErrors.HandshakeFailed(origin, e);
+            }
+            catch
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            exchange.TlsTicks = Stopwatch.GetTimestamp() - start;
+            stream = tls;
+        }
+
+        return new WireConnection(origin, socket, stream);
+    }
+
+    private sealed class OriginConnections(WireOrigin origin, int max)
+    {
+        public WireOrigin Origin => origin;
+
+        public Stack<WireConnection> Idle { get; } = new();
+
+        /// <summary>Busy connections' slots; null when unlimited.</summary>
+        public SemaphoreSlim? Slots { get; } = max == int.MaxValue ? null : new SemaphoreSlim(max, max);
+    }
+}
