@@ -99,6 +99,7 @@ public static class SummaryTable
 
         AppendHttp(text, scenario);
         AppendWebSockets(text, scenario);
+        AppendGrpc(text, scenario);
         AppendErrors(text, scenario);
     }
 
@@ -288,6 +289,27 @@ public static class SummaryTable
                 .Append(Format.Count(connections.Failed)).Append(" failed to open, ")
                 .Append(Format.Count(connections.ClosedByServer)).Append(" closed by the server, ")
                 .Append(Format.Count(connections.Dropped)).AppendLine(" dropped");
+        }
+    }
+
+    /// <summary>Status codes, messages and connections of the steps that made gRPC calls.</summary>
+    private static void AppendGrpc(StringBuilder text, ScenarioResult scenario)
+    {
+        var steps = scenario.Steps.Where(s => s.Grpc is not null).ToArray();
+        if (steps.Length == 0)
+        {
+            return;
+        }
+
+        text.AppendLine("  grpc:");
+        foreach (var step in steps)
+        {
+            var grpc = step.Grpc!;
+            text.Append("    ").Append(step.Name).Append(": ")
+                .Append(grpc.StatusCodes.Count == 0 ? "no call ended" : string.Join(", ", grpc.StatusCodes.Select(s => $"{GrpcStats.StatusName(s.Code)} × {Format.Count(s.Count)}")))
+                .Append("; messages sent ").Append(Format.Count(grpc.MessagesSent))
+                .Append(", received ").Append(Format.Count(grpc.MessagesReceived))
+                .Append("; connections opened ").AppendLine(Format.Count(grpc.ConnectionsOpened));
         }
     }
 

@@ -21,14 +21,19 @@ public sealed record HttpStats(
         return present.Length == 0
             ? null
             : new HttpStats(
-                [.. present.SelectMany(p => p.StatusCodes).GroupBy(s => s.Code).OrderBy(g => g.Key).Select(g => new StatusCodeCount(g.Key, g.Sum(s => s.Count)))],
+                StatusCodeCount.Merge(present.SelectMany(p => p.StatusCodes)),
                 present.Sum(p => p.BodyBytesSent),
                 present.Sum(p => p.BodyBytesReceived),
                 LatencyDistribution.Merge(present.Select(p => p.TimeToHeaders)));
     }
 }
 
-/// <summary>How many responses had one status code.</summary>
-/// <param name="Code">The HTTP status code.</param>
-/// <param name="Count">How many responses had it.</param>
-public sealed record StatusCodeCount(int Code, long Count);
+/// <summary>How many responses (HTTP) or calls (gRPC) had one status code.</summary>
+/// <param name="Code">The HTTP status code, or the gRPC status code (<see cref="GrpcStats.StatusName"/> names it).</param>
+/// <param name="Count">How many responses or calls had it.</param>
+public sealed record StatusCodeCount(int Code, long Count)
+{
+    /// <summary>The counts of each code added up, lowest code first.</summary>
+    internal static StatusCodeCount[] Merge(IEnumerable<StatusCodeCount> counts) =>
+        [.. counts.GroupBy(s => s.Code).OrderBy(g => g.Key).Select(g => new StatusCodeCount(g.Key, g.Sum(s => s.Count)))];
+}

@@ -40,6 +40,9 @@ public sealed record StepStats(
     /// <summary>The WebSocket connections the step opened, failed to open, or saw closed by the server or dropped; null when it saw none.</summary>
     public WebSocketStats? WebSocket { get; init; }
 
+    /// <summary>Status codes, messages and connections of the step's gRPC calls; null when it made none.</summary>
+    public GrpcStats? Grpc { get; init; }
+
     /// <summary>Calls that ended on their own: <see cref="Ok"/> + <see cref="Failed"/> + <see cref="TimedOut"/>.</summary>
     [JsonIgnore]
     public long Completed => Ok + Failed + TimedOut;
@@ -81,6 +84,7 @@ public sealed record StepStats(
         {
             Http = HttpStats.Merge(parts.Select(p => p.Http)),
             WebSocket = WebSocketStats.Merge(parts.Select(p => p.WebSocket)),
+            Grpc = GrpcStats.Merge(parts.Select(p => p.Grpc)),
         };
     }
 

@@ -23,6 +23,7 @@ internal sealed class StepRecorder : IIntervalSource
     private readonly TimelinePoints<TimelinePoint> _timeline = new();
     private bool _ended;
     private WebSocketCounts? _webSocket;
+    private GrpcCounts? _grpc;
 
     private readonly StepTelemetry? _telemetry;
 
@@ -89,6 +90,9 @@ internal sealed class StepRecorder : IIntervalSource
             return _webSocket;
         }
     }
+
+    /// <summary>The step's gRPC calls; created by the first one (most steps make none).</summary>
+    public GrpcCounts Grpc => LazyInitializer.EnsureInitialized(ref _grpc);
 
     /// <summary>Counts an error message (failure path only: it may allocate).</summary>
     public void RecordError(string message) => _errors.Add(message);
@@ -170,6 +174,7 @@ internal sealed class StepRecorder : IIntervalSource
     {
         Http = _total.Http?.ToStats(),
         WebSocket = Volatile.Read(ref _webSocket)?.ToStats(),
+        Grpc = Volatile.Read(ref _grpc)?.ToStats(),
     };
 
     private sealed class Stripe

@@ -107,6 +107,42 @@ public sealed class StepContext
         Record(measurement, TimeSpan.FromTicks((long)Math.Round(score * TimeSpan.TicksPerMillisecond)));
     }
 
+    /// <summary>
+    /// Counts a gRPC call of the step running now that ended with <paramref name="statusCode"/> (0 is OK), in the step's
+    /// <see cref="StepStats.Grpc"/>. The LoadKit.Grpc steps call it; a step that uses a gRPC client of its own may too.
+    /// Outside a step (init, cleanup) it does nothing. Allocates nothing.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="statusCode"/> is not a gRPC status code (0 to 16).</exception>
+    public void RecordGrpcStatus(int statusCode)
+    {
+        if (statusCode is < 0 or > GrpcStats.MaxStatusCode)
+        {
+            throw new ArgumentOutOfRangeException(nameof(statusCode), statusCode, $"gRPC status code {statusCode}: allowed 0 (OK) to {GrpcStats.MaxStatusCode} (UNAUTHENTICATED).");
+        }
+
+        Recorder?.Grpc.Status(statusCode);
+    }
+
+    /// <summary>Counts gRPC messages the step running now sent and received, in its <see cref="StepStats.Grpc"/>; outside a step it does nothing.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative count.</exception>
+    public void RecordGrpcMessages(long sent, long received)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sent);
+        ArgumentOutOfRangeException.ThrowIfNegative(received);
+        Recorder?.Grpc.Messages(sent, received);
+    }
+
+    /// <summary>Counts connections a gRPC channel opened, in the <see cref="StepStats.Grpc"/> of the step running now; outside a step it does nothing.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative count.</exception>
+    public void RecordGrpcConnections(long opened)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(opened);
+        if (opened > 0)
+        {
+            Recorder?.Grpc.Connections(opened);
+        }
+    }
+
     /// <summary>The statistics of the step running now; HTTP requests add their status codes and bytes to them.</summary>
     internal Stats.StepRecorder? Recorder { get; private set; }
 

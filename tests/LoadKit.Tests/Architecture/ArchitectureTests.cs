@@ -29,7 +29,7 @@ public class ArchitectureTests
     private static readonly string[] ForbiddenNames =
     [
         "dotnet-etcd", "Google.Protobuf", "YamlDotNet",
-        "LoadKit.Cluster", "LoadKit.OpenTelemetry", "LoadKit.Testing", "LoadKit.Worker", "LoadKit.Browser", "LoadKit.PlanFiles",
+        "LoadKit.Cluster", "LoadKit.OpenTelemetry", "LoadKit.Testing", "LoadKit.Worker", "LoadKit.Browser", "LoadKit.PlanFiles", "LoadKit.Grpc",
     ];
 
     private static readonly string[] TestAssemblySuffixes = [".Tests", ".Benchmarks"];

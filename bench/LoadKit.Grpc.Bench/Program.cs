@@ -1,0 +1,183 @@
+// LoadKit.Grpc.Bench: the client CPU of a unary gRPC call, made by a raw Grpc.Net.Client loop and by a LoadKit gRPC
+// step, in the same run against the same server (a child process of this one, so its CPU is not counted).
+//
+//   compare [--concurrency 50] [--seconds 5] [--rounds 3] [--channels shared|per-user]
+//   serve   (the server: Kestrel h2c on 127.0.0.1, a free port, printed as "PORT n")
+//
+// Rounds run both, raw first in odd rounds and the step first in even ones, after a warm-up of each; the last line is
+// "BENCH raw_cpu_us_per_call=... step_cpu_us_per_call=... ratio_of_medians=... median_ratio=... ratio_min=... ratio_max=...
+// extra_bytes_per_call=... code_step_cpu_us_per_call=..." (medians over the rounds). CPU is this process's (user + system),
+// the server's excluded. The code step (shared channels only) is a step written in code around the raw call: the
+// engine's share of the step's cost, without LoadKit.Grpc.
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Grpc.Core;
+using Grpc.Net.Client;
+using LoadKit;
+using LoadKit.Grpc.Bench;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+if (args is ["serve", ..])
+{
+    var builder = WebApplication.CreateSlimBuilder();
+    builder.Logging.ClearProviders();
+    builder.Services.AddGrpc();
+    builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
+    var app = builder.Build();
+    app.MapGrpcService<EchoService>();
+    await app.StartAsync();
+    var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    Console.WriteLine($"PORT {new Uri(address).Port}");
+    await Console.In.ReadLineAsync(); // ends when the parent closes stdin
+    await app.StopAsync();
+    return 0;
+}
+
+if (args is not ["compare", ..])
+{
+    Console.Error.WriteLine("usage: LoadKit.Grpc.Bench compare [--concurrency 50] [--seconds 5] [--rounds 3] [--channels shared|per-user]");
+    return 2;
+}
+
+int Option(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+var concurrency = Option("--concurrency", 50);
+var seconds = Option("--seconds", 5);
+var rounds = Option("--rounds", 3);
+var perUser = Array.IndexOf(args, "--channels") is var c and >= 0 && args[c + 1] == "per-user";
+
+using var server = Process.Start(new ProcessStartInfo("dotnet", [typeof(EchoService).Assembly.Location, "serve"])
+{
+    RedirectStandardOutput = true,
+    RedirectStandardInput = true,
+})!;
+try
+{
+    var line = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    var target = new Uri($"http://127.0.0.1:{line!["PORT ".Length..]}");
+    var request = new EchoRequest { Id = 1 };
+    Console.WriteLine($"server pid {server.Id} at {target}; concurrency {concurrency}, {seconds} s per round, {rounds} rounds, channels {(perUser ? "per user" : "shared")}");
+
+    // The raw loop: the generated client on Grpc.Net.Client's default channel, one per task or one for all.
+    async Task<long> RawAsync(TimeSpan duration)
+    {
+        var shared = perUser ? null : GrpcChannel.ForAddress(target);
+        var channels = Enumerable.Range(0, concurrency).Select(_ => shared ?? GrpcChannel.ForAddress(target)).ToArray();
+        var clock = Stopwatch.StartNew();
+        var counts = await Task.WhenAll(channels.Select(async channel =>
+        {
+            var client = new Echo.EchoClient(channel);
+            long calls = 0;
+            while (clock.Elapsed < duration)
+            {
+                await client.GetAsync(request);
+                calls++;
+            }
+
+            return calls;
+        }));
+        foreach (var channel in channels.Distinct())
+        {
+            channel.Dispose();
+        }
+
+        return counts.Sum();
+    }
+
+    // The step: the same call as a LoadKit gRPC step, the same number of VUs for the same time.
+    async Task<long> StepAsync(TimeSpan duration)
+    {
+        var echo = GrpcSteps.Client(new GrpcSettings { Address = target, Channels = perUser ? GrpcChannels.PerUser : GrpcChannels.Shared },
+            invoker => new Echo.EchoClient(invoker));
+        var scenario = Scenario.Create("grpc")
+            .Step("get", echo.Unary((client, _, options) => client.GetAsync(request, options)))
+            .WithLoad(Load.ConstantUsers(concurrency, duration))
+            .Build();
+        var result = await LoadRunner.RunAsync(scenario);
+        var step = result.GetStep("get");
+        if (step.Failed + step.TimedOut > 0)
+        {
+            throw new InvalidOperationException($"the step failed {step.Failed + step.TimedOut} times: {string.Join("; ", step.Errors.Select(e => e.Message))}");
+        }
+
+        return step.Ok;
+    }
+
+    // The engine alone: a step written in code around the raw call (no LoadKit gRPC layer), on one shared channel.
+    async Task<long> CodeStepAsync(TimeSpan duration)
+    {
+        using var channel = GrpcChannel.ForAddress(target);
+        var client = new Echo.EchoClient(channel);
+        var scenario = Scenario.Create("code")
+            .Step("get", async ctx => await client.GetAsync(request, cancellationToken: ctx.CancellationToken))
+            .WithLoad(Load.ConstantUsers(concurrency, duration))
+            .Build();
+        var result = await LoadRunner.RunAsync(scenario);
+        return result.GetStep("get").Ok;
+    }
+
+    async Task<(double MicrosecondsPerCall, double BytesPerCall, long Calls)> MeasureAsync(Func<TimeSpan, Task<long>> run, TimeSpan duration)
+    {
+        var process = Process.GetCurrentProcess();
+        GC.Collect();
+        var cpu = process.TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var calls = await run(duration);
+        process.Refresh();
+        var used = process.TotalProcessorTime - cpu;
+        return (used.TotalMicroseconds / calls, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)calls, calls);
+    }
+
+    await MeasureAsync(RawAsync, TimeSpan.FromSeconds(1));
+    await MeasureAsync(StepAsync, TimeSpan.FromSeconds(1));
+    await MeasureAsync(CodeStepAsync, TimeSpan.FromSeconds(1));
+    var raw = new List<double>();
+    var step = new List<double>();
+    var ratios = new List<double>();
+    var codes = new List<double>();
+    var bytes = new List<double>();
+    var round = TimeSpan.FromSeconds(seconds);
+    for (var r = 1; r <= rounds; r++)
+    {
+        // Odd rounds run the raw loop first, even rounds the step: neither always follows the other.
+        var (a, b) = r % 2 == 1
+            ? (await MeasureAsync(RawAsync, round), await MeasureAsync(StepAsync, round))
+            : await Reversed(await MeasureAsync(StepAsync, round));
+        var code = perUser ? default : await MeasureAsync(CodeStepAsync, round);
+        codes.Add(code.MicrosecondsPerCall);
+        raw.Add(a.MicrosecondsPerCall);
+        step.Add(b.MicrosecondsPerCall);
+        ratios.Add(b.MicrosecondsPerCall / a.MicrosecondsPerCall);
+        bytes.Add(b.BytesPerCall - a.BytesPerCall);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"round {r}: raw {a.Calls} calls, {a.MicrosecondsPerCall:F1} CPU-µs and {a.BytesPerCall:F0} B per call; step {b.Calls} calls, {b.MicrosecondsPerCall:F1} CPU-µs and {b.BytesPerCall:F0} B per call; ratio {b.MicrosecondsPerCall / a.MicrosecondsPerCall:F3}; code step {code.Calls} calls, {code.MicrosecondsPerCall:F1} CPU-µs per call"));
+    }
+
+    async Task<((double MicrosecondsPerCall, double BytesPerCall, long Calls), (double MicrosecondsPerCall, double BytesPerCall, long Calls))> Reversed(
+        (double MicrosecondsPerCall, double BytesPerCall, long Calls) stepFirst) => (await MeasureAsync(RawAsync, round), stepFirst);
+
+    static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"BENCH raw_cpu_us_per_call={Median(raw):F1} step_cpu_us_per_call={Median(step):F1} ratio_of_medians={Median(step) / Median(raw):F3} median_ratio={Median(ratios):F3} ratio_min={ratios.Min():F3} ratio_max={ratios.Max():F3} extra_bytes_per_call={Median(bytes):F0} code_step_cpu_us_per_call={Median(codes):F1}"));
+    return 0;
+}
+finally
+{
+    server.StandardInput.Close();
+    if (!server.WaitForExit(10_000))
+    {
+        server.Kill();
+    }
+}
+
+namespace LoadKit.Grpc.Bench
+{
+    internal sealed class EchoService : Echo.EchoBase
+    {
+        private static readonly Task<EchoReply> Reply = Task.FromResult(new EchoReply { Id = 1, Text = "ok" });
+
+        public override Task<EchoReply> Get(EchoRequest request, ServerCallContext context) => Reply;
+    }
+}
