@@ -1,6 +1,7 @@
 using LoadKit.Cli.CommandLine;
 using LoadKit.Cli.Plans;
 using LoadKit.Cli.Running;
+using LoadKit.Cli.Workers;
 
 using var interrupted = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -21,7 +22,9 @@ switch (args)
         return await PlanCommands.ValidateAsync(rest, Console.Out, Console.Error);
     case ["schema", .. var rest]:
         return await PlanCommands.SchemaAsync(rest, Console.Out, Console.Error);
+    case ["workers", .. var rest]:
+        return await WorkersCommand.RunAsync(rest, Console.Out, Console.Error, interrupted.Token);
     default:
-        await Console.Error.WriteLineAsync($"loadkit: '{args[0]}' is not a command; allowed: run, validate, schema (see loadkit --help).");
+        await Console.Error.WriteLineAsync($"loadkit: '{args[0]}' is not a command; allowed: run, validate, schema, workers (see loadkit --help).");
         return ExitCode.BadInput;
 }

@@ -4,11 +4,14 @@ namespace LoadKit.Cli.CommandLine;
 internal static class Usage
 {
     public const string Commands = """
-        loadkit: runs LoadKit plan files (YAML or JSON load tests) from a shell or a CI job.
+        loadkit: runs LoadKit plan files (YAML or JSON load tests) and test assemblies' scenarios from a shell or a CI job.
 
-          loadkit run PLAN [options]   run a plan here: live progress, summary, reports; exit code = the thresholds' verdict
-          loadkit validate PLAN        check a plan without running it; every problem with its file, line and column
-          loadkit schema               print the plan files' JSON Schema (for editors)
+          loadkit run PLAN [options]       run a plan here, or on workers (--etcd URL --workers N): live progress,
+                                           summary, reports; exit code = the thresholds' verdict
+          loadkit run TESTS.dll [options]  run a compiled test assembly's scenario factories, here or on workers
+          loadkit validate PLAN            check a plan without running it; every problem with its file, line and column
+          loadkit schema                   print the plan files' JSON Schema (for editors)
+          loadkit workers [--etcd URL]     list the workers registered in etcd: state, address, labels
 
           loadkit COMMAND --help       the options of a command
 

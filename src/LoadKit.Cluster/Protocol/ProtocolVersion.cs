@@ -12,9 +12,9 @@ public static class ProtocolVersion
     /// <summary>
     /// 1: Prepare and Ready carry the version, and a worker runs only the run that holds its claim in etcd. 2: a
     /// take-over names a part of a part (cuts), its id and its exact iteration counts; snapshots report each part's
-    /// progress under its id.
+    /// progress under its id. 3: Prepare may name a plan file in the artifact (plan_file) instead of a test assembly.
     /// </summary>
-    public const int Current = 2;
+    public const int Current = 3;
 
     /// <summary>A version as an error message names it; 0 is what a LoadKit from before versions were exchanged sends.</summary>
     public static string Describe(int version) =>
