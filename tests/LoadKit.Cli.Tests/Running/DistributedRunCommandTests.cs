@@ -131,7 +131,7 @@ public class DistributedRunCommandTests
     {
         var environment = WithToken(new Dictionary<string, string> { ["SHOP_URL"] = _server.BaseAddress.ToString() });
 
-        var run = await LoadkitAsync(environment, "run", ScenarioFactoryTests, "--scenario", "Browse", "--forward", "SHOP_URL", "--out", Path.Combine(_folder, "out"));
+        var run = await LoadkitAsync(environment, "run", LoadkitProcess.ScenarioFactoryTests, "--scenario", "Browse", "--forward", "SHOP_URL", "--out", Path.Combine(_folder, "out"));
 
         Assert.That(run.ExitCode, Is.Zero, run.ToString());
         Assert.That(run.Output, Does.Contain("Running ScenarioFactoryTests.dll: browse (full load) on 2 workers").And.Contain("PASSED: 1 threshold(s)"));
@@ -165,14 +165,4 @@ public class DistributedRunCommandTests
 
     private Task<CommandOutput> ListAsync() =>
         LoadkitProcess.RunAsync(LoadkitProcess.Built, _folder, new Dictionary<string, string>(), "workers", "--etcd", _etcd.Url, "--prefix", _prefix);
-
-    private static string ScenarioFactoryTests
-    {
-        get
-        {
-            var folder = AppContext.BaseDirectory.Replace(Path.Combine("tests", "LoadKit.Cli.Tests"), Path.Combine("tests", "Fixtures", "ScenarioFactoryTests"), StringComparison.Ordinal);
-            var assembly = Path.Combine(folder, "ScenarioFactoryTests.dll");
-            return File.Exists(assembly) ? assembly : throw new FileNotFoundException($"The fixture is not built at {assembly}.");
-        }
-    }
 }
