@@ -108,6 +108,6 @@ public class PlanCommandsTests
         Assert.That(unknown.ExitCode, Is.EqualTo(2), unknown.ToString());
         Assert.That(unknown.Error, Does.Contain("loadkit: 'import' is not a command; allowed: run, validate, schema"));
         Assert.That(help.ExitCode, Is.Zero, help.ToString());
-        Assert.That(Regex.Matches(help.Output, @"^  loadkit (run|validate|schema)\b", RegexOptions.Multiline), Has.Count.EqualTo(3));
+        Assert.That(Regex.Matches(help.Output, @"^  loadkit (run|validate|schema|workers)\b", RegexOptions.Multiline), Has.Count.EqualTo(5), "run PLAN, run TESTS.dll, validate, schema, workers");
     }
 }
