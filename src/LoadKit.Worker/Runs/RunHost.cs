@@ -10,10 +10,11 @@ namespace LoadKit.Worker.Runs;
 
 /// <summary>
 /// Runs one distributed run at a time on this worker: loads the test assembly and builds the scenarios with their
-/// factories (or compiles the plan file the controller sent, <see cref="SentPlan"/>), starts at the controller's instant, streams a snapshot a second and a final one. The controller's call
-/// is the run's heartbeat: the load stops when it breaks or goes silent (Kestrel's HTTP/2 keep-alive pings, set in
-/// Program.cs, abort a connection whose controller no longer answers), whatever etcd does; then the worker is idle
-/// again. See docs/distributed-ci.md, "How a run survives".
+/// factories (or compiles the plan file the controller sent, <see cref="SentPlan"/>), starts at the controller's
+/// instant, streams a snapshot a second and a final one. The controller's call is the run's heartbeat: the load stops
+/// when it breaks or goes silent (Kestrel's HTTP/2 keep-alive pings, set in Program.cs, abort a connection whose
+/// controller no longer answers), whatever etcd does; then the worker is idle again. See docs/distributed-ci.md, "How
+/// a run survives".
 /// </summary>
 internal sealed class RunHost(
     WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts, EtcdRegistration registration, IHostApplicationLifetime lifetime, ILogger<RunHost> logger,
