@@ -112,6 +112,7 @@ public class DistributedRunCommandTests
                 load:
                   - sharedIterations: { users: 0, iterations: 4 }
             """);
+        await WaitForIdleWorkersAsync(); // their registrations, which change etcd, are in
         using var etcd = new EtcdClient(_etcd.Url, configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure);
         var before = (await etcd.GetRangeAsync($"/{_prefix}/")).Header.Revision;
 
@@ -144,14 +145,7 @@ public class DistributedRunCommandTests
     [Test]
     public async Task Workers_TwoRegistered_ListsEachIdleWithItsAddressAndLabel()
     {
-        // Registered, and idle again after any run of the other tests.
-        var etcd = new LoadKit.Cluster.EtcdAccess([new Uri(_etcd.Url)]);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while ((await etcd.ListWorkersAsync(_prefix, CancellationToken.None)).Count(w => w.State == "idle") < 2)
-        {
-            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(30)), "2 workers registered and idle within 30 s");
-            await Task.Delay(50);
-        }
+        await WaitForIdleWorkersAsync();
 
         var list = await ListAsync();
 
@@ -161,6 +155,18 @@ public class DistributedRunCommandTests
         Assert.That(lines[1], Does.Match("^ID +STATE +ADDRESS +PROTOCOL +VERSION +CORES +LABELS$"));
         Assert.That(lines.Skip(2).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]).Order(), Is.EqualTo(new[] { "n=1", "n=2" }));
         Assert.That(lines.Skip(2), Has.All.Match(@" idle +http://127\.0\.0\.1:\d+ +3 "));
+    }
+
+    /// <summary>Waits until both workers are registered, and idle again after any run of the other tests.</summary>
+    private async Task WaitForIdleWorkersAsync()
+    {
+        var etcd = new LoadKit.Cluster.EtcdAccess([new Uri(_etcd.Url)]);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((await etcd.ListWorkersAsync(_prefix, CancellationToken.None)).Count(w => w.State == "idle") < 2)
+        {
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(30)), "2 workers registered and idle within 30 s");
+            await Task.Delay(50);
+        }
     }
 
     private Task<CommandOutput> ListAsync() =>
