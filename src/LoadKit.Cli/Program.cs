@@ -4,6 +4,7 @@ using LoadKit.Cli.Init;
 using LoadKit.Cli.Plans;
 using LoadKit.Cli.Reports;
 using LoadKit.Cli.Running;
+using LoadKit.Cli.Workers;
 
 using var interrupted = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -30,7 +31,9 @@ switch (args)
         return await ReportCommand.RunAsync(rest, Console.Out, Console.Error, interrupted.Token);
     case ["init", .. var rest]:
         return await InitCommand.RunAsync(rest, Console.Out, Console.Error);
+    case ["workers", .. var rest]:
+        return await WorkersCommand.RunAsync(rest, Console.Out, Console.Error, interrupted.Token);
     default:
-        await Console.Error.WriteLineAsync($"loadkit: '{args[0]}' is not a command; allowed: run, validate, schema, import, report, init (see loadkit --help).");
+        await Console.Error.WriteLineAsync($"loadkit: '{args[0]}' is not a command; allowed: run, validate, schema, workers, import, report, init (see loadkit --help).");
         return ExitCode.BadInput;
 }

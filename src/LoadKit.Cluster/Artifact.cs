@@ -37,12 +37,17 @@ internal sealed class Artifact
             throw new DirectoryNotFoundException($"The test output folder '{folder}' does not exist, so there is nothing to send to the workers.");
         }
 
+        return Pack(root.EnumerateFiles("*", SearchOption.AllDirectories)
+            .Select(f => (Path.GetRelativePath(root.FullName, f.FullName).Replace('\\', '/'), f)));
+    }
+
+    /// <summary>Packs <paramref name="files"/>, each under its entry name (a relative path with '/').</summary>
+    public static Artifact Pack(IEnumerable<(string Name, FileInfo File)> files)
+    {
         using var buffer = new MemoryStream();
         using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
         {
-            foreach (var file in root.EnumerateFiles("*", SearchOption.AllDirectories)
-                         .Select(f => (File: f, Name: Path.GetRelativePath(root.FullName, f.FullName).Replace('\\', '/')))
-                         .OrderBy(f => f.Name, StringComparer.Ordinal))
+            foreach (var file in files.OrderBy(f => f.Name, StringComparer.Ordinal))
             {
                 var entry = zip.CreateEntry(file.Name, CompressionLevel.Fastest);
                 entry.LastWriteTime = FixedTimestamp;

@@ -21,6 +21,12 @@ public sealed class ClusterTarget : IRunTarget
     public ClusterOptions Options { get; }
 
     /// <summary>
+    /// A plan file to send the workers instead of a test assembly, for a plan whose scenarios were given as objects
+    /// (compiled from that file): each worker compiles it and runs the scenarios of the same names. Default: none.
+    /// </summary>
+    public PlanFileSource? PlanSource { get; init; }
+
+    /// <summary>
     /// A target for the cluster the environment names (<see cref="ClusterOptions.EtcdVariable"/> and the others); null
     /// when <see cref="ClusterOptions.EtcdVariable"/> is not set.
     /// </summary>
@@ -29,12 +35,12 @@ public sealed class ClusterTarget : IRunTarget
         ClusterOptions.Parse(Environment.GetEnvironmentVariable, name => $"environment variable {name}") is { } options ? new ClusterTarget(options) : null;
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException">The plan's scenarios were given as objects, or its load cannot be split across the workers.</exception>
+    /// <exception cref="ArgumentException">The plan's scenarios were given as objects without a <see cref="PlanSource"/>, or its load cannot be split across the workers.</exception>
     /// <exception cref="DistributedRunException">The workers could not be found, reached or kept; the message says what was seen.</exception>
     public Task<LoadResult> RunAsync(RunPlan plan, RunObservers observers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(observers);
-        return DistributedRunner.RunAsync(plan, Options, observers, cancellationToken);
+        return DistributedRunner.RunAsync(plan, Options, PlanSource, observers, cancellationToken);
     }
 }

@@ -22,15 +22,21 @@ internal static class DistributedRunner
 
     /// <summary>
     /// Runs <paramref name="plan"/> on the workers: they get the folder of its test assembly, load that assembly and
-    /// build the scenarios with its factories (with the origin's environment and the cluster's forwarded variables).
+    /// build the scenarios with its factories (with the origin's environment and the cluster's forwarded variables); or,
+    /// for scenarios compiled from a plan file, they get <paramref name="planFile"/> and its feed files and compile it.
     /// </summary>
-    /// <exception cref="ArgumentException">The plan's scenarios were given as objects, or its load cannot be split across the workers.</exception>
+    /// <exception cref="ArgumentException">The plan's scenarios were given as objects without a plan file, or its load cannot be split across the workers.</exception>
     /// <exception cref="DistributedRunException">The workers could not be found, reached or kept; the message says what was seen.</exception>
-    public static async Task<LoadResult> RunAsync(RunPlan plan, ClusterOptions cluster, RunObservers observers, CancellationToken cancellationToken)
+    public static async Task<LoadResult> RunAsync(RunPlan plan, ClusterOptions cluster, PlanFileSource? planFile, RunObservers observers, CancellationToken cancellationToken)
     {
-        var origin = ScenarioSource.Of(plan) ?? throw new ArgumentException(
-            "The run options choose a cluster, but scenarios given as objects can only run here: pass their factories " +
-            "(static methods that return the Scenario) so the workers can build them too.", nameof(plan));
+        var origin = ScenarioSource.Of(plan);
+        if (origin is null && planFile is null)
+        {
+            throw new ArgumentException(
+                "The run options choose a cluster, but scenarios given as objects can only run here: pass their factories " +
+                "(static methods that return the Scenario) so the workers can build them too, or the plan file they were compiled from (ClusterTarget.PlanSource).", nameof(plan));
+        }
+
         var segments = LoadSegments.Equal(cluster.Workers);
         var problems = segments.Check(plan);
         if (problems.Count > 0)
@@ -45,7 +51,9 @@ internal static class DistributedRunner
         await using var claims = await WorkerClaims.ClaimAsync(EtcdAccess.From(cluster), cluster.Prefix, cluster.Workers, runId, cluster.WorkerWait, cancellationToken, trust)
             .ConfigureAwait(false);
         var found = claims.Workers;
-        var artifact = Artifact.Pack(Path.GetDirectoryName(origin.AssemblyPath)!);
+        var artifact = origin is not null
+            ? Artifact.Pack(Path.GetDirectoryName(origin.AssemblyPath)!)
+            : Artifact.Pack(planFile!.Files.Select(f => (planFile.EntryOf(f), new FileInfo(f))));
         var headers = WorkerToken.Headers(cluster.Token);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var links = found.Select((info, i) => new WorkerLink(info, i, HeldShare.Own(segments, i), trust.SslOptions)).ToArray();
@@ -56,7 +64,6 @@ internal static class DistributedRunner
                 RunId = runId,
                 ProtocolVersion = ProtocolVersion.Current,
                 ArtifactSha256 = artifact.Sha256,
-                AssemblyFile = Path.GetFileName(origin.AssemblyPath),
                 SegmentBoundaries = { segments.Boundaries },
                 Profile = plan.Profile.ToString().ToLowerInvariant(),
                 LoadScale = plan.LoadScale,
@@ -66,12 +73,21 @@ internal static class DistributedRunner
                 prepare.Environment[name] = Environment.GetEnvironmentVariable(name) ?? "";
             }
 
-            foreach (var (name, value) in origin.Environment)
+            if (origin is not null)
             {
-                prepare.Environment[name] = value;
-            }
+                foreach (var (name, value) in origin.Environment)
+                {
+                    prepare.Environment[name] = value;
+                }
 
-            prepare.Factories.AddRange(origin.Factories.Select(l => new ScenarioFactory { TypeName = l.TypeName, MethodName = l.MethodName }));
+                prepare.AssemblyFile = Path.GetFileName(origin.AssemblyPath);
+                prepare.Factories.AddRange(origin.Factories.Select(l => new ScenarioFactory { TypeName = l.TypeName, MethodName = l.MethodName }));
+            }
+            else
+            {
+                prepare.PlanFile = planFile!.PlanEntry;
+                prepare.PlanScenarios.AddRange(plan.Scenarios.Select(s => s.Name));
+            }
             using (var preparing = CancellationTokenSource.CreateLinkedTokenSource(stop.Token))
             {
                 preparing.CancelAfter(PrepareTimeout);

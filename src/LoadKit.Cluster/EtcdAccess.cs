@@ -100,6 +100,18 @@ public sealed class EtcdAccess
     public static EtcdAccess From(ClusterOptions options) =>
         new(options.Etcd, options.EtcdCa, options.EtcdCertificate, options.EtcdKey, options.EtcdUser, options.EtcdPassword);
 
+    /// <summary>
+    /// The workers registered under <c>/&lt;prefix&gt;/workers/</c> now, by id: idle or busy, their address, protocol and
+    /// labels (what <c>loadkit workers</c> shows). etcd must answer within 5 s: a command's first call also connects.
+    /// </summary>
+    /// <exception cref="DistributedRunException">etcd did not answer, or refused these settings; the message names the endpoints.</exception>
+    public async Task<IReadOnlyList<Protocol.WorkerInfo>> ListWorkersAsync(string prefix, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(prefix);
+        using var directory = new WorkerDirectory(this, prefix);
+        return await directory.ListAsync(cancellationToken, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+    }
+
     /// <summary>A client of these endpoints, or of <paramref name="endpoint"/> alone.</summary>
     public EtcdClient NewClient(Uri? endpoint = null)
     {

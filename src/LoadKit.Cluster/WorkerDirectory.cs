@@ -33,20 +33,21 @@ internal sealed class WorkerDirectory : IDisposable
     /// <summary>The key prefix the workers register under, e.g. <c>/loadkit/workers/</c>.</summary>
     public string WorkersPrefix => $"/{_prefix}/workers/";
 
-    /// <summary>Every registered worker now.</summary>
+    /// <summary>Every registered worker now; etcd must answer within <paramref name="deadline"/> (default 2 s).</summary>
     /// <exception cref="DistributedRunException">etcd did not answer, or refused these settings; the message names the endpoints.</exception>
-    public async Task<IReadOnlyList<WorkerInfo>> ListAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<WorkerInfo>> ListAsync(CancellationToken cancellationToken, TimeSpan? deadline = null)
     {
+        var within = deadline ?? CallDeadline;
         try
         {
-            var range = await _client.GetRangeAsync(WorkersPrefix, deadline: DateTime.UtcNow + CallDeadline, cancellationToken: cancellationToken)
+            var range = await _client.GetRangeAsync(WorkersPrefix, deadline: DateTime.UtcNow + within, cancellationToken: cancellationToken)
                 .ConfigureAwait(false);
             return range.Kvs.Select(kv => WorkerInfo.FromJson(kv.Value.ToStringUtf8())).OrderBy(w => w.Id, StringComparer.Ordinal).ToArray();
         }
         catch (Exception exception) when (exception is RpcException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             // The client's retry layer sometimes reports the deadline as a cancellation nobody asked for.
-            throw await FailureAsync(_etcd, $"{Format.Duration(CallDeadline)} ({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded})", exception, cancellationToken)
+            throw await FailureAsync(_etcd, $"{Format.Duration(within)} ({(exception as RpcException)?.StatusCode ?? StatusCode.DeadlineExceeded})", exception, cancellationToken)
                 .ConfigureAwait(false);
         }
     }

@@ -15,10 +15,11 @@ public sealed class PlanFile
 {
     private const string SchemaResource = "LoadKit.PlanFiles.plan.schema.json";
 
-    private PlanFile(string source, IReadOnlyList<Scenario> scenarios)
+    private PlanFile(string source, IReadOnlyList<Scenario> scenarios, IReadOnlyList<string> feedFiles)
     {
         Source = source;
         Scenarios = scenarios;
+        FeedFiles = feedFiles;
     }
 
     /// <summary>The plan's file path, or the name given to <see cref="Parse"/>.</summary>
@@ -26,6 +27,12 @@ public sealed class PlanFile
 
     /// <summary>The plan's scenarios, built and validated, in the plan's order.</summary>
     public IReadOnlyList<Scenario> Scenarios { get; }
+
+    /// <summary>
+    /// The files the plan reads (its feeds' CSV and JSON-lines files) as the plan names them: relative to the plan's
+    /// folder, or absolute. A distributed run sends them to the workers with the plan.
+    /// </summary>
+    public IReadOnlyList<string> FeedFiles { get; }
 
     /// <summary>
     /// The JSON Schema of plan files (JSON Schema draft 07), the same as <c>docs/plan.schema.json</c>: point an
@@ -85,13 +92,14 @@ public sealed class PlanFile
             throw new PlanFileException(sourceName, [reader.Problems[0] with { Line = problem.Value.Line, Column = problem.Value.Column }]);
         }
 
-        var scenarios = new PlanCompiler(reader, baseDirectory ?? Directory.GetCurrentDirectory()).Compile(root);
+        var compiler = new PlanCompiler(reader, baseDirectory ?? Directory.GetCurrentDirectory());
+        var scenarios = compiler.Compile(root);
         if (reader.Problems.Count > 0)
         {
             throw new PlanFileException(sourceName, [.. reader.Problems.OrderBy(p => p.Line).ThenBy(p => p.Column)]);
         }
 
-        return new PlanFile(sourceName, scenarios);
+        return new PlanFile(sourceName, scenarios, [.. compiler.FeedFiles.Distinct(StringComparer.Ordinal)]);
     }
 
     /// <summary>The scenario named <paramref name="name"/>.</summary>

@@ -32,6 +32,17 @@ internal static class LoadkitProcess
         Assert.That(result.ExitCode, Is.Zero, $"dotnet {string.Join(' ', arguments)} failed: {result}");
     }
 
+    /// <summary>tests/Fixtures/ScenarioFactoryTests, a team's load-test assembly with scenario factories, built beside this test assembly.</summary>
+    public static string ScenarioFactoryTests
+    {
+        get
+        {
+            var folder = AppContext.BaseDirectory.Replace(Path.Combine("tests", "LoadKit.Cli.Tests"), Path.Combine("tests", "Fixtures", "ScenarioFactoryTests"), StringComparison.Ordinal);
+            var assembly = Path.Combine(folder, "ScenarioFactoryTests.dll");
+            return File.Exists(assembly) ? assembly : throw new FileNotFoundException($"The fixture is not built at {assembly}.");
+        }
+    }
+
     public static Task<CommandOutput> RunAsync(string folder, params string[] arguments) => RunAsync(Built, folder, new Dictionary<string, string>(), arguments);
 
     public static async Task<CommandOutput> RunAsync(string command, string folder, IReadOnlyDictionary<string, string> environment, params string[] arguments)

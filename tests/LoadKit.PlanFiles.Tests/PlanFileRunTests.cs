@@ -275,4 +275,25 @@ public class PlanFileRunTests
         Assert.That(init.Errors.Select(e => e.Message), Is.EquivalentTo(new[] { "InvalidOperationException: POST /login: body contains 'token'" }));
         Assert.That(result.GetStep("hello").Ok, Is.Zero, "a VU whose init failed runs no iterations");
     }
+
+    [Test]
+    public void Load_PlanWithFeeds_ListsTheirFilesAsThePlanNamesThem()
+    {
+        Directory.CreateDirectory(Path.Combine(_folder, "data"));
+        File.WriteAllText(Path.Combine(_folder, "data", "ids.jsonl"), "{\"id\": 1}\n");
+        var path = Path.Combine(_folder, "feeds.yaml");
+        File.WriteAllText(path, $$"""
+            http: { baseAddress: {{_shop.Http1}} }
+            feeds:
+              users: { csv: users.csv }
+              ids: { jsonLines: data/ids.jsonl }
+            scenarios:
+              - name: feeds
+                steps: [ { feed: users }, { feed: ids }, { name: hello, request: { url: /hello } } ]
+                load: [ { sharedIterations: { users: 1, iterations: 1 } } ]
+            """);
+
+        // What a distributed run sends to the workers with the plan.
+        Assert.That(PlanFile.Load(path).FeedFiles, Is.EqualTo(new[] { "users.csv", "data/ids.jsonl" }));
+    }
 }

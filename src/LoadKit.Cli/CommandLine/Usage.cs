@@ -4,16 +4,20 @@ namespace LoadKit.Cli.CommandLine;
 internal static class Usage
 {
     public const string Commands = """
-        loadkit: runs LoadKit plan files (YAML or JSON load tests) from a shell or a CI job.
+        loadkit: runs LoadKit plan files (YAML or JSON load tests) and test assemblies' scenarios from a shell or a CI job.
 
-          loadkit run PLAN [options]   run a plan here: live progress, summary, reports; exit code = the thresholds' verdict
-          loadkit validate PLAN        check a plan without running it; every problem with its file, line and column
-          loadkit schema               print the plan files' JSON Schema (for editors)
-          loadkit import FILE [-o PLAN]  make a plan from a HAR recording or a Postman collection v2.1; lists what it cannot import
-          loadkit report RESULT.json   write the reports of a saved result again (--report-dir DIR)
-          loadkit init [plan|tests]    write a plan to start from, or an NUnit load-test project
+          loadkit run PLAN [options]       run a plan here, or on workers (--etcd URL --workers N): live progress,
+                                           summary, reports; exit code = the thresholds' verdict
+          loadkit run TESTS.dll [options]  run a compiled test assembly's scenario factories, here or on workers
+          loadkit validate PLAN            check a plan without running it; every problem with its file, line and column
+          loadkit schema                   print the plan files' JSON Schema (for editors)
+          loadkit workers [--etcd URL]     list the workers registered in etcd: state, address, labels
+          loadkit import FILE [-o PLAN]    make a plan from a HAR recording or a Postman collection v2.1; lists what it
+                                           cannot import
+          loadkit report RESULT.json       write the reports of a saved result again (--report-dir DIR)
+          loadkit init [plan|tests]        write a plan to start from, or an NUnit load-test project
 
-          loadkit COMMAND --help       the options of a command
+          loadkit COMMAND --help           the options of a command
 
         Exit codes: 0 passed; 1 a threshold failed; 2 bad input (command line, settings, plan); 3 the run could not be done.
         Plans: docs/plan-files.md.

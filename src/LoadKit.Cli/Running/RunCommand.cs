@@ -1,11 +1,11 @@
 using LoadKit.Cli.CommandLine;
-using LoadKit.Cli.Plans;
 
 namespace LoadKit.Cli.Running;
 
 /// <summary>
-/// <c>loadkit run PLAN</c>: compiles the plan, runs it in this process with the live progress, prints the summary
-/// table, writes the reports and gives the verdict as the exit code (<see cref="ExitCode"/>), as a test run would.
+/// <c>loadkit run PLAN|TESTS.dll</c>: compiles the plan (or loads the test assembly's scenario factories), runs it in
+/// this process or on the workers with the live progress, prints the summary table, writes the reports and gives the
+/// verdict as the exit code (<see cref="ExitCode"/>), as a test run would.
 /// </summary>
 internal static class RunCommand
 {
@@ -24,33 +24,33 @@ internal static class RunCommand
             return await Usage.FailAsync(error, "loadkit run", problems);
         }
 
-        var plan = await PlanInput.LoadAsync(settings.PlanPath, error, "loadkit run");
-        if (plan is null)
+        var input = settings.IsTestAssembly
+            ? await AssemblyInput.LoadAsync(settings, error)
+            : await PlanRunInput.LoadAsync(settings, error);
+        if (input is null)
         {
             return ExitCode.BadInput;
         }
 
-        IReadOnlyList<Scenario> scenarios;
-        try
-        {
-            scenarios = settings.Scenarios.Count == 0 ? plan.Scenarios : [.. settings.Scenarios.Distinct().Select(plan.GetScenario)];
-        }
-        catch (ArgumentException exception)
-        {
-            return await Usage.FailAsync(error, "loadkit run", [$"option --scenario: {exception.Message.Split(" (Parameter", 2)[0]}"]);
-        }
-
         var run = settings.Run;
-        await output.WriteLineAsync($"Running {Path.GetFileName(plan.Source)}: {string.Join(", ", scenarios.Select(s => s.Name))} " +
-            $"({run.Profile.ToString().ToLowerInvariant()} load{(run.LoadScale == 1 ? "" : $", scaled by {run.LoadScale:0.###}")}) in this process ...");
+        var where = settings.Cluster is { } cluster
+            ? $"on {cluster.Workers} worker{(cluster.Workers == 1 ? "" : "s")} from etcd {string.Join(",", cluster.Etcd)} (prefix {cluster.Prefix})"
+            : "in this process";
+        await output.WriteLineAsync($"Running {Path.GetFileName(settings.PlanPath)}: {string.Join(", ", input.ScenarioNames)} " +
+            $"({run.Profile.ToString().ToLowerInvariant()} load{(run.LoadScale == 1 ? "" : $", scaled by {run.LoadScale:0.###}")}) {where} ...");
         LoadResult result;
         try
         {
-            result = await LoadRunner.RunAsync(scenarios, run, cancellationToken);
+            result = await input.RunAsync(run, cancellationToken);
         }
         catch (Exception exception) when (exception is ArgumentException or ScenarioValidationException)
         {
             return await Usage.FailAsync(error, "loadkit run", [exception.Message]);
+        }
+        catch (DistributedRunException exception)
+        {
+            await error.WriteLineAsync($"loadkit run: the run on the workers failed: {exception.Message}");
+            return ExitCode.RunError;
         }
         catch (Exception exception)
         {

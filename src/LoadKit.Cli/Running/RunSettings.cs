@@ -10,6 +10,12 @@ namespace LoadKit.Cli.Running;
 /// </summary>
 internal sealed record RunSettings(string PlanPath, RunOptions Run, string ReportDirectory)
 {
+    /// <summary>The workers to run on (<c>--etcd</c> or <see cref="ClusterOptions.EtcdVariable"/>); null: in this process.</summary>
+    public ClusterOptions? Cluster { get; init; }
+
+    /// <summary>Whether the operand is a compiled test assembly (its scenario factories run) rather than a plan file.</summary>
+    public bool IsTestAssembly => PlanPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+
     public const string ReportDirectoryVariable = "LOADKIT_REPORT_DIR";
 
     /// <summary>Scenarios of the plan to run (<c>--scenario</c>); empty: all of them.</summary>
@@ -27,6 +33,7 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
         new("--token", $"the workers' token, at least {ClusterOptions.MinTokenLength} characters"),
         new("--token-file", "a file holding the workers' token"),
         new("--prefix", "the workers' etcd key prefix"),
+        new("--forward", "comma-separated names of environment variables to pass to the workers"),
     ];
 
     /// <summary>The options that stand for a cluster setting, by its environment variable.</summary>
@@ -37,35 +44,44 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
         ("--token", ClusterOptions.TokenVariable),
         ("--token-file", ClusterOptions.TokenFileVariable),
         ("--prefix", ClusterOptions.PrefixVariable),
+        ("--forward", ClusterOptions.ForwardVariable),
     ];
 
     public const string Usage = """
-        loadkit run PLAN [options]
+        loadkit run PLAN|TESTS.dll [options]
 
-          Runs the scenarios of a plan file (YAML or JSON) in this process: shows the progress each second, prints the
-          summary table, writes the reports (report.html, summary.md, result.json, steps.csv, timeline.csv) and exits
-          with the verdict of the plan's thresholds.
+          Runs the scenarios of a plan file (YAML or JSON), or those of a compiled test assembly (its scenario
+          factories: public static methods without parameters that return a Scenario), in this process or on registered
+          workers: shows the progress each second, prints the summary table, writes the reports (report.html,
+          summary.md, result.json, steps.csv, timeline.csv) and exits with the verdict of the scenarios' thresholds.
 
-          --profile smoke|full    which load: the plan's load (full, default) or its smokeLoad; or LOADKIT_PROFILE
+          --profile smoke|full    which load: the scenarios' load (full, default) or their smoke load; or LOADKIT_PROFILE
           --scale X               multiply VUs, rates and iterations by X (above 0; durations stay); or LOADKIT_LOAD_SCALE
-          --out DIR               where the reports go (default: loadkit-reports/PLAN-TIME below LOADKIT_REPORT_DIR
+          --out DIR               where the reports go (default: loadkit-reports/NAME-TIME below LOADKIT_REPORT_DIR
                                   or the current folder)
-          --scenario NAME         run only this scenario of the plan; repeatable (default: all of them)
+          --scenario NAME         run only this scenario (by its name, or for a test assembly also its factory
+                                  method's name); repeatable (default: all of them)
           --progress MODE         auto (default: after 5 s), off, lines or live; or LOADKIT_PROGRESS
 
-          Across registered workers (not yet for plan files: the command says so and exits with 2):
+          Across registered workers (loadkit workers lists them). A plan is checked here first, then sent to the
+          workers with its feed files, and each compiles it; a test assembly's folder is sent, and each worker calls
+          the same factories:
           --etcd URL[,URL...]     etcd endpoints the workers register in; or LOADKIT_ETCD
           --workers N             how many idle workers to use (default 1); or LOADKIT_WORKERS
           --token TOKEN           the workers' shared token (other users of the machine can see it in the process
                                   list: prefer --token-file or LOADKIT_WORKER_TOKEN)
           --token-file PATH       a file holding it; or LOADKIT_WORKER_TOKEN_FILE
           --prefix NAME           the workers' etcd key prefix (default loadkit); or LOADKIT_PREFIX
+          --forward NAME[,NAME]   environment variables whose values the workers get (what the factories or the
+                                  plan read); or LOADKIT_FORWARD. LOADKIT_HTTP_BASE_ADDRESS always goes with a plan.
 
           The environment also gives LOADKIT_HTTP_BASE_ADDRESS (for a plan without http.baseAddress) and
-          LOADKIT_OTLP_ENDPOINT (export the run's metrics), as in a test run (docs/configuration.md).
+          LOADKIT_OTLP_ENDPOINT (export the run's metrics), as in a test run (docs/configuration.md); the other
+          cluster settings (TLS, etcd user, worker wait, on worker loss) come from their LOADKIT_ variables.
 
-        Exit code: 0 every threshold passed; 1 a threshold failed; 2 bad input (command line, settings or plan);
-        3 the run could not be done (no step call succeeded, stopped, an error).
+        Exit code: 0 every threshold passed; 1 a threshold failed; 2 bad input (command line, settings, plan or test
+        assembly; nothing was sent to a worker); 3 the run could not be done (no step call succeeded, stopped, no
+        workers, a worker refused, an error).
         """;
 
     /// <summary>Reads the settings; every problem found, each naming the option or variable, the value and what is allowed.</summary>
@@ -75,8 +91,8 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
         if (arguments.Operands.Count != 1)
         {
             problems.Add(arguments.Operands.Count == 0
-                ? "PLAN: missing; give the path of a plan file, e.g. loadkit run checkout.yaml."
-                : $"PLAN = {string.Join(" ", arguments.Operands.Select(o => $"'{o}'"))}: one plan file at a time.");
+                ? "PLAN: missing; give the path of a plan file or a test assembly, e.g. loadkit run checkout.yaml, loadkit run bin/Release/net10.0/Shop.LoadTests.dll."
+                : $"PLAN = {string.Join(" ", arguments.Operands.Select(o => $"'{o}'"))}: one plan file or test assembly at a time.");
         }
 
         // An option wins over its environment variable, as a command line wins over the environment everywhere.
@@ -101,18 +117,10 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
         var givenCluster = ClusterOptionNames.Where(c => arguments.Has(c.Option)).ToArray();
         string? Cluster(string variable) =>
             ClusterOptionNames.FirstOrDefault(c => c.Variable == variable) is { Option: not null } c && arguments.Value(c.Option) is { } value ? value : environment(variable);
-        Collect(problems, (ClusterOptions?)null, _ => ClusterOptions.Parse(
+        var cluster = Collect(problems, (ClusterOptions?)null, _ => ClusterOptions.Parse(
             Cluster,
             name => givenCluster.Any(c => c.Variable == name) ? $"option {ClusterOptionNames.First(c => c.Variable == name).Option}" : $"environment variable {name}"));
-        if (Cluster(ClusterOptions.EtcdVariable) is { Length: > 0 } etcd)
-        {
-            // Workers build scenarios from an uploaded test assembly's factories; a plan file is not sent to them yet.
-            var from = arguments.Has("--etcd") ? "option --etcd" : $"environment variable {ClusterOptions.EtcdVariable}";
-            problems.Add($"{from} = '{etcd}': distributed plan runs are not supported yet (workers build scenarios from an " +
-                "uploaded test assembly, and a plan file is not sent to them); run the plan here, without --etcd and " +
-                $"{ClusterOptions.EtcdVariable}, or on workers from a test whose scenario factory loads the plan (docs/plan-files.md).");
-        }
-        else if (givenCluster.Length > 0)
+        if (cluster is null && givenCluster.Length > 0 && Cluster(ClusterOptions.EtcdVariable) is not { Length: > 0 })
         {
             problems.Add($"{string.Join(", ", givenCluster.Select(c => c.Option))}: only for a run across workers, which needs --etcd URL (or {ClusterOptions.EtcdVariable}).");
         }
@@ -126,7 +134,7 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
         var reports = arguments.Value("--out") ?? Path.Combine(
             environment(ReportDirectoryVariable) is { Length: > 0 } root ? root : "loadkit-reports",
             $"{Path.GetFileNameWithoutExtension(plan)}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
-        return (new RunSettings(plan, run, reports) { Scenarios = arguments.Values("--scenario") }, problems);
+        return (new RunSettings(plan, run, reports) { Scenarios = arguments.Values("--scenario"), Cluster = cluster }, problems);
     }
 
     private static T Collect<T>(List<string> problems, T fallback, Func<T, T> parse)

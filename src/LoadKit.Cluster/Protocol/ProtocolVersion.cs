@@ -13,7 +13,8 @@ public static class ProtocolVersion
     /// 1: Prepare and Ready carry the version, and a worker runs only the run that holds its claim in etcd. 2: a
     /// take-over names a part of a part (cuts), its id and its exact iteration counts; snapshots report each part's
     /// progress under its id. 3: a snapshot carries only what is new since the previous one, in protobuf
-    /// (<c>ShareInterval</c>, histograms in HdrHistogram's compressed encoding), no longer the whole result as JSON.
+    /// (<c>ShareInterval</c>, histograms in HdrHistogram's compressed encoding), no longer the whole result as JSON;
+    /// and Prepare may name a plan file in the artifact (plan_file) instead of a test assembly.
     /// </summary>
     public const int Current = 3;
 

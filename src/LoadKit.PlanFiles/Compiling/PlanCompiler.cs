@@ -23,6 +23,9 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
 
     private PlanNode? _planHttpNode;
 
+    /// <summary>The feed files as the plan names them (relative to its folder, or absolute), in the plan's order.</summary>
+    public List<string> FeedFiles { get; } = [];
+
     public List<Scenario> Compile(PlanNode root)
     {
         var scenarios = new List<Scenario>();
@@ -148,6 +151,7 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
             if (file is not null)
             {
                 var full = Path.GetFullPath(file, baseDirectory);
+                FeedFiles.Add(file);
                 var feed = sources[0] == "csv" ? DataFeed.FromCsv(full, options) : DataFeed.FromJsonLines(full, options);
                 _feeds[key.Text] = (feed, path, value, fields.PathOf(sources[0]), fields[sources[0]]!);
             }

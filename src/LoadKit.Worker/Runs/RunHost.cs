@@ -9,11 +9,12 @@ using LoadKit.Worker.Service;
 namespace LoadKit.Worker.Runs;
 
 /// <summary>
-/// Runs one distributed run at a time on this worker: loads the test assembly, builds the scenarios with their
-/// factories, starts at the controller's instant, streams a snapshot a second and a final one. The controller's call
-/// is the run's heartbeat: the load stops when it breaks or goes silent (Kestrel's HTTP/2 keep-alive pings, set in
-/// Program.cs, abort a connection whose controller no longer answers), whatever etcd does; then the worker is idle
-/// again. See docs/distributed-ci.md, "How a run survives".
+/// Runs one distributed run at a time on this worker: loads the test assembly and builds the scenarios with their
+/// factories (or compiles the plan file the controller sent, <see cref="SentPlan"/>), starts at the controller's
+/// instant, streams a snapshot a second and a final one. The controller's call is the run's heartbeat: the load stops
+/// when it breaks or goes silent (Kestrel's HTTP/2 keep-alive pings, set in Program.cs, abort a connection whose
+/// controller no longer answers), whatever etcd does; then the worker is idle again. See docs/distributed-ci.md, "How
+/// a run survives".
 /// </summary>
 internal sealed class RunHost(
     WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts, EtcdRegistration registration, IHostApplicationLifetime lifetime, ILogger<RunHost> logger,
@@ -60,8 +61,18 @@ internal sealed class RunHost(
             await claims.CheckAsync(prepare, stop.Token); // this controller's protocol, and this run holds this worker's claim
             forwarded = Forward(prepare.Environment);
             var fault = SnapshotFault.FromEnvironment();
-            assembly = Load(prepare);
-            run = Prepare(prepare, assembly);
+            IReadOnlyList<Scenario> scenarios;
+            if (prepare.PlanFile.Length > 0)
+            {
+                scenarios = SentPlan.Compile(artifacts.FolderOf(prepare.ArtifactSha256), prepare);
+            }
+            else
+            {
+                assembly = Load(prepare);
+                scenarios = [.. prepare.Factories.Select(f => new ScenarioFactoryName(f.TypeName, f.MethodName).Build(assembly.Assembly))];
+            }
+
+            run = Prepare(prepare, scenarios);
             var preparing = Stopwatch.StartNew();
             await run.PrepareAsync(stop.Token);
             await updates.WriteAsync(new RunUpdate { Ready = new Ready { ProtocolVersion = ProtocolVersion.Current } }, stop.Token);
@@ -219,7 +230,7 @@ internal sealed class RunHost(
         }
     }
 
-    private static ShareRun Prepare(Prepare prepare, TestAssembly assembly)
+    private static ShareRun Prepare(Prepare prepare, IReadOnlyList<Scenario> scenarios)
     {
         var options = RunOptions.Parse(prepare.Profile, "profile", prepare.LoadScale.ToString(CultureInfo.InvariantCulture), "load scale", RunOptions.Default);
         var segments = LoadSegments.Parse(prepare.SegmentBoundaries);
@@ -227,8 +238,6 @@ internal sealed class RunHost(
         {
             throw new ArgumentException($"segment index = {prepare.SegmentIndex}: allowed 0 to {segments.Count - 1} for segments {segments}.");
         }
-
-        var scenarios = prepare.Factories.Select(f => new ScenarioFactoryName(f.TypeName, f.MethodName).Build(assembly.Assembly)).ToArray();
 
         // The controller watches the thresholds on the merged figures; a worker only runs its share, and exports its own
         // live metrics when its environment (or what the controller forwarded) names an OTLP endpoint.

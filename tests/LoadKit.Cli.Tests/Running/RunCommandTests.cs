@@ -201,21 +201,67 @@ public partial class RunCommandTests
     }
 
     [Test]
-    public async Task Run_WorkersGivenByOptionsOrEnvironment_ExitsTwoSayingPlanRunsOnWorkersAreNotSupportedYet()
+    public async Task Run_BadClusterSettingsOrAFeedTheWorkersCannotGet_ExitsTwoBeforeEtcdIsAsked()
     {
         var plan = WritePlan("values.yaml");
+        await File.WriteAllLinesAsync(Path.Combine(_folder, "ids.csv"), ["id", "1"]);
+        var absolute = Path.Combine(_folder, "absolute.yaml");
+        await File.WriteAllTextAsync(absolute, $$"""
+            http: { baseAddress: {{_server.BaseAddress}} }
+            feeds: { ids: { csv: {{Path.Combine(_folder, "ids.csv")}} } }
+            scenarios:
+              - name: values
+                steps: [ { feed: ids }, { name: use, request: { url: /use/a } } ]
+                load: [ { sharedIterations: { users: 1, iterations: 1 } } ]
+            """);
+        // Nothing listens there: a command that asked etcd would wait for it for seconds and exit with 3.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var etcd = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}";
+        listener.Stop();
 
-        var byOptions = await LoadkitProcess.RunAsync(_folder, "run", plan, "--etcd", "http://127.0.0.1:2379", "--workers", "2", "--token", "0123456789abcdef");
-        var byEnvironment = await LoadkitProcess.RunAsync(LoadkitProcess.Built, _folder,
-            new Dictionary<string, string> { ["LOADKIT_ETCD"] = "http://127.0.0.1:2379", ["LOADKIT_WORKER_TOKEN"] = "0123456789abcdef" }, "run", plan);
-        var badCluster = await LoadkitProcess.RunAsync(_folder, "run", plan, "--etcd", "http://127.0.0.1:2379", "--workers", "none", "--token", "short");
+        var badCluster = await LoadkitProcess.RunAsync(_folder, "run", plan, "--etcd", etcd, "--workers", "none", "--token", "short");
+        var absoluteFeed = await LoadkitProcess.RunAsync(LoadkitProcess.Built, _folder,
+            new Dictionary<string, string> { ["LOADKIT_ETCD"] = etcd, ["LOADKIT_WORKER_TOKEN"] = "0123456789abcdef" }, "run", absolute);
 
-        Assert.That(byOptions.ExitCode, Is.EqualTo(2), byOptions.ToString());
-        Assert.That(byOptions.Error, Does.Contain("option --etcd = 'http://127.0.0.1:2379': distributed plan runs are not supported yet"));
-        Assert.That(byEnvironment.ExitCode, Is.EqualTo(2), byEnvironment.ToString());
-        Assert.That(byEnvironment.Error, Does.Contain("environment variable LOADKIT_ETCD = 'http://127.0.0.1:2379': distributed plan runs are not supported yet"));
         Assert.That(badCluster.ExitCode, Is.EqualTo(2), badCluster.ToString());
         Assert.That(badCluster.Error, Does.Contain("option --workers = 'none': must be a whole number of at least 1.").And.Contain("option --token"));
+        Assert.That(absoluteFeed.ExitCode, Is.EqualTo(2), absoluteFeed.ToString());
+        Assert.That(absoluteFeed.Error, Does.Contain($"feed file = '{Path.Combine(_folder, "ids.csv")}': an absolute path; the workers get the plan's files with it, " +
+            $"so name the file relative to the plan's folder ({_folder})."));
+        Assert.That(_server.Values, Is.Empty, "nothing ran");
+    }
+
+    [Test]
+    public async Task Run_TestAssembly_RunsItsScenarioFactoriesHere()
+    {
+        var environment = new Dictionary<string, string> { ["SHOP_URL"] = _server.BaseAddress.ToString() };
+        var reports = Path.Combine(_folder, "out");
+
+        var run = await LoadkitProcess.RunAsync(LoadkitProcess.Built, _folder, environment, "run", LoadkitProcess.ScenarioFactoryTests, "--out", reports);
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Output, Does.Contain("Running ScenarioFactoryTests.dll: browse, checkout (full load) in this process ...").And.Contain("PASSED: 1 threshold(s)"));
+        Assert.That(_server.Values["factory"], Is.EqualTo(20));
+        Assert.That(_server.Values["checkout"], Is.EqualTo(5));
+        Assert.That(LoadResult.ReadFile(Path.Combine(reports, "result.json")).Scenarios.Select(s => s.Name), Is.EqualTo(new[] { "browse", "checkout" }));
+    }
+
+    [Test]
+    public async Task Run_TestAssemblyWithUnknownScenarioOrFailingFactory_ExitsTwoNamingThem()
+    {
+        var unknown = await LoadkitProcess.RunAsync(LoadkitProcess.Built, _folder,
+            new Dictionary<string, string> { ["SHOP_URL"] = _server.BaseAddress.ToString() }, "run", LoadkitProcess.ScenarioFactoryTests, "--scenario", "pay");
+        var unset = await LoadkitProcess.RunAsync(_folder, "run", LoadkitProcess.ScenarioFactoryTests, "--scenario", "Browse");
+        var missing = await LoadkitProcess.RunAsync(_folder, "run", "Shop.LoadTests.dll");
+
+        Assert.That(unknown.ExitCode, Is.EqualTo(2), unknown.ToString());
+        Assert.That(unknown.Error, Does.Contain("option --scenario = 'pay': ScenarioFactoryTests.dll has no scenario or factory of that name; " +
+            "it has 'browse' (Shop.LoadTests.ShopLoad.Browse), 'checkout' (Shop.LoadTests.ShopLoad.Checkout)."));
+        Assert.That(unset.ExitCode, Is.EqualTo(2), unset.ToString());
+        Assert.That(unset.Error, Does.Contain("scenario factory Shop.LoadTests.ShopLoad.Browse: threw InvalidOperationException: SHOP_URL is not set."));
+        Assert.That(missing.ExitCode, Is.EqualTo(2), missing.ToString());
+        Assert.That(missing.Error, Does.Contain("TESTS.dll = 'Shop.LoadTests.dll': no such file"));
         Assert.That(_server.Values, Is.Empty, "nothing ran");
     }
 
