@@ -145,6 +145,17 @@ public static class SnapshotEncoding
             message.WebSocket = new WebSocketInterval { Opened = socket.Opened, Failed = socket.Failed, ClosedByServer = socket.ClosedByServer, Dropped = socket.Dropped };
         }
 
+        if (step.Grpc is { } grpc)
+        {
+            message.Grpc = new GrpcInterval
+            {
+                StatusCodes = { grpc.StatusCodes.Select(s => new StatusTally { Code = s.Code, Count = s.Count }) },
+                MessagesSent = grpc.MessagesSent,
+                MessagesReceived = grpc.MessagesReceived,
+                ConnectionsOpened = grpc.ConnectionsOpened,
+            };
+        }
+
         return message;
     }
 
@@ -165,6 +176,9 @@ public static class SnapshotEncoding
             ? new HttpStats([.. http.StatusCodes.Select(s => new StatusCodeCount(s.Code, s.Count))], http.BodyBytesSent, http.BodyBytesReceived, FromMessage(http.TimeToHeaders))
             : null,
         WebSocket = message.WebSocket is { } socket ? new WebSocketStats(socket.Opened, socket.Failed, socket.ClosedByServer, socket.Dropped) : null,
+        Grpc = message.Grpc is { } grpc
+            ? new GrpcStats([.. grpc.StatusCodes.Select(s => new StatusCodeCount(s.Code, s.Count))], grpc.MessagesSent, grpc.MessagesReceived, grpc.ConnectionsOpened)
+            : null,
     };
 
     /// <summary>An empty distribution is an unset message: most points of a quiet step cost nothing.</summary>

@@ -112,6 +112,13 @@ internal static class ResultDelta
             WebSocket = current.WebSocket is { } socket && previous.WebSocket is { } earlier
                 ? new WebSocketStats(socket.Opened - earlier.Opened, socket.Failed - earlier.Failed, socket.ClosedByServer - earlier.ClosedByServer, socket.Dropped - earlier.Dropped)
                 : current.WebSocket,
+            Grpc = current.Grpc is { } grpc && previous.Grpc is { } sent
+                ? new GrpcStats(
+                    [.. grpc.StatusCodes.Select(s => new StatusCodeCount(s.Code, s.Count - sent.Count(s.Code))).Where(s => s.Count != 0)],
+                    grpc.MessagesSent - sent.MessagesSent,
+                    grpc.MessagesReceived - sent.MessagesReceived,
+                    grpc.ConnectionsOpened - sent.ConnectionsOpened)
+                : current.Grpc,
         };
     }
 
