@@ -33,6 +33,26 @@ internal sealed class CommandArguments
 
     public bool Has(string option) => _values.ContainsKey(option);
 
+    /// <summary>
+    /// The problem with the operands when there is not exactly one, or null: <paramref name="name"/> is missing
+    /// (<paramref name="missing"/> says what to give) or given more than once (<paramref name="oneAtATime"/>).
+    /// </summary>
+    public string? NotOneOperand(string name, string missing, string oneAtATime) => Operands.Count switch
+    {
+        1 => null,
+        0 => $"{name}: missing; {missing}",
+        _ => $"{name} = {string.Join(" ", Operands.Select(o => $"'{o}'"))}: {oneAtATime}",
+    };
+
+    /// <summary>Notes a problem when an option is given under both of its names.</summary>
+    public void RefuseBoth(string option, string alias)
+    {
+        if (Has(option) && Has(alias))
+        {
+            Problems.Add($"{option} = '{Value(option)}' and {alias} = '{Value(alias)}': the same option; give it once.");
+        }
+    }
+
     public static CommandArguments Parse(string command, IReadOnlyList<string> args, IReadOnlyList<OptionSpec> options)
     {
         var parsed = new CommandArguments();

@@ -59,17 +59,12 @@ internal static class ImportCommand
             return ExitCode.Passed;
         }
 
-        if (arguments.Operands.Count != 1)
+        if (arguments.NotOneOperand("FILE", "give a HAR file or a Postman collection, e.g. loadkit import recording.har -o checkout.yaml.", "one file at a time.") is { } operand)
         {
-            arguments.Problems.Add(arguments.Operands.Count == 0
-                ? "FILE: missing; give a HAR file or a Postman collection, e.g. loadkit import recording.har -o checkout.yaml."
-                : $"FILE = {string.Join(" ", arguments.Operands.Select(o => $"'{o}'"))}: one file at a time.");
+            arguments.Problems.Add(operand);
         }
 
-        if (arguments.Has("-o") && arguments.Has("--output"))
-        {
-            arguments.Problems.Add($"-o = '{arguments.Value("-o")}' and --output = '{arguments.Value("--output")}': the same option; give it once.");
-        }
+        arguments.RefuseBoth("-o", "--output");
 
         var target = arguments.Value("-o") ?? arguments.Value("--output");
         if (target is not null and not "-" && Path.GetExtension(target).ToLowerInvariant() is not (".yaml" or ".yml" or ".json"))

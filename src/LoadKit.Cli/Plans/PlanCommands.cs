@@ -30,11 +30,9 @@ internal static class PlanCommands
             return ExitCode.Passed;
         }
 
-        if (arguments.Operands.Count != 1)
+        if (arguments.NotOneOperand("PLAN", "give the path of a plan file, e.g. loadkit validate checkout.yaml.", "one plan file at a time.") is { } operand)
         {
-            arguments.Problems.Add(arguments.Operands.Count == 0
-                ? "PLAN: missing; give the path of a plan file, e.g. loadkit validate checkout.yaml."
-                : $"PLAN = {string.Join(" ", arguments.Operands.Select(o => $"'{o}'"))}: one plan file at a time.");
+            arguments.Problems.Add(operand);
         }
 
         if (arguments.Problems.Count > 0)

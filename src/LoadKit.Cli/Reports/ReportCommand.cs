@@ -33,17 +33,12 @@ internal static class ReportCommand
             return ExitCode.Passed;
         }
 
-        if (arguments.Operands.Count != 1)
+        if (arguments.NotOneOperand("RESULT", "give a result file, e.g. loadkit report loadkit-reports/checkout-20261203-101500/result.json.", "one result file at a time.") is { } operand)
         {
-            arguments.Problems.Add(arguments.Operands.Count == 0
-                ? "RESULT: missing; give a result file, e.g. loadkit report loadkit-reports/checkout-20261203-101500/result.json."
-                : $"RESULT = {string.Join(" ", arguments.Operands.Select(o => $"'{o}'"))}: one result file at a time.");
+            arguments.Problems.Add(operand);
         }
 
-        if (arguments.Has("--report-dir") && arguments.Has("--out"))
-        {
-            arguments.Problems.Add($"--report-dir = '{arguments.Value("--report-dir")}' and --out = '{arguments.Value("--out")}': the same option; give it once.");
-        }
+        arguments.RefuseBoth("--report-dir", "--out");
 
         if (arguments.Problems.Count > 0)
         {

@@ -88,11 +88,12 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
     public static (RunSettings? Settings, IReadOnlyList<string> Problems) Parse(CommandArguments arguments, Func<string, string?> environment)
     {
         var problems = new List<string>(arguments.Problems);
-        if (arguments.Operands.Count != 1)
+        if (arguments.NotOneOperand(
+                "PLAN",
+                "give the path of a plan file or a test assembly, e.g. loadkit run checkout.yaml, loadkit run bin/Release/net10.0/Shop.LoadTests.dll.",
+                "one plan file or test assembly at a time.") is { } operand)
         {
-            problems.Add(arguments.Operands.Count == 0
-                ? "PLAN: missing; give the path of a plan file or a test assembly, e.g. loadkit run checkout.yaml, loadkit run bin/Release/net10.0/Shop.LoadTests.dll."
-                : $"PLAN = {string.Join(" ", arguments.Operands.Select(o => $"'{o}'"))}: one plan file or test assembly at a time.");
+            problems.Add(operand);
         }
 
         // An option wins over its environment variable, as a command line wins over the environment everywhere.
