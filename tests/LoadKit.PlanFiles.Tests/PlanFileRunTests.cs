@@ -1,5 +1,6 @@
 using FluentAssertions;
 using LoadKit.Testing;
+using LoadKit.TestTargets;
 using LoadKit.Tests.HttpSteps;
 
 namespace LoadKit.PlanFiles.Tests;
@@ -295,5 +296,27 @@ public class PlanFileRunTests
 
         // What a distributed run sends to the workers with the plan.
         Assert.That(PlanFile.Load(path).FeedFiles, Is.EqualTo(new[] { "users.csv", "data/ids.jsonl" }));
+    }
+
+    [Test]
+    public async Task Parse_HttpProxy_EveryRequestGoesThroughIt()
+    {
+        // The recorder answers any request; nothing listens at the plan's base address, so only a proxied request is answered.
+        using var proxy = await ArrivalRecorder.StartAsync();
+        var plan = PlanFile.Parse($$$"""
+            http: { baseAddress: "http://127.0.0.1:9/", proxy: "{{{proxy.Address}}}" }
+            scenarios:
+              - name: proxied
+                steps:
+                  - name: get
+                    request: { url: /items }
+                load:
+                  - iterationsPerUser: { users: 2, iterations: 3 }
+            """, "proxied.yaml", _folder);
+
+        var step = (await LoadRunner.RunAsync(plan.Scenarios).WaitAsync(Bound)).GetStep("get");
+
+        Assert.That(step.Ok, Is.EqualTo(6), string.Join("; ", step.Errors));
+        Assert.That(proxy.Requests, Is.EqualTo(6), "the proxy's own count");
     }
 }

@@ -69,7 +69,7 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
 
     private HttpSettings Http(PlanNode? node, string path, HttpSettings defaults)
     {
-        var fields = reader.Map(node, path, "baseAddress", "version", "connections", "maxConnectionsPerServer");
+        var fields = reader.Map(node, path, "baseAddress", "version", "connections", "maxConnectionsPerServer", "proxy");
         if (fields is null)
         {
             return defaults;
@@ -85,6 +85,18 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
             else
             {
                 reader.Problem(fields["baseAddress"], fields.PathOf("baseAddress"), $"'{address}'", "an absolute http:// or https:// URL, e.g. http://127.0.0.1:5000");
+            }
+        }
+
+        if (reader.Text(fields["proxy"], fields.PathOf("proxy"), "an absolute http:// URL of a proxy") is { } proxyText)
+        {
+            if (Uri.TryCreate(proxyText, UriKind.Absolute, out var proxy))
+            {
+                settings = settings with { Proxy = proxy };
+            }
+            else
+            {
+                reader.Problem(fields["proxy"], fields.PathOf("proxy"), $"'{proxyText}'", "an absolute http:// URL of a proxy, e.g. http://127.0.0.1:3128");
             }
         }
 

@@ -92,6 +92,7 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
             EnableMultipleHttp2Connections = true,
             ConnectCallback = _opened is { } opened ? opened.ConnectAsync : null,
+            Proxy = settings.Proxy is { } proxy ? new WebProxy(proxy) { BypassProxyOnLocal = false } : null,
         },
         disposeHandler: true);
 }

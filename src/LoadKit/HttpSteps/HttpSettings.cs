@@ -55,6 +55,13 @@ public sealed record HttpSettings
     /// </summary>
     public DecompressionMethods Decompression { get; init; } = DecompressionMethods.None;
 
+    /// <summary>
+    /// An HTTP proxy every request goes through, e.g. <c>http://127.0.0.1:3128</c> (<c>https://</c> addresses through
+    /// CONNECT), also for loopback targets. Null: the environment's proxy settings apply (<c>HTTP_PROXY</c>,
+    /// <c>HTTPS_PROXY</c>, <c>NO_PROXY</c>), as HttpClient reads them. LoadKit's own engine does not go through proxies.
+    /// </summary>
+    public Uri? Proxy { get; init; }
+
     internal void Validate(List<ValidationProblem> problems)
     {
         if (BaseAddress is { } address && Urls.BaseAddressProblem(address.OriginalString) is { } problem)
@@ -79,6 +86,22 @@ public sealed record HttpSettings
         else if (Engine == HttpEngine.LoadKit && Handler is not null)
         {
             problems.Add(new("Http.Engine", "LoadKit", "sends over connections, and Http.Handler is set (an in-process handler); allowed: Engine = HttpEngine.HttpClient with a Handler"));
+        }
+
+        if (Proxy is { } proxy)
+        {
+            if (!proxy.IsAbsoluteUri || proxy.Scheme != Uri.UriSchemeHttp || proxy.AbsolutePath != "/" || proxy.Query.Length > 0)
+            {
+                problems.Add(new("Http.Proxy", proxy.OriginalString, "must be an absolute http:// address of a proxy with no path, e.g. http://127.0.0.1:3128"));
+            }
+            else if (Engine == HttpEngine.LoadKit)
+            {
+                problems.Add(new("Http.Engine", "LoadKit", "does not go through a proxy, and Http.Proxy is set; allowed: Engine = HttpEngine.HttpClient with a Proxy"));
+            }
+            else if (Handler is not null)
+            {
+                problems.Add(new("Http.Proxy", proxy.OriginalString, "does not apply when Http.Handler is set (requests go to the handler, not over connections); leave it unset"));
+            }
         }
 
         if ((Decompression & ~(DecompressionMethods.GZip | DecompressionMethods.Deflate | DecompressionMethods.Brotli)) != 0)
