@@ -13,7 +13,7 @@ public class PlanSchemaTests
 
     private static JsonSchema Schema => JsonSchema.FromText(PlanFile.JsonSchema);
 
-    /// <summary>The plans users see first: the samples, and every YAML or JSON block of the plan-files page.</summary>
+    /// <summary>The plans users see first: the samples, and every YAML or JSON block of the plan-files page and the README.</summary>
     private static IEnumerable<TestCaseData> ShippedPlans()
     {
         foreach (var file in Directory.GetFiles(Path.Combine(Repository.Root, "samples", "Plans")).Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal)))
@@ -21,14 +21,17 @@ public class PlanSchemaTests
             yield return new TestCaseData(Path.GetFileName(file), File.ReadAllText(file)).SetArgDisplayNames(Path.GetFileName(file));
         }
 
-        var page = File.ReadAllText(Path.Combine(Repository.Root, "docs", "plan-files.md"));
-        var blocks = Regex.Matches(page, "```(yaml|json)\n(.*?)```", RegexOptions.Singleline);
-        for (var i = 0; i < blocks.Count; i++)
+        foreach (var page in new[] { Path.Combine("docs", "plan-files.md"), "README.md" })
         {
-            // Blocks that are fragments of a plan say so in their first line.
-            if (!blocks[i].Groups[2].Value.StartsWith("# fragment", StringComparison.Ordinal))
+            var name = Path.GetFileName(page);
+            var blocks = Regex.Matches(File.ReadAllText(Path.Combine(Repository.Root, page)), "```(yaml|json)\n(.*?)```", RegexOptions.Singleline);
+            for (var i = 0; i < blocks.Count; i++)
             {
-                yield return new TestCaseData($"plan-files.md.{blocks[i].Groups[1].Value}", blocks[i].Groups[2].Value).SetArgDisplayNames($"plan-files.md block {i + 1}");
+                // Blocks that are fragments of a plan say so in their first line.
+                if (!blocks[i].Groups[2].Value.StartsWith("# fragment", StringComparison.Ordinal))
+                {
+                    yield return new TestCaseData($"{name}.{blocks[i].Groups[1].Value}", blocks[i].Groups[2].Value).SetArgDisplayNames($"{name} block {i + 1}");
+                }
             }
         }
     }
