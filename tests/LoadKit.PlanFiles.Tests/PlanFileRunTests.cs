@@ -319,4 +319,36 @@ public class PlanFileRunTests
         Assert.That(step.Ok, Is.EqualTo(6), string.Join("; ", step.Errors));
         Assert.That(proxy.Requests, Is.EqualTo(6), "the proxy's own count");
     }
+
+    [Test]
+    public async Task Parse_WeightedTasksOver10000Iterations_EachTaskWithin2PercentOfItsWeight()
+    {
+        var plan = PlanFile.Parse($$$"""
+            http: { baseAddress: "{{{_shop.Http1}}}" }
+            scenarios:
+              - name: mix
+                tasks:
+                  - name: heavy
+                    weight: 3
+                    steps:
+                      - name: a
+                        request: { url: /hello }
+                  - name: light
+                    weight: 1
+                    steps:
+                      - name: b
+                        request: { url: /hello }
+                load:
+                  - iterationsPerUser: { users: 20, iterations: 500 }
+            """, "mix.yaml", _folder);
+
+        var result = await LoadRunner.RunAsync(plan.Scenarios).WaitAsync(Bound);
+
+        var tasks = result.Scenarios.Single().Tasks.ToDictionary(t => t.Name, t => t.Completed);
+        Assert.That(tasks["heavy"] + tasks["light"], Is.EqualTo(10_000));
+        // Random picks: the share's standard deviation over 10,000 is 0.43 points, so 2 points is 4.6 of them.
+        Assert.That(tasks["heavy"] / 10_000.0, Is.EqualTo(0.75).Within(0.02));
+        Assert.That(tasks["light"] / 10_000.0, Is.EqualTo(0.25).Within(0.02));
+        Assert.That((result.GetStep("a").Ok, result.GetStep("b").Ok), Is.EqualTo((tasks["heavy"], tasks["light"])));
+    }
 }
