@@ -26,6 +26,7 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
         new("--profile", "smoke or full"),
         new("--scale", "a number above 0, e.g. 0.1 or 2"),
         new("--out", "a folder for the reports"),
+        new("--report-dir", "a folder for the reports (the same as --out)"),
         new("--scenario", "the name of a scenario of the plan", Repeatable: true),
         new("--progress", "auto, off, lines or live"),
         new("--etcd", "comma-separated http:// or https:// etcd endpoints"),
@@ -58,7 +59,7 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
           --profile smoke|full    which load: the scenarios' load (full, default) or their smoke load; or LOADKIT_PROFILE
           --scale X               multiply VUs, rates and iterations by X (above 0; durations stay); or LOADKIT_LOAD_SCALE
           --out DIR               where the reports go (default: loadkit-reports/NAME-TIME below LOADKIT_REPORT_DIR
-                                  or the current folder)
+                                  or the current folder); --report-dir DIR is the same
           --scenario NAME         run only this scenario (by its name, or for a test assembly also its factory
                                   method's name); repeatable (default: all of them)
           --progress MODE         auto (default: after 5 s), off, lines or live; or LOADKIT_PROGRESS
@@ -87,6 +88,7 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
     /// <summary>Reads the settings; every problem found, each naming the option or variable, the value and what is allowed.</summary>
     public static (RunSettings? Settings, IReadOnlyList<string> Problems) Parse(CommandArguments arguments, Func<string, string?> environment)
     {
+        arguments.RefuseBoth("--out", "--report-dir");
         var problems = new List<string>(arguments.Problems);
         if (arguments.NotOneOperand(
                 "PLAN",
@@ -132,7 +134,7 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
         }
 
         var plan = arguments.Operands[0];
-        var reports = arguments.Value("--out") ?? Path.Combine(
+        var reports = arguments.Value("--out") ?? arguments.Value("--report-dir") ?? Path.Combine(
             environment(ReportDirectoryVariable) is { Length: > 0 } root ? root : "loadkit-reports",
             $"{Path.GetFileNameWithoutExtension(plan)}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         return (new RunSettings(plan, run, reports) { Scenarios = arguments.Values("--scenario"), Cluster = cluster }, problems);

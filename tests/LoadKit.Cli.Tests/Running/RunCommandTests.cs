@@ -97,7 +97,7 @@ public partial class RunCommandTests
         var plan = WritePlan("slow.yaml", threshold: "{ step: use, metric: throughput, atLeast: 1000000 }");
         var reports = Path.Combine(_folder, "out");
 
-        var run = await LoadkitProcess.RunAsync(_folder, "run", plan, "--out", reports);
+        var run = await LoadkitProcess.RunAsync(_folder, "run", plan, "--report-dir", reports); // --out's other name
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         Assert.That(run.Output, Does.Contain("FAILED: 1 of 1 threshold(s) crossed:").And.Contain("use"));
@@ -186,6 +186,18 @@ public partial class RunCommandTests
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         Assert.That(run.Error, Does.Contain(message));
+        Assert.That(_server.Values, Is.Empty, "nothing ran");
+    }
+
+    [Test]
+    public async Task Run_OutAndReportDirBoth_ExitsTwoNamingBoth()
+    {
+        var plan = WritePlan("values.yaml");
+
+        var run = await LoadkitProcess.RunAsync(_folder, "run", plan, "--out", "a", "--report-dir", "b");
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        Assert.That(run.Error, Does.Contain("--out = 'a' and --report-dir = 'b': the same option; give it once."));
         Assert.That(_server.Values, Is.Empty, "nothing ran");
     }
 
