@@ -36,13 +36,7 @@ public class HttpEngineBenchmarks
     [GlobalSetup]
     public async Task StartServer()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        _server = builder.Build();
-        _server.MapGet("/hello", () => "hello");
-        await _server.StartAsync();
-        var address = new Uri(_server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        (_server, var address) = await HelloServer.StartAsync();
 
         _origin = new WireOrigin(address);
         _pool = new WirePool(new WirePoolSettings(int.MaxValue));

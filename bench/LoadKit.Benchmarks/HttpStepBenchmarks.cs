@@ -30,13 +30,7 @@ public class HttpStepBenchmarks
     [GlobalSetup]
     public async Task StartServer()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        _server = builder.Build();
-        _server.MapGet("/hello", () => "hello");
-        await _server.StartAsync();
-        var address = new Uri(_server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        (_server, var address) = await HelloServer.StartAsync();
 
         _hello = new Uri(address, "/hello");
         _bare = new HttpMessageInvoker(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false });
