@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every LoadKit test. Installs what the tests need first (etcd-server when etcd is missing, chromium for
-# the HTML report's rendering test when it is missing; podman, runc and debootstrap for the worker-container test and
-# kubernetes-client for the manifest render test), then runs `dotnet test LoadKit.sln`, and ends with one line of
-# real totals: "N passed, N failed".
+# Runs every LoadKit test. Installs what the tests need first (etcd-server when etcd is missing, prometheus for the
+# scrape endpoint's test, nginx for the HTTP engine's conformance test, chromium for the HTML report's rendering test when it is missing;
+# podman, runc and debootstrap for the worker-container test and kubernetes-client for the manifest render test),
+# then runs `dotnet test LoadKit.sln`, and ends with one line of real totals: "N passed, N failed".
 # Extra arguments go to dotnet test (e.g. ./test.sh --filter Name~Gate).
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -11,6 +11,8 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v podman >/dev/null 2>&1 || missing+=(podman)
 command -v runc >/dev/null 2>&1 || missing+=(runc)
@@ -26,7 +28,7 @@ results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
 # Built once; then the in-process test assemblies side by side, then the worker tests (real etcd, worker processes,
-# containers), then the browser tests: the worker and browser processes took the CPU that the in-process assemblies'
+# containers), then the browser tests (and the control page's, which drive Chromium with workers): the worker and browser processes took the CPU that the in-process assemblies'
 # timing and latency gates measure with (p95 gates failed beside Chromium; an open-model lag bound beside the workers).
 dotnet build LoadKit.sln -v q -nologo || { echo "test.sh: the build failed"; echo "0 passed, 0 failed"; exit 1; }
 if [ $# -gt 0 ]; then
@@ -36,9 +38,9 @@ if [ $# -gt 0 ]; then
 else
   status=0
   LOADKIT_TEST_RESULTS="$results" dotnet test LoadKit.sln --no-build --logger "trx" \
-    --filter "FullyQualifiedName!~LoadKit.Worker.Tests.&FullyQualifiedName!~LoadKit.Browser.Tests."
+    --filter "FullyQualifiedName!~LoadKit.Worker.Tests.&FullyQualifiedName!~LoadKit.Browser.Tests.&FullyQualifiedName!~LoadKit.ControlPage.Tests."
   status=$((status | $?))
-  for assembly in LoadKit.Worker.Tests LoadKit.Browser.Tests; do
+  for assembly in LoadKit.Worker.Tests LoadKit.Browser.Tests LoadKit.ControlPage.Tests; do
     LOADKIT_TEST_RESULTS="$results" dotnet test "tests/$assembly" --no-build --logger "trx"
     status=$((status | $?))
   done

@@ -4,6 +4,7 @@ using LoadKit.Cli.Init;
 using LoadKit.Cli.Plans;
 using LoadKit.Cli.Reports;
 using LoadKit.Cli.Running;
+using LoadKit.Cli.Serving;
 using LoadKit.Cli.Workers;
 
 using var interrupted = new CancellationTokenSource();
@@ -31,9 +32,11 @@ switch (args)
         return await ReportCommand.RunAsync(rest, Console.Out, Console.Error, interrupted.Token);
     case ["init", .. var rest]:
         return await InitCommand.RunAsync(rest, Console.Out, Console.Error);
+    case ["serve", .. var rest]:
+        return await ServeCommand.RunAsync(rest, Console.Out, Console.Error, interrupted.Token);
     case ["workers", .. var rest]:
         return await WorkersCommand.RunAsync(rest, Console.Out, Console.Error, interrupted.Token);
     default:
-        await Console.Error.WriteLineAsync($"loadkit: '{args[0]}' is not a command; allowed: run, validate, schema, workers, import, report, init (see loadkit --help).");
+        await Console.Error.WriteLineAsync($"loadkit: '{args[0]}' is not a command; allowed: run, validate, schema, workers, serve, import, report, init (see loadkit --help).");
         return ExitCode.BadInput;
 }

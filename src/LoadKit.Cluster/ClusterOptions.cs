@@ -107,6 +107,24 @@ public sealed record ClusterOptions
         Token = token;
     }
 
+    /// <summary>These options for a run on <paramref name="workers"/> workers (a control page chooses the count per run).</summary>
+    /// <exception cref="ArgumentException"><paramref name="workers"/> is below 1.</exception>
+    public ClusterOptions WithWorkers(int workers) => new(Etcd, workers, Token)
+    {
+        Prefix = Prefix,
+        WorkerWait = WorkerWait,
+        OnWorkerLoss = OnWorkerLoss,
+        Forward = Forward,
+        TlsCa = TlsCa,
+        WorkerThumbprints = WorkerThumbprints,
+        WorkerIdentities = WorkerIdentities,
+        EtcdCa = EtcdCa,
+        EtcdCertificate = EtcdCertificate,
+        EtcdKey = EtcdKey,
+        EtcdUser = EtcdUser,
+        EtcdPassword = EtcdPassword,
+    };
+
     /// <summary>The etcd endpoints.</summary>
     public IReadOnlyList<Uri> Etcd { get; }
 

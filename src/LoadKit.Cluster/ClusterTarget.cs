@@ -34,6 +34,21 @@ public sealed class ClusterTarget : IRunTarget
     public static ClusterTarget? FromEnvironment() =>
         ClusterOptions.Parse(Environment.GetEnvironmentVariable, name => $"environment variable {name}") is { } options ? new ClusterTarget(options) : null;
 
+    /// <summary>
+    /// A target that sends the workers the plan file <paramref name="plan"/> (as <c>loadkit run PLAN --etcd</c> and the
+    /// control page do): each compiles it as this process did, so the base address this process read
+    /// (<see cref="HttpSettings.BaseAddressVariable"/>, when set) is forwarded with <see cref="ClusterOptions.Forward"/>.
+    /// </summary>
+    public static ClusterTarget ForPlan(ClusterOptions options, PlanFileSource plan)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(plan);
+        var forward = Environment.GetEnvironmentVariable(HttpSettings.BaseAddressVariable) is { Length: > 0 }
+            ? [.. options.Forward.Append(HttpSettings.BaseAddressVariable).Distinct(StringComparer.Ordinal)]
+            : options.Forward;
+        return new ClusterTarget(options with { Forward = forward }) { PlanSource = plan };
+    }
+
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The plan's scenarios were given as objects without a <see cref="PlanSource"/>, or its load cannot be split across the workers.</exception>
     /// <exception cref="DistributedRunException">The workers could not be found, reached or kept; the message says what was seen.</exception>

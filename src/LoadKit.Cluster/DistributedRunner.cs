@@ -15,6 +15,9 @@ namespace LoadKit.Cluster;
 /// </summary>
 internal static class DistributedRunner
 {
+    /// <summary>The source of the events the controller tells of the run as a whole.</summary>
+    internal const string Controller = "controller";
+
     /// <summary>The least time between the start command and the start instant.</summary>
     private static readonly TimeSpan StartLead = TimeSpan.FromMilliseconds(500);
 
@@ -101,9 +104,20 @@ internal static class DistributedRunner
             var notes = new List<string>();
             var moves = new ShareMoves(plan, segments);
             await FollowAsync(links, startAt, cluster.OnWorkerLoss, moves, observers, stop).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                observers.Tell(new RunEvent(DateTimeOffset.UtcNow, RunEventKind.Stopped, RunEventLevel.Warning, Controller,
+                    "Cancelled by the caller: every worker's load stops; the result holds what their snapshots carried."));
+            }
+
             notes.AddRange(moves.Notes());
             notes.AddRange(claims.Notes);
-            return Merge(links, startAt, cancellationToken.IsCancellationRequested, notes);
+            var result = Merge(links, startAt, cancellationToken.IsCancellationRequested, notes);
+            var lost = result.Workers.Count(w => w.Lost is not null);
+            observers.Tell(new RunEvent(DateTimeOffset.UtcNow, RunEventKind.Log, lost > 0 ? RunEventLevel.Warning : RunEventLevel.Information, Controller,
+                $"The run ended after {Format.Duration(result.Duration)}: {Format.Count(result.Scenarios.SelectMany(s => s.Steps).Sum(s => s.Completed))} calls " +
+                $"on {links.Length} workers{(lost > 0 ? $", {lost} of them lost" : "")}."));
+            return result;
         }
         catch (RpcException exception)
         {
@@ -151,10 +165,12 @@ internal static class DistributedRunner
                         lock (live)
                         {
                             live.Add(interval, link.Index);
+                            link.Recent.Add(interval);
                         }
 
                         snapshots.Release();
                     },
+                    observers.Tell,
                     stop.Token),
                 l => l);
             while (reading.Count > 0)
@@ -167,6 +183,13 @@ internal static class DistributedRunner
                     continue;
                 }
 
+                var at = DateTime.UtcNow - startAt;
+                if (link.Lost is not null)
+                {
+                    observers.Tell(new RunEvent(DateTimeOffset.UtcNow, RunEventKind.Lost, RunEventLevel.Warning, link.Info.Id,
+                        $"Lost {Format.Duration(at < TimeSpan.Zero ? TimeSpan.Zero : at)} into the run: {link.Lost}."));
+                }
+
                 // A lost worker hands on all it held; one that ended its run, the parts it was sent that it never ran.
                 var moving = link.Holding().Where(h => link.Lost is not null || !h.Acknowledged).ToArray();
                 if (moving.Length == 0)
@@ -174,7 +197,6 @@ internal static class DistributedRunner
                     continue;
                 }
 
-                var at = DateTime.UtcNow - startAt;
                 if (link.Lost is not null && policy == WorkerLossPolicy.Fail)
                 {
                     throw new DistributedRunException(
@@ -182,7 +204,7 @@ internal static class DistributedRunner
                         $"the run stopped because {ClusterOptions.OnWorkerLossVariable} = fail.");
                 }
 
-                await moves.MoveAsync(link, moving, at < TimeSpan.Zero ? TimeSpan.Zero : at, [.. reading.Values], stop.Token).ConfigureAwait(false);
+                await moves.MoveAsync(link, moving, at < TimeSpan.Zero ? TimeSpan.Zero : at, [.. reading.Values], observers.Tell, stop.Token).ConfigureAwait(false);
             }
         }
         finally
@@ -222,19 +244,25 @@ internal static class DistributedRunner
                 if (observers.WantsSnapshots)
                 {
                     IReadOnlyList<ScenarioResult> current;
+                    GeneratorSnapshot[] generators;
                     lock (live)
                     {
-                        current = live.Any ? live.Current(CurrentSecond(links)) : [];
+                        // Under the same lock as the additions, so the workers' calls add up to the second's figures.
+                        var second = CurrentSecond(links);
+                        current = live.Any ? live.Current(second) : [];
+                        generators = [.. links.Select(l => l.Generator(second))];
                     }
 
                     if (current.Count > 0)
                     {
-                        observers.Publish(new RunSnapshot(current));
+                        observers.Publish(new RunSnapshot(current) { Generators = generators });
                     }
                 }
             }
 
             var reason = observers.StopReason ?? "an observer stopped the run";
+            observers.Tell(new RunEvent(DateTimeOffset.UtcNow, RunEventKind.Stopped, RunEventLevel.Warning, Controller,
+                $"Stopped early: {reason}. Every worker stops its load and sends its final figures."));
             await Task.WhenAll(links.Select(l => l.StopAsync(reason, cancellationToken))).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -112,6 +112,30 @@ public sealed class EtcdAccess
         return await directory.ListAsync(cancellationToken, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Watches the workers registered under <c>/&lt;prefix&gt;/workers/</c> (a control page's workers table): tells
+    /// <paramref name="changed"/> each one with the run that claimed it and its last heartbeat, at once and after every
+    /// change of a registration or a claim (an etcd watch, not polling), and every <paramref name="heartbeats"/> (default
+    /// 5 s) for the heartbeats, which change no key. When etcd fails, <paramref name="failed"/> gets the reason (naming
+    /// the endpoints, or the setting at fault) and the watch is tried again. Runs until cancelled.
+    /// </summary>
+    public async Task WatchWorkersAsync(
+        string prefix, Action<IReadOnlyList<WorkerStatus>> changed, Action<string> failed, CancellationToken cancellationToken, TimeSpan? heartbeats = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(prefix);
+        ArgumentNullException.ThrowIfNull(changed);
+        ArgumentNullException.ThrowIfNull(failed);
+        using var directory = new WorkerDirectory(this, prefix);
+        try
+        {
+            await directory.WatchStatusAsync(changed, failed, heartbeats ?? TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Asked to stop watching.
+        }
+    }
+
     /// <summary>A client of these endpoints, or of <paramref name="endpoint"/> alone.</summary>
     public EtcdClient NewClient(Uri? endpoint = null)
     {

@@ -16,9 +16,10 @@ internal sealed class ShareMoves(RunPlan plan, LoadSegments segments)
     /// <summary>
     /// Cuts each of <paramref name="moving"/> (what <paramref name="from"/> held) into one part per live worker of
     /// <paramref name="survivors"/>, from <paramref name="at"/> on, and sends the parts. A worker whose write fails is
-    /// skipped for the rest; it will count as lost and hand on what it was sent.
+    /// skipped for the rest; it will count as lost and hand on what it was sent. Each part sent, or a share nobody is
+    /// left to take, is told to <paramref name="tell"/>.
     /// </summary>
-    public async Task MoveAsync(WorkerLink from, HeldShare[] moving, TimeSpan at, WorkerLink[] survivors, CancellationToken cancellationToken)
+    public async Task MoveAsync(WorkerLink from, HeldShare[] moving, TimeSpan at, WorkerLink[] survivors, Action<RunEvent> tell, CancellationToken cancellationToken)
     {
         at = TimeSpan.FromMilliseconds((long)at.TotalMilliseconds); // the plan time the workers are sent
         foreach (var held in moving)
@@ -28,11 +29,23 @@ internal sealed class ShareMoves(RunPlan plan, LoadSegments segments)
             var move = new Move(from, from.Lost, at, held, counts, []);
             _moves.Add(move);
             var split = live.Length == 0 ? [] : counts.Select(c => segments.SplitIterations(plan, held.Part, c.Moved, live.Length)).ToArray();
+            var what = held.Id == 0 ? $"share {held.Name}" : held.Name;
+            if (live.Length == 0)
+            {
+                tell(new RunEvent(DateTimeOffset.UtcNow, RunEventKind.TakeOver, RunEventLevel.Error, DistributedRunner.Controller,
+                    $"No worker was left to take over {from.Info.Id}'s {what}: its load from {Format.Duration(at)} on is not run."));
+            }
+
             for (var part = 0; part < live.Length; part++)
             {
                 var taken = held.Cut(++_lastId, part, live.Length, at, [.. split.Select(s => s[part])]);
                 move.Parts.Add((live[part], taken));
-                await live[part].TakeOverAsync(taken, cancellationToken).ConfigureAwait(false);
+                if (await live[part].TakeOverAsync(taken, cancellationToken).ConfigureAwait(false))
+                {
+                    var iterations = string.Concat(taken.Iterations.Select(i => $" Scenario '{i.Scenario}': {Format.Count(i.Iterations)} iterations of the block under way."));
+                    tell(new RunEvent(DateTimeOffset.UtcNow, RunEventKind.TakeOver, RunEventLevel.Information, live[part].Info.Id,
+                        $"Takes over {taken.Part} (take-over {taken.Id}) of {from.Info.Id}'s {what} from {Format.Duration(at)} on.{iterations}"));
+                }
             }
         }
     }

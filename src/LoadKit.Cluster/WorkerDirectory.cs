@@ -100,6 +100,90 @@ internal sealed class WorkerDirectory : IDisposable
     }
 
     /// <summary>
+    /// Tells <paramref name="changed"/> every registered worker with its claim and last heartbeat: at once, then after
+    /// each change of a registration or a claim (an etcd watch on the prefix), and every
+    /// <paramref name="heartbeats"/> for the heartbeats alone (a keep-alive changes no key). An etcd that fails is told
+    /// to <paramref name="failed"/> and tried again (back-off up to 5 s). Runs until cancelled.
+    /// </summary>
+    public async Task WatchStatusAsync(Action<IReadOnlyList<WorkerStatus>> changed, Action<string> failed, TimeSpan heartbeats, CancellationToken cancellationToken)
+    {
+        var backOff = TimeSpan.FromMilliseconds(200);
+        using var signal = new SemaphoreSlim(0);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                // A client of its own for each watch (see WaitForIdleAsync).
+                using var watcher = NewClient();
+                var watch = await watcher.WatchRangeAsync($"/{_prefix}/", _ => signal.Release(), deadline: null, cancellationToken: cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    while (true)
+                    {
+                        changed(await StatusAsync(cancellationToken).ConfigureAwait(false));
+                        backOff = TimeSpan.FromMilliseconds(200);
+                        await signal.WaitAsync(heartbeats, cancellationToken).ConfigureAwait(false);
+                        while (signal.Wait(0))
+                        {
+                            // One read for the changes that came together.
+                        }
+                    }
+                }
+                finally
+                {
+                    watcher.CancelWatch(watch);
+                }
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested
+                && exception is RpcException or DistributedRunException or IOException or OperationCanceledException or InvalidOperationException or System.Net.Sockets.SocketException)
+            {
+                failed(exception is DistributedRunException ? exception.Message
+                    : (await FailureAsync(_etcd, $"{Format.Duration(CallDeadline)} to a watch of /{_prefix}/", exception, cancellationToken).ConfigureAwait(false)).Message);
+                await Task.Delay(backOff, cancellationToken).ConfigureAwait(false);
+                backOff = TimeSpan.FromTicks(Math.Min(5 * TimeSpan.TicksPerSecond, backOff.Ticks * 2));
+            }
+        }
+    }
+
+    /// <summary>Every registered worker now, with its claim and its lease's last keep-alive.</summary>
+    private async Task<IReadOnlyList<WorkerStatus>> StatusAsync(CancellationToken cancellationToken)
+    {
+        var claimsPrefix = WorkerClaim.KeyPrefix(_prefix);
+        var range = await _client.GetRangeAsync($"/{_prefix}/", deadline: DateTime.UtcNow + CallDeadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var claims = range.Kvs.Where(kv => kv.Key.ToStringUtf8().StartsWith(claimsPrefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key.ToStringUtf8()[claimsPrefix.Length..], kv => WorkerClaim.FromJson(kv.Value.ToStringUtf8()), StringComparer.Ordinal);
+        var workers = new List<WorkerStatus>();
+        foreach (var kv in range.Kvs.Where(kv => kv.Key.ToStringUtf8().StartsWith(WorkersPrefix, StringComparison.Ordinal)))
+        {
+            WorkerInfo info;
+            try
+            {
+                info = WorkerInfo.FromJson(kv.Value.ToStringUtf8());
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                continue; // not a worker's registration
+            }
+
+            DateTimeOffset? heartbeat = null;
+            if (kv.Lease != 0)
+            {
+                var readAt = DateTimeOffset.UtcNow;
+                var lease = await _client.LeaseTimeToLiveAsync(new Etcdserverpb.LeaseTimeToLiveRequest { ID = kv.Lease }, deadline: DateTime.UtcNow + CallDeadline, cancellationToken: cancellationToken)
+                    .ConfigureAwait(false);
+                if (lease.TTL >= 0 && lease.GrantedTTL > 0)
+                {
+                    heartbeat = readAt - TimeSpan.FromSeconds(Math.Max(0, lease.GrantedTTL - lease.TTL));
+                }
+            }
+
+            workers.Add(new WorkerStatus(info, claims.GetValueOrDefault(info.Id), heartbeat));
+        }
+
+        return [.. workers.OrderBy(w => w.Info.Id, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
     /// Watches <paramref name="prefix"/>. An etcd that refuses or does not answer is tried again (back-off up to a second)
     /// until <paramref name="deadline"/> (the worker wait) ends, so a restarting etcd delays a run rather than failing
     /// it; then the error names the endpoints and the wait, instead of surfacing as the client's own exception. A

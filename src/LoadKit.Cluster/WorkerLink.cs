@@ -2,6 +2,7 @@ using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using LoadKit.Cluster.Protocol;
+using LoadKit.Display;
 using LoadKit.Targets;
 
 namespace LoadKit.Cluster;
@@ -47,6 +48,12 @@ internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, Syst
     public ClockEstimate Clock { get; private set; }
 
     public DateTimeOffset? StartedAt { get; private set; }
+
+    /// <summary>The run's start instant, on the controller's clock.</summary>
+    private DateTime _startAt;
+
+    /// <summary>Its calls and health in its latest seconds: what a live view shows of it. Added to and read under the run's live totals' lock.</summary>
+    public RecentSeconds Recent { get; } = new();
 
     // What its snapshots carried, added up; read by this worker's reader only, and at the end.
     private readonly ShareTotals _totals = new();
@@ -111,6 +118,7 @@ internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, Syst
 
     public async Task StartAsync(DateTime startAt, CancellationToken cancellationToken)
     {
+        _startAt = startAt;
         try
         {
             await WriteAsync(new RunCommand { Start = new Start { StartAtWorkerUtcTicks = (startAt + Clock.Offset).Ticks } }, cancellationToken).ConfigureAwait(false);
@@ -170,9 +178,10 @@ internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, Syst
 
     /// <summary>
     /// Reads updates until the final snapshot; a call that ends before it marks the worker lost. Each snapshot's interval
-    /// is added to this worker's totals and handed to <paramref name="onSnapshot"/> (the run's live totals).
+    /// is added to this worker's totals and handed to <paramref name="onSnapshot"/> (the run's live totals); its start
+    /// and its log lines are told to <paramref name="tell"/>, named after it.
     /// </summary>
-    public async Task ReadAsync(Action<WorkerLink, LoadResult> onSnapshot, CancellationToken cancellationToken)
+    public async Task ReadAsync(Action<WorkerLink, LoadResult> onSnapshot, Action<RunEvent> tell, CancellationToken cancellationToken)
     {
         try
         {
@@ -182,9 +191,17 @@ internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, Syst
                 if (update.UpdateCase == RunUpdate.UpdateOneofCase.Started)
                 {
                     StartedAt = new DateTimeOffset(new DateTime(update.Started.StartedWorkerUtcTicks, DateTimeKind.Utc) - Clock.Offset);
+                    var late = StartedAt.Value - new DateTimeOffset(_startAt);
+                    tell(new RunEvent(StartedAt.Value, RunEventKind.Started, RunEventLevel.Information, Info.Id,
+                        $"Started its share {Segment} {Format.Milliseconds(late.Duration())} {(late < TimeSpan.Zero ? "before" : "after")} the start instant (by the controller's estimate of its clock)."));
                 }
                 else if (update.UpdateCase == RunUpdate.UpdateOneofCase.Snapshot)
                 {
+                    foreach (var line in update.Snapshot.LogLines)
+                    {
+                        tell(LogEvent(line));
+                    }
+
                     // Each snapshot carries its own interval, so what earlier ones counted stays if a later one is spoilt: that one ends the worker's part.
                     if (Malformed(update.Snapshot, out var snapshot) is { } problem)
                     {
@@ -225,6 +242,31 @@ internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, Syst
         {
             // The run was stopped here; what arrived is kept.
         }
+    }
+
+    /// <summary>This worker as a live view shows it in <paramref name="second"/>: its calls and health then, what it runs, whether it was lost. Read under the live totals' lock.</summary>
+    public GeneratorSnapshot Generator(int second) => new(
+        Info.Id,
+        string.Join(" + ", Holding().Where(h => h.Id == 0 || h.Acknowledged).Select(h => h.Name)),
+        Lost,
+        second,
+        Recent.Calls(second),
+        Recent.Cores > 0 ? Recent.Cores : Info.Cores,
+        Recent.Health(second));
+
+    /// <summary>A log line it sent, as an event named after it, at its time on the controller's clock.</summary>
+    private RunEvent LogEvent(LogLine line)
+    {
+        var level = line.Level switch
+        {
+            LogLineLevel.Warning => RunEventLevel.Warning,
+            LogLineLevel.Error => RunEventLevel.Error,
+            _ => RunEventLevel.Information,
+        };
+
+        // LoadKit's own lines say what they are; another category (ASP.NET Core, the test's code) is named.
+        var message = line.Category.StartsWith("LoadKit", StringComparison.Ordinal) ? line.Message : $"[{line.Category}] {line.Message}";
+        return new RunEvent(new DateTimeOffset(new DateTime(line.AtUtcTicks, DateTimeKind.Utc) - Clock.Offset), RunEventKind.Log, level, Info.Id, message);
     }
 
     /// <summary>

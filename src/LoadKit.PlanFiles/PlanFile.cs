@@ -29,8 +29,8 @@ public sealed class PlanFile
     public IReadOnlyList<Scenario> Scenarios { get; }
 
     /// <summary>
-    /// The files the plan reads (its feeds' CSV and JSON-lines files) as the plan names them: relative to the plan's
-    /// folder, or absolute. A distributed run sends them to the workers with the plan.
+    /// The files the plan reads (its feeds' CSV and JSON-lines files, its gRPC descriptor sets) as the plan names them:
+    /// relative to the plan's folder, or absolute. A distributed run sends them to the workers with the plan.
     /// </summary>
     public IReadOnlyList<string> FeedFiles { get; }
 
@@ -99,7 +99,7 @@ public sealed class PlanFile
             throw new PlanFileException(sourceName, [.. reader.Problems.OrderBy(p => p.Line).ThenBy(p => p.Column)]);
         }
 
-        return new PlanFile(sourceName, scenarios, [.. compiler.FeedFiles.Distinct(StringComparer.Ordinal)]);
+        return new PlanFile(sourceName, scenarios, [.. compiler.Files.Distinct(StringComparer.Ordinal)]);
     }
 
     /// <summary>The scenario named <paramref name="name"/>.</summary>

@@ -129,6 +129,16 @@ public static partial class LoadTest
             options = options with { Observers = [.. options.Observers, exporter] };
         }
 
+        // The Prometheus endpoint: LOADKIT_PROMETHEUS, else the run parameter LoadKit.Prometheus. It stays open for the
+        // test process once a run opened it (one per address), so runs of later tests add to the same counters.
+        var prometheus = PrometheusEndpoint.FromEnvironment() ?? PrometheusEndpoint.Parse(
+            FromRunSettings(PrometheusEndpoint.AddressVariable, PrometheusEndpoint.AddressVariable),
+            $"NUnit run parameter {ParameterFor(PrometheusEndpoint.AddressVariable)}");
+        if (prometheus is not null)
+        {
+            options = options with { Observers = [.. options.Observers, prometheus] };
+        }
+
         // The cluster: each setting from the environment, else from the run parameter of the same name.
         var cluster = ClusterOptions.Parse(
             name => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : parameters.Get(ParameterFor(name)),

@@ -65,6 +65,10 @@ builder.WebHost.ConfigureKestrel(k =>
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton<WorkerIdentity>();
 builder.Services.AddSingleton<WorkerClock>();
+
+// Every line logged during a run also goes to its controller (RunLog), besides the console.
+builder.Services.AddSingleton<RunLog>();
+builder.Services.AddSingleton<ILoggerProvider>(services => services.GetRequiredService<RunLog>());
 builder.Services.AddSingleton<ArtifactStore>();
 builder.Services.AddSingleton<TokenInterceptor>();
 builder.Services.AddGrpc(o =>

@@ -53,13 +53,13 @@ public class PlanFileProblemTests
         const string Duration = "a duration: a number and a unit (ms, s, m, h), e.g. 500ms, 30s, 1.5m, 1h30m";
         Assert.That(problems, Is.EqualTo(new[]
         {
-            "shop.yaml:2:3: http.baseAdress = an unknown key: did you mean 'baseAddress'? allowed keys: baseAddress, version, connections, maxConnectionsPerServer, proxy",
+            "shop.yaml:2:3: http.baseAdress = an unknown key: did you mean 'baseAddress'? allowed keys: baseAddress, version, connections, maxConnectionsPerServer, proxy, engine, decompression",
             "shop.yaml:2:3: http.baseAddress = not set: a base address for the relative path of GET /confirm: WithHttp(new HttpSettings { BaseAddress = ... }) or the LOADKIT_HTTP_BASE_ADDRESS environment variable",
             $"shop.yaml:4:17: feeds.users.csv = '{missing}' does not exist (full path {missing}): the path of a CSV file with a header row",
             $"shop.yaml:7:18: scenarios[0].stepTimeout = '10 seconds': {Duration}",
             "shop.yaml:10:17: scenarios[0].tasks[0].weight = 'heavy': a number, 0 or more",
-            "shop.yaml:13:13: scenarios[0].tasks[0].steps[1] = no request, think or feed: one of: a request step (request, with name, checks, extract, timeout), think (a pause) or feed (a feed's name)",
-            "shop.yaml:14:13: scenarios[0].tasks[0].steps[1].reqeust = an unknown key: did you mean 'request'? allowed keys: name, request, checks, extract, timeout, think, feed",
+            "shop.yaml:13:13: scenarios[0].tasks[0].steps[1] = no request, grpc, think or feed: one of: a request step (request, with name, checks, extract, timeout), a gRPC step (grpc, with name, checks, extract, timeout), think (a pause) or feed (a feed's name)",
+            "shop.yaml:14:13: scenarios[0].tasks[0].steps[1].reqeust = an unknown key: did you mean 'request'? allowed keys: name, request, grpc, checks, extract, timeout, think, feed",
             "shop.yaml:17:19: scenarios[0].tasks[1].steps[0].feed = 'customers': one of the feeds: users",
             "shop.yaml:19:32: scenarios[0].tasks[1].steps[1].request.method = 'GTE': one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS",
             "shop.yaml:22:13: scenarios[0].tasks[1].steps[2] = GET /confirm: check 'status is 999': status code 999 is not between 100 and 599",
@@ -117,7 +117,7 @@ public class PlanFileProblemTests
             "api.json:6:80: scenarios[0].steps[0].request.method = 'FETCH': one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS",
             "api.json:8:20: scenarios[0].steps[1].think.max = missing: a duration: a number and a unit (ms, s, m, h), e.g. 500ms, 30s, 1.5m, 1h30m",
             "api.json:10:17: scenarios[0].load[0].arrivalRate.rate = 0: must be a finite number greater than 0",
-            "api.json:11:7: scenarios[0].unknown = an unknown key: allowed keys: name, http, variables, stepTimeout, gracefulStop, pacing, preTasks, steps, tasks, load, warmUp, smokeLoad, thresholds",
+            "api.json:11:7: scenarios[0].unknown = an unknown key: allowed keys: name, http, grpc, variables, stepTimeout, gracefulStop, pacing, preTasks, steps, tasks, load, warmUp, smokeLoad, thresholds",
         }), string.Join(Environment.NewLine, problems));
     }
 

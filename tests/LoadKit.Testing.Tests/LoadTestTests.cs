@@ -80,6 +80,7 @@ public class LoadTestTests
     [TestCase(ClusterOptions.OnWorkerLossVariable, "LoadKit.OnWorkerLoss")]
     [TestCase(RunOptions.ProgressVariable, "LoadKit.Progress")]
     [TestCase(OtlpExporter.EndpointVariable, "LoadKit.OtlpEndpoint")]
+    [TestCase(PrometheusEndpoint.AddressVariable, "LoadKit.Prometheus")]
     public void ParameterFor_EnvironmentVariable_IsTheRunParameterOfTheSameName(string variable, string parameter)
     {
         Assert.That(LoadTest.ParameterFor(variable), Is.EqualTo(parameter));

@@ -22,6 +22,7 @@ internal sealed class ArrivalRecorder : IDisposable
     private static readonly byte[] Answer = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly ConcurrentDictionary<string, long> _first = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _perClient = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<Socket> _connections = [];
     private readonly Thread _accepting;
     private volatile bool _stopped;
@@ -51,6 +52,9 @@ internal sealed class ArrivalRecorder : IDisposable
 
     /// <summary>Per client (the header's value): when its first request arrived, as a <see cref="Stopwatch"/> timestamp.</summary>
     public IReadOnlyDictionary<string, long> FirstArrivals => _first;
+
+    /// <summary>Per client (the header's value): how many of its requests were answered.</summary>
+    public IReadOnlyDictionary<string, long> RequestsPerClient => _perClient;
 
     /// <summary>The latest first arrival minus the earliest, and how many clients they came from.</summary>
     public (TimeSpan Spread, int Clients) Spread() => _first.IsEmpty ? (TimeSpan.Zero, 0)
@@ -134,6 +138,7 @@ internal sealed class ArrivalRecorder : IDisposable
                     {
                         var value = head[(at + ClientHeader.Length + 3)..].Split("\r\n")[0].Trim();
                         _first.AddOrUpdate(value, arrived, (_, seen) => Math.Min(seen, arrived));
+                        _perClient.AddOrUpdate(value, 1, (_, n) => n + 1);
                     }
 
                     Interlocked.Increment(ref _requests);

@@ -7,10 +7,15 @@ internal static class Eventually
 {
     /// <summary>Returns once <paramref name="condition"/> holds.</summary>
     /// <exception cref="TimeoutException">It did not hold within <paramref name="timeout"/>; the message is <paramref name="describe"/>'s, made then.</exception>
-    public static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe)
+    public static Task UntilAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe) =>
+        UntilAsync(() => Task.FromResult(condition()), timeout, describe);
+
+    /// <summary>Returns once <paramref name="condition"/> (a question asked over the network, say) holds.</summary>
+    /// <exception cref="TimeoutException">It did not hold within <paramref name="timeout"/>; the message is <paramref name="describe"/>'s, made then.</exception>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> describe)
     {
         var clock = Stopwatch.StartNew();
-        while (!condition())
+        while (!await condition())
         {
             if (clock.Elapsed > timeout)
             {

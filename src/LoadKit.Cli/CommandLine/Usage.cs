@@ -12,6 +12,8 @@ internal static class Usage
           loadkit validate PLAN            check a plan without running it; every problem with its file, line and column
           loadkit schema                   print the plan files' JSON Schema (for editors)
           loadkit workers [--etcd URL]     list the workers registered in etcd: state, address, labels
+          loadkit serve [--dir DIR]        the control page: workers, plans, runs started and watched live in a browser,
+                                           finished runs with their reports (on 127.0.0.1:5665 by default)
           loadkit import FILE [-o PLAN]    make a plan from a HAR recording or a Postman collection v2.1; lists what it
                                            cannot import
           loadkit report RESULT.json       write the reports of a saved result again (--report-dir DIR)

@@ -34,11 +34,7 @@ internal static class PlanRunInput
         {
             try
             {
-                // The workers compile the plan as it was compiled here: with the base address this process read.
-                var forward = Environment.GetEnvironmentVariable(HttpSettings.BaseAddressVariable) is { Length: > 0 }
-                    ? [.. cluster.Forward.Append(HttpSettings.BaseAddressVariable).Distinct(StringComparer.Ordinal)]
-                    : cluster.Forward;
-                target = new ClusterTarget(cluster with { Forward = forward }) { PlanSource = new PlanFileSource(plan.Source, plan.FeedFiles) };
+                target = ClusterTarget.ForPlan(cluster, new PlanFileSource(plan.Source, plan.FeedFiles));
             }
             catch (ArgumentException exception)
             {

@@ -6,7 +6,8 @@ namespace LoadKit.Cli.Running;
 /// The settings of <c>loadkit run</c>: each from its option, else from the environment variable a test run reads
 /// (<see cref="RunOptions.ProfileVariable"/>, <see cref="ClusterOptions.EtcdVariable"/>, ...), bound by the same
 /// parsers LoadKit.Testing uses (<see cref="RunOptions.Parse"/>, <see cref="ClusterOptions.Parse"/>,
-/// <see cref="OtlpExporter.FromEnvironment"/>), so an error names the option or the variable the value came from.
+/// <see cref="OtlpExporter.FromEnvironment"/>, <see cref="PrometheusEndpoint.FromEnvironment"/>), so an error names the
+/// option or the variable the value came from.
 /// </summary>
 internal sealed record RunSettings(string PlanPath, RunOptions Run, string ReportDirectory)
 {
@@ -76,8 +77,9 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
           --forward NAME[,NAME]   environment variables whose values the workers get (what the factories or the
                                   plan read); or LOADKIT_FORWARD. LOADKIT_HTTP_BASE_ADDRESS always goes with a plan.
 
-          The environment also gives LOADKIT_HTTP_BASE_ADDRESS (for a plan without http.baseAddress) and
-          LOADKIT_OTLP_ENDPOINT (export the run's metrics), as in a test run (docs/configuration.md); the other
+          The environment also gives LOADKIT_HTTP_BASE_ADDRESS (for a plan without http.baseAddress),
+          LOADKIT_OTLP_ENDPOINT (export the run's metrics) and LOADKIT_PROMETHEUS (serve them to a Prometheus
+          scrape, e.g. 127.0.0.1:9464), as in a test run (docs/configuration.md); the other
           cluster settings (TLS, etcd user, worker wait, on worker loss) come from their LOADKIT_ variables.
 
         Exit code: 0 every threshold passed; 1 a threshold failed; 2 bad input (command line, settings, plan or test
@@ -111,22 +113,10 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
         run = Collect(problems, run, r => RunOptions.ParseProgress(progress.Value, progress.Source, r));
 
         var exporter = Collect(problems, (OtlpExporter?)null, _ => OtlpExporter.FromEnvironment());
-        if (exporter is not null)
-        {
-            run = run with { Observers = [exporter] };
-        }
+        var prometheus = Collect(problems, (PrometheusEndpoint?)null, _ => PrometheusEndpoint.FromEnvironment());
+        run = run with { Observers = [.. new IRunObserver?[] { exporter, prometheus }.OfType<IRunObserver>()] };
 
-        // The cluster settings are checked as a test run checks them, so their mistakes are named too.
-        var givenCluster = ClusterOptionNames.Where(c => arguments.Has(c.Option)).ToArray();
-        string? Cluster(string variable) =>
-            ClusterOptionNames.FirstOrDefault(c => c.Variable == variable) is { Option: not null } c && arguments.Value(c.Option) is { } value ? value : environment(variable);
-        var cluster = Collect(problems, (ClusterOptions?)null, _ => ClusterOptions.Parse(
-            Cluster,
-            name => givenCluster.Any(c => c.Variable == name) ? $"option {ClusterOptionNames.First(c => c.Variable == name).Option}" : $"environment variable {name}"));
-        if (cluster is null && givenCluster.Length > 0 && Cluster(ClusterOptions.EtcdVariable) is not { Length: > 0 })
-        {
-            problems.Add($"{string.Join(", ", givenCluster.Select(c => c.Option))}: only for a run across workers, which needs --etcd URL (or {ClusterOptions.EtcdVariable}).");
-        }
+        var cluster = BindCluster(arguments, environment, problems);
 
         if (problems.Count > 0)
         {
@@ -138,6 +128,27 @@ internal sealed record RunSettings(string PlanPath, RunOptions Run, string Repor
             environment(ReportDirectoryVariable) is { Length: > 0 } root ? root : "loadkit-reports",
             $"{Path.GetFileNameWithoutExtension(plan)}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         return (new RunSettings(plan, run, reports) { Scenarios = arguments.Values("--scenario"), Cluster = cluster }, problems);
+    }
+
+    /// <summary>
+    /// The cluster's settings (<c>--etcd</c>, <c>--workers</c>, <c>--token</c>, ...) of a command, each from its option
+    /// (when the command has it) else its environment variable, checked by <see cref="ClusterOptions.Parse"/> as a test
+    /// run checks them, so each mistake names the option or variable; null without etcd (problems go to <paramref name="problems"/>).
+    /// </summary>
+    public static ClusterOptions? BindCluster(CommandArguments arguments, Func<string, string?> environment, List<string> problems)
+    {
+        var givenCluster = ClusterOptionNames.Where(c => arguments.Has(c.Option)).ToArray();
+        string? Cluster(string variable) =>
+            ClusterOptionNames.FirstOrDefault(c => c.Variable == variable) is { Option: not null } c && arguments.Value(c.Option) is { } value ? value : environment(variable);
+        var cluster = Collect(problems, (ClusterOptions?)null, _ => ClusterOptions.Parse(
+            Cluster,
+            name => givenCluster.Any(c => c.Variable == name) ? $"option {ClusterOptionNames.First(c => c.Variable == name).Option}" : $"environment variable {name}"));
+        if (cluster is null && givenCluster.Length > 0 && Cluster(ClusterOptions.EtcdVariable) is not { Length: > 0 })
+        {
+            problems.Add($"{string.Join(", ", givenCluster.Select(c => c.Option))}: only for a run across workers, which needs --etcd URL (or {ClusterOptions.EtcdVariable}).");
+        }
+
+        return cluster;
     }
 
     private static T Collect<T>(List<string> problems, T fallback, Func<T, T> parse)

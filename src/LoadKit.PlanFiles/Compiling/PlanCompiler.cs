@@ -10,21 +10,26 @@ namespace LoadKit.PlanFiles.Compiling;
 /// </summary>
 internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
 {
-    private static readonly string[] RootKeys = ["$schema", "variables", "http", "feeds", "scenarios"];
+    private static readonly string[] RootKeys = ["$schema", "variables", "http", "grpc", "feeds", "scenarios"];
 
     private static readonly string[] ScenarioKeys =
-        ["name", "http", "variables", "stepTimeout", "gracefulStop", "pacing", "preTasks", "steps", "tasks", "load", "warmUp", "smokeLoad", "thresholds"];
+        ["name", "http", "grpc", "variables", "stepTimeout", "gracefulStop", "pacing", "preTasks", "steps", "tasks", "load", "warmUp", "smokeLoad", "thresholds"];
 
-    private static readonly string[] StepKeys = ["name", "request", "checks", "extract", "timeout", "think", "feed"];
+    private static readonly string[] StepKeys = ["name", "request", "grpc", "checks", "extract", "timeout", "think", "feed"];
 
     private readonly Dictionary<string, (DataFeed Feed, string Path, PlanNode Node, string FilePath, PlanNode FileNode)> _feeds = new(StringComparer.Ordinal);
 
     private readonly HashSet<string> _feedsRead = new(StringComparer.Ordinal);
 
+    private readonly GrpcCompiler _grpc = new(reader, baseDirectory);
+
     private PlanNode? _planHttpNode;
 
     /// <summary>The feed files as the plan names them (relative to its folder, or absolute), in the plan's order.</summary>
     public List<string> FeedFiles { get; } = [];
+
+    /// <summary>Every file the plan reads, as it names them: the feeds' files, then the gRPC descriptor sets.</summary>
+    public IEnumerable<string> Files => FeedFiles.Concat(_grpc.Files);
 
     public List<Scenario> Compile(PlanNode root)
     {
@@ -37,6 +42,7 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
 
         var variables = reader.Pairs(plan["variables"], "variables");
         var http = Http(plan["http"], "http", new HttpSettings());
+        var grpc = _grpc.Connection(plan["grpc"], "grpc", GrpcConnection.Default);
         _planHttpNode = plan["http"];
         ReadFeeds(plan["feeds"]);
         var list = reader.List(plan.Required("scenarios", "a list of scenarios, each with a name, steps or tasks, and load"), "scenarios", "a list of scenarios");
@@ -47,7 +53,7 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
 
         for (var i = 0; list is not null && i < list.Count; i++)
         {
-            if (Scenario(list[i], PlanReader.Item("scenarios", i), variables, http) is { } scenario)
+            if (Scenario(list[i], PlanReader.Item("scenarios", i), variables, http, grpc) is { } scenario)
             {
                 scenarios.Add(scenario);
             }
@@ -69,7 +75,7 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
 
     private HttpSettings Http(PlanNode? node, string path, HttpSettings defaults)
     {
-        var fields = reader.Map(node, path, "baseAddress", "version", "connections", "maxConnectionsPerServer", "proxy");
+        var fields = reader.Map(node, path, "baseAddress", "version", "connections", "maxConnectionsPerServer", "proxy", "engine", "decompression");
         if (fields is null)
         {
             return defaults;
@@ -112,9 +118,43 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
             "shared" => settings with { Connections = HttpConnections.Shared },
             _ => settings,
         };
+        settings = reader.OneOf(fields["engine"], fields.PathOf("engine"), "httpclient", "loadkit") switch
+        {
+            "httpclient" => settings with { Engine = HttpEngine.HttpClient },
+            "loadkit" => settings with { Engine = HttpEngine.LoadKit },
+            _ => settings,
+        };
+        if (Decompression(fields["decompression"], fields.PathOf("decompression")) is { } decompression)
+        {
+            settings = settings with { Decompression = decompression };
+        }
+
         return reader.Int(fields["maxConnectionsPerServer"], fields.PathOf("maxConnectionsPerServer")) is { } connections
             ? settings with { MaxConnectionsPerServer = connections }
             : settings;
+    }
+
+    /// <summary>http.decompression: a coding or a list of them; null when not given or after a problem.</summary>
+    private DecompressionMethods? Decompression(PlanNode? node, string path)
+    {
+        string[] names = ["none", "gzip", "deflate", "br", "all"];
+        var items = PlanReader.OneOrMore(node, path);
+        if (node is ListNode && items.Length == 0)
+        {
+            reader.Problem(node, path, "an empty list", "one of " + string.Join(", ", names) + ", or a list of them");
+        }
+
+        // Every item is read, so each wrong one is reported.
+        DecompressionMethods?[] flags = [.. items.Select(i => reader.OneOf(i.Node, i.Path, names) switch
+        {
+            "none" => DecompressionMethods.None,
+            "gzip" => DecompressionMethods.GZip,
+            "deflate" => DecompressionMethods.Deflate,
+            "br" => DecompressionMethods.Brotli,
+            "all" => DecompressionMethods.All,
+            _ => (DecompressionMethods?)null,
+        })];
+        return flags.Length == 0 || flags.Any(f => f is null) ? null : flags.Aggregate(DecompressionMethods.None, (all, f) => all | f!.Value);
     }
 
     private void ReadFeeds(PlanNode? node)
@@ -170,7 +210,7 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
         }
     }
 
-    private Scenario? Scenario(PlanNode node, string path, List<(string Name, string Value)> planVariables, HttpSettings planHttp)
+    private Scenario? Scenario(PlanNode node, string path, List<(string Name, string Value)> planVariables, HttpSettings planHttp, GrpcConnection planGrpc)
     {
         var fields = reader.Map(node, path, ScenarioKeys);
         if (fields is null)
@@ -184,6 +224,7 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
         map.Add("Name", fields.PathOf("name"), fields["name"] ?? node);
 
         var http = Http(fields["http"], fields.PathOf("http"), planHttp);
+        var grpc = _grpc.Connection(fields["grpc"], fields.PathOf("grpc"), planGrpc);
         builder.WithHttp(http);
         // Settings given in the scenario are reported there; the others at the plan's http, where they are shared.
         map.Add("Http", fields.Has("http") ? fields.PathOf("http") : "http", fields["http"] ?? _planHttpNode);
@@ -214,11 +255,11 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
         }
         else if (fields.Has("steps"))
         {
-            Chain(fields["steps"]!, fields.PathOf("steps"), "", map, builder.Step, t => builder.ThinkTime(t), f => builder.Feed(f));
+            Chain(fields["steps"]!, fields.PathOf("steps"), "", map, grpc, builder.Step, (n, c, t) => builder.Step(n, c, t), t => builder.ThinkTime(t), f => builder.Feed(f));
         }
         else
         {
-            Tasks(fields["tasks"]!, fields.PathOf("tasks"), map, builder, http);
+            Tasks(fields["tasks"]!, fields.PathOf("tasks"), map, builder, http, grpc);
         }
 
         var load = Phases(fields.Required("load", "a list of load phases, e.g. - constantUsers: { users: 10, during: 30s }"), fields.PathOf("load"), "Load", map);
@@ -262,7 +303,7 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
         }
     }
 
-    private void Tasks(PlanNode node, string path, SettingMap map, ScenarioBuilder builder, HttpSettings http)
+    private void Tasks(PlanNode node, string path, SettingMap map, ScenarioBuilder builder, HttpSettings http, GrpcConnection grpc)
     {
         var tasks = reader.List(node, path, "a list of tasks, each with a name, a weight and steps") ?? [];
         var added = 0;
@@ -292,15 +333,15 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
 
                 if (steps is not null)
                 {
-                    Chain(steps, fields.PathOf("steps"), dslPrefix + ".", map, task.Step, t => task.ThinkTime(t), f => task.Feed(f));
+                    Chain(steps, fields.PathOf("steps"), dslPrefix + ".", map, grpc, task.Step, (n, c, t) => task.Step(n, c, t), t => task.ThinkTime(t), f => task.Feed(f));
                 }
             });
         }
     }
 
     /// <summary>A list of steps, think times and feed reads, added in order to a scenario's or a task's chain.</summary>
-    private void Chain(PlanNode node, string path, string dslPrefix, SettingMap map,
-        Func<string, HttpCall, TimeSpan?, object> step, Action<ThinkTime> think, Action<DataFeed> feed)
+    private void Chain(PlanNode node, string path, string dslPrefix, SettingMap map, GrpcConnection grpc,
+        Func<string, HttpCall, TimeSpan?, object> step, Func<string, GrpcStep, TimeSpan?, object> grpcStep, Action<ThinkTime> think, Action<DataFeed> feed)
     {
         var items = reader.List(node, path, "a list of steps: requests, think times and feed reads") ?? [];
         var (steps, thinks) = (0, 0);
@@ -313,11 +354,11 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
                 continue;
             }
 
-            var kinds = fields.Present("request", "think", "feed");
-            if (kinds.Length != 1 || (kinds[0] != "request" && fields.Present(StepKeys).Length > 1))
+            var kinds = fields.Present("request", "grpc", "think", "feed");
+            if (kinds.Length != 1 || (kinds[0] is "think" or "feed" && fields.Present(StepKeys).Length > 1))
             {
-                reader.Problem(items[i], itemPath, kinds.Length == 0 ? "no request, think or feed" : string.Join(" and ", fields.Present(StepKeys)),
-                    "one of: a request step (request, with name, checks, extract, timeout), think (a pause) or feed (a feed's name)");
+                reader.Problem(items[i], itemPath, kinds.Length == 0 ? "no request, grpc, think or feed" : string.Join(" and ", fields.Present(StepKeys)),
+                    "one of: a request step (request, with name, checks, extract, timeout), a gRPC step (grpc, with name, checks, extract, timeout), think (a pause) or feed (a feed's name)");
                 continue;
             }
 
@@ -347,11 +388,13 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
                     break;
                 default:
                     var timeout = reader.Duration(fields["timeout"], fields.PathOf("timeout"));
-                    if (RequestCompiler.Compile(reader, fields) is { } call)
+                    object? call = kinds[0] == "grpc" ? _grpc.Compile(fields, grpc) : RequestCompiler.Compile(reader, fields);
+                    if (call is not null)
                     {
-                        var name = fields.Has("name") ? reader.Text(fields["name"], fields.PathOf("name"), "the step's name") ?? "" : call.ToString();
+                        var name = fields.Has("name") ? reader.Text(fields["name"], fields.PathOf("name"), "the step's name") ?? ""
+                            : call is GrpcDynamicCall byName ? byName.Method : call.ToString()!;
                         map.Add($"{dslPrefix}Steps[{steps++}]", itemPath, items[i]);
-                        step(name, call, timeout);
+                        _ = call is GrpcStep grpcCall ? grpcStep(name, grpcCall, timeout) : step(name, (HttpCall)call, timeout);
                     }
 
                     break;

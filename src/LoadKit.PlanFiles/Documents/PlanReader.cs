@@ -58,6 +58,14 @@ internal sealed class PlanReader(string source)
         return new Fields(this, map, path, values);
     }
 
+    /// <summary>A value that may be one item or a list of them (status: OK, or status: [OK, NOT_FOUND]): each with its path; none for no value.</summary>
+    public static (PlanNode Node, string Path)[] OneOrMore(PlanNode? node, string path) => node switch
+    {
+        null => [],
+        ListNode list => [.. list.Items.Select((item, i) => (item, Item(path, i)))],
+        _ => [(node, path)],
+    };
+
     /// <summary>The items of a list, or null after a problem.</summary>
     public IReadOnlyList<PlanNode>? List(PlanNode? node, string path, string allowed)
     {

@@ -18,7 +18,7 @@ namespace LoadKit.Worker.Runs;
 /// </summary>
 internal sealed class RunHost(
     WorkerIdentity identity, WorkerClock clock, ArtifactStore artifacts, EtcdRegistration registration, IHostApplicationLifetime lifetime, ILogger<RunHost> logger,
-    ClaimCheck claims)
+    ClaimCheck claims, RunLog runLog)
 {
     /// <summary>How long a prepared run waits for its Start before it gives up.</summary>
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
@@ -53,6 +53,9 @@ internal sealed class RunHost(
         ShareRun? run = null;
         Task? listening = null;
         Dictionary<string, string?>? forwarded = null;
+
+        // This run's log lines go to the controller with the snapshots.
+        using var log = runLog.Begin();
         try
         {
             await registration.SetStateAsync(WorkerInfo.Busy, stop.Token);
@@ -103,6 +106,10 @@ internal sealed class RunHost(
             // Updates are written for as long as the controller listens, also after this worker stopped its load by
             // itself: then the final snapshot says why, and nothing it measured is lost.
             var call = context.CancellationToken;
+
+            // What follows runs for the first time in this process (the Started message, the log line, the command
+            // loop) and compiles as it goes: a moment after the instant it no longer takes a core from the first requests.
+            await Task.WhenAny(running, Task.Delay(PostStartPause, call));
             await updates.WriteAsync(new RunUpdate { Started = new Started { StartedWorkerUtcTicks = reached.WallTicks } }, call);
             logger.LogInformation(
                 "Run {Run}: started {Late:0.000} ms after the instant (spun for the last {Spun:0.000} ms, real-time priority: {RealTime}, collections meanwhile: {Collections}, no-collection stretch: {Stretch})",
@@ -125,7 +132,7 @@ internal sealed class RunHost(
                 if (!running.IsCompleted)
                 {
                     var snapshot = run.TakeSnapshot();
-                    var sent = Snapshot(++sequence, snapshot.Result, snapshot.Progress, final: false);
+                    var sent = Snapshot(++sequence, snapshot.Result, snapshot.Progress, final: false, log.Take());
                     var size = sent.CalculateSize();
                     (bytes, largest) = (bytes + size, Math.Max(largest, size));
                     await updates.WriteAsync(fault is null ? sent : fault.Apply(sent), call);
@@ -140,7 +147,7 @@ internal sealed class RunHost(
             var stoppedBecause = !stop.IsCancellationRequested || stoppedByController is not null ? ""
                 : lifetime.ApplicationStopping.IsCancellationRequested ? "the worker is stopping (SIGTERM)"
                 : "the controller's request stream broke";
-            var update = Snapshot(++sequence, final, run.FinalProgress(), final: true);
+            var update = Snapshot(++sequence, final, run.FinalProgress(), final: true, log.Take());
             update.Snapshot.StoppedBecause = stoppedBecause;
             await updates.WriteAsync(update, call);
             logger.LogInformation("Run {Run}: ended after {Snapshots} snapshots of {Bytes} bytes on average (largest {Largest}){Why}", runId, sequence,
@@ -243,9 +250,33 @@ internal sealed class RunHost(
         }
 
         // The controller watches the thresholds on the merged figures; a worker only runs its share, and exports its own
-        // live metrics when its environment (or what the controller forwarded) names an OTLP endpoint.
-        return new ShareRun(options.Plan(scenarios), segments, prepare.SegmentIndex, OtlpExporter.FromEnvironment() is { } exporter ? [exporter] : []);
+        // live metrics when its environment (or what the controller forwarded) names an OTLP endpoint, and serves them to
+        // Prometheus when its own environment names an address (open from its first run on).
+        return new ShareRun(options.Plan(scenarios), segments, prepare.SegmentIndex,
+            [.. new IRunObserver?[] { OtlpExporter.FromEnvironment(), PrometheusEndpoint.FromEnvironment() }.OfType<IRunObserver>()]);
     }
+
+    /// <summary>
+    /// Runs a take-over; one this worker cannot read (a part outside its segments, counts that do not fit) is logged
+    /// and left, and the load and the stream go on: the controller sees the part never ran (no progress under its id).
+    /// </summary>
+    private void TakeOver(TakeOver command, ShareRun run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var takeOver = ToTakeOver(run.Segments, command);
+            logger.LogInformation("Take-over {Id}: {Part} from {At} ms: {What}",
+                takeOver.Id, takeOver.Part, takeOver.ResumeAt.TotalMilliseconds,
+                run.TakeOver(takeOver, cancellationToken) ? "running" : "not run, the run has ended");
+        }
+        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or FormatException)
+        {
+            logger.LogError("Take-over {Id} of segment {Segment} refused: {Problem}", command.TakeOverId, command.LostSegmentIndex, exception.Message);
+        }
+    }
+
+    /// <summary>How long after the instant the worker starts telling the controller about it (its start time is in the message).</summary>
+    private static readonly TimeSpan PostStartPause = TimeSpan.FromMilliseconds(50);
 
     private async Task ListenAsync(IAsyncStreamReader<RunCommand> commands, ShareRun run, CancellationTokenSource stop, Action<string> stopRequested)
     {
@@ -264,10 +295,7 @@ internal sealed class RunHost(
 
                 if (commands.Current.CommandCase == RunCommand.CommandOneofCase.TakeOver)
                 {
-                    var takeOver = ToTakeOver(run.Segments, commands.Current.TakeOver);
-                    logger.LogInformation("Take-over {Id}: {Part} from {At} ms: {What}",
-                        takeOver.Id, takeOver.Part, takeOver.ResumeAt.TotalMilliseconds,
-                        run.TakeOver(takeOver, stop.Token) ? "running" : "not run, the run has ended");
+                    TakeOver(commands.Current.TakeOver, run, stop.Token);
                 }
             }
 
@@ -292,7 +320,7 @@ internal sealed class RunHost(
         [.. takeOver.Iterations.Select(i => new ScenarioIterations(i.Scenario, i.BlockIndex, i.Iterations))]);
 
     /// <summary>A snapshot of what <paramref name="result"/> holds: what was measured since the previous one.</summary>
-    private static RunUpdate Snapshot(long sequence, LoadResult result, IReadOnlyList<ScenarioProgress> progress, bool final) => new()
+    private static RunUpdate Snapshot(long sequence, LoadResult result, IReadOnlyList<ScenarioProgress> progress, bool final, LogLine[] logLines) => new()
     {
         Snapshot = new Snapshot
         {
@@ -300,6 +328,7 @@ internal sealed class RunHost(
             Final = final,
             Interval = SnapshotEncoding.ToMessage(result),
             IterationProgress = { progress.Select(p => new BlockProgress { Scenario = p.Scenario, BlockIndex = p.Block, Completed = p.Completed, TakeOverId = p.TakeOverId }) },
+            LogLines = { logLines },
         },
     };
 }

@@ -30,6 +30,13 @@ internal static partial class StartClock
     /// <summary>Blocks the calling thread until <paramref name="instant"/> by <paramref name="now"/>; false when cancelled first.</summary>
     public static bool WaitUntil(DateTime instant, Func<DateTime> now, CancellationToken cancellationToken, out StartReached reached)
     {
+        // Compiled now, not after the instant: the few members the start reads.
+        reached = new StartReached(Stopwatch.GetTimestamp(), now().Ticks, TimeSpan.Zero, RealTime: false, Collections: 0);
+        _ = (reached.Timestamp, reached.WallTicks, reached.Spun, reached.RealTime, reached.Collections);
+        using (RealTimePriority.Enter())
+        {
+        }
+
         reached = default;
         if (!SleepUntil(instant - RealTimeFor, now, cancellationToken))
         {

@@ -32,6 +32,7 @@ internal sealed class HealthSampler : IDisposable
     private int _lastGen2;
     private TimeSpan _lastPause;
     private bool _stopped;
+    private IDisposable? _published;
 
     /// <summary>A sampler whose second 0 is not known yet: <see cref="Prepare"/> it, then <see cref="StartAt"/> the origin.</summary>
     /// <param name="process">The process's name in the result.</param>
@@ -59,6 +60,7 @@ internal sealed class HealthSampler : IDisposable
     public void StartAt(long origin)
     {
         Baseline(origin);
+        _published ??= LoadKitMetrics.TrackCpu(_process, LatestCpu);
         _started.Set();
         Prepare();
     }
@@ -76,6 +78,7 @@ internal sealed class HealthSampler : IDisposable
             _stopped = true;
         }
 
+        _published?.Dispose();
         _stop.Set();
         _thread?.Join();
         lock (_gate)
@@ -95,6 +98,33 @@ internal sealed class HealthSampler : IDisposable
         lock (_gate)
         {
             return new GeneratorHealth(_process, _cores, _samples.Count > from ? _samples.GetRange(from, _samples.Count - from) : []);
+        }
+    }
+
+    /// <summary>The sample of <paramref name="second"/>, else the latest one; null before the first (a live view's health of a second).</summary>
+    public HealthSample? At(int second)
+    {
+        lock (_gate)
+        {
+            // Looks back a few samples only: a live view asks for a recent second.
+            for (var i = _samples.Count - 1; i >= 0 && i >= _samples.Count - 4; i--)
+            {
+                if (_samples[i].Second == second)
+                {
+                    return _samples[i];
+                }
+            }
+
+            return _samples.Count > 0 ? _samples[^1] : null;
+        }
+    }
+
+    /// <summary>The CPU figure of the latest sample; null before the first.</summary>
+    private double? LatestCpu()
+    {
+        lock (_gate)
+        {
+            return _samples.Count == 0 ? null : _samples[^1].CpuPercent;
         }
     }
 

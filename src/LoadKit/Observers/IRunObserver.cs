@@ -29,6 +29,11 @@ public interface IRunObservation : IAsyncDisposable
     /// <summary>The statistics so far, merged over every process of the run. Must return quickly.</summary>
     void OnSnapshot(RunSnapshot snapshot);
 
+    /// <summary>Something happened during the run (a worker's log line, a take-over, a loss). Must return quickly.</summary>
+    void OnEvent(RunEvent runEvent)
+    {
+    }
+
     /// <summary>
     /// Called once with the final result; returns it, with what this observation adds (threshold outcomes, notes).
     /// An exception here is reported in the result's notes, never fails the run.
@@ -42,7 +47,21 @@ public interface IRunObservation : IAsyncDisposable
 /// worker has sent), so a snapshot costs the same however long the run; the totals are exact.
 /// </summary>
 /// <param name="Scenarios">Every scenario that reported so far.</param>
-public sealed record RunSnapshot(IReadOnlyList<ScenarioResult> Scenarios);
+public sealed record RunSnapshot(IReadOnlyList<ScenarioResult> Scenarios)
+{
+    /// <summary>Each load process of the run (this process, or each worker) in the current second; empty where the target tells none.</summary>
+    public IReadOnlyList<GeneratorSnapshot> Generators { get; init; } = [];
+}
+
+/// <summary>One load process of a run as a live view shows it: its calls and health in the run's current second.</summary>
+/// <param name="Process">Which process: the worker's id in a distributed run, else the host name and process id.</param>
+/// <param name="Segment">The part of the load it runs, as the worker table shows it (e.g. <c>(0, 1/2]</c>); null in a local run.</param>
+/// <param name="Lost">Why it was lost; null while it runs or after it finished normally.</param>
+/// <param name="Second">The second of the run these figures are of.</param>
+/// <param name="CallsPerSecond">Calls (all steps) it completed in that second.</param>
+/// <param name="Cores">The cores it can use (<see cref="HealthSample.CpuPercent"/> is of all of them).</param>
+/// <param name="Health">Its CPU, memory and garbage collections in that second; null before its first sample.</param>
+public sealed record GeneratorSnapshot(string Process, string? Segment, string? Lost, int Second, double CallsPerSecond, int Cores, HealthSample? Health);
 
 /// <summary>What an observation may do to the run it watches.</summary>
 public sealed class RunControl

@@ -59,6 +59,13 @@ public sealed class RunObservers
         Each(o => o.OnSnapshot(snapshot));
     }
 
+    /// <summary>Tells every observation what happened (a worker's log line, a take-over, a loss).</summary>
+    public void Tell(RunEvent runEvent)
+    {
+        ArgumentNullException.ThrowIfNull(runEvent);
+        Each(o => o.OnEvent(runEvent));
+    }
+
     /// <summary>Gives each observation the final result in turn, ends them, and adds the notes of any that failed.</summary>
     internal async Task<LoadResult> CompleteAsync(LoadResult result)
     {

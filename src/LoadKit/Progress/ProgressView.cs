@@ -80,6 +80,10 @@ internal sealed class ProgressView : IRunObservation
     private Task _loop = Task.CompletedTask;
     private int _width;
 
+    // The progress loop and the events write from different threads; the in-place line shown now, to write again below an event.
+    private readonly Lock _writing = new();
+    private string? _current;
+
     private ProgressView(TextWriter writer, bool inPlace, bool auto, TimeSpan planned) =>
         (_writer, _inPlace, _auto, _planned) = (writer, inPlace, auto, planned);
 
@@ -113,6 +117,41 @@ internal sealed class ProgressView : IRunObservation
 
     /// <inheritdoc />
     public void OnSnapshot(RunSnapshot snapshot) => _latest = snapshot.Scenarios;
+
+    /// <summary>
+    /// Writes an event on a line of its own above the progress line (which is written again below it): those of level
+    /// Warning and up, and the start, take-overs, losses and stops of a run whose progress shows.
+    /// </summary>
+    public void OnEvent(RunEvent runEvent)
+    {
+        if (runEvent.Level == RunEventLevel.Information && (runEvent.Kind == RunEventKind.Log || (_auto && _planned <= AutoAbove)))
+        {
+            return;
+        }
+
+        var line = EventLine(runEvent);
+        lock (_writing)
+        {
+            if (_inPlace && _current is not null)
+            {
+                // Over the progress line, then the progress line again under it: the terminal keeps one live line at the bottom.
+                _writer.Write("\r" + line.PadRight(_width) + Environment.NewLine + _current);
+                _width = _current.Length;
+            }
+            else
+            {
+                _writer.WriteLine(line);
+            }
+
+            _writer.Flush();
+        }
+    }
+
+    /// <summary>An event as the console shows it, e.g. <c>12:00:03 worker-1: warning: Take-over 2 ...</c>.</summary>
+    private static string EventLine(RunEvent runEvent) =>
+        $"{runEvent.At.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {runEvent.Source}: " +
+        (runEvent.Level switch { RunEventLevel.Warning => "warning: ", RunEventLevel.Error => "error: ", _ => "" }) +
+        runEvent.Message.ReplaceLineEndings(" ");
 
     /// <summary>The final figures are the result's.</summary>
     public LoadResult OnCompleted(LoadResult result)
@@ -179,19 +218,23 @@ internal sealed class ProgressView : IRunObservation
             return;
         }
 
-        if (_inPlace)
+        lock (_writing)
         {
-            // Pads over a longer previous line; the last one ends the line so what follows starts afresh.
-            _writer.Write("\r" + line.PadRight(_width) + (final ? Environment.NewLine : ""));
-            _width = line.Length;
-        }
-        else
-        {
-            _writer.WriteLine(line);
-        }
+            if (_inPlace)
+            {
+                // Pads over a longer previous line; the last one ends the line so what follows starts afresh.
+                _writer.Write("\r" + line.PadRight(_width) + (final ? Environment.NewLine : ""));
+                _width = line.Length;
+                _current = final ? null : line;
+            }
+            else
+            {
+                _writer.WriteLine(line);
+            }
 
-        _writer.Flush();
-        _shown = true;
+            _writer.Flush();
+            _shown = true;
+        }
     }
 
     /// <summary>Shows the progress of every run in <paramref name="mode"/>, to <paramref name="writer"/> (null: standard output).</summary>

@@ -8,14 +8,18 @@ internal static class CsvExport
 {
     public static string Steps(LoadResult result)
     {
-        var csv = new StringBuilder("scenario,step,ok,failed,timed_out,cancelled,rps,min_ms,mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p99_9_ms,max_ms\n");
+        // A column per status code any step saw (http_200, grpc_UNAVAILABLE), so a spreadsheet can sum them.
+        var codes = StatusCodeReport.Columns(result.Scenarios.SelectMany(s => s.Steps));
+        var csv = new StringBuilder("scenario,step,ok,failed,timed_out,cancelled,rps,min_ms,mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p99_9_ms,max_ms");
+        csv.AppendJoin("", codes.Select(c => "," + Quote(c.Column))).Append('\n');
         foreach (var scenario in result.Scenarios)
         {
             foreach (var step in scenario.Steps.Concat(scenario.Measurements))
             {
                 var l = step.Latency;
-                Row(csv, scenario.Name, step.Name, step.Ok, step.Failed, step.TimedOut, step.Cancelled, step.RequestsPerSecond,
-                    Ms(l, l.Min), Ms(l, l.Mean), Ms(l, l.P50), Ms(l, l.P90), Ms(l, l.P95), Ms(l, l.P99), Ms(l, l.P999), Ms(l, l.Max));
+                Row(csv, [scenario.Name, step.Name, step.Ok, step.Failed, step.TimedOut, step.Cancelled, step.RequestsPerSecond,
+                    Ms(l, l.Min), Ms(l, l.Mean), Ms(l, l.P50), Ms(l, l.P90), Ms(l, l.P95), Ms(l, l.P99), Ms(l, l.P999), Ms(l, l.Max),
+                    .. codes.Select(c => StatusCodeReport.Cell(step, c.Protocol, c.Code))]);
             }
         }
 

@@ -45,6 +45,11 @@ internal static class MarkdownSummary
                 AppendTable(text, SummaryTable.MeasurementRows(scenario), alignRight: true);
             }
 
+            if (StatusCodeReport.Rows(scenario) is { } statusCodes)
+            {
+                AppendTable(text, statusCodes, alignRight: false);
+            }
+
             var errors = scenario.Steps.SelectMany(s => s.Errors.Select(e => (Step: s.Name, e.Count, e.Message)))
                 .OrderByDescending(e => e.Count)
                 .Take(SummaryTable.ErrorsPerStep)

@@ -1,5 +1,6 @@
 using System.Text;
 using LoadKit.Display;
+using LoadKit.Reporting;
 
 namespace LoadKit;
 
@@ -263,7 +264,7 @@ public static class SummaryTable
         {
             var http = step.Http!;
             text.Append("    ").Append(step.Name).Append(": ")
-                .Append(http.StatusCodes.Count == 0 ? "no responses" : string.Join(", ", http.StatusCodes.Select(s => $"{s.Code} × {Format.Count(s.Count)}")))
+                .Append(StatusCodeReport.Text(step, StatusCodeReport.Http, "no responses"))
                 .Append("; body bytes sent ").Append(Format.Count(http.BodyBytesSent))
                 .Append(", received ").Append(Format.Count(http.BodyBytesReceived))
                 .Append("; time to headers p50 ").Append(Format.LatencyNumber(http.TimeToHeaders.P50.TotalMilliseconds))
@@ -306,7 +307,7 @@ public static class SummaryTable
         {
             var grpc = step.Grpc!;
             text.Append("    ").Append(step.Name).Append(": ")
-                .Append(grpc.StatusCodes.Count == 0 ? "no call ended" : string.Join(", ", grpc.StatusCodes.Select(s => $"{GrpcStats.StatusName(s.Code)} × {Format.Count(s.Count)}")))
+                .Append(StatusCodeReport.Text(step, StatusCodeReport.Grpc, "no call ended"))
                 .Append("; messages sent ").Append(Format.Count(grpc.MessagesSent))
                 .Append(", received ").Append(Format.Count(grpc.MessagesReceived))
                 .Append("; connections opened ").AppendLine(Format.Count(grpc.ConnectionsOpened));

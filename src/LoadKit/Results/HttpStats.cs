@@ -3,7 +3,7 @@ namespace LoadKit;
 /// <summary>What the HTTP requests of a step saw, beyond their latency (which is the step's, to the last byte).</summary>
 /// <param name="StatusCodes">Responses by status code, lowest code first; requests that got no response are not here.</param>
 /// <param name="BodyBytesSent">Request body bytes sent (headers not counted).</param>
-/// <param name="BodyBytesReceived">Response body bytes received, as delivered by the client (after decompression, if any).</param>
+/// <param name="BodyBytesReceived">Response body bytes received: with HttpClient as it delivers them (after decompression, if any); with LoadKit's own engine as they came over the wire (compressed).</param>
 /// <param name="TimeToHeaders">From sending the request to its response headers (time to first byte, roughly).</param>
 public sealed record HttpStats(
     IReadOnlyList<StatusCodeCount> StatusCodes,

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using LoadKit.Display;
+using LoadKit.Health;
 using LoadKit.Workload;
 using LoadKit.Targets;
 
@@ -21,12 +23,31 @@ public sealed class InProcessTarget : IRunTarget
         ArgumentNullException.ThrowIfNull(observers);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, observers.StopRequested);
         var run = new LocalRun(plan, SegmentSequence.Whole, 0, observers, incremental: false);
+        var source = HealthSampler.ThisProcess;
         observers.Started(Stopwatch.GetTimestamp());
+        observers.Tell(new RunEvent(DateTimeOffset.UtcNow, RunEventKind.Started, RunEventLevel.Information, source,
+            $"Load started: {string.Join(", ", plan.Scenarios.Select(s => s.Name))}, planned {Format.Duration(plan.PlannedDuration)}."));
 
-        // No shared instant: each engine starts its clock once its pre-allocated VUs are initialised.
-        var result = await run.Start(0, stop.Token).ConfigureAwait(false);
+        // When the stop came: the callback runs inside the observation that stops the run, so it only notes the time.
+        DateTimeOffset? stoppedAt = null;
+        DateTimeOffset? cancelledAt = null;
+        using (observers.StopRequested.Register(() => stoppedAt = DateTimeOffset.UtcNow))
+        using (cancellationToken.Register(() => cancelledAt = DateTimeOffset.UtcNow))
+        {
+            // No shared instant: each engine starts its clock once its pre-allocated VUs are initialised.
+            var result = await run.Start(0, stop.Token).ConfigureAwait(false);
+            if (observers.StopReason is { } reason)
+            {
+                observers.Tell(new RunEvent(stoppedAt ?? DateTimeOffset.UtcNow, RunEventKind.Stopped, RunEventLevel.Warning, source, $"Stopped early: {reason}"));
+            }
+            else if (cancellationToken.IsCancellationRequested)
+            {
+                observers.Tell(new RunEvent(cancelledAt ?? DateTimeOffset.UtcNow, RunEventKind.Stopped, RunEventLevel.Warning, source,
+                    "Cancelled by the caller: the result holds what was measured until then."));
+            }
 
-        // Stopped by an observer is not cancelled: the run ended early as if its time were up.
-        return result with { Cancelled = cancellationToken.IsCancellationRequested };
+            // Stopped by an observer is not cancelled: the run ended early as if its time were up.
+            return result with { Cancelled = cancellationToken.IsCancellationRequested };
+        }
     }
 }

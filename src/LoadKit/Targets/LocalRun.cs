@@ -200,7 +200,31 @@ internal sealed class LocalRun
         }
 
         var latest = Combine(Parts(), p => p.Latest?.Result, cancelled: false, consume: false);
-        observers.Publish(new RunSnapshot(latest.Scenarios));
+        observers.Publish(new RunSnapshot(latest.Scenarios) { Generators = [Generator(latest.Scenarios)] });
+    }
+
+    /// <summary>
+    /// This process as a live view shows it: the calls of the latest second any step reported (the progress line's
+    /// rate) and its health then. Reads only the latest points, so it costs the same in any second of the run.
+    /// </summary>
+    private GeneratorSnapshot Generator(IReadOnlyList<ScenarioResult> scenarios)
+    {
+        var second = -1;
+        foreach (var step in scenarios.SelectMany(s => s.Steps))
+        {
+            second = step.Timeline.Count > 0 ? Math.Max(second, step.Timeline[^1].Second) : second;
+        }
+
+        long calls = 0;
+        foreach (var step in scenarios.SelectMany(s => s.Steps))
+        {
+            if (step.Timeline.Count > 0 && step.Timeline[^1] is { } point && point.Second == second)
+            {
+                calls += point.Ok + point.Failed + point.TimedOut;
+            }
+        }
+
+        return new GeneratorSnapshot(HealthSampler.ThisProcess, null, null, second, calls, Environment.ProcessorCount, _health.At(second));
     }
 
     private async Task<LoadResult> CompleteAsync(CancellationToken cancellationToken)

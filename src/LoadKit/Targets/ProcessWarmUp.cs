@@ -35,6 +35,7 @@ internal static class ProcessWarmUp
             Scenario Warm(string name, HttpEngine engine) => Scenario.Create(name)
                 .WithHttp(new HttpSettings { BaseAddress = address, Engine = engine })
                 .Step("get", Http.Get("/").WithHeader("X-LoadKit-Warm-Up", "1").WithQuery("q", "1").Check(HttpCheck.StatusIs(200)))
+                .ThinkTime(TimeSpan.FromMilliseconds(1))
                 .Step("post", Http.Post("/").WithJson("{}").Check(HttpCheck.StatusIs(200)))
                 .WithLoad(
                     Load.ConstantUsers(1, TimeSpan.FromMilliseconds(30)),
@@ -43,21 +44,42 @@ internal static class ProcessWarmUp
                 .Build();
             Scenario[] scenarios = [Warm("loadkit process warm-up", HttpEngine.HttpClient), Warm("loadkit process warm-up (LoadKit's HTTP engine)", HttpEngine.LoadKit)];
 
-            // Twice, as a worker's shares run: the second time meets what the first compiled.
+            // Twice, as a worker's shares run (ShareRun: its start, observers and snapshots): the second time meets
+            // what the first compiled.
             for (var round = 0; round < 2; round++)
             {
-                var run = new LocalRun(RunPlan.Create(scenarios, LoadProfile.Full, 1, [], origin: null), SegmentSequence.Whole, 0, observers: null, incremental: true, publishMetrics: false);
-                await run.PrepareAsync(CancellationToken.None, warmProcess: false).ConfigureAwait(false);
-                var start = Stopwatch.GetTimestamp();
-                await run.Start(start, CancellationToken.None, DateTimeOffset.UtcNow).ConfigureAwait(false);
-                run.TakeSnapshot();
+                var share = new ShareRun(RunPlan.Create(scenarios, LoadProfile.Full, 1, [], origin: null), LoadSegments.Equal(1), 0, observers: null, processWarmUp: true);
+                await share.PrepareAsync().ConfigureAwait(false);
+                await share.RunAsync(Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow).ConfigureAwait(false);
+                share.TakeSnapshot();
             }
+
+            // The metrics a run publishes (the warm-up publishes none: it would show as a scenario of its own).
+            Compile(typeof(LoadKitMetrics), typeof(Telemetry.UserTracking), typeof(Telemetry.CpuTracking), typeof(Telemetry.StepTelemetry), typeof(Telemetry.ScenarioTelemetry));
         }
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
             listener.Stop();
             await responding.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs the static constructors of <paramref name="types"/> and compiles their methods, without calling them.</summary>
+    private static void Compile(params Type[] types)
+    {
+        const System.Reflection.BindingFlags all = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static |
+            System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.DeclaredOnly;
+        foreach (var type in types)
+        {
+            System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(type.TypeHandle);
+            foreach (var method in type.GetMethods(all).Cast<System.Reflection.MethodBase>().Concat(type.GetConstructors(all)))
+            {
+                if (!method.IsAbstract && !method.ContainsGenericParameters)
+                {
+                    System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(method.MethodHandle);
+                }
+            }
         }
     }
 

@@ -18,6 +18,7 @@ public sealed class ShareRun
 {
     private readonly LocalRun _run;
     private readonly RunObservers _observers;
+    private readonly bool _processWarmUp;
     private int _started;
 
     /// <summary>Builds the engines of segment <paramref name="segmentIndex"/>, so that <see cref="RunAsync"/> only has to start them.</summary>
@@ -27,6 +28,16 @@ public sealed class ShareRun
     /// <param name="observers">Observers of this process's share alone (a metrics exporter of this machine); null: none.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="segmentIndex"/> is not a segment of <paramref name="segments"/>.</exception>
     public ShareRun(RunPlan plan, LoadSegments segments, int segmentIndex, IEnumerable<IRunObserver>? observers = null)
+        : this(plan, segments, segmentIndex, observers, processWarmUp: false)
+    {
+    }
+
+    /// <param name="plan">The run.</param>
+    /// <param name="segments">The cut of the load into one segment per process.</param>
+    /// <param name="segmentIndex">This process's segment.</param>
+    /// <param name="observers">Observers of this share alone.</param>
+    /// <param name="processWarmUp">True for LoadKit's own process warm-up (<see cref="ProcessWarmUp"/>): no metrics, and no warm-up of its own.</param>
+    internal ShareRun(RunPlan plan, LoadSegments segments, int segmentIndex, IEnumerable<IRunObserver>? observers, bool processWarmUp)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(segments);
@@ -40,7 +51,8 @@ public sealed class ShareRun
         Segments = segments;
         Segment = segments.Describe(segmentIndex);
         _observers = RunObservers.Observe(plan, observers ?? []);
-        _run = new LocalRun(plan, segments.Sequence, segmentIndex, _observers, incremental: true);
+        _run = new LocalRun(plan, segments.Sequence, segmentIndex, _observers, incremental: true, publishMetrics: !processWarmUp);
+        _processWarmUp = processWarmUp;
     }
 
     /// <summary>The run this is a share of.</summary>
@@ -58,7 +70,7 @@ public sealed class ShareRun
     /// opens their HTTP connections (docs/distributed-ci.md, "A warm start"). Call it once, before <see cref="RunAsync"/>.
     /// </summary>
     /// <param name="cancellationToken">Stops the preparation.</param>
-    public Task PrepareAsync(CancellationToken cancellationToken = default) => _run.PrepareAsync(cancellationToken);
+    public Task PrepareAsync(CancellationToken cancellationToken = default) => _run.PrepareAsync(cancellationToken, warmProcess: !_processWarmUp);
 
     /// <summary>
     /// Starts the engines at once, on the calling thread until each has handed its first VUs to the thread pool (so this

@@ -45,3 +45,11 @@ internal sealed class UserTracking(Func<int> current) : IDisposable
 
     public void Dispose() => LoadKitMetrics.Untrack(this);
 }
+
+/// <summary>One health sampler in the CPU gauge, until disposed.</summary>
+internal sealed class CpuTracking(Func<double?> latest) : IDisposable
+{
+    public Func<double?> Latest { get; } = latest;
+
+    public void Dispose() => LoadKitMetrics.Untrack(this);
+}

@@ -127,6 +127,17 @@ public sealed class Threshold
     }
 
     /// <summary>
+    /// Its state on <paramref name="scenarios"/> (a live view's snapshot, or a result): whether the figure keeps to the
+    /// limit so far, or null while there is nothing to measure, and the figure as shown.
+    /// </summary>
+    public ThresholdState StateOn(IReadOnlyList<ScenarioResult> scenarios)
+    {
+        ArgumentNullException.ThrowIfNull(scenarios);
+        var (passed, observed) = Evaluate(scenarios);
+        return new ThresholdState(passed, observed);
+    }
+
+    /// <summary>
     /// Measures the figure on <paramref name="scenarios"/> (a step in several of them is merged): whether it keeps to
     /// the limit, or null when there is nothing to measure yet (no successful call for a latency, no call at all for a
     /// rate), and the figure as shown.
@@ -231,3 +242,8 @@ public sealed class ThresholdLimit<T>
     /// <summary>Passes while the figure is strictly above <paramref name="limit"/>.</summary>
     public Threshold Above(T limit) => Threshold.Create(this, Comparison.Above, limit);
 }
+
+/// <summary>A threshold's state at some moment of a run (<see cref="Threshold.StateOn"/>).</summary>
+/// <param name="Passed">Whether the figure keeps to the limit; null while there is nothing to measure yet.</param>
+/// <param name="Observed">The figure as shown, e.g. <c>212 ms</c>, or why there is none.</param>
+public sealed record ThresholdState(bool? Passed, string Observed);

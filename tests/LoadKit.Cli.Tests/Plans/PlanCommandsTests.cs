@@ -106,7 +106,7 @@ public class PlanCommandsTests
         Assert.That(none.ExitCode, Is.EqualTo(2), none.ToString());
         Assert.That(none.Output, Does.Contain("loadkit run PLAN [options]"));
         Assert.That(unknown.ExitCode, Is.EqualTo(2), unknown.ToString());
-        Assert.That(unknown.Error, Does.Contain("loadkit: 'record' is not a command; allowed: run, validate, schema, workers, import, report, init"));
+        Assert.That(unknown.Error, Does.Contain("loadkit: 'record' is not a command; allowed: run, validate, schema, workers, serve, import, report, init"));
         Assert.That(help.ExitCode, Is.Zero, help.ToString());
         Assert.That(Regex.Matches(help.Output, @"^  loadkit (run|validate|schema|workers|import|report|init)\b", RegexOptions.Multiline), Has.Count.EqualTo(8), "run PLAN, run TESTS.dll, validate, schema, workers, import, report, init");
     }

@@ -201,15 +201,17 @@ public partial class RunCommandTests
         Assert.That(_server.Values, Is.Empty, "nothing ran");
     }
 
-    [Test]
-    public async Task Run_BadEnvironmentVariable_ExitsTwoNamingTheVariable()
+    [TestCase("LOADKIT_LOAD_SCALE", "ten", "must be a number greater than 0")]
+    [TestCase("LOADKIT_PROMETHEUS", "http://127.0.0.1:9464", "must be a port or an IP address and port to serve Prometheus on, e.g. 9464")]
+    public async Task Run_BadEnvironmentVariable_ExitsTwoNamingTheVariable(string variable, string value, string allowed)
     {
         var plan = WritePlan("values.yaml");
 
-        var run = await LoadkitProcess.RunAsync(LoadkitProcess.Built, _folder, new Dictionary<string, string> { ["LOADKIT_LOAD_SCALE"] = "ten" }, "run", plan);
+        var run = await LoadkitProcess.RunAsync(LoadkitProcess.Built, _folder, new Dictionary<string, string> { [variable] = value }, "run", plan);
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
-        Assert.That(run.Error, Does.Contain("environment variable LOADKIT_LOAD_SCALE = 'ten': must be a number greater than 0"));
+        Assert.That(run.Error, Does.Contain($"environment variable {variable} = '{value}': {allowed}"));
+        Assert.That(_server.Values, Is.Empty, "nothing ran");
     }
 
     [Test]

@@ -34,6 +34,8 @@ public class RunFindingsTests
         Assert.That(step.Ok, Is.Zero);
         Assert.That(step.Errors, Has.Count.EqualTo(1));
         var lines = progress.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Does.Contain(": Load started: refused"), "the start's event line");
+        lines = lines[1..];
         Assert.That(lines[0], Does.Contain("  all ").And.Contain(" calls of 'get' failed in the first 1 s with: "));
         Assert.That(lines[^1], Does.Contain($"  all {step.Failed:N0} calls of 'get' failed in the first 3 s with: "));
         Assert.That(result.Notes, Has.Exactly(1).StartsWith($"All {step.Failed:N0} calls of step 'get' of scenario 'refused' failed in the first 3 s with: {step.Errors[0].Message}"));

@@ -64,6 +64,17 @@ public static class DistributedScenarios
             Threshold.Step("get").Percentile(99.9).Below(TimeSpan.FromSeconds(5)))
         .Build();
 
+    /// <summary>
+    /// 150 arrivals a second for 2 s through LoadKit's own HTTP/1.1 engine to the <see cref="ArrivalRecorder"/> that
+    /// <see cref="RecorderVariable"/> names; each request names this process in <see cref="ArrivalRecorder.ClientHeader"/>,
+    /// so the recorder counts what each worker sent.
+    /// </summary>
+    public static Scenario LoadKitEngine() => Scenario.Create("loadkit engine")
+        .WithHttp(new HttpSettings { BaseAddress = Recorder(), Engine = HttpEngine.LoadKit })
+        .Step("get", LoadKit.Http.Get("/").WithHeader(ArrivalRecorder.ClientHeader, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        .WithLoad(Load.ArrivalRate(150, TimeSpan.FromSeconds(2), preAllocatedUsers: 10, maxUsers: 40))
+        .Build();
+
     /// <summary>For 2 workers: one VU each, from the start.</summary>
     public static Scenario UserPerWorker2() => UserPerWorker(2);
 
@@ -79,7 +90,7 @@ public static class DistributedScenarios
     /// <see cref="ArrivalRecorder.ClientHeader"/>, so the recorder sees when each worker's load first reached it.
     /// </summary>
     private static Scenario UserPerWorker(int users) => Scenario.Create("first arrivals")
-        .WithHttp(new HttpSettings { BaseAddress = new Uri(Environment.GetEnvironmentVariable(RecorderVariable) ?? throw new InvalidOperationException($"{RecorderVariable} is not set.")) })
+        .WithHttp(new HttpSettings { BaseAddress = Recorder() })
         .Step("get", LoadKit.Http.Get("/").WithHeader(ArrivalRecorder.ClientHeader, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
         .ThinkTime(TimeSpan.FromMilliseconds(100))
         .WithLoad(Load.ConstantUsers(users, TimeSpan.FromSeconds(1)))
@@ -93,6 +104,9 @@ public static class DistributedScenarios
         })
         .WithLoad(Load.ArrivalRate(rate, during, preAllocatedUsers: 30, maxUsers))
         .Build();
+
+    private static Uri Recorder() =>
+        new(Environment.GetEnvironmentVariable(RecorderVariable) ?? throw new InvalidOperationException($"{RecorderVariable} is not set."));
 
     private static string Target() =>
         Environment.GetEnvironmentVariable(TargetVariable)?.TrimEnd('/') ?? throw new InvalidOperationException($"{TargetVariable} is not set.");

@@ -70,15 +70,53 @@ public class ObservationTests
     }
 
     [Test]
-    public async Task TwoWorkers_SteadyRate_ProgressShowsTheRateOfBothInEachSecond()
+    public async Task TwoWorkers_SteadyRate_ProgressShowsTheRateOfBothInEachSecond_EventsAndGeneratorsLive()
     {
         await using var cluster = await Cluster.StartAsync(2);
         var progress = new StringWriter();
-        var options = cluster.Options() with { Progress = ProgressMode.Lines, ProgressWriter = TextWriter.Synchronized(progress) };
+        var recorder = new RunRecorder();
+        var options = cluster.Options() with { Progress = ProgressMode.Lines, ProgressWriter = TextWriter.Synchronized(progress), Observers = [recorder] };
 
         var result = await LoadRunner.RunAsync([DistributedScenarios.Steady600], options).WaitAsync(Bound);
 
         TestContext.Out.WriteLine(progress.ToString());
+        TestContext.Out.WriteLine(recorder.Describe());
+        var workers = result.Workers.Select(w => w.Id).ToArray();
+        Assert.That(workers, Has.Length.EqualTo(2));
+
+        // Events: each worker's start, named after it, and log lines of each worker's process.
+        var events = recorder.Events;
+        Assert.That(events.Where(e => e.Kind == RunEventKind.Started).Select(e => e.Source), Is.EquivalentTo(workers));
+        Assert.That(events.Where(e => e.Kind == RunEventKind.Started).Select(e => e.Message), Has.All.Match(@"^Started its share segment [12] of 2 \(.*\] [\d.]+ ms (after|before) the start instant"));
+        foreach (var (worker, process) in workers.Zip(result.Workers.Select(w => cluster.Workers.Single(p => w.Id.Contains($"-{p.ProcessId}-", StringComparison.Ordinal)))))
+        {
+            var lines = events.Where(e => e.Kind == RunEventKind.Log && e.Source == worker).ToArray();
+            Assert.That(lines.Select(l => l.Message), Has.Some.Contains("ready with steady"), $"the worker's own line, from {worker}");
+            Assert.That(process.Output, Does.Contain(lines.First(l => l.Message.Contains("ready with steady", StringComparison.Ordinal)).Message), "a line its process logged");
+        }
+
+        Assert.That(events.Where(e => e.Kind == RunEventKind.Log && e.Source == "controller").Select(e => e.Message), Has.One.StartsWith("The run ended after"));
+        Assert.That(events.Where(e => e.Level != RunEventLevel.Information), Is.Empty, "nothing went wrong, and no worker logged a warning");
+        Assert.That(progress.ToString(), Does.Contain(": Started its share segment 1 of 2 (0, 1/2]").And.Contain(": Started its share segment 2 of 2 (1/2, 1]"), "the starts on the console");
+
+        // Generators: both workers in each snapshot, their calls adding up to the snapshot's all-steps rate of that second.
+        var snapshots = recorder.Snapshots.Where(s => s.Generators.Count > 0 && s.Generators[0].Second >= 0).ToArray();
+        Assert.That(snapshots, Has.Length.GreaterThanOrEqualTo(8));
+        foreach (var snapshot in snapshots)
+        {
+            var second = snapshot.Generators[0].Second;
+            var calls = snapshot.Scenarios.SelectMany(s => s.Steps).SelectMany(s => s.Timeline).Where(p => p.Second == second).Sum(p => p.Ok + p.Failed + p.TimedOut);
+            Assert.That(snapshot.Generators.Select(g => g.Process), Is.EquivalentTo(workers));
+            Assert.That(snapshot.Generators.Select(g => g.Second), Has.All.EqualTo(second), "one second for all");
+            Assert.That(snapshot.Generators.Sum(g => g.CallsPerSecond), Is.EqualTo(calls), $"second {second}: the workers' calls add up to the snapshot's");
+            Assert.That(snapshot.Generators.Select(g => g.Lost), Is.All.Null);
+            Assert.That(snapshot.Generators.Select(g => g.Segment), Is.EquivalentTo(new[] { "segment 1 of 2 (0, 1/2]", "segment 2 of 2 (1/2, 1]" }));
+        }
+
+        var steady = snapshots.Where(s => s.Generators[0].Second is >= 2 and <= 10).ToArray();
+        Assert.That(steady, Has.Length.GreaterThanOrEqualTo(5));
+        Assert.That(steady.SelectMany(s => s.Generators), Has.All.Matches<GeneratorSnapshot>(g => g.Health is { CpuPercent: > 0 } && g.Cores > 0 && g.CallsPerSecond > 0),
+            "each worker's health and calls in each second of the steady load");
 
         // The lines of seconds 3 to 10 of the 12 s load: each shows the controller's current second, the latest one
         // both workers sent, so its rate is both workers' (one worker's alone would be about 300).

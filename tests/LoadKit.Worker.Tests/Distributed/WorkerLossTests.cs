@@ -3,6 +3,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using LoadKit.Cluster;
 using LoadKit.Cluster.Protocol;
+using LoadKit.TestTargets;
 using WorkerClient = LoadKit.Cluster.Protocol.Worker.WorkerClient;
 
 namespace LoadKit.Worker.Tests.Distributed;
@@ -16,7 +17,8 @@ public class WorkerLossTests
     public async Task WorkerKilledMidRun_ItsShareMovesToTheSurvivors_LoadStaysWithin5Percent()
     {
         await using var cluster = await Cluster.StartAsync(3);
-        var running = LoadRunner.RunAsync([DistributedScenarios.Steady600], cluster.Options());
+        var recorder = new RunRecorder();
+        var running = LoadRunner.RunAsync([DistributedScenarios.Steady600], cluster.Options() with { Observers = [recorder] });
 
         await cluster.WaitForRequestsAsync(600 * 4, Bound);
         var victim = cluster.Workers[1];
@@ -32,6 +34,20 @@ public class WorkerLossTests
         var achieved = result.GetStep("get").Ok;
         Assert.That(achieved, Is.EqualTo(7200).Within(5).Percent, "600/s for 12 s");
         Assert.That(cluster.Target.Requests, Is.GreaterThanOrEqualTo(achieved));
+
+        // As it happened: the loss, named after the lost worker, and a take-over by each survivor naming whose share it took.
+        TestContext.Out.WriteLine(recorder.Describe());
+        var survivors = result.Workers.Where(w => w.Lost is null).Select(w => w.Id).ToArray();
+        var loss = recorder.Events.Single(e => e.Kind == RunEventKind.Lost);
+        Assert.That((loss.Source, loss.Level), Is.EqualTo((lost[0].Id, RunEventLevel.Warning)));
+        Assert.That(loss.Message, Does.Contain(lost[0].Lost));
+        var takeOvers = recorder.Events.Where(e => e.Kind == RunEventKind.TakeOver).ToArray();
+        Assert.That(takeOvers.Select(e => e.Source), Is.EquivalentTo(survivors));
+        Assert.That(takeOvers.Select(e => e.Message), Has.All.Contain($"of {lost[0].Id}'s share {lost[0].Segment}"));
+        Assert.That(takeOvers.Select(e => e.At), Has.All.GreaterThanOrEqualTo(loss.At));
+        var last = recorder.Snapshots[^1].Generators;
+        Assert.That(last.Single(g => g.Process == lost[0].Id).Lost, Is.EqualTo(lost[0].Lost), "the live view marks it lost with the reason");
+        Assert.That(last.Where(g => g.Process != lost[0].Id).Select(g => g.Segment), Has.All.Contain(" + "), "each survivor runs its segment and a part of the lost one's");
     }
 
     [Test]

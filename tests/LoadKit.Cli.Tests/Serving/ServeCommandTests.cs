@@ -1,0 +1,24 @@
+namespace LoadKit.Cli.Tests.Serving;
+
+/// <summary><c>loadkit serve</c>'s settings, as a process.</summary>
+public class ServeCommandTests
+{
+    [Test]
+    public async Task Serve_BadListen_ExitsTwoNamingTheSettingTheValueAndWhatIsAllowed()
+    {
+        var run = await LoadkitProcess.RunAsync(Path.GetTempPath(), "serve", "--listen", "127.0.0.1:99999");
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        Assert.That(run.Error, Does.Contain("option --listen = '127.0.0.1:99999'").And.Contain("IP:PORT"), run.ToString());
+        Assert.That(run.Output, Does.Not.Contain("control page at"));
+    }
+
+    [Test]
+    public async Task Serve_ShortAccessToken_ExitsTwoNamingTheVariable()
+    {
+        var run = await LoadkitProcess.RunAsync(LoadkitProcess.Built, Path.GetTempPath(), new Dictionary<string, string> { ["LOADKIT_PAGE_TOKEN"] = "short" }, "serve", "--listen", "127.0.0.1:0");
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        Assert.That(run.Error, Does.Contain("LOADKIT_PAGE_TOKEN").And.Contain("at least 16"), run.ToString());
+    }
+}

@@ -1,0 +1,281 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using FluentAssertions;
+using LoadKit.TestTargets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Playwright;
+
+namespace LoadKit.ControlPage.Tests;
+
+/// <summary>
+/// <c>loadkit serve</c>'s page with a real etcd, two real workers and a real HTTP target on 127.0.0.1, driven in the
+/// system's Chromium. One page for the class (the tests run in order: the run of the third is what the later ones
+/// look at), so the processes start once.
+/// </summary>
+[NonParallelizable]
+public class ControlPageServerTests
+{
+    private const string WorkerToken = "control-page-test-token-0123456789";
+    private const string AccessToken = "page-access-token-0123456789";
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private EtcdServer _etcd = null!;
+    private LocalWorkers _workers = null!;
+    private WebApplication _target = null!;
+    private ControlPageServer _server = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+    private IPage _page = null!;
+    private string _folder = "";
+    private string? _runId;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _folder = Directory.CreateTempSubdirectory("loadkit-page-").FullName;
+        _etcd = await EtcdServer.StartAsync();
+        _workers = LocalWorkers.Start(2, _etcd.Url, "page", WorkerToken, "tests/LoadKit.ControlPage.Tests");
+        _target = LoopbackApp.Create();
+        _target.MapGet("/", () => "ok");
+        var target = (await LoopbackApp.StartAsync(_target))[0];
+        Directory.CreateDirectory(Path.Combine(_folder, "plans"));
+        await File.WriteAllTextAsync(Path.Combine(_folder, "plans", "shop.yaml"), $"""
+            http:
+              baseAddress: {target}
+            scenarios:
+              - name: shop
+                steps:
+                  - name: home
+                    request: {"{"} url: / {"}"}
+                load:
+                  - arrivalRate: {"{"} rate: 40, during: 4s, preAllocatedUsers: 2, maxUsers: 10 {"}"}
+                thresholds:
+                  - {"{"} step: home, metric: p95, below: 2s {"}"}
+            """);
+        _server = await StartServerAsync(new ClusterOptions([new Uri(_etcd.Url)], 1, WorkerToken) { Prefix = "page", WorkerWait = TimeSpan.FromSeconds(20) });
+
+        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        });
+        _page = await _browser.NewPageAsync();
+        _page.SetDefaultTimeout((float)Bound.TotalMilliseconds);
+    }
+
+    private Task<ControlPageServer> StartServerAsync(ClusterOptions? cluster) => ControlPageServer.StartAsync(new ControlPageOptions
+    {
+        Folder = _folder,
+        Listen = new IPEndPoint(IPAddress.Loopback, 0),
+        Cluster = cluster,
+        AccessToken = AccessToken,
+    });
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.CloseAsync();
+        }
+
+        _playwright?.Dispose();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        if (_workers is not null)
+        {
+            await _workers.DisposeAsync();
+        }
+
+        if (_target is not null)
+        {
+            await _target.DisposeAsync();
+        }
+
+        if (_etcd is not null)
+        {
+            await _etcd.DisposeAsync();
+        }
+
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Test]
+    [Order(1)]
+    public async Task Api_WithoutToken_Answers401AndThePageAsksToLogIn()
+    {
+        using var client = new HttpClient { BaseAddress = _server.Address };
+        var workers = await client.GetAsync(new Uri("/api/workers", UriKind.Relative));
+        var start = await client.PostAsync(new Uri("/api/runs", UriKind.Relative), new StringContent("""{"plan":"shop.yaml"}""", Encoding.UTF8, "application/json"));
+        var page = await client.GetAsync(new Uri("/", UriKind.Relative));
+
+        workers.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        start.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        page.RequestMessage!.RequestUri!.AbsolutePath.Should().Be("/login", "the page redirects to its login form");
+        Directory.EnumerateDirectories(Path.Combine(_folder, "runs")).Should().BeEmpty("nothing started without the token");
+    }
+
+    [Test]
+    [Order(2)]
+    public async Task Api_CrossSitePostWithTheToken_Answers403()
+    {
+        using var client = new HttpClient { BaseAddress = _server.Address };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AccessToken);
+        using var fromOrigin = new HttpRequestMessage(HttpMethod.Post, "/api/runs") { Content = new StringContent("""{"plan":"shop.yaml"}""", Encoding.UTF8, "application/json") };
+        fromOrigin.Headers.Add("Origin", "http://attacker.example");
+        using var fetchSite = new HttpRequestMessage(HttpMethod.Post, "/api/runs") { Content = new StringContent("""{"plan":"shop.yaml"}""", Encoding.UTF8, "application/json") };
+        fetchSite.Headers.Add("Sec-Fetch-Site", "cross-site");
+
+        var byOrigin = await client.SendAsync(fromOrigin);
+        var bySite = await client.SendAsync(fetchSite);
+        var plans = await client.GetAsync(new Uri("/api/plan-files", UriKind.Relative));
+
+        byOrigin.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await byOrigin.Content.ReadAsStringAsync()).Should().Contain("attacker.example");
+        bySite.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        plans.StatusCode.Should().Be(HttpStatusCode.OK, "the token itself is accepted");
+        Directory.EnumerateDirectories(Path.Combine(_folder, "runs")).Should().BeEmpty();
+    }
+
+    [Test]
+    [Order(3)]
+    public async Task Page_LoggedIn_ListsBothWorkersIdleWithTheirLabels()
+    {
+        await LogInAsync();
+
+        await Assertions.Expect(_page.Locator("#workers-table tbody tr[data-worker]")).ToHaveCountAsync(2);
+        var rows = await _page.Locator("#workers-table tbody tr[data-worker]").AllInnerTextsAsync();
+        rows.Should().HaveCount(2).And.OnlyContain(r => r.Contains("idle", StringComparison.Ordinal));
+        rows.Should().ContainSingle(r => r.Contains("n=1", StringComparison.Ordinal)).And.ContainSingle(r => r.Contains("n=2", StringComparison.Ordinal));
+        rows.Should().OnlyContain(r => r.Contains(" s ago", StringComparison.Ordinal), "each shows its last heartbeat");
+    }
+
+    [Test]
+    [Order(4)]
+    public async Task Page_PlanStartedOnTwoWorkersByClicks_ChartsEndOnTheResultsPerSecondFigures()
+    {
+        await LogInAsync();
+        await _page.ClickAsync("#tab-runs");
+        await _page.SelectOptionAsync("#start-plan", "shop.yaml");
+        await _page.FillAsync("#start-workers", "2");
+        await _page.ClickAsync("#start");
+
+        // Live: points arrive while it runs, and both workers are claimed by the run.
+        await _page.WaitForFunctionAsync("() => window.loadkitCharts.seconds.length >= 2 && window.loadkitLive.live.state === 'running'");
+        await _page.ClickAsync("#tab-workers");
+        await Assertions.Expect(_page.Locator("#workers-table .worker-state", new() { HasTextString = "claimed by run" })).ToHaveCountAsync(2);
+        await _page.ClickAsync("#tab-runs");
+        await Assertions.Expect(_page.Locator("#live-state")).ToHaveTextAsync("finished", new() { Timeout = 45_000 });
+        await Assertions.Expect(_page.Locator("#runs-table tbody tr")).ToHaveCountAsync(1);
+
+        _runId = await _page.Locator("#runs-table tbody tr").First.GetAttributeAsync("data-run");
+        var result = LoadResult.ReadFile(Path.Combine(_folder, "runs", _runId!, "result.json"));
+        var home = result.GetStep("home");
+        var charts = JsonDocument.Parse(await _page.EvaluateAsync<string>("() => JSON.stringify(window.loadkitCharts)")).RootElement;
+        var seconds = charts.GetProperty("seconds").EnumerateArray().Select(s => s.GetInt32()).ToArray();
+        var requests = charts.GetProperty("requests").EnumerateArray().Select(s => s.GetInt64()).ToArray();
+        var p95 = charts.GetProperty("latency").GetProperty("home").GetProperty("p95").EnumerateArray().Select(s => s.GetDouble()).ToArray();
+        seconds.Should().Equal(home.Timeline.Select(p => p.Second));
+        requests.Should().Equal(home.Timeline.Select(p => p.Ok + p.Failed + p.TimedOut));
+        p95[^1].Should().BeApproximately(home.Timeline[^1].Latency.P95.TotalMilliseconds, 0.001);
+        result.Workers.Should().HaveCount(2);
+        home.Ok.Should().BeGreaterThan(100, "40/s for 4 s, less what the slowest start misses");
+        await Assertions.Expect(_page.Locator("#chart-requests .uplot")).ToHaveCountAsync(1); // drawn by the embedded uPlot
+        await Assertions.Expect(_page.Locator("#chart-latency .uplot")).ToHaveCountAsync(1);
+        await Assertions.Expect(_page.Locator("#thresholds tbody")).ToContainTextAsync("passing");
+        await Assertions.Expect(_page.Locator("#log")).ToContainTextAsync("passed: 1 thresholds");
+
+        // Each worker's start, and its own log lines (forwarded live over its stream), under its name.
+        var log = await _page.Locator("#log").InnerTextAsync();
+        foreach (var worker in result.Workers)
+        {
+            log.Should().Contain($"[{worker.Id}] Started: ", $"worker {worker.Id}'s start");
+            log.Should().Contain($"[{worker.Id}] Log: ", $"a log line of worker {worker.Id}");
+        }
+    }
+
+    [Test]
+    [Order(5)]
+    public async Task Page_FinishedRun_ItsReportOpensFromTheList()
+    {
+        _runId.Should().NotBeNull("the run of the previous test");
+        await LogInAsync();
+        await _page.ClickAsync("#tab-runs");
+
+        var report = await _page.Context.RunAndWaitForPageAsync(() => _page.ClickAsync($"#runs-table tr[data-run='{_runId}'] a.report-report"));
+        await report.WaitForLoadStateAsync();
+
+        report.Url.Should().EndWith($"/runs/{_runId}/report.html");
+        (await report.ContentAsync()).Should().Contain("home");
+        await report.CloseAsync();
+    }
+
+    [Test]
+    [Order(6)]
+    public async Task StartAsync_SameFolderAgain_ListsTheFinishedRun()
+    {
+        _runId.Should().NotBeNull("the run of an earlier test");
+        await using var again = await StartServerAsync(cluster: null);
+        using var client = new HttpClient { BaseAddress = again.Address };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AccessToken);
+
+        using var runs = JsonDocument.Parse(await client.GetStringAsync(new Uri("/api/runs", UriKind.Relative)));
+        var report = await client.GetAsync(new Uri($"/runs/{_runId}/report.html", UriKind.Relative));
+
+        runs.RootElement.GetProperty("finished").EnumerateArray().Select(r => r.GetProperty("id").GetString()).Should().Equal(_runId);
+        report.StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Test]
+    [Order(7)]
+    public async Task Page_WorkerKilledMidRun_MarksItLostWithTheTakeOverInTheLog()
+    {
+        var target = await File.ReadAllTextAsync(Path.Combine(_folder, "plans", "shop.yaml"));
+        await File.WriteAllTextAsync(Path.Combine(_folder, "plans", "long.yaml"), target.Replace("during: 4s", "during: 10s", StringComparison.Ordinal));
+        await LogInAsync();
+        await _page.ClickAsync("#tab-runs");
+        await _page.SelectOptionAsync("#start-plan", "long.yaml");
+        await _page.FillAsync("#start-workers", "2");
+        await _page.ClickAsync("#start");
+        await _page.WaitForFunctionAsync("() => window.loadkitCharts.seconds.length >= 2 && window.loadkitLive.live.state === 'running'");
+
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-KILL", _workers.ProcessIds[0].ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await Assertions.Expect(_page.Locator("#processes .process-state", new() { HasTextString = "lost: " })).ToHaveCountAsync(1);
+        await Assertions.Expect(_page.Locator("#live-state")).ToHaveTextAsync("finished", new() { Timeout = 45_000 });
+        var lost = await _page.Locator("#processes tr:has(.process-state.failed)").GetAttributeAsync("data-process");
+        var log = await _page.Locator("#log").InnerTextAsync();
+        TestContext.Out.WriteLine(log);
+        lost.Should().NotBeNull();
+        log.Should().Contain($"[{lost}] Lost: ", "the loss, told by the controller under the lost worker's name");
+        log.Should().MatchRegex($@"\] TakeOver: Takes over .+ of {System.Text.RegularExpressions.Regex.Escape(lost!)}'s ", "the survivor's take-over of its share");
+        (await _page.Locator($"#processes tr[data-process='{lost}'] .process-state").InnerTextAsync()).Should().StartWith("lost: ", "still marked once the run ended");
+    }
+
+    private async Task LogInAsync()
+    {
+        await _page.GotoAsync(_server.Address.ToString());
+        if (new Uri(_page.Url).AbsolutePath == "/login")
+        {
+            await _page.FillAsync("#token", AccessToken);
+            await _page.ClickAsync("#login");
+            await _page.WaitForURLAsync(_server.Address.ToString());
+        }
+
+        var cookie = (await _page.Context.CookiesAsync()).Single(c => c.Name == "loadkit_page");
+        cookie.HttpOnly.Should().BeTrue();
+        cookie.SameSite.Should().Be(SameSiteAttribute.Strict);
+        await _page.WaitForFunctionAsync("() => document.getElementById('connection').textContent === 'live'");
+    }
+}
