@@ -28,7 +28,7 @@ results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
 # Built once; then the in-process test assemblies side by side, then the worker tests (real etcd, worker processes,
-# containers), then the browser tests (and the control page's, which drive Chromium with workers): the worker and browser processes took the CPU that the in-process assemblies'
+# containers), then the browser tests beside the control page's (both drive Chromium): the worker and browser processes took the CPU that the in-process assemblies'
 # timing and latency gates measure with (p95 gates failed beside Chromium; an open-model lag bound beside the workers).
 dotnet build LoadKit.sln -v q -nologo || { echo "test.sh: the build failed"; echo "0 passed, 0 failed"; exit 1; }
 if [ $# -gt 0 ]; then
@@ -40,10 +40,14 @@ else
   LOADKIT_TEST_RESULTS="$results" dotnet test LoadKit.sln --no-build --logger "trx" \
     --filter "FullyQualifiedName!~LoadKit.Worker.Tests.&FullyQualifiedName!~LoadKit.Browser.Tests.&FullyQualifiedName!~LoadKit.ControlPage.Tests."
   status=$((status | $?))
-  for assembly in LoadKit.Worker.Tests LoadKit.Browser.Tests LoadKit.ControlPage.Tests; do
-    LOADKIT_TEST_RESULTS="$results" dotnet test "tests/$assembly" --no-build --logger "trx"
-    status=$((status | $?))
-  done
+  LOADKIT_TEST_RESULTS="$results" dotnet test tests/LoadKit.Worker.Tests --no-build --logger "trx"
+  status=$((status | $?))
+  # The two Chromium assemblies side by side: their gates are loose (an LCP p75 under 10 s, a p95 under 800 ms).
+  LOADKIT_TEST_RESULTS="$results" dotnet test tests/LoadKit.Browser.Tests --no-build --logger "trx" & browser=$!
+  LOADKIT_TEST_RESULTS="$results" dotnet test tests/LoadKit.ControlPage.Tests --no-build --logger "trx"
+  status=$((status | $?))
+  wait $browser
+  status=$((status | $?))
 fi
 
 # Totals from the TRX files that the test runs wrote (one per test assembly).
