@@ -153,8 +153,9 @@ internal static class DistributedRunner
         using var snapshots = new SemaphoreSlim(0);
         using var following = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
 
-        // Every worker's intervals added up as they arrive: the live figures cost the same each second of any run.
-        var live = new ShareTotals();
+        // Every worker's intervals added up as they arrive, their points of the last 2 minutes kept: the live figures
+        // cost the same each second of any run, in time and in memory.
+        var live = new ShareTotals(recentSeconds: 120);
         var publishing = PublishAsync(links, live, observers, snapshots, following.Token);
         try
         {

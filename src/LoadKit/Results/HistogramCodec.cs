@@ -22,6 +22,9 @@ internal static class HistogramCodec
     private const long SubBucketMask = (2L * SubBucketHalfCount) - 1;
     private const int LeadingZeroCountBase = 64 - SubBucketHalfCountMagnitude - 1;
 
+    // One past the highest index of the shape's range (1 h in µs).
+    private static readonly int CountsLength = IndexOf(Histograms.HighestMicroseconds) + 1;
+
     /// <summary>The counts-array index of a value (as HdrHistogram computes it for unit magnitude 0).</summary>
     public static int IndexOf(long value)
     {
@@ -44,24 +47,22 @@ internal static class HistogramCodec
         return (subBucket << bucket) + (1L << bucket) - 1;
     }
 
-    /// <summary>Encodes buckets (ascending values, cumulative counts) as a compressed V2 histogram.</summary>
-    public static byte[] Encode(ReadOnlySpan<long> bucketValues, ReadOnlySpan<long> cumulativeCounts)
+    /// <summary>Encodes packed buckets (<see cref="PackedBuckets"/>) as a compressed V2 histogram.</summary>
+    public static byte[] Encode(byte[] packed)
     {
         // ZigZag LEB128 counts; a run of empty buckets is one negative number.
-        var payload = new List<byte>(bucketValues.Length * 3);
+        var payload = new List<byte>(packed.Length + 16);
         var next = 0;
-        long previous = 0;
-        for (var i = 0; i < bucketValues.Length; i++)
+        var buckets = new PackedBuckets.Reader(packed);
+        while (buckets.Next())
         {
-            var index = IndexOf(bucketValues[i]);
-            if (index > next)
+            if (buckets.Index > next)
             {
-                PutZigZag(payload, -(long)(index - next));
+                PutZigZag(payload, -(long)(buckets.Index - next));
             }
 
-            PutZigZag(payload, cumulativeCounts[i] - previous);
-            previous = cumulativeCounts[i];
-            next = index + 1;
+            PutZigZag(payload, buckets.Count);
+            next = buckets.Index + 1;
         }
 
         var plain = new byte[HeaderBytes + payload.Count];
@@ -87,9 +88,9 @@ internal static class HistogramCodec
         return bytes;
     }
 
-    /// <summary>Decodes a compressed V2 histogram of LoadKit's shape into buckets (ascending values, cumulative counts).</summary>
+    /// <summary>Decodes a compressed V2 histogram of LoadKit's shape into packed buckets (<see cref="PackedBuckets"/>) and their total count.</summary>
     /// <exception cref="FormatException">The bytes are not such a histogram; the message says what is wrong.</exception>
-    public static (long[] Values, long[] Cumulative) Decode(ReadOnlySpan<byte> encoded)
+    public static (byte[] Packed, long Count) Decode(ReadOnlySpan<byte> encoded)
     {
         if (encoded.Length < 8 || BinaryPrimitives.ReadInt32BigEndian(encoded) != CompressedCookie)
         {
@@ -137,11 +138,10 @@ internal static class HistogramCodec
             throw new FormatException($"histogram = {plain.Length} inflated bytes: says {payloadLength} bytes of counts follow its header.");
         }
 
-        var values = new List<long>();
-        var cumulative = new List<long>();
+        var buckets = new PackedBuckets.Writer(payloadLength);
         var at = HeaderBytes;
         var end = HeaderBytes + payloadLength;
-        long index = 0, total = 0;
+        long index = 0;
         while (at < end)
         {
             var count = GetZigZag(plain, ref at, end);
@@ -153,20 +153,19 @@ internal static class HistogramCodec
 
             if (count > 0)
             {
-                if (index > int.MaxValue)
+                if (index >= CountsLength)
                 {
                     throw new FormatException($"histogram: a count at index {index}, beyond LoadKit's shape.");
                 }
 
-                values.Add(HighestValueAt((int)index));
-                total += count;
-                cumulative.Add(total);
+                buckets.Add((int)index, count);
             }
 
             index++;
         }
 
-        return ([.. values], [.. cumulative]);
+        var total = buckets.Total;
+        return (buckets.ToArray(), total);
     }
 
     private static void PutZigZag(List<byte> target, long value)

@@ -14,28 +14,28 @@ namespace LoadKit;
 [JsonConverter(typeof(LatencyDistributionJsonConverter))]
 public sealed class LatencyDistribution
 {
-    // Sparse form of the histogram: the value reported for each non-empty bucket (its highest equivalent
-    // value, so a percentile never understates) and the cumulative count up to that bucket.
-    private readonly long[] _bucketValues;
-    private readonly long[] _cumulativeCounts;
+    // Sparse form of the histogram: its non-empty buckets, packed (PackedBuckets). A bucket reports its highest
+    // equivalent value, so a percentile never understates.
+    private readonly byte[] _buckets;
+    private readonly long _count;
     private readonly long _sumMicroseconds;
     private readonly long _minMicroseconds;
     private readonly long _maxMicroseconds;
 
-    private LatencyDistribution(long[] bucketValues, long[] cumulativeCounts, long sum, long min, long max)
+    private LatencyDistribution(byte[] buckets, long count, long sum, long min, long max)
     {
-        _bucketValues = bucketValues;
-        _cumulativeCounts = cumulativeCounts;
+        _buckets = buckets;
+        _count = count;
         _sumMicroseconds = sum;
         _minMicroseconds = min;
         _maxMicroseconds = max;
     }
 
     /// <summary>A distribution with no samples.</summary>
-    public static LatencyDistribution Empty { get; } = new([], [], 0, 0, 0);
+    public static LatencyDistribution Empty { get; } = new([], 0, 0, 0, 0);
 
     /// <summary>The number of samples.</summary>
-    public long Count => _cumulativeCounts.Length == 0 ? 0 : _cumulativeCounts[^1];
+    public long Count => _count;
 
     /// <summary>The smallest sample (exact), or zero when there are none.</summary>
     public TimeSpan Min => FromMicroseconds(_minMicroseconds);
@@ -96,13 +96,13 @@ public sealed class LatencyDistribution
         // Nearest rank: the smallest rank covering at least that share. Stepping the percentile down by one ulp
         // first (as Java's HdrHistogram does) keeps 95 % of 100 samples at rank 95 despite floating-point error.
         var rank = Math.Max(1, (long)Math.Ceiling(Math.BitDecrement(percentile) / 100.0 * count));
-        var index = Array.BinarySearch(_cumulativeCounts, rank);
-        if (index < 0)
+        var buckets = new PackedBuckets.Reader(_buckets);
+        long seen = 0;
+        while (buckets.Next() && (seen += buckets.Count) < rank)
         {
-            index = ~index;
         }
 
-        var value = Math.Clamp(_bucketValues[index], _minMicroseconds, _maxMicroseconds);
+        var value = Math.Clamp(HistogramCodec.HighestValueAt(buckets.Index), _minMicroseconds, _maxMicroseconds);
         return FromMicroseconds(value);
     }
 
@@ -124,46 +124,50 @@ public sealed class LatencyDistribution
     }
 
     /// <summary>
-    /// Merges the sparse forms directly: equal buckets have equal reported values (one histogram layout), so a
-    /// merge of the sorted bucket lists is exact and allocates only the result, not a full histogram (~266 KB).
+    /// Merges the sparse forms directly: equal buckets have equal indexes (one histogram layout), so a merge of the
+    /// sorted bucket lists is exact and allocates only the result, not a full histogram (~266 KB).
     /// </summary>
     private static LatencyDistribution MergeSparse(LatencyDistribution[] parts)
     {
-        var positions = new int[parts.Length];
-        var values = new List<long>(parts.Max(p => p._bucketValues.Length));
-        var cumulative = new List<long>(values.Capacity);
-        long total = 0;
+        var readers = new PackedBuckets.Reader[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            readers[i] = new PackedBuckets.Reader(parts[i]._buckets);
+            readers[i].Next();
+        }
+
+        var merged = new PackedBuckets.Writer(parts.Max(p => p._buckets.Length) * 2);
         while (true)
         {
-            var next = long.MaxValue;
-            for (var i = 0; i < parts.Length; i++)
+            var next = int.MaxValue;
+            foreach (var reader in readers)
             {
-                if (positions[i] < parts[i]._bucketValues.Length)
+                if (!reader.Done)
                 {
-                    next = Math.Min(next, parts[i]._bucketValues[positions[i]]);
+                    next = Math.Min(next, reader.Index);
                 }
             }
 
-            if (next == long.MaxValue)
+            if (next == int.MaxValue)
             {
                 break;
             }
 
-            for (var i = 0; i < parts.Length; i++)
+            long count = 0;
+            for (var i = 0; i < readers.Length; i++)
             {
-                var at = positions[i];
-                if (at < parts[i]._bucketValues.Length && parts[i]._bucketValues[at] == next)
+                if (!readers[i].Done && readers[i].Index == next)
                 {
-                    total += parts[i]._cumulativeCounts[at] - (at > 0 ? parts[i]._cumulativeCounts[at - 1] : 0);
-                    positions[i] = at + 1;
+                    count += readers[i].Count;
+                    readers[i].Next();
                 }
             }
 
-            values.Add(next);
-            cumulative.Add(total);
+            merged.Add(next, count);
         }
 
-        return new([.. values], [.. cumulative], parts.Sum(p => p._sumMicroseconds), parts.Min(p => p._minMicroseconds), parts.Max(p => p._maxMicroseconds));
+        var total = merged.Total;
+        return new(merged.ToArray(), total, parts.Sum(p => p._sumMicroseconds), parts.Min(p => p._minMicroseconds), parts.Max(p => p._maxMicroseconds));
     }
 
     /// <inheritdoc />
@@ -172,17 +176,14 @@ public sealed class LatencyDistribution
 
     internal static LatencyDistribution FromHistogram(HistogramBase histogram, long sum, long min, long max)
     {
-        var values = new List<long>();
-        var cumulative = new List<long>();
-        long total = 0;
+        var buckets = new PackedBuckets.Writer(1024);
         foreach (var bucket in histogram.RecordedValues())
         {
-            total += bucket.CountAtValueIteratedTo;
-            values.Add(bucket.ValueIteratedTo);
-            cumulative.Add(total);
+            buckets.Add(HistogramCodec.IndexOf(bucket.ValueIteratedTo), bucket.CountAtValueIteratedTo);
         }
 
-        return new LatencyDistribution([.. values], [.. cumulative], sum, min, max);
+        var total = buckets.Total;
+        return new LatencyDistribution(buckets.ToArray(), total, sum, min, max);
     }
 
     /// <summary>
@@ -190,14 +191,14 @@ public sealed class LatencyDistribution
     /// <see cref="SumMicroseconds"/>, <see cref="MinMicroseconds"/> and <see cref="MaxMicroseconds"/> it is the whole
     /// distribution (<see cref="Decode"/>). Costs in proportion to the buckets in use, not the histogram's range.
     /// </summary>
-    public byte[] EncodeHistogram() => HistogramCodec.Encode(_bucketValues, _cumulativeCounts);
+    public byte[] EncodeHistogram() => HistogramCodec.Encode(_buckets);
 
     /// <summary>A distribution from its encoded histogram (<see cref="EncodeHistogram"/>) and its exact sum, minimum and maximum.</summary>
     /// <exception cref="FormatException">The bytes are not a compressed V2 histogram of LoadKit's shape (1 µs to 1 h, 3 digits).</exception>
     public static LatencyDistribution Decode(ReadOnlySpan<byte> encodedHistogram, long sumMicroseconds, long minMicroseconds, long maxMicroseconds)
     {
-        var (values, cumulative) = HistogramCodec.Decode(encodedHistogram);
-        return values.Length == 0 ? Empty : new LatencyDistribution(values, cumulative, sumMicroseconds, minMicroseconds, maxMicroseconds);
+        var (buckets, count) = HistogramCodec.Decode(encodedHistogram);
+        return count == 0 ? Empty : new LatencyDistribution(buckets, count, sumMicroseconds, minMicroseconds, maxMicroseconds);
     }
 
     /// <summary>
@@ -218,33 +219,38 @@ public sealed class LatencyDistribution
             return Empty;
         }
 
-        var values = new List<long>(_bucketValues.Length);
-        var cumulative = new List<long>(_bucketValues.Length);
-        long total = 0;
-        var j = 0;
-        for (var i = 0; i < _bucketValues.Length; i++)
+        var difference = new PackedBuckets.Writer(_buckets.Length);
+        var before = new PackedBuckets.Reader(earlier._buckets);
+        before.Next();
+        var now = new PackedBuckets.Reader(_buckets);
+        while (now.Next())
         {
-            var count = _cumulativeCounts[i] - (i > 0 ? _cumulativeCounts[i - 1] : 0);
-            if (j < earlier._bucketValues.Length && earlier._bucketValues[j] == _bucketValues[i])
+            var count = now.Count;
+            if (!before.Done && before.Index == now.Index)
             {
-                count -= earlier._cumulativeCounts[j] - (j > 0 ? earlier._cumulativeCounts[j - 1] : 0);
-                j++;
+                count -= before.Count;
+                before.Next();
             }
 
-            if (count < 0 || (j < earlier._bucketValues.Length && earlier._bucketValues[j] < _bucketValues[i]))
+            if (count < 0 || (!before.Done && before.Index < now.Index))
             {
                 throw new ArgumentException($"latency distribution ({earlier}): not an earlier state of ({this}).", nameof(earlier));
             }
 
             if (count > 0)
             {
-                total += count;
-                values.Add(_bucketValues[i]);
-                cumulative.Add(total);
+                difference.Add(now.Index, count);
             }
         }
 
-        return values.Count == 0 ? Empty : new LatencyDistribution([.. values], [.. cumulative], _sumMicroseconds - earlier._sumMicroseconds, _minMicroseconds, _maxMicroseconds);
+        if (!before.Done)
+        {
+            throw new ArgumentException($"latency distribution ({earlier}): not an earlier state of ({this}).", nameof(earlier));
+        }
+
+        var total = difference.Total;
+        var packed = difference.ToArray();
+        return total == 0 ? Empty : new LatencyDistribution(packed, total, _sumMicroseconds - earlier._sumMicroseconds, _minMicroseconds, _maxMicroseconds);
     }
 
     private static TimeSpan FromMicroseconds(long microseconds) => TimeSpan.FromTicks(microseconds * 10);

@@ -17,11 +17,29 @@ namespace LoadKit.Targets;
 public sealed class ShareTotals
 {
     private readonly List<ScenarioTotals> _scenarios = [];
+    private readonly int? _recentSeconds;
     private readonly Dictionary<string, (int Cores, SortedDictionary<int, HealthSample> Samples)> _health = new(StringComparer.Ordinal);
     private DateTimeOffset _startedAt;
     private DateTimeOffset _endedAt;
     private bool _cancelled;
     private IReadOnlyList<string> _notes = [];
+
+    /// <summary>Totals that keep every second's points (<see cref="ToResult"/> gives whole timelines).</summary>
+    public ShareTotals()
+    {
+    }
+
+    /// <summary>
+    /// Totals for live figures only: of the per-second points they keep the first seconds and the last
+    /// <paramref name="recentSeconds"/> before the latest one, so that their memory does not grow with the run.
+    /// <see cref="Current"/> reads them; <see cref="ToResult"/> refuses.
+    /// </summary>
+    /// <param name="recentSeconds">How many seconds before the latest to keep; at least 1.</param>
+    public ShareTotals(int recentSeconds)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(recentSeconds, 1);
+        _recentSeconds = recentSeconds;
+    }
 
     /// <summary>Whether any snapshot was added.</summary>
     public bool Any { get; private set; }
@@ -59,6 +77,10 @@ public sealed class ShareTotals
 
             totals.Add(scenario, source);
             LastSecond = Math.Max(LastSecond, totals.LastSecond);
+            if (_recentSeconds is { } recent)
+            {
+                totals.Forget(LastSecond - recent);
+            }
         }
 
         foreach (var generator in interval.Generators)
@@ -78,7 +100,10 @@ public sealed class ShareTotals
     }
 
     /// <summary>Everything added, as one result with whole timelines (in proportion to the run's length: call it at the end).</summary>
-    public LoadResult ToResult() => new(_startedAt, _endedAt, _cancelled, [.. _scenarios.Select(s => s.ToResult(null))])
+    /// <exception cref="InvalidOperationException">These totals keep only recent seconds (made with a number of them).</exception>
+    public LoadResult ToResult() => _recentSeconds is { } recent
+        ? throw new InvalidOperationException($"These totals keep only their last {recent} seconds (recentSeconds = {recent}), for live figures: a whole result would miss the others.")
+        : new(_startedAt, _endedAt, _cancelled, [.. _scenarios.Select(s => s.ToResult(null))])
     {
         Notes = _notes,
         Generators = [.. _health.Select(h => new GeneratorHealth(h.Key, h.Value.Cores, [.. h.Value.Samples.Values]))],
@@ -114,6 +139,20 @@ public sealed class ShareTotals
                 AbandonedUsers = _users.Values.Sum(u => u.Abandoned),
                 PeakUsers = Math.Max(_total.PeakUsers, peak),
             };
+        }
+
+        /// <summary>Drops the points of seconds before <paramref name="second"/>, except the first seconds.</summary>
+        public void Forget(int second)
+        {
+            foreach (var table in _points.Values)
+            {
+                table.Forget(second);
+            }
+
+            foreach (var table in _stepPoints.Values)
+            {
+                table.Forget(second);
+            }
         }
 
         /// <summary>The totals with their timelines: all points, or (<paramref name="second"/>) the first seconds and that second's.</summary>
@@ -223,13 +262,35 @@ public sealed class ShareTotals
     private sealed class Seconds<T>
     {
         private int _first = int.MaxValue;
+        private int _forgottenTo = int.MinValue;
 
         public Dictionary<int, T> BySecond { get; } = [];
 
         public void Set(int second, T point)
         {
+            if (second < _forgottenTo && second >= _first + RunFindings.FirstSeconds)
+            {
+                return; // a late point of a second already forgotten: live figures have moved on
+            }
+
             BySecond[second] = point;
             _first = Math.Min(_first, second);
+        }
+
+        /// <summary>Drops the points of seconds before <paramref name="second"/>, except the first seconds.</summary>
+        public void Forget(int second)
+        {
+            if (_first == int.MaxValue)
+            {
+                return; // no point yet: the first seconds are not known
+            }
+
+            for (var s = Math.Max(_forgottenTo, _first + RunFindings.FirstSeconds); s < second; s++)
+            {
+                BySecond.Remove(s);
+            }
+
+            _forgottenTo = Math.Max(_forgottenTo, second);
         }
 
         /// <summary>All points in order of seconds; or those of the first seconds and of <paramref name="second"/>.</summary>

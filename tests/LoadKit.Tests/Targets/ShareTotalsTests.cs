@@ -197,4 +197,24 @@ public class ShareTotalsTests
         Assert.That(current.Users, Is.EqualTo(20), "each source's latest users, added up");
         Assert.That(live.LastSecond, Is.EqualTo(9));
     }
+
+    [Test]
+    public void Current_TotalsThatKeepRecentSeconds_ShowTheLatestSecondAndTheFirstOnesButNotForgottenOnes()
+    {
+        var cumulative = Cumulative(60, 8);
+        var whole = new ShareTotals();
+        var live = new ShareTotals(recentSeconds: 10);
+        foreach (var interval in Intervals(cumulative, SnapshotSeconds(60, 8)))
+        {
+            whole.Add(interval);
+            live.Add(interval);
+        }
+
+        Assert.That(Json(live.Current(59)), Is.EqualTo(Json(whole.Current(59))), "totals, the first seconds and the latest, as whole totals show them");
+        Assert.That(live.Current(52).Single().GetStep("pay").Timeline.Select(p => p.Second), Is.EqualTo(new[] { 0, 1, 2, 52 }), "a second within the last 10");
+        Assert.That(live.Current(30).Single().GetStep("pay").Timeline.Select(p => p.Second), Is.EqualTo(new[] { 0, 1, 2 }), "second 30 is forgotten");
+        Assert.That(whole.Current(30).Single().GetStep("pay").Timeline.Select(p => p.Second), Is.EqualTo(new[] { 0, 1, 2, 30 }));
+        Assert.That(() => live.ToResult(), Throws.InvalidOperationException.With.Message.Contain("recentSeconds = 10"));
+        Assert.That(() => new ShareTotals(recentSeconds: 0), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contain("recentSeconds"));
+    }
 }
