@@ -168,11 +168,12 @@ public class ControlPageServerTests
         await _page.FillAsync("#start-workers", "2");
         await _page.ClickAsync("#start");
 
-        // Live: points arrive while it runs, and both workers are claimed by the run.
-        await _page.WaitForFunctionAsync("() => window.loadkitCharts.seconds.length >= 2 && window.loadkitLive.live.state === 'running'");
+        // Both workers claimed by the run (from its preparation to its end: looked at first, while the load has not
+        // ended even on a loaded machine), then live points arriving while it runs.
         await _page.ClickAsync("#tab-workers");
         await Assertions.Expect(_page.Locator("#workers-table .worker-state", new() { HasTextString = "claimed by run" })).ToHaveCountAsync(2);
         await _page.ClickAsync("#tab-runs");
+        await _page.WaitForFunctionAsync("() => window.loadkitCharts.seconds.length >= 2 && window.loadkitLive.live.state === 'running'");
         await Assertions.Expect(_page.Locator("#live-state")).ToHaveTextAsync("finished", new() { Timeout = 45_000 });
         await Assertions.Expect(_page.Locator("#runs-table tbody tr")).ToHaveCountAsync(1);
 
