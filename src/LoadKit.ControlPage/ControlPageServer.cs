@@ -93,7 +93,7 @@ public sealed class ControlPageServer : IAsyncDisposable
         Map(page, runs, workers, feed, viewOnly);
         if (runs.PlansFolder is { } plans)
         {
-            page.MapPlanEditor(plans);
+            page.MapPlanEditor(plans, () => feed.Send("plans", runs.PlanFiles()));
         }
 
         try

@@ -29,7 +29,9 @@ public class ControlPageServerTests
     private IBrowser _browser = null!;
     private IPage _page = null!;
     private string _folder = "";
+    private string _targetAddress = "";
     private string? _runId;
+    private long _editorHits;
 
     [OneTimeSetUp]
     public async Task StartAsync()
@@ -39,7 +41,13 @@ public class ControlPageServerTests
         _workers = LocalWorkers.Start(2, _etcd.Url, "page", WorkerToken, "tests/LoadKit.ControlPage.Tests");
         _target = LoopbackApp.Create();
         _target.MapGet("/", () => "ok");
+        _target.MapGet("/editor", () =>
+        {
+            Interlocked.Increment(ref _editorHits);
+            return "ok";
+        });
         var target = (await LoopbackApp.StartAsync(_target))[0];
+        _targetAddress = target.ToString().TrimEnd('/');
         Directory.CreateDirectory(Path.Combine(_folder, "plans"));
         await File.WriteAllTextAsync(Path.Combine(_folder, "plans", "shop.yaml"), $"""
             http:
@@ -237,6 +245,62 @@ public class ControlPageServerTests
 
     [Test]
     [Order(7)]
+    public async Task Page_PlanBuiltInTheEditorThenStartedOnTwoWorkers_TargetGetsEveryIterationAndChartsEndOnTheResult()
+    {
+        await LogInAsync();
+
+        // The plan, built in the Plans tab by clicks and typing: one request, 20 arrivals a second for 3 s (60 in all).
+        await _page.ClickAsync("#tab-plans");
+        await _page.ClickAsync("#plans [data-action=new]");
+        await _page.FillAsync("#plans [data-role=plan-name]", "edited.yaml");
+        await _page.FillAsync("#plans [data-path='http.baseAddress'] input", _targetAddress);
+        await _page.ClickAsync("#plans [data-path='scenarios[0].steps'] [data-add=request]");
+        await _page.FillAsync("#plans [data-path='scenarios[0].steps[0].request.url'] input", "/editor");
+        await _page.FillAsync("#plans [data-path='scenarios[0].steps[0].name'] input", "edited");
+        await _page.SelectOptionAsync("#plans [data-path='scenarios[0].load'] [data-role=phase-kind]", "arrivalRate");
+        const string rate = "scenarios[0].load[0].arrivalRate";
+        await _page.FillAsync($"#plans [data-path='{rate}.rate'] input", "20");
+        await _page.FillAsync($"#plans [data-path='{rate}.during'] input", "3s");
+        await _page.FillAsync($"#plans [data-path='{rate}.preAllocatedUsers'] input", "2");
+        await _page.FillAsync($"#plans [data-path='{rate}.maxUsers'] input", "40"); // room for a stalled second on a busy machine: none is dropped
+        await Assertions.Expect(_page.Locator("#plans [data-role=problems]")).ToBeHiddenAsync();
+        await _page.ClickAsync("#plans [data-action=save]");
+        await Assertions.Expect(_page.Locator("#plans [data-role=status]")).ToHaveTextAsync("Saved edited.yaml.");
+
+        // The Runs tab lists it without a reload (the page's feed tells of the save); started on both workers.
+        await _page.ClickAsync("#tab-runs");
+        await Assertions.Expect(_page.Locator("#start-plan option[value='edited.yaml']")).ToHaveCountAsync(1);
+        await _page.SelectOptionAsync("#start-plan", "edited.yaml");
+        await _page.FillAsync("#start-workers", "2");
+        await _page.ClickAsync("#start");
+        await Assertions.Expect(_page.Locator("#live-title")).ToContainTextAsync("edited.yaml in 2 workers");
+        await Assertions.Expect(_page.Locator("#live-state")).ToHaveTextAsync("finished", new() { Timeout = 45_000 });
+
+        var runId = await _page.Locator("#runs-table tbody tr").First.GetAttributeAsync("data-run");
+        runId.Should().NotBe(_runId).And.EndWith("-edited");
+        var result = LoadResult.ReadFile(Path.Combine(_folder, "runs", runId!, "result.json"));
+        var step = result.GetStep("edited");
+        step.Ok.Should().Be(60, "20 arrivals a second for 3 s, split over the workers so that the shares add up");
+        (step.Failed + step.TimedOut).Should().Be(0);
+        Interlocked.Read(ref _editorHits).Should().Be(60, "the target got each request once");
+        result.Workers.Should().HaveCount(2);
+        var charts = JsonDocument.Parse(await _page.EvaluateAsync<string>("() => JSON.stringify(window.loadkitCharts)")).RootElement;
+        var seconds = charts.GetProperty("seconds").EnumerateArray().Select(s => s.GetInt32()).ToArray();
+        var requests = charts.GetProperty("requests").EnumerateArray().Select(s => s.GetInt64()).ToArray();
+        var p95 = charts.GetProperty("latency").GetProperty("edited").GetProperty("p95").EnumerateArray().Select(s => s.GetDouble()).ToArray();
+        seconds.Should().Equal(step.Timeline.Select(p => p.Second));
+        requests.Should().Equal(step.Timeline.Select(p => p.Ok + p.Failed + p.TimedOut));
+        requests.Sum().Should().Be(60);
+        p95[^1].Should().BeApproximately(step.Timeline[^1].Latency.P95.TotalMilliseconds, 0.001);
+        (await _page.Locator($"#runs-table tr[data-run='{runId}']").InnerTextAsync()).Should().Contain("edited.yaml").And.Contain("2 workers");
+
+        // Both workers are released for the next run.
+        await _page.ClickAsync("#tab-workers");
+        await Assertions.Expect(_page.Locator("#workers-table .worker-state", new() { HasTextString = "idle" })).ToHaveCountAsync(2);
+    }
+
+    [Test]
+    [Order(8)]
     public async Task Page_WorkerKilledMidRun_MarksItLostWithTheTakeOverInTheLog()
     {
         var target = await File.ReadAllTextAsync(Path.Combine(_folder, "plans", "shop.yaml"));

@@ -42,8 +42,10 @@ internal static class PlanEditorEndpoints
     /// <summary>
     /// Maps <c>/api/plans...</c> over the plans in <paramref name="plansFolder"/> (created when missing), and
     /// <c>/plans.js</c> and <c>/plans.css</c>, which the page includes before calling <c>LoadKitPlans.mount(element)</c>.
+    /// <paramref name="changed"/> is called after a plan was saved, created, renamed or deleted (the page's Runs tab
+    /// lists the plans it can start).
     /// </summary>
-    public static RouteGroupBuilder MapPlanEditor(this IEndpointRouteBuilder endpoints, string plansFolder)
+    public static RouteGroupBuilder MapPlanEditor(this IEndpointRouteBuilder endpoints, string plansFolder, Action? changed = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var folder = new PlanFolder(plansFolder);
@@ -63,16 +65,27 @@ internal static class PlanEditorEndpoints
             var (view, problem) = View(body.Name ?? "plan.yaml", body, folder);
             return problem ?? Reply(view!);
         }));
-        api.MapPut("/{name}", (HttpRequest http, string name) => WithBody<PlanBody>(http, MaxPlanBytes, body => Save(folder, name, body, create: false)));
-        api.MapPost("", (HttpRequest http) => WithBody<PlanBody>(http, MaxPlanBytes, body => Save(folder, body.Name, body, create: true)));
-        api.MapPost("/{name}/rename", (HttpRequest http, string name) => WithBody<RenameBody>(http, 4096, body => Rename(folder, name, body.To)));
-        api.MapDelete("/{name}", (string name) => WithPlan(folder, name, file =>
+        api.MapPut("/{name}", (HttpRequest http, string name) => WithBody<PlanBody>(http, MaxPlanBytes, body => Told(Save(folder, name, body, create: false), changed)));
+        api.MapPost("", (HttpRequest http) => WithBody<PlanBody>(http, MaxPlanBytes, body => Told(Save(folder, body.Name, body, create: true), changed)));
+        api.MapPost("/{name}/rename", (HttpRequest http, string name) => WithBody<RenameBody>(http, 4096, body => Told(Rename(folder, name, body.To), changed)));
+        api.MapDelete("/{name}", (string name) => Told(WithPlan(folder, name, file =>
         {
             File.Delete(file);
             return HttpResults.NoContent();
-        }));
+        }), changed));
         api.MapPost("/import", (HttpRequest http) => WithBody<ImportBody>(http, MaxImportBytes, body => Import(folder, body)));
         return group;
+    }
+
+    /// <summary>Calls <paramref name="changed"/> when <paramref name="result"/> says the folder changed (a 2xx answer).</summary>
+    private static IResult Told(IResult result, Action? changed)
+    {
+        if (result is IStatusCodeHttpResult { StatusCode: >= 200 and < 300 } or IStatusCodeHttpResult { StatusCode: null })
+        {
+            changed?.Invoke();
+        }
+
+        return result;
     }
 
     private static IResult Save(PlanFolder folder, string? name, PlanBody body, bool create)

@@ -260,7 +260,8 @@
     const response = await fetch('/api/runs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) { $('start-problem').textContent = (answer.problems || [answer.error || response.statusText]).join(' '); return; }
-    startLive(answer);
+    // The feed may have told of this run already (with points and log lines since): keep what it told.
+    if (!state.live || state.live.id !== answer.id) startLive(answer);
   });
   $('stop').addEventListener('click', async () => {
     if (!state.live) return;
