@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using HttpResults = Microsoft.AspNetCore.Http.Results;
 
@@ -83,6 +84,13 @@ public sealed class ControlPageServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(options.Listen));
+        if (viewOnly)
+        {
+            // A live view lives inside a test run or a program of its own: the host's default console lifetime would take
+            // that process's Ctrl-C and SIGTERM, and hold its exit until the view is disposed.
+            builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
+        }
+
         var app = builder.Build();
         var runs = new RunBoard(folder, options.Cluster, feed);
         var gate = new AccessGate(token);
@@ -189,4 +197,12 @@ public sealed class ControlPageServer : IAsyncDisposable
     }
 
     private sealed record StartRequest(string? Plan, int? Workers);
+
+    /// <summary>A host lifetime that leaves the process's signals and exit to the process.</summary>
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 }

@@ -46,6 +46,7 @@ public sealed class LiveView : IRunObserver, IAsyncDisposable
         {
             Changed = _server.Feed.Send,
             EndsWithResult = true,
+            Ended = _server.Runs.Shown,
         };
         var observation = run.Observe(plan, control);
         _server.Runs.Show(run);

@@ -22,7 +22,14 @@ public static partial class LoadTest
     /// <summary>The environment variable (or, as <c>LoadKit.ReportDir</c>, the NUnit run parameter) naming the folder reports go to.</summary>
     public const string ReportDirectoryVariable = "LOADKIT_REPORT_DIR";
 
-    private static readonly Lazy<RunOptions> BoundOptions = new(Bind);
+    /// <summary>
+    /// The environment variable (or, as <c>LoadKit.LiveView</c>, the NUnit run parameter) that opens the control page's
+    /// live view of this test run's load tests at an address, <c>IP:PORT</c> (e.g. <c>127.0.0.1:5665</c>; port 0 takes a
+    /// free one). The test project must reference LoadKit.ControlPage, which serves it.
+    /// </summary>
+    public const string LiveViewVariable = "LOADKIT_LIVE_VIEW";
+
+    private static readonly Lazy<RunOptions> BoundOptions = new(() => Bind(TestContext.Progress));
 
     /// <summary>
     /// The options of every run in this test process, bound once: the NUnit run parameters
@@ -105,7 +112,8 @@ public static partial class LoadTest
         return result;
     }
 
-    private static RunOptions Bind()
+    /// <summary>Binds the options from the run settings and the environment; a live view it opens says where on <paramref name="announce"/>.</summary>
+    internal static RunOptions Bind(TextWriter announce)
     {
         var parameters = TestContext.Parameters;
         var fromRunSettings = RunOptions.Parse(
@@ -139,10 +147,17 @@ public static partial class LoadTest
             options = options with { Observers = [.. options.Observers, prometheus] };
         }
 
-        // The cluster: each setting from the environment, else from the run parameter of the same name.
-        var cluster = ClusterOptions.Parse(
-            name => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : parameters.Get(ParameterFor(name)),
-            name => Environment.GetEnvironmentVariable(name) is { Length: > 0 } ? $"environment variable {name}" : $"NUnit run parameter {ParameterFor(name)}");
+        // The cluster and the live view: each setting from the environment, else from the run parameter of the same name.
+        string? Setting(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : parameters.Get(ParameterFor(name));
+        string SourceOf(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } ? $"environment variable {name}" : $"NUnit run parameter {ParameterFor(name)}";
+        var cluster = ClusterOptions.Parse(Setting, SourceOf);
+
+        // One live view for every run of this test process (the options are bound once), closed when the process ends.
+        if (LiveViewSetting.Open(Setting, SourceOf, announce) is { } liveView)
+        {
+            options = options with { Observers = [.. options.Observers, liveView] };
+        }
+
         return cluster is null ? options : options with { Target = new ClusterTarget(cluster) };
     }
 }

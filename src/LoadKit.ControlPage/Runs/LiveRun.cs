@@ -65,6 +65,9 @@ internal sealed class LiveRun : IRunObserver, IRunObservation
     /// <summary>Whether the run ends with its result (a test run's live view); else its starter ends it after writing the reports.</summary>
     public bool EndsWithResult { get; init; }
 
+    /// <summary>Called with the result and the thresholds' final states when a run that <see cref="EndsWithResult"/> ended.</summary>
+    public Action<LiveRun, LoadResult, IReadOnlyList<ThresholdRow>> Ended { get; init; } = (_, _, _) => { };
+
     public bool WantsSnapshots => true;
 
     /// <summary>The run's whole view: its state, every point, the thresholds and the log.</summary>
@@ -198,6 +201,7 @@ internal sealed class LiveRun : IRunObserver, IRunObservation
         if (EndsWithResult)
         {
             End("finished", result.Cancelled ? "stopped before its end" : null);
+            Ended(this, result, rows);
         }
 
         return result;

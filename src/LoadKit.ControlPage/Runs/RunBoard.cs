@@ -22,6 +22,7 @@ internal sealed record RunRecord(
 internal sealed class RunBoard(string? folder, ClusterOptions? cluster, PageFeed feed)
 {
     private readonly object _gate = new();
+    private readonly List<RunRecord> _shownRuns = [];
     private LiveRun? _current;
     private Task _running = Task.CompletedTask;
 
@@ -51,10 +52,18 @@ internal sealed class RunBoard(string? folder, ClusterOptions? cluster, PageFeed
             .Select(f => new PlanFileRow(f.Name, new DateTimeOffset(f.LastWriteTimeUtc, TimeSpan.Zero)))]
         : [];
 
-    /// <summary>The finished runs in <c>runs/</c>, newest first.</summary>
+    /// <summary>The finished runs in <c>runs/</c> (a test run's live view: the runs it showed), newest first.</summary>
     public IReadOnlyList<RunRecord> History()
     {
-        if (RunsFolder is null || !Directory.Exists(RunsFolder))
+        if (RunsFolder is null)
+        {
+            lock (_gate)
+            {
+                return [.. _shownRuns.OrderByDescending(r => r.StartedAt)];
+            }
+        }
+
+        if (!Directory.Exists(RunsFolder))
         {
             return [];
         }
@@ -168,6 +177,25 @@ internal sealed class RunBoard(string? folder, ClusterOptions? cluster, PageFeed
         }
 
         feed.Send("live", run.View);
+    }
+
+    /// <summary>Lists <paramref name="run"/>, a run started elsewhere that ended with <paramref name="result"/>, with the finished runs (kept in memory).</summary>
+    public void Shown(LiveRun run, LoadResult result, IReadOnlyList<ThresholdRow> thresholds)
+    {
+        var crossed = thresholds.Count(t => t.Passed == false);
+        var verdict = crossed > 0 ? $"failed: {crossed} of {thresholds.Count} thresholds crossed"
+            : result.Cancelled ? "stopped"
+            : thresholds.Count > 0 ? $"passed: {thresholds.Count} thresholds" : "done (no thresholds)";
+        var steps = result.Scenarios.SelectMany(s => s.Steps).ToArray();
+        var record = new RunRecord(
+            run.Id, run.Plan, run.Where, run.StartedAt, DateTimeOffset.UtcNow, run.State, verdict, run.Problem,
+            steps.Sum(s => s.Completed), steps.Sum(s => s.Failed + s.TimedOut), HasReport: false);
+        lock (_gate)
+        {
+            _shownRuns.Add(record);
+        }
+
+        feed.Send("runs", History());
     }
 
     /// <summary>Stops run <paramref name="id"/>; false when it is not the one going on.</summary>
