@@ -58,7 +58,7 @@ public class ControlPageServerTests
                   - name: home
                     request: {"{"} url: / {"}"}
                 load:
-                  - arrivalRate: {"{"} rate: 40, during: 4s, preAllocatedUsers: 2, maxUsers: 10 {"}"}
+                  - arrivalRate: {"{"} rate: 40, during: 4s, preAllocatedUsers: 2, maxUsers: 40 {"}"}
                 thresholds:
                   - {"{"} step: home, metric: p95, below: 2s {"}"}
             """);
