@@ -1,15 +1,16 @@
 using System.Reflection;
 using System.Runtime.Loader;
 
-namespace LoadKit.Cli.TestAssemblies;
+namespace LoadKit.Cluster;
 
 /// <summary>
 /// The scenario factories of a compiled test assembly: its public static methods without parameters that return a
 /// <see cref="Scenario"/> (<c>public static Scenario Checkout() =&gt; ...</c>), which a distributed run's workers call by
-/// name too (<see cref="Targets.ScenarioFactoryName"/>). The assembly is loaded with its own dependencies beside this
-/// tool's LoadKit, which it shares, as a worker loads it.
+/// name too (<see cref="Targets.ScenarioFactoryName"/>). The assembly is loaded with its own dependencies beside the
+/// host's LoadKit, which it shares, as a worker loads it; the context is not collectible (it stays loaded for the life
+/// of the process), so load each assembly once. Used by <c>loadkit run TESTS.dll</c> and the control page.
 /// </summary>
-internal sealed class ScenarioFactories
+public sealed class ScenarioFactories
 {
     private ScenarioFactories(string assemblyPath, IReadOnlyList<MethodInfo> methods)
     {
@@ -17,19 +18,24 @@ internal sealed class ScenarioFactories
         Methods = methods;
     }
 
+    /// <summary>The full path of the loaded assembly.</summary>
     public string AssemblyPath { get; }
 
     /// <summary>The factories, by type and method name.</summary>
     public IReadOnlyList<MethodInfo> Methods { get; }
 
     /// <summary>Loads the assembly at <paramref name="path"/> and finds its factories.</summary>
-    /// <exception cref="ArgumentException">No such file, or not a .NET assembly; the message names the path.</exception>
-    public static ScenarioFactories Load(string path)
+    /// <param name="path">The test assembly, e.g. <c>bin/Release/net10.0/Shop.LoadTests.dll</c>, beside its <c>.deps.json</c>.</param>
+    /// <param name="source">Names the setting that gave the path in errors, e.g. <c>TESTS.dll</c>.</param>
+    /// <exception cref="ArgumentException">No such file, or not a .NET assembly; the message names the setting and the path.</exception>
+    public static ScenarioFactories Load(string path, string source)
     {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(source);
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
         {
-            throw new ArgumentException($"TESTS.dll = '{path}': no such file (looked for {full}); give a test project's built assembly, e.g. bin/Release/net10.0/Shop.LoadTests.dll.");
+            throw new ArgumentException($"{source} = '{path}': no such file (looked for {full}); give a test project's built assembly, e.g. bin/Release/net10.0/Shop.LoadTests.dll.");
         }
 
         Assembly assembly;
@@ -39,7 +45,7 @@ internal sealed class ScenarioFactories
         }
         catch (BadImageFormatException exception)
         {
-            throw new ArgumentException($"TESTS.dll = '{path}': not a .NET assembly ({exception.Message}).", exception);
+            throw new ArgumentException($"{source} = '{path}': not a .NET assembly ({exception.Message}).", exception);
         }
 
         Type[] types;
@@ -63,14 +69,34 @@ internal sealed class ScenarioFactories
     }
 
     /// <summary>A factory's name as messages show it: <c>Type.Method</c>.</summary>
-    public static string NameOf(MethodInfo method) => $"{method.DeclaringType!.FullName}.{method.Name}";
+    public static string NameOf(MethodInfo method)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        return $"{method.DeclaringType!.FullName}.{method.Name}";
+    }
 
-    private sealed class SharingContext(string mainAssemblyPath) : AssemblyLoadContext($"loadkit run {Path.GetFileName(mainAssemblyPath)}")
+    /// <summary>Calls the factory <paramref name="method"/> and returns its scenario.</summary>
+    /// <exception cref="ArgumentException">The factory threw or returned null; the message names it and what it threw.</exception>
+    public static Scenario Build(MethodInfo method)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        try
+        {
+            return method.Invoke(null, null) as Scenario ?? throw new ArgumentException($"scenario factory {NameOf(method)}: returned null.");
+        }
+        catch (TargetInvocationException exception)
+        {
+            var cause = exception.InnerException ?? exception;
+            throw new ArgumentException($"scenario factory {NameOf(method)}: threw {cause.GetType().Name}: {cause.Message}", cause);
+        }
+    }
+
+    private sealed class SharingContext(string mainAssemblyPath) : AssemblyLoadContext($"LoadKit test {Path.GetFileName(mainAssemblyPath)}")
     {
         private static readonly string SharedName = typeof(Scenario).Assembly.GetName().Name!;
         private readonly AssemblyDependencyResolver _resolver = new(mainAssemblyPath);
 
-        // null: the default context answers, so LoadKit (and the framework) are this tool's own.
+        // null: the default context answers, so LoadKit (and the framework) are the host's own.
         protected override Assembly? Load(AssemblyName assemblyName) =>
             assemblyName.Name == SharedName ? null
             : _resolver.ResolveAssemblyToPath(assemblyName) is { } path ? LoadFromAssemblyPath(path) : null;
