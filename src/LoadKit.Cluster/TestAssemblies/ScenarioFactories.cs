@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.Loader;
 
 namespace LoadKit.Cluster;
 
@@ -41,7 +40,7 @@ public sealed class ScenarioFactories
         Assembly assembly;
         try
         {
-            assembly = new SharingContext(full).LoadFromAssemblyPath(full);
+            assembly = new TestAssemblyContext(full, isCollectible: false).LoadFromAssemblyPath(full);
         }
         catch (BadImageFormatException exception)
         {
@@ -89,19 +88,5 @@ public sealed class ScenarioFactories
             var cause = exception.InnerException ?? exception;
             throw new ArgumentException($"scenario factory {NameOf(method)}: threw {cause.GetType().Name}: {cause.Message}", cause);
         }
-    }
-
-    private sealed class SharingContext(string mainAssemblyPath) : AssemblyLoadContext($"LoadKit test {Path.GetFileName(mainAssemblyPath)}")
-    {
-        private static readonly string SharedName = typeof(Scenario).Assembly.GetName().Name!;
-        private readonly AssemblyDependencyResolver _resolver = new(mainAssemblyPath);
-
-        // null: the default context answers, so LoadKit (and the framework) are the host's own.
-        protected override Assembly? Load(AssemblyName assemblyName) =>
-            assemblyName.Name == SharedName ? null
-            : _resolver.ResolveAssemblyToPath(assemblyName) is { } path ? LoadFromAssemblyPath(path) : null;
-
-        protected override IntPtr LoadUnmanagedDll(string unmanagedDllName) =>
-            _resolver.ResolveUnmanagedDllToPath(unmanagedDllName) is { } path ? LoadUnmanagedDllFromPath(path) : IntPtr.Zero;
     }
 }
