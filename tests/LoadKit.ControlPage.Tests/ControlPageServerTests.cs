@@ -324,8 +324,13 @@ public class ControlPageServerTests
         await _page.ClickAsync("#tab-runs");
         await _page.SelectOptionAsync("#start-kind", "assembly");
 
+        // A file that is not a zip is refused, the reason shown under the input.
+        await _page.SetInputFilesAsync("#upload-assembly", new FilePayload { Name = "notes.zip", MimeType = "application/zip", Buffer = Encoding.UTF8.GetBytes("not a zip") });
+        await Assertions.Expect(_page.Locator("#upload-problem")).ToContainTextAsync("upload 'notes': not a readable zip archive");
+
         // Uploaded by the page's file input; its two factories are listed, and Browse (20 shared iterations) started on both workers.
         await _page.SetInputFilesAsync("#upload-assembly", zip);
+        await Assertions.Expect(_page.Locator("#upload-problem")).ToBeEmptyAsync();
         await Assertions.Expect(_page.Locator("#upload-status")).ToHaveTextAsync("Uploaded Shop.LoadTests: ScenarioFactoryTests.dll, 2 scenario factories.");
         (await _page.Locator("#start-scenario option").AllInnerTextsAsync()).Should().Equal("Browse", "Checkout", "(every factory)");
         await _page.SelectOptionAsync("#start-scenario", "Shop.LoadTests.ShopLoad.Browse");
