@@ -32,6 +32,15 @@ public sealed record ControlPageOptions
     /// <summary>The token that opens the page and its API; null: one is generated at start (<see cref="ControlPageServer.AccessToken"/>).</summary>
     public string? AccessToken { get; init; }
 
+    /// <summary>
+    /// The most bytes an uploaded test assembly's zip may unpack to (counted as they are written); the zip itself may
+    /// be at most this plus 1 MiB. Default: 512 MiB (<c>loadkit serve --max-upload-mb</c>).
+    /// </summary>
+    public long MaxUploadBytes { get; init; } = 512L * 1024 * 1024;
+
+    /// <summary>The most entries an uploaded zip may hold. Default: 20,000 (<c>loadkit serve --max-upload-entries</c>).</summary>
+    public int MaxUploadEntries { get; init; } = 20_000;
+
     /// <summary>Whether <see cref="Listen"/> is a loopback address (others reach the page only when it is not).</summary>
     public bool IsLoopback => IPAddress.IsLoopback(Listen.Address);
 
@@ -77,6 +86,16 @@ public sealed record ControlPageOptions
         if (AccessToken is { } token && token.Length < MinAccessTokenLength)
         {
             problems.Add($"access token = ({token.Length} characters): must have at least {MinAccessTokenLength}; or give none and one is generated.");
+        }
+
+        if (MaxUploadBytes < 1)
+        {
+            problems.Add($"max upload bytes (--max-upload-mb) = {MaxUploadBytes}: must be at least 1.");
+        }
+
+        if (MaxUploadEntries < 1)
+        {
+            problems.Add($"max upload entries (--max-upload-entries) = {MaxUploadEntries}: must be at least 1.");
         }
 
         return problems;

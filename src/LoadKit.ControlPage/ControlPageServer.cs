@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -92,7 +93,7 @@ public sealed class ControlPageServer : IAsyncDisposable
         }
 
         var app = builder.Build();
-        var runs = new RunBoard(folder, options.Cluster, feed);
+        var runs = new RunBoard(folder, options.Cluster, feed, options.MaxUploadBytes, options.MaxUploadEntries);
         var gate = new AccessGate(token);
         app.Use(gate.InvokeAsync);
 
@@ -148,11 +149,15 @@ public sealed class ControlPageServer : IAsyncDisposable
                 return HttpResults.Json(new { problems = new[] { $"The request is not JSON of the form {{\"plan\": \"NAME.yaml\", \"workers\": 2}}: {exception.Message}" } }, PageFeed.Json, statusCode: 400);
             }
 
-            var (run, problems, busy) = runs.Start(start?.Plan, start?.Workers);
+            var (run, problems, busy) = start?.Assembly is not null
+                ? runs.StartAssembly(start.Assembly, start.Scenario, start.Workers)
+                : runs.Start(start?.Plan, start?.Workers);
             return run is null
                 ? HttpResults.Json(new { problems }, PageFeed.Json, statusCode: busy ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest)
                 : HttpResults.Json(run.Summary, PageFeed.Json, statusCode: StatusCodes.Status202Accepted);
         });
+        page.MapGet("/api/assemblies", () => HttpResults.Json(runs.Assemblies?.List() ?? [], PageFeed.Json));
+        page.MapPost("/api/assemblies", (HttpRequest request) => UploadAsync(request, runs, feed));
         page.MapPost("/api/runs/{id}/stop", (string id) => runs.Stop(id)
             ? HttpResults.Accepted()
             : HttpResults.Json(new { problems = new[] { $"run = '{id}': not a run going on." } }, PageFeed.Json, statusCode: StatusCodes.Status409Conflict));
@@ -169,9 +174,60 @@ public sealed class ControlPageServer : IAsyncDisposable
             ("hello", new { local = workers is null, view = viewOnly }),
             ("workers", workers?.View ?? new { source = (string?)null, problem = (string?)null, workers = Array.Empty<WorkerRow>() }),
             ("plans", runs.PlanFiles()),
+            ("assemblies", runs.Assemblies?.List() ?? []),
             ("runs", runs.History()),
             .. runs.Current is { } run ? new (string, object)[] { ("live", run.View) } : [],
         ]));
+    }
+
+    /// <summary>
+    /// <c>POST /api/assemblies?name=FILE.zip</c> with the zip as the body: kept as <c>assemblies/NAME/</c> (a new folder
+    /// per upload) and its scenario factories listed; refused with the problem (413 over a limit, 400 otherwise).
+    /// </summary>
+    private static async Task<IResult> UploadAsync(HttpRequest request, RunBoard runs, PageFeed feed)
+    {
+        static IResult Refused(string problem, int status) => HttpResults.Json(new { problems = new[] { problem } }, PageFeed.Json, statusCode: status);
+        if (runs.Assemblies is not { } assemblies)
+        {
+            return Refused("This page shows a test run as it goes; it takes no upload (loadkit serve does).", StatusCodes.Status409Conflict);
+        }
+
+        var file = request.Query["name"].ToString();
+        if (AssemblyFolder.NameOf(file) is not { } name)
+        {
+            return Refused($"name = '{file}': give the zip's file name (letters, digits, '.', '-', '_'; at most 100), e.g. Shop.LoadTests.zip.", StatusCodes.Status400BadRequest);
+        }
+
+        if (runs.IsRunning(name))
+        {
+            return Refused($"upload '{name}': a run of it is going on; stop it or wait for its end before replacing it.", StatusCodes.Status409Conflict);
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = assemblies.MaxUploadBytes;
+        }
+
+        if (request.ContentLength > assemblies.MaxUploadBytes)
+        {
+            return Refused($"upload '{name}': the zip has {request.ContentLength} bytes, over {assemblies.MaxUnpackedSetting} (plus 1 MiB); refused.", StatusCodes.Status413PayloadTooLarge);
+        }
+
+        try
+        {
+            var (row, problem, overLimit) = await assemblies.UploadAsync(name, request.Body, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            if (row is null)
+            {
+                return Refused(problem!, overLimit ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest);
+            }
+
+            feed.Send("assemblies", assemblies.List());
+            return HttpResults.Json(row, PageFeed.Json, statusCode: StatusCodes.Status201Created);
+        }
+        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Refused($"upload '{name}': the zip is over {assemblies.MaxUnpackedSetting} (plus 1 MiB); refused.", StatusCodes.Status413PayloadTooLarge);
+        }
     }
 
     /// <summary>Stops the page: a run going on is stopped and its reports written (waited for up to 30 s), then the server stops.</summary>
@@ -196,7 +252,8 @@ public sealed class ControlPageServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private sealed record StartRequest(string? Plan, int? Workers);
+    /// <summary>What <c>POST /api/runs</c> starts: a plan file, or (with <paramref name="Assembly"/>) an uploaded test assembly's scenario factory.</summary>
+    private sealed record StartRequest(string? Plan, int? Workers, string? Assembly = null, string? Scenario = null);
 
     /// <summary>A host lifetime that leaves the process's signals and exit to the process.</summary>
     private sealed class EmbeddedLifetime : IHostLifetime

@@ -32,6 +32,8 @@ public class ControlPageServerTests
     private string _targetAddress = "";
     private string? _runId;
     private long _editorHits;
+    private long _factoryHits;
+    private long _checkoutHits;
 
     [OneTimeSetUp]
     public async Task StartAsync()
@@ -46,7 +48,20 @@ public class ControlPageServerTests
             Interlocked.Increment(ref _editorHits);
             return "ok";
         });
+        _target.MapGet("/use/factory", () =>
+        {
+            Interlocked.Increment(ref _factoryHits);
+            return "ok";
+        });
+        _target.MapGet("/use/checkout", () =>
+        {
+            Interlocked.Increment(ref _checkoutHits);
+            return "ok";
+        });
         var target = (await LoopbackApp.StartAsync(_target))[0];
+
+        // The uploaded test assembly's factories read their target from SHOP_URL, here and (forwarded) on the workers.
+        Environment.SetEnvironmentVariable("SHOP_URL", target.ToString());
         _targetAddress = target.ToString().TrimEnd('/');
         Directory.CreateDirectory(Path.Combine(_folder, "plans"));
         await File.WriteAllTextAsync(Path.Combine(_folder, "plans", "shop.yaml"), $"""
@@ -62,7 +77,7 @@ public class ControlPageServerTests
                 thresholds:
                   - {"{"} step: home, metric: p95, below: 2s {"}"}
             """);
-        _server = await StartServerAsync(new ClusterOptions([new Uri(_etcd.Url)], 1, WorkerToken) { Prefix = "page", WorkerWait = TimeSpan.FromSeconds(20) });
+        _server = await StartServerAsync(new ClusterOptions([new Uri(_etcd.Url)], 1, WorkerToken) { Prefix = "page", WorkerWait = TimeSpan.FromSeconds(20), Forward = ["SHOP_URL"] });
 
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         _playwright = await Playwright.CreateAsync();
@@ -113,6 +128,7 @@ public class ControlPageServerTests
             await _etcd.DisposeAsync();
         }
 
+        Environment.SetEnvironmentVariable("SHOP_URL", null);
         Directory.Delete(_folder, recursive: true);
     }
 
@@ -301,6 +317,43 @@ public class ControlPageServerTests
 
     [Test]
     [Order(8)]
+    public async Task Page_TestAssemblyUploadedThenItsFactoryStartedOnTwoWorkers_TargetGetsEveryIterationAndTheRunIsListed()
+    {
+        var zip = AssemblyUploadTests.ZipScenarioFactoryTests(Directory.CreateTempSubdirectory("loadkit-zip-").FullName);
+        await LogInAsync();
+        await _page.ClickAsync("#tab-runs");
+        await _page.SelectOptionAsync("#start-kind", "assembly");
+
+        // A file that is not a zip is refused, the reason shown under the input.
+        await _page.SetInputFilesAsync("#upload-assembly", new FilePayload { Name = "notes.zip", MimeType = "application/zip", Buffer = Encoding.UTF8.GetBytes("not a zip") });
+        await Assertions.Expect(_page.Locator("#upload-problem")).ToContainTextAsync("upload 'notes': not a readable zip archive");
+
+        // Uploaded by the page's file input; its two factories are listed, and Browse (20 shared iterations) started on both workers.
+        await _page.SetInputFilesAsync("#upload-assembly", zip);
+        await Assertions.Expect(_page.Locator("#upload-problem")).ToBeEmptyAsync();
+        await Assertions.Expect(_page.Locator("#upload-status")).ToHaveTextAsync("Uploaded Shop.LoadTests: ScenarioFactoryTests.dll, 2 scenario factories.");
+        (await _page.Locator("#start-scenario option").AllInnerTextsAsync()).Should().Equal("Browse", "Checkout", "(every factory)");
+        await _page.SelectOptionAsync("#start-scenario", "Shop.LoadTests.ShopLoad.Browse");
+        await _page.FillAsync("#start-workers", "2");
+        await _page.ClickAsync("#start");
+        await Assertions.Expect(_page.Locator("#live-title")).ToContainTextAsync("Shop.LoadTests: Browse in 2 workers");
+        await Assertions.Expect(_page.Locator("#live-state")).ToHaveTextAsync("finished", new() { Timeout = 45_000 });
+
+        var runId = await _page.Locator("#runs-table tbody tr").First.GetAttributeAsync("data-run");
+        runId.Should().EndWith("-Shop.LoadTests-Browse");
+        var result = LoadResult.ReadFile(Path.Combine(_folder, "runs", runId!, "result.json"));
+        result.GetStep("use").Ok.Should().Be(20, "Browse's 20 shared iterations, split over the workers");
+        result.Workers.Select(w => w.Result.Scenarios.Single().Steps.Single().Ok).Should().Equal(10L, 10L);
+        Interlocked.Read(ref _factoryHits).Should().Be(20, "the target got each request once");
+        Interlocked.Read(ref _checkoutHits).Should().Be(0, "the factory not chosen did not run");
+        (await _page.Locator($"#runs-table tr[data-run='{runId}']").InnerTextAsync()).Should().Contain("Shop.LoadTests: Browse").And.Contain("2 workers").And.Contain("passed: 1 thresholds");
+        await Assertions.Expect(_page.Locator($"#runs-table tr[data-run='{runId}'] a.report-report")).ToHaveCountAsync(1);
+        Directory.EnumerateDirectories(Path.Combine(_folder, "assemblies", "Shop.LoadTests")).Should().ContainSingle("one folder per upload");
+        Directory.Delete(Path.GetDirectoryName(zip)!, recursive: true);
+    }
+
+    [Test]
+    [Order(9)]
     public async Task Page_WorkerKilledMidRun_MarksItLostWithTheTakeOverInTheLog()
     {
         var target = await File.ReadAllTextAsync(Path.Combine(_folder, "plans", "shop.yaml"));

@@ -1,6 +1,6 @@
 using System.Reflection;
 using LoadKit.Cli.CommandLine;
-using LoadKit.Cli.TestAssemblies;
+using LoadKit.Cluster;
 
 namespace LoadKit.Cli.Running;
 
@@ -16,7 +16,7 @@ internal static class AssemblyInput
         ScenarioFactories factories;
         try
         {
-            factories = ScenarioFactories.Load(settings.PlanPath);
+            factories = ScenarioFactories.Load(settings.PlanPath, "TESTS.dll");
         }
         catch (Exception exception) when (exception is ArgumentException or IOException)
         {
@@ -69,19 +69,11 @@ internal static class AssemblyInput
         {
             try
             {
-                if (method.Invoke(null, null) is Scenario scenario)
-                {
-                    built.Add((method, scenario));
-                }
-                else
-                {
-                    problems.Add($"scenario factory {ScenarioFactories.NameOf(method)}: returned null.");
-                }
+                built.Add((method, ScenarioFactories.Build(method)));
             }
-            catch (TargetInvocationException exception)
+            catch (ArgumentException exception)
             {
-                var cause = exception.InnerException ?? exception;
-                problems.Add($"scenario factory {ScenarioFactories.NameOf(method)}: threw {cause.GetType().Name}: {cause.Message}");
+                problems.Add(exception.Message);
             }
         }
 

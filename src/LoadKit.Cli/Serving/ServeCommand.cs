@@ -13,8 +13,9 @@ internal static class ServeCommand
         loadkit serve [--dir DIR] [--listen 127.0.0.1:5665] [--etcd URL[,URL...]] [options]
 
           Serves the control page: the workers registered in etcd (watched: state, labels, version, cores, last
-          heartbeat, and their CPU, memory and GC during a run), the plan files of DIR/plans, runs started on N chosen
-          workers (or in this process without etcd) and stopped, live charts and the run's log, and the finished runs
+          heartbeat, and their CPU, memory and GC during a run), the plan files of DIR/plans, the test assemblies
+          uploaded as zips of their build output (kept in DIR/assemblies), runs of a plan or of a scenario factory
+          started on N chosen workers (or in this process without etcd) and stopped, live charts and the run's log, and the finished runs
           with their reports (kept in DIR/runs/RUN-ID/, listed again after a restart). Runs until Ctrl-C (or
           SIGTERM); a run going on is then stopped and its reports written.
 
@@ -23,6 +24,8 @@ internal static class ServeCommand
                                   other than loopback lets other machines reach it (a warning is printed)
           --access-token-file PATH  a file holding the page's access token (at least 16 characters); or
                                   LOADKIT_PAGE_TOKEN; default: a new one, printed at start
+          --max-upload-mb N       the most megabytes an uploaded test assembly's zip may unpack to (default 512)
+          --max-upload-entries N  the most entries such a zip may hold (default 20000)
 
           The workers (as for loadkit run; the number of workers is chosen per run on the page):
           --etcd URL[,URL...]     etcd endpoints the workers register in; or LOADKIT_ETCD
@@ -42,6 +45,8 @@ internal static class ServeCommand
         new("--dir", "a folder (plans in its plans/, runs in its runs/)"),
         new("--listen", "IP:PORT, e.g. 127.0.0.1:5665"),
         new("--access-token-file", "a file holding the page's access token"),
+        new("--max-upload-mb", "a whole number of megabytes, at least 1"),
+        new("--max-upload-entries", "a whole number, at least 1"),
         new("--etcd", "comma-separated http:// or https:// etcd endpoints"),
         new("--token", $"the workers' token, at least {ClusterOptions.MinTokenLength} characters"),
         new("--token-file", "a file holding the workers' token"),
@@ -133,6 +138,30 @@ internal static class ServeCommand
             catch (ArgumentException exception)
             {
                 problems.Add(exception.Message);
+            }
+        }
+
+        if (arguments.Value("--max-upload-mb") is { } megabytes)
+        {
+            if (int.TryParse(megabytes, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var mb) && mb >= 1)
+            {
+                options = options with { MaxUploadBytes = mb * 1024L * 1024 };
+            }
+            else
+            {
+                problems.Add($"option --max-upload-mb = '{megabytes}': not allowed; give a whole number of megabytes, at least 1 (default 512).");
+            }
+        }
+
+        if (arguments.Value("--max-upload-entries") is { } entries)
+        {
+            if (int.TryParse(entries, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) && count >= 1)
+            {
+                options = options with { MaxUploadEntries = count };
+            }
+            else
+            {
+                problems.Add($"option --max-upload-entries = '{entries}': not allowed; give a whole number, at least 1 (default 20000).");
             }
         }
 

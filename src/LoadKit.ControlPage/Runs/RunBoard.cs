@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using LoadKit.Cluster;
 using LoadKit.ControlPage.Page;
 
 namespace LoadKit.ControlPage.Runs;
@@ -16,10 +17,11 @@ internal sealed record RunRecord(
     long Requests, long Errors, bool HasReport);
 
 /// <summary>
-/// The runs of a control page: starts a plan file of <c>plans/</c> here or on the chosen number of workers (one run
-/// at a time), stops it, and writes each finished run's reports and record into <c>runs/&lt;id&gt;/</c>.
+/// The runs of a control page: starts a plan file of <c>plans/</c>, or scenario factories of a test assembly uploaded
+/// to <c>assemblies/</c>, here or on the chosen number of workers (one run at a time), stops it, and writes each
+/// finished run's reports and record into <c>runs/&lt;id&gt;/</c>.
 /// </summary>
-internal sealed class RunBoard(string? folder, ClusterOptions? cluster, PageFeed feed)
+internal sealed class RunBoard(string? folder, ClusterOptions? cluster, PageFeed feed, long maxUploadBytes = 512L * 1024 * 1024, int maxUploadEntries = 20_000)
 {
     private readonly object _gate = new();
     private readonly List<RunRecord> _shownRuns = [];
@@ -28,6 +30,9 @@ internal sealed class RunBoard(string? folder, ClusterOptions? cluster, PageFeed
 
     /// <summary>Where the plan files are; null for the live view of a test run, which starts none.</summary>
     public string? PlansFolder { get; } = folder is null ? null : Path.Combine(folder, "plans");
+
+    /// <summary>The uploaded test assemblies (<c>assemblies/</c>); null for the live view of a test run.</summary>
+    public AssemblyFolder? Assemblies { get; } = folder is null ? null : new AssemblyFolder(Path.Combine(folder, "assemblies"), maxUploadBytes, maxUploadEntries);
 
     /// <summary>Where the finished runs are kept; null for the live view of a test run.</summary>
     public string? RunsFolder { get; } = folder is null ? null : Path.Combine(folder, "runs");
@@ -131,7 +136,6 @@ internal sealed class RunBoard(string? folder, ClusterOptions? cluster, PageFeed
         }
 
         var options = RunOptions.Default with { Progress = ProgressMode.Off };
-        string where;
         if (cluster is not null)
         {
             try
@@ -142,14 +146,89 @@ internal sealed class RunBoard(string? folder, ClusterOptions? cluster, PageFeed
             {
                 return (null, [exception.Message.Split(" (Parameter", 2)[0]], false);
             }
-
-            where = $"{count} worker{(count == 1 ? "" : "s")}";
         }
-        else
+
+        var scenarios = plan.Scenarios;
+        return Launch(planName!, Path.GetFileNameWithoutExtension(planName!), $"{planName}: {string.Join(", ", scenarios.Select(s => s.Name))}", count, options,
+            o => LoadRunner.RunAsync(scenarios, o, CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Starts the scenario factory <paramref name="scenario"/> (its method or full name; empty: every factory) of the
+    /// uploaded test assembly <paramref name="assemblyName"/> here or on <paramref name="workers"/> workers, as
+    /// <c>loadkit run TESTS.dll --scenario NAME</c> does. The problems when it cannot: a bad name or count, a factory
+    /// that throws, a run going on.
+    /// </summary>
+    public (LiveRun? Run, IReadOnlyList<string> Problems, bool Busy) StartAssembly(string? assemblyName, string? scenario, int? workers)
+    {
+        if (Assemblies is null)
         {
-            where = "this process";
+            return (null, ["This page shows a test run as it goes; it starts none (loadkit serve does)."], true);
         }
 
+        var problems = new List<string>();
+        var (factories, problem) = Assemblies.Find(assemblyName);
+        if (problem is not null)
+        {
+            problems.Add(problem);
+        }
+
+        var count = workers ?? 1;
+        if (cluster is not null && count < 1)
+        {
+            problems.Add($"workers = {count}: must be a whole number of at least 1.");
+        }
+
+        if (factories is null || problems.Count > 0)
+        {
+            return (null, problems, false);
+        }
+
+        var chosen = string.IsNullOrWhiteSpace(scenario)
+            ? factories.Methods
+            : [.. factories.Methods.Where(m => m.Name == scenario || ScenarioFactories.NameOf(m) == scenario)];
+        if (chosen.Count == 0)
+        {
+            return (null, [$"scenario = '{scenario}': {Path.GetFileName(factories.AssemblyPath)} has no scenario factory of that name; it has " +
+                $"{string.Join(", ", factories.Methods.Select(ScenarioFactories.NameOf))}."], false);
+        }
+
+        // Called here first, as loadkit run does: a factory that throws is told now, not by every worker.
+        var built = new List<Scenario>();
+        foreach (var method in chosen)
+        {
+            try
+            {
+                built.Add(ScenarioFactories.Build(method));
+            }
+            catch (ArgumentException exception)
+            {
+                problems.Add(exception.Message);
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            return (null, problems, false);
+        }
+
+        var options = RunOptions.Default with { Progress = ProgressMode.Off };
+        if (cluster is not null)
+        {
+            options = options with { Target = new ClusterTarget(cluster.WithWorkers(count)) };
+        }
+
+        IReadOnlyList<Func<Scenario>> run = [.. chosen.Select(m => m.CreateDelegate<Func<Scenario>>())];
+        var label = $"{assemblyName}: {string.Join(", ", chosen.Select(m => m.Name))}";
+        return Launch(label, $"{assemblyName}-{(chosen.Count == 1 ? chosen[0].Name : "all")}", $"{label} ({string.Join(", ", built.Select(b => b.Name))})", count, options,
+            o => LoadRunner.RunAsync(run, o, CancellationToken.None));
+    }
+
+    /// <summary>Starts a run (one at a time): its live view, its first log line, and its end written to <c>runs/</c>.</summary>
+    private (LiveRun? Run, IReadOnlyList<string> Problems, bool Busy) Launch(
+        string label, string idSuffix, string what, int count, RunOptions options, Func<RunOptions, Task<LoadResult>> start)
+    {
+        var where = cluster is not null ? $"{count} worker{(count == 1 ? "" : "s")}" : "this process";
         lock (_gate)
         {
             if (_current is { State: "starting" or "running" or "stopping" } going)
@@ -157,16 +236,19 @@ internal sealed class RunBoard(string? folder, ClusterOptions? cluster, PageFeed
                 return (null, [$"run {going.Id} of {going.Plan} is going on; stop it or wait for its end (one run at a time)."], true);
             }
 
-            var id = $"{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{Path.GetFileNameWithoutExtension(planName)}";
-            var run = new LiveRun(id, planName!, where) { Changed = feed.Send };
+            var id = $"{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{idSuffix}";
+            var run = new LiveRun(id, label, where) { Changed = feed.Send };
             _current = run;
-            run.Add(new RunEvent(DateTimeOffset.UtcNow, RunEventKind.Log, RunEventLevel.Information, "control page",
-                $"{planName}: {string.Join(", ", plan.Scenarios.Select(s => s.Name))} in {where}"));
-            _running = RunAsync(run, plan.Scenarios, options with { Observers = [run] });
+            run.Add(new RunEvent(DateTimeOffset.UtcNow, RunEventKind.Log, RunEventLevel.Information, "control page", $"{what} in {where}"));
+            _running = RunAsync(run, start, options with { Observers = [run] });
             feed.Send("run", run.Summary);
             return (run, [], false);
         }
     }
+
+    /// <summary>Whether the run going on runs the uploaded assembly <paramref name="assemblyName"/> (its upload cannot be replaced then).</summary>
+    public bool IsRunning(string assemblyName) =>
+        Current is { State: "starting" or "running" or "stopping" } going && going.Plan.StartsWith(assemblyName + ": ", StringComparison.Ordinal);
 
     /// <summary>Shows <paramref name="run"/>, a run started elsewhere (a test run's live view), as the current one.</summary>
     public void Show(LiveRun run)
@@ -212,7 +294,7 @@ internal sealed class RunBoard(string? folder, ClusterOptions? cluster, PageFeed
         await _running.WaitAsync(wait).ConfigureAwait(false);
     }
 
-    private async Task RunAsync(LiveRun run, IReadOnlyList<Scenario> scenarios, RunOptions options)
+    private async Task RunAsync(LiveRun run, Func<RunOptions, Task<LoadResult>> start, RunOptions options)
     {
         await Task.Yield();
         var folder = Path.Combine(RunsFolder!, run.Id);
@@ -221,7 +303,7 @@ internal sealed class RunBoard(string? folder, ClusterOptions? cluster, PageFeed
         string? problem = null;
         try
         {
-            result = await LoadRunner.RunAsync(scenarios, options, CancellationToken.None).ConfigureAwait(false);
+            result = await start(options).ConfigureAwait(false);
             await Report.WriteAsync(result, folder).ConfigureAwait(false);
             var crossed = result.Thresholds.Count(t => !t.Passed);
             state = "finished";

@@ -2,7 +2,7 @@
 (function () {
   'use strict';
   const $ = (id) => document.getElementById(id);
-  const state = { local: true, workers: [], plans: [], runs: [], live: null, points: new Map(), log: [], processes: new Map() };
+  const state = { local: true, workers: [], plans: [], assemblies: [], runs: [], live: null, points: new Map(), log: [], processes: new Map() };
   // What the charts draw, for a test or a console to read: seconds and one array per series.
   const charts = { seconds: [], requests: [], errors: [], users: [], dropped: [], latency: {}, rate: {}, cpu: {} };
   window.loadkitCharts = charts;
@@ -74,7 +74,7 @@
       cell(row, new Date(p.modified).toLocaleString());
       const run = document.createElement('button');
       run.textContent = 'Run…';
-      run.addEventListener('click', () => { $('start-plan').value = p.name; show('runs'); });
+      run.addEventListener('click', () => { $('start-kind').value = 'plan'; showKind(); $('start-plan').value = p.name; show('runs'); });
       row.insertCell().appendChild(run);
     }
     const select = $('start-plan');
@@ -82,6 +82,58 @@
     select.replaceChildren(...plans.map((p) => new Option(p.name, p.name)));
     if (plans.some((p) => p.name === chosen)) select.value = chosen;
   }
+
+  // Uploaded test assemblies: the zip of a test project's build output; one of its scenario factories is started.
+  function renderAssemblies(assemblies) {
+    state.assemblies = assemblies;
+    const select = $('start-assembly');
+    const chosen = select.value;
+    select.replaceChildren(...assemblies.map((a) => new Option(a.name + (a.problem ? ' (cannot run)' : ''), a.name)));
+    if (assemblies.some((a) => a.name === chosen)) select.value = chosen;
+    renderScenarios();
+  }
+  function renderScenarios() {
+    const a = state.assemblies.find((x) => x.name === $('start-assembly').value);
+    const select = $('start-scenario');
+    const chosen = select.value;
+    const options = a ? a.factories.map((f) => new Option(f.method, f.name)) : [];
+    if (a && a.factories.length > 1) options.push(new Option('(every factory)', ''));
+    select.replaceChildren(...options);
+    if (a && a.factories.some((f) => f.name === chosen)) select.value = chosen;
+    if (a && a.problem) $('upload-problem').textContent = a.problem;
+  }
+  function showKind() {
+    const assembly = $('start-kind').value === 'assembly';
+    $('start-plan-label').hidden = assembly;
+    $('start-assembly-label').hidden = !assembly;
+    $('start-scenario-label').hidden = !assembly;
+    $('upload').hidden = !assembly;
+  }
+  $('start-kind').addEventListener('change', showKind);
+  $('start-assembly').addEventListener('change', renderScenarios);
+  $('upload-assembly').addEventListener('change', async () => {
+    const file = $('upload-assembly').files[0];
+    if (!file) return;
+    $('upload-problem').textContent = '';
+    $('upload-status').textContent = 'Uploading ' + file.name + '…';
+    let response, answer;
+    try {
+      response = await fetch('/api/assemblies?name=' + encodeURIComponent(file.name), { method: 'POST', headers: { 'Content-Type': 'application/zip' }, body: file });
+      answer = await response.json().catch(() => ({}));
+    } catch (e) {
+      response = { ok: false, statusText: String(e) }; answer = {};
+    }
+    $('upload-assembly').value = '';
+    if (!response.ok) {
+      $('upload-status').textContent = '';
+      $('upload-problem').textContent = (answer.problems || [answer.error || response.statusText || 'The upload failed.']).join(' ');
+      return;
+    }
+    $('upload-status').textContent = `Uploaded ${answer.name}: ${answer.assembly}, ${answer.factories.length} scenario ${answer.factories.length === 1 ? 'factory' : 'factories'}.`;
+    renderAssemblies([...state.assemblies.filter((a) => a.name !== answer.name), answer].sort((x, y) => (x.name < y.name ? -1 : 1)));
+    $('start-assembly').value = answer.name;
+    renderScenarios();
+  });
 
   // Runs
   function renderRuns(runs) {
@@ -256,7 +308,10 @@
   $('start-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     $('start-problem').textContent = '';
-    const body = { plan: $('start-plan').value, workers: state.local ? null : Number($('start-workers').value) };
+    const workers = state.local ? null : Number($('start-workers').value);
+    const body = $('start-kind').value === 'assembly'
+      ? { assembly: $('start-assembly').value, scenario: $('start-scenario').value, workers }
+      : { plan: $('start-plan').value, workers };
     const response = await fetch('/api/runs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) { $('start-problem').textContent = (answer.problems || [answer.error || response.statusText]).join(' '); return; }
@@ -286,6 +341,7 @@
     });
     on('workers', renderWorkers);
     on('plans', renderPlans);
+    on('assemblies', renderAssemblies);
     on('runs', renderRuns);
     on('live', startLive);
     on('run', setRunState);

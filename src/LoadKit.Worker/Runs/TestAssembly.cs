@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.Loader;
+using LoadKit.Cluster;
 
 namespace LoadKit.Worker.Runs;
 
@@ -9,8 +10,7 @@ namespace LoadKit.Worker.Runs;
 /// </summary>
 internal sealed class TestAssembly
 {
-    private static readonly string SharedName = typeof(Scenario).Assembly.GetName().Name!;
-    private readonly Context _context;
+    private readonly TestAssemblyContext _context;
 
     public TestAssembly(string folder, string assemblyFile)
     {
@@ -20,7 +20,7 @@ internal sealed class TestAssembly
             throw new ArgumentException($"assembly file = '{assemblyFile}': the uploaded folder has no such file.");
         }
 
-        _context = new Context(path);
+        _context = new TestAssemblyContext(path, isCollectible: true);
         Assembly = _context.LoadFromAssemblyPath(path);
     }
 
@@ -76,25 +76,5 @@ internal sealed class TestAssembly
         }
 
         return !context.IsAlive;
-    }
-
-    private sealed class Context(string mainAssemblyPath) : AssemblyLoadContext($"LoadKit test {Path.GetFileName(mainAssemblyPath)}", isCollectible: true)
-    {
-        private readonly AssemblyDependencyResolver _resolver = new(mainAssemblyPath);
-
-        protected override Assembly? Load(AssemblyName assemblyName)
-        {
-            // null: the default context answers, so LoadKit (and the framework) are the worker's own.
-            if (assemblyName.Name == SharedName)
-            {
-                return null;
-            }
-
-            var path = _resolver.ResolveAssemblyToPath(assemblyName);
-            return path is null ? null : LoadFromAssemblyPath(path);
-        }
-
-        protected override IntPtr LoadUnmanagedDll(string unmanagedDllName) =>
-            _resolver.ResolveUnmanagedDllToPath(unmanagedDllName) is { } path ? LoadUnmanagedDllFromPath(path) : IntPtr.Zero;
     }
 }

@@ -41,10 +41,10 @@ public class WorkerHygieneTests
         Assert.That(honest.Length, Is.LessThan(64 * 1024));
         Assert.That(refused.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
         Assert.That(refused.Status.Detail, Is.EqualTo(
-            $"artifact {Sha(honest)[..12]}…: unpacked size exceeds LOADKIT_WORKER_MAX_UNPACKED_MB = 1 (MB): its entries declare 8 MiB (--max-unpacked-mb); refused."));
+            $"artifact {Sha(honest)[..12]}…: unpacked size exceeds LOADKIT_WORKER_MAX_UNPACKED_MB = 1 (MB, --max-unpacked-mb): its entries declare 8 MiB; refused."));
         Assert.That(refusedLying.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
         Assert.That(refusedLying.Status.Detail, Is.EqualTo(
-            $"artifact {Sha(lying)[..12]}…: unpacked size exceeds LOADKIT_WORKER_MAX_UNPACKED_MB = 1 (MB) while writing 'zeros.bin', although its entries declare 1,000 bytes (--max-unpacked-mb); refused."));
+            $"artifact {Sha(lying)[..12]}…: unpacked size exceeds LOADKIT_WORKER_MAX_UNPACKED_MB = 1 (MB, --max-unpacked-mb) while writing 'zeros.bin', although its entries declare 1,000 bytes; refused."));
         Assert.That(Stored(store), Is.Empty, "nothing is left of the refused uploads");
         Assert.That(BytesIn(store), Is.LessThan(100), "only the lock file");
 
@@ -87,7 +87,7 @@ public class WorkerHygieneTests
         Assert.Multiple(() =>
         {
             Assert.That((dotDot.StatusCode, dotDot.Status.Detail), Is.EqualTo((StatusCode.InvalidArgument,
-                $"artifact {Sha(Zip(("ok.txt", content), ("../evil.txt", content)))[..12]}…: entry '../evil.txt' has a '..' segment: it would not stay inside the artifact's folder; refused.")));
+                $"artifact {Sha(Zip(("ok.txt", content), ("../evil.txt", content)))[..12]}…: entry '../evil.txt' has a '..' segment: it would not stay inside the folder it is unpacked into; refused.")));
             Assert.That(deep.Status.Detail, Does.Contain("entry 'sub/../../evil.txt' has a '..' segment"));
             Assert.That(absolute.Status.Detail, Does.Contain("has an absolute path"));
             Assert.That(backslash.Status.Detail, Does.Contain("has a backslash"));

@@ -1,0 +1,215 @@
+using System.Globalization;
+using LoadKit.Cluster;
+
+namespace LoadKit.ControlPage.Runs;
+
+/// <summary>An uploaded test assembly as the Runs tab lists it: its name, file, upload time and scenario factories (or why it has none).</summary>
+internal sealed record AssemblyRow(string Name, string? Assembly, DateTimeOffset Uploaded, IReadOnlyList<FactoryRow> Factories, string? Problem);
+
+/// <summary>A scenario factory of an uploaded assembly: its method name and its full name (<c>Type.Method</c>).</summary>
+internal sealed record FactoryRow(string Method, string Name);
+
+/// <summary>
+/// The uploaded test assemblies of a control page, in <c>assemblies/NAME/UPLOAD-ID/</c>: each upload is the zip of a
+/// test project's build output, unpacked safely (<see cref="ZipUnpacker"/>) into a new folder, because an assembly
+/// loaded to list its factories stays loaded (its context is not collectible) and its files must not be overwritten;
+/// the newest folder of a name is the one listed and run, older ones are deleted.
+/// </summary>
+internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int maxEntries)
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, (ScenarioFactories? Factories, string? Problem)> _loaded = new(StringComparer.Ordinal);
+
+    /// <summary>The folder of the uploads (<c>DIR/assemblies</c>).</summary>
+    public string Folder { get; } = folder;
+
+    /// <summary>The upload limit's setting as refusals name it.</summary>
+    public string MaxUnpackedSetting => $"--max-upload-mb = {maxUnpackedBytes / (1024 * 1024)} (MB, ControlPageOptions.MaxUploadBytes)";
+
+    /// <summary>The bytes an upload may have (a zip is not larger than what it unpacks to, but for its headers).</summary>
+    public long MaxUploadBytes => maxUnpackedBytes + (1024 * 1024);
+
+    /// <summary>The name an upload is kept under: the file name without <c>.zip</c>, letters, digits, '.', '-' and '_' only.</summary>
+    public static string? NameOf(string? fileName)
+    {
+        var name = Path.GetFileName(fileName ?? "");
+        if (name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+        {
+            name = name[..^4];
+        }
+
+        name = new string([.. name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '-')]).Trim('.', '-');
+        return name.Length is 0 or > 100 ? null : name;
+    }
+
+    /// <summary>The uploads, by name, each with its factories (loaded once per upload).</summary>
+    public IReadOnlyList<AssemblyRow> List()
+    {
+        if (!Directory.Exists(Folder))
+        {
+            return [];
+        }
+
+        var rows = new List<AssemblyRow>();
+        foreach (var named in new DirectoryInfo(Folder).EnumerateDirectories().Where(d => !d.Name.StartsWith('.')).OrderBy(d => d.Name, StringComparer.Ordinal))
+        {
+            if (Newest(named.FullName) is { } upload)
+            {
+                var (factories, problem) = Load(upload.FullName);
+                rows.Add(new AssemblyRow(
+                    named.Name, factories is null ? null : Path.GetFileName(factories.AssemblyPath), new DateTimeOffset(upload.CreationTimeUtc, TimeSpan.Zero),
+                    factories is null ? [] : [.. factories.Methods.Select(m => new FactoryRow(m.Name, ScenarioFactories.NameOf(m)))], problem));
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>The factories of upload <paramref name="name"/>, or the problem that keeps it from running.</summary>
+    public (ScenarioFactories? Factories, string? Problem) Find(string? name)
+    {
+        var uploads = List();
+        if (string.IsNullOrWhiteSpace(name) || uploads.All(u => u.Name != name))
+        {
+            return (null, $"assembly = '{name}': not an uploaded test assembly; allowed: {(uploads.Count == 0 ? "none uploaded yet (upload the zip of a test project's build output)" : string.Join(", ", uploads.Select(u => u.Name)))}.");
+        }
+
+        return Load(Newest(Path.Combine(Folder, name!))!.FullName);
+    }
+
+    /// <summary>
+    /// Keeps the zip <paramref name="body"/> as upload <paramref name="name"/>: unpacked into a new folder, its test
+    /// assembly found (the one beside a <c>.deps.json</c>) and its factories listed. The problem when it is refused
+    /// (nothing of it is kept then), with whether a limit was exceeded.
+    /// </summary>
+    public async Task<(AssemblyRow? Row, string? Problem, bool OverLimit)> UploadAsync(string name, Stream body, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Folder);
+        var id = $"{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N")[..6]}";
+        var zip = Path.Combine(Folder, $".upload-{id}.zip");
+        var target = Path.Combine(Folder, name, id);
+        try
+        {
+            await using (var file = new FileStream(zip, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            {
+                await body.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+            }
+
+            var unpacker = new ZipUnpacker
+            {
+                MaxEntries = maxEntries,
+                MaxEntriesSetting = $"--max-upload-entries = {maxEntries} (ControlPageOptions.MaxUploadEntries)",
+                MaxUnpackedBytes = maxUnpackedBytes,
+                MaxUnpackedSetting = MaxUnpackedSetting,
+            };
+            try
+            {
+                await Task.Run(() => unpacker.Unpack(zip, target, $"upload '{name}'"), cancellationToken).ConfigureAwait(false);
+            }
+            catch (ZipRefusedException exception)
+            {
+                Delete(target);
+                DeleteIfEmpty(Path.Combine(Folder, name));
+                return (null, exception.Message, exception.OverLimit);
+            }
+
+            var (factories, problem) = Load(target);
+            if (factories is { Methods.Count: 0 })
+            {
+                problem = $"upload '{name}': {Path.GetFileName(factories.AssemblyPath)} has no scenario factory (a public static method without parameters that returns a LoadKit Scenario, in a public class); refused.";
+            }
+
+            if (problem is not null)
+            {
+                Delete(target);
+                DeleteIfEmpty(Path.Combine(Folder, name));
+                return (null, problem, false);
+            }
+
+            // The older uploads of this name go (on Linux a loaded assembly's file can be deleted; elsewhere it stays until a restart).
+            foreach (var old in new DirectoryInfo(Path.Combine(Folder, name)).EnumerateDirectories().Where(d => d.FullName != Path.GetFullPath(target)))
+            {
+                Delete(old.FullName);
+            }
+
+            return (List().Single(r => r.Name == name), null, false);
+        }
+        finally
+        {
+            File.Delete(zip);
+        }
+    }
+
+    private (ScenarioFactories? Factories, string? Problem) Load(string upload)
+    {
+        lock (_gate)
+        {
+            if (_loaded.TryGetValue(upload, out var known))
+            {
+                return known;
+            }
+
+            var found = FindAssembly(upload);
+            (ScenarioFactories?, string?) loaded = (null, found.Problem);
+            if (found.Path is not null)
+            {
+                try
+                {
+                    loaded = (ScenarioFactories.Load(found.Path, "assembly"), null);
+                }
+                catch (Exception exception) when (exception is ArgumentException or IOException)
+                {
+                    loaded = (null, exception.Message);
+                }
+            }
+
+            _loaded[upload] = loaded;
+            return loaded;
+        }
+    }
+
+    /// <summary>The test assembly of an upload: the <c>.dll</c> beside the one <c>.deps.json</c> nearest the top.</summary>
+    private static (string? Path, string? Problem) FindAssembly(string upload)
+    {
+        var candidates = Directory.EnumerateFiles(upload, "*.deps.json", SearchOption.AllDirectories)
+            .Select(d => Path.Combine(Path.GetDirectoryName(d)!, Path.GetFileName(d)[..^".deps.json".Length] + ".dll"))
+            .Where(File.Exists)
+            .GroupBy(p => p.Count(c => c == Path.DirectorySeparatorChar))
+            .OrderBy(g => g.Key)
+            .FirstOrDefault()?.ToArray() ?? [];
+        var name = Path.GetFileName(Path.GetDirectoryName(upload));
+        return candidates.Length switch
+        {
+            1 => (candidates[0], null),
+            0 => (null, $"upload '{name}': no test assembly found (no NAME.dll beside a NAME.deps.json); zip the build output folder of a test project, e.g. bin/Release/net10.0."),
+            _ => (null, $"upload '{name}': several test assemblies ({string.Join(", ", candidates.Select(Path.GetFileName))}); zip the build output of one test project."),
+        };
+    }
+
+    private static DirectoryInfo? Newest(string named) => Directory.Exists(named)
+        ? new DirectoryInfo(named).EnumerateDirectories().OrderByDescending(d => d.Name, StringComparer.Ordinal).FirstOrDefault()
+        : null;
+
+    private static void DeleteIfEmpty(string path)
+    {
+        if (Directory.Exists(path) && !Directory.EnumerateFileSystemEntries(path).Any())
+        {
+            Directory.Delete(path);
+        }
+    }
+
+    private static void Delete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // A file still in use stays; the newest upload is the one used.
+        }
+    }
+}
