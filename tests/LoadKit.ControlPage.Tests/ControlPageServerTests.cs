@@ -354,6 +354,37 @@ public class ControlPageServerTests
 
     [Test]
     [Order(9)]
+    public async Task Page_RunStoppedByClick_EndsWithinSecondsWithWhatRanReportedAsStopped()
+    {
+        var target = await File.ReadAllTextAsync(Path.Combine(_folder, "plans", "shop.yaml"));
+        await File.WriteAllTextAsync(Path.Combine(_folder, "plans", "stoppable.yaml"), target.Replace("during: 4s", "during: 60s", StringComparison.Ordinal));
+        await LogInAsync();
+        await _page.ClickAsync("#tab-runs");
+        await _page.SelectOptionAsync("#start-plan", "stoppable.yaml");
+        await _page.FillAsync("#start-workers", "2");
+        await _page.ClickAsync("#start");
+        await _page.WaitForFunctionAsync("() => window.loadkitCharts.seconds.length >= 2 && window.loadkitLive.live.state === 'running'");
+
+        var clicked = DateTimeOffset.UtcNow;
+        await _page.ClickAsync("#stop");
+        await Assertions.Expect(_page.Locator("#live-state")).ToHaveTextAsync("finished", new() { Timeout = 30_000 });
+        var ended = DateTimeOffset.UtcNow;
+
+        var row = _page.Locator("#runs-table tbody tr").First;
+        await Assertions.Expect(row).ToContainTextAsync("stopped");
+        var result = LoadResult.ReadFile(Path.Combine(_folder, "runs", (await row.GetAttributeAsync("data-run"))!, "result.json"));
+        var home = result.GetStep("home");
+        home.Ok.Should().BeGreaterThan(0, "what ran before the stop is kept")
+            .And.BeLessThan(40 * 60 / 2, "a 60 s plan at 40/s stopped after a few seconds");
+        result.Notes.Should().Contain(n => n.Contains("stopped from the control page", StringComparison.Ordinal), "the result says why it ended early");
+        (ended - clicked).Should().BeLessThan(TimeSpan.FromSeconds(20), "the load ends at the stop, not at the plan's end");
+        (await _page.Locator("#log").InnerTextAsync()).Should().Contain("stopped from the control page");
+        await _page.ClickAsync("#tab-workers");
+        await Assertions.Expect(_page.Locator("#workers-table .worker-state", new() { HasTextString = "idle" })).ToHaveCountAsync(2, new() { Timeout = 15_000 });
+    }
+
+    [Test]
+    [Order(10)]
     public async Task Page_WorkerKilledMidRun_MarksItLostWithTheTakeOverInTheLog()
     {
         var target = await File.ReadAllTextAsync(Path.Combine(_folder, "plans", "shop.yaml"));

@@ -85,6 +85,13 @@ public sealed class RunObservers
         }
 
         await DisposeAsync().ConfigureAwait(false);
+
+        // A run an observation stopped says why, unless that observation's own note does (a threshold's).
+        if (StopReason is { } reason && !result.Notes.Any(n => n.Contains(reason, StringComparison.Ordinal)))
+        {
+            _notes.Insert(0, $"Stopped early: {reason}");
+        }
+
         return _notes.Count == 0 ? result : result with { Notes = [.. result.Notes, .. _notes] };
     }
 

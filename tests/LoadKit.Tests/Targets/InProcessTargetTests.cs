@@ -23,6 +23,23 @@ public class InProcessTargetTests
         Assert.That(result.StoppedBy, Is.Not.Null);
         Assert.That(stopped.Message, Does.Contain(result.StoppedBy!.Threshold).And.Contain(result.Notes.Single(n => n.Contains("was stopped", StringComparison.Ordinal))));
         Assert.That(stopped.At, Is.GreaterThan(events[0].At).And.LessThanOrEqualTo(result.StartedAt + result.Duration + TimeSpan.FromSeconds(1)), "told when the stop came");
+        Assert.That(result.Notes, Has.None.StartsWith("Stopped early"), "the threshold's own note says why; no second one");
+    }
+
+    [Test]
+    public async Task RunAsync_AnObserverStopsTheRun_TheResultIsNotCancelledAndItsNotesSayWhy()
+    {
+        var scenario = Scenario.Create("long")
+            .Step("a", async ctx => await Task.Delay(5, ctx.CancellationToken))
+            .WithLoad(Load.ConstantUsers(2, TimeSpan.FromSeconds(60)))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario, new RunOptions { Progress = ProgressMode.Off, Observers = [new StopAtSecondSnapshot()] }).WaitAsync(Bound);
+
+        Assert.That(result.Duration, Is.LessThan(TimeSpan.FromSeconds(30)), "stopped, not run to its 60 s");
+        Assert.That(result.GetStep("a").Ok, Is.GreaterThan(0), "what ran before the stop is kept");
+        Assert.That(result.Cancelled, Is.False, "a stop is not a cancellation by the caller");
+        Assert.That(result.Notes, Has.One.EqualTo("Stopped early: an operator pressed Stop"));
     }
 
     [Test]
@@ -68,4 +85,37 @@ public class InProcessTargetTests
         .WithLoad(Load.ConstantUsers(2, TimeSpan.FromSeconds(20)))
         .WithThresholds(Threshold.Step("flaky").FailureCount.AtMost(0).AbortOnFail(TimeSpan.FromSeconds(2.5)))
         .Build();
+
+    /// <summary>Stops the run at its second snapshot, as a control page's Stop button does.</summary>
+    private sealed class StopAtSecondSnapshot : IRunObserver
+    {
+        public IRunObservation? Observe(RunPlan plan, RunControl control) => new Observation(control);
+
+        private sealed class Observation(RunControl control) : IRunObservation
+        {
+            private int _snapshots;
+
+            public bool WantsSnapshots => true;
+
+            public void OnStarted(long startTimestamp)
+            {
+            }
+
+            public void OnSnapshot(RunSnapshot snapshot)
+            {
+                if (++_snapshots == 2)
+                {
+                    control.Stop("an operator pressed Stop");
+                }
+            }
+
+            public void OnEvent(RunEvent runEvent)
+            {
+            }
+
+            public LoadResult OnCompleted(LoadResult result) => result;
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
 }
