@@ -27,9 +27,11 @@ fi
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
-# Built once; then the in-process test assemblies side by side, then the worker tests (real etcd, worker processes,
-# containers), then the browser tests beside the control page's (both drive Chromium): the worker and browser processes took the CPU that the in-process assemblies'
-# timing and latency gates measure with (p95 gates failed beside Chromium; an open-model lag bound beside the workers).
+# Built once; then the in-process test assemblies side by side (with the control page's, whose one Chromium page and two
+# workers are light), then the worker tests (real etcd, worker processes, containers), then the browser tests (many
+# Chromium pages): the worker and browser processes took the CPU that the in-process assemblies' timing and latency
+# gates measure with (p95 gates failed beside the browser tests; an open-model lag bound beside the workers).
+# (With the control page's tests after the worker tests the suite took 16 min on 2 cores.)
 dotnet build LoadKit.sln -v q -nologo || { echo "test.sh: the build failed"; echo "0 passed, 0 failed"; exit 1; }
 if [ $# -gt 0 ]; then
   # A subset the caller chose (e.g. --filter): as asked, one assembly after another.
@@ -38,16 +40,12 @@ if [ $# -gt 0 ]; then
 else
   status=0
   LOADKIT_TEST_RESULTS="$results" dotnet test LoadKit.sln --no-build --logger "trx" \
-    --filter "FullyQualifiedName!~LoadKit.Worker.Tests.&FullyQualifiedName!~LoadKit.Browser.Tests.&FullyQualifiedName!~LoadKit.ControlPage.Tests."
+    --filter "FullyQualifiedName!~LoadKit.Worker.Tests.&FullyQualifiedName!~LoadKit.Browser.Tests."
   status=$((status | $?))
-  LOADKIT_TEST_RESULTS="$results" dotnet test tests/LoadKit.Worker.Tests --no-build --logger "trx"
-  status=$((status | $?))
-  # The two Chromium assemblies side by side: their gates are loose (an LCP p75 under 10 s, a p95 under 800 ms).
-  LOADKIT_TEST_RESULTS="$results" dotnet test tests/LoadKit.Browser.Tests --no-build --logger "trx" & browser=$!
-  LOADKIT_TEST_RESULTS="$results" dotnet test tests/LoadKit.ControlPage.Tests --no-build --logger "trx"
-  status=$((status | $?))
-  wait $browser
-  status=$((status | $?))
+  for assembly in LoadKit.Worker.Tests LoadKit.Browser.Tests; do
+    LOADKIT_TEST_RESULTS="$results" dotnet test "tests/$assembly" --no-build --logger "trx"
+    status=$((status | $?))
+  done
 fi
 
 # Totals from the TRX files that the test runs wrote (one per test assembly).

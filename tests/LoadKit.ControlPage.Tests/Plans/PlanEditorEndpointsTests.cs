@@ -227,6 +227,34 @@ public class PlanEditorEndpointsTests
     }
 
     [Test]
+    public async Task Import_PostmanCollection_ReturnsItsRequestsWithItsVariablesAndWhatWasLeftOut()
+    {
+        const string collection = """
+            { "info": { "name": "Shop", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json" },
+              "variable": [ { "key": "baseUrl", "value": "http://127.0.0.1:5000" }, { "key": "sku", "value": "A-1" } ],
+              "item": [
+                { "name": "Items", "item": [
+                  { "name": "Get item", "request": { "method": "GET", "url": "{{baseUrl}}/items/{{sku}}" },
+                    "event": [ { "listen": "test", "script": { "exec": [ "pm.test('ok', () => pm.response.to.have.status(200));" ] } } ] } ] },
+                { "name": "Order", "request": { "method": "POST", "url": "{{baseUrl}}/orders",
+                  "body": { "mode": "raw", "raw": "{\"sku\": \"{{sku}}\"}", "options": { "raw": { "language": "json" } } } } } ] }
+            """;
+
+        var response = await _client.PostAsJsonAsync("/api/plans/import", new { fileName = "Shop.postman_collection.json", content = collection });
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        body["steps"]!.AsArray().Select(s => (string?)s).Should().HaveCount(2);
+        body["leftOut"]!.AsArray().Select(s => (string?)s).Should().Contain(s => s!.Contains("'baseUrl'", StringComparison.Ordinal) && s.Contains("http.baseAddress", StringComparison.Ordinal),
+            "what the import changed is said");
+        var view = body["view"]!;
+        ((string?)view["model"]!["http"]!["baseAddress"]).Should().Be("http://127.0.0.1:5000");
+        ((bool?)view["valid"]).Should().BeTrue(view.ToJsonString());
+        view["scenarios"]![0]!["steps"]!.AsArray().Select(s => (string?)s).Should().Equal("Get item", "Order");
+        Directory.EnumerateFiles(_server.Folder).Should().BeEmpty("an import is saved only when the user saves it");
+    }
+
+    [Test]
     public async Task Import_NeitherHarNorPostman_RefusedWithTheReason()
     {
         var response = await _client.PostAsync("/api/plans/import", new StringContent("""{ "fileName": "x.json", "content": "{ \"a\": 1 }" }""", Encoding.UTF8, "application/json"));
