@@ -263,7 +263,7 @@ internal static class DistributedRunner
 
             var reason = observers.StopReason ?? "an observer stopped the run";
             observers.Tell(new RunEvent(DateTimeOffset.UtcNow, RunEventKind.Stopped, RunEventLevel.Warning, Controller,
-                $"Stopped early: {reason}. Every worker stops its load and sends its final figures."));
+                $"Stopped early: {reason.TrimEnd('.')}. Every worker stops its load and sends its final figures."));
             await Task.WhenAll(links.Select(l => l.StopAsync(reason, cancellationToken))).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

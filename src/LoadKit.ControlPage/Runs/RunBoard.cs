@@ -281,14 +281,14 @@ internal sealed class RunBoard(string? folder, ClusterOptions? cluster, PageFeed
     }
 
     /// <summary>Stops run <paramref name="id"/>; false when it is not the one going on.</summary>
-    public bool Stop(string id) => Current is { } run && run.Id == id && run.Stop("stopped from the control page");
+    public bool Stop(string id) => Current is { } run && run.Id == id && run.Stop("The run was stopped from the control page.");
 
     /// <summary>Stops the run going on and waits for its reports (the page stops).</summary>
     public async Task StopAllAsync(TimeSpan wait)
     {
         if (Current is { } run)
         {
-            run.Stop("the control page stopped");
+            run.Stop("The run was stopped because the control page stopped.");
         }
 
         await _running.WaitAsync(wait).ConfigureAwait(false);

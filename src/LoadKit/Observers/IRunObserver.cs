@@ -80,6 +80,7 @@ public sealed class RunControl
     public string? StopReason => Volatile.Read(ref _reason);
 
     /// <summary>Ends the load early, as if its time were up: statistics so far are kept and every process reports its final figures.</summary>
+    /// <param name="reason">Why, as a sentence: it becomes a note of the result (e.g. <c>The run was stopped by the operator.</c>).</param>
     public void Stop(string reason)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);

@@ -86,10 +86,10 @@ public sealed class RunObservers
 
         await DisposeAsync().ConfigureAwait(false);
 
-        // A run an observation stopped says why, unless that observation's own note does (a threshold's).
-        if (StopReason is { } reason && !result.Notes.Any(n => n.Contains(reason, StringComparison.Ordinal)))
+        // A run an observation stopped says why: the reason is the note (a threshold's, the control page's Stop, yours).
+        if (StopReason is { } reason)
         {
-            _notes.Insert(0, $"Stopped early: {reason}");
+            _notes.Insert(0, reason);
         }
 
         return _notes.Count == 0 ? result : result with { Notes = [.. result.Notes, .. _notes] };

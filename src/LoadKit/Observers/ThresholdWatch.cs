@@ -48,12 +48,8 @@ internal sealed class ThresholdWatch : IRunObservation
     /// <inheritdoc />
     public void OnSnapshot(RunSnapshot snapshot) => Observe(snapshot.Scenarios);
 
-    /// <summary>The result with every threshold's outcome, and a note when a threshold stopped the run.</summary>
-    public LoadResult OnCompleted(LoadResult result) => result with
-    {
-        Thresholds = Outcomes(result.Scenarios),
-        Notes = [.. result.Notes, .. StopNote() is { } note ? [note] : Array.Empty<string>()],
-    };
+    /// <summary>The result with every threshold's outcome (a stop's reason becomes its note through <see cref="RunControl.StopReason"/>).</summary>
+    public LoadResult OnCompleted(LoadResult result) => result with { Thresholds = Outcomes(result.Scenarios) };
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
@@ -89,7 +85,7 @@ internal sealed class ThresholdWatch : IRunObservation
         }
     }
 
-    /// <summary>The note a result carries when a threshold stopped the run; null otherwise.</summary>
+    /// <summary>Why a threshold stopped the run (the result's note); null when none did.</summary>
     public string? StopNote()
     {
         lock (_gate)

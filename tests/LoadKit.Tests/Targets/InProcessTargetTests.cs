@@ -23,7 +23,6 @@ public class InProcessTargetTests
         Assert.That(result.StoppedBy, Is.Not.Null);
         Assert.That(stopped.Message, Does.Contain(result.StoppedBy!.Threshold).And.Contain(result.Notes.Single(n => n.Contains("was stopped", StringComparison.Ordinal))));
         Assert.That(stopped.At, Is.GreaterThan(events[0].At).And.LessThanOrEqualTo(result.StartedAt + result.Duration + TimeSpan.FromSeconds(1)), "told when the stop came");
-        Assert.That(result.Notes, Has.None.StartsWith("Stopped early"), "the threshold's own note says why; no second one");
     }
 
     [Test]
@@ -39,7 +38,7 @@ public class InProcessTargetTests
         Assert.That(result.Duration, Is.LessThan(TimeSpan.FromSeconds(30)), "stopped, not run to its 60 s");
         Assert.That(result.GetStep("a").Ok, Is.GreaterThan(0), "what ran before the stop is kept");
         Assert.That(result.Cancelled, Is.False, "a stop is not a cancellation by the caller");
-        Assert.That(result.Notes, Has.One.EqualTo("Stopped early: an operator pressed Stop"));
+        Assert.That(result.Notes, Has.One.EqualTo("An operator pressed Stop."), "the stop's reason is the note");
     }
 
     [Test]
@@ -105,7 +104,7 @@ public class InProcessTargetTests
             {
                 if (++_snapshots == 2)
                 {
-                    control.Stop("an operator pressed Stop");
+                    control.Stop("An operator pressed Stop.");
                 }
             }
 
