@@ -333,6 +333,7 @@ internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, Syst
         _call?.Dispose();
         _channel.Dispose();
         _writing.Dispose();
+        _totals.Dispose(); // its file of past seconds: Result, once read, holds them
     }
 
     private async Task WriteAsync(RunCommand command, CancellationToken cancellationToken)

@@ -12,12 +12,23 @@ namespace LoadKit.Targets;
 /// </summary>
 /// <remarks>
 /// A snapshot that never arrives loses its counts and points (a gap in the timeline where its seconds were); later
-/// snapshots still add up, since each carries only its own interval.
+/// snapshots still add up, since each carries only its own interval. Whole totals keep the points of their latest
+/// seconds in memory and move older ones, a minute at a time, to a temporary file without a name (deleted when the
+/// totals are disposed or the process ends), so their memory does not grow with the run; where no file can be written,
+/// the points stay in memory.
 /// </remarks>
-public sealed class ShareTotals
+public sealed class ShareTotals : IDisposable
 {
+    /// <summary>Whole totals keep this many seconds before the latest in memory: a snapshot's points come a second or two late.</summary>
+    private const int KeptSeconds = 30;
+
+    /// <summary>Seconds moved to the file at once: one block per timeline and minute.</summary>
+    private const int MovedSeconds = 60;
+
     private readonly List<ScenarioTotals> _scenarios = [];
     private readonly int? _recentSeconds;
+    private readonly SecondsFile? _pastSeconds;
+    private readonly (int Kept, int Moved) _spill;
     private readonly Dictionary<string, (int Cores, SortedDictionary<int, HealthSample> Samples)> _health = new(StringComparer.Ordinal);
     private DateTimeOffset _startedAt;
     private DateTimeOffset _endedAt;
@@ -26,7 +37,15 @@ public sealed class ShareTotals
 
     /// <summary>Totals that keep every second's points (<see cref="ToResult"/> gives whole timelines).</summary>
     public ShareTotals()
+        : this(KeptSeconds, MovedSeconds)
     {
+    }
+
+    /// <summary>Whole totals that move points older than <paramref name="keptSeconds"/> to the file, <paramref name="movedSeconds"/> at a time.</summary>
+    internal ShareTotals(int keptSeconds, int movedSeconds)
+    {
+        _pastSeconds = new SecondsFile();
+        _spill = (keptSeconds, movedSeconds);
     }
 
     /// <summary>
@@ -39,6 +58,7 @@ public sealed class ShareTotals
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(recentSeconds, 1);
         _recentSeconds = recentSeconds;
+        _spill = (recentSeconds, 1);
     }
 
     /// <summary>Whether any snapshot was added.</summary>
@@ -71,16 +91,13 @@ public sealed class ShareTotals
             var totals = _scenarios.Find(s => s.Name == scenario.Name);
             if (totals is null)
             {
-                totals = new ScenarioTotals(scenario.Name);
+                totals = new ScenarioTotals(scenario.Name, keepLate: _recentSeconds is null);
                 _scenarios.Add(totals);
             }
 
             totals.Add(scenario, source);
             LastSecond = Math.Max(LastSecond, totals.LastSecond);
-            if (_recentSeconds is { } recent)
-            {
-                totals.Forget(LastSecond - recent);
-            }
+            totals.Move(LastSecond - _spill.Kept, _spill.Moved, _pastSeconds);
         }
 
         foreach (var generator in interval.Generators)
@@ -103,7 +120,7 @@ public sealed class ShareTotals
     /// <exception cref="InvalidOperationException">These totals keep only recent seconds (made with a number of them).</exception>
     public LoadResult ToResult() => _recentSeconds is { } recent
         ? throw new InvalidOperationException($"These totals keep only their last {recent} seconds (recentSeconds = {recent}), for live figures: a whole result would miss the others.")
-        : new(_startedAt, _endedAt, _cancelled, [.. _scenarios.Select(s => s.ToResult(null))])
+        : new(_startedAt, _endedAt, _cancelled, [.. _scenarios.Select(s => s.ToResult(null, _pastSeconds))])
     {
         Notes = _notes,
         Generators = [.. _health.Select(h => new GeneratorHealth(h.Key, h.Value.Cores, [.. h.Value.Samples.Values]))],
@@ -114,10 +131,16 @@ public sealed class ShareTotals
     /// the point of <paramref name="second"/>: a run's live figures, at a cost that does not grow with the run.
     /// </summary>
     /// <param name="second">The second to show: the latest one every live process has sent.</param>
-    public IReadOnlyList<ScenarioResult> Current(int second) => [.. _scenarios.Select(s => s.ToResult(second))];
+    public IReadOnlyList<ScenarioResult> Current(int second) => [.. _scenarios.Select(s => s.ToResult(second, null))];
+
+    /// <summary>Points held in memory, of every timeline (those moved to the file are not).</summary>
+    internal int PointsInMemory => _scenarios.Sum(s => s.PointsInMemory);
+
+    /// <summary>Deletes the file of past seconds; <see cref="ToResult"/> cannot read them afterwards.</summary>
+    public void Dispose() => _pastSeconds?.Dispose();
 
     /// <summary>One scenario's totals (without timelines), its points by second, and the latest users of each source.</summary>
-    private sealed class ScenarioTotals(string name)
+    private sealed class ScenarioTotals(string name, bool keepLate)
     {
         private readonly Dictionary<string, Seconds<TimelinePoint>> _stepPoints = new(StringComparer.Ordinal);
         private readonly Dictionary<string, Seconds<ScenarioTimelinePoint>> _points = new(StringComparer.Ordinal);
@@ -141,44 +164,42 @@ public sealed class ShareTotals
             };
         }
 
-        /// <summary>Drops the points of seconds before <paramref name="second"/>, except the first seconds.</summary>
-        public void Forget(int second)
+        public int PointsInMemory => _points.Values.Sum(t => t.InMemory) + _stepPoints.Values.Sum(t => t.InMemory);
+
+        /// <summary>Takes the points of seconds before <paramref name="second"/> out of memory (except the first seconds): into <paramref name="file"/>, or nowhere.</summary>
+        public void Move(int second, int batch, SecondsFile? file)
         {
             foreach (var table in _points.Values)
             {
-                table.Forget(second);
+                table.Move(second, batch, file);
             }
 
             foreach (var table in _stepPoints.Values)
             {
-                table.Forget(second);
+                table.Move(second, batch, file);
             }
         }
 
         /// <summary>The totals with their timelines: all points, or (<paramref name="second"/>) the first seconds and that second's.</summary>
-        public ScenarioResult ToResult(int? second) => WithTimelines(_total!, "", second);
+        public ScenarioResult ToResult(int? second, SecondsFile? file) => WithTimelines(_total!, "", second, file);
 
         /// <summary>Adds every timeline point of <paramref name="interval"/> into its second; returns the highest active users of a second it changed.</summary>
         private int AddPoints(ScenarioResult interval, string prefix)
         {
             var peak = 0;
-            var scenario = Table(_points, prefix);
+            var scenario = Table(_points, prefix, ScenarioPoints);
             foreach (var point in interval.Timeline)
             {
-                var sum = scenario.BySecond.TryGetValue(point.Second, out var earlier)
-                    ? new ScenarioTimelinePoint(point.Second, earlier.ActiveUsers + point.ActiveUsers, earlier.Dropped + point.Dropped, earlier.Late + point.Late)
-                    : point;
-                scenario.Set(point.Second, sum);
-                peak = Math.Max(peak, sum.ActiveUsers);
+                peak = Math.Max(peak, scenario.Add(point, keepLate)?.ActiveUsers ?? 0);
                 LastSecond = Math.Max(LastSecond, point.Second);
             }
 
             foreach (var (key, stats) in Keyed(interval, prefix))
             {
-                var table = Table(_stepPoints, key);
+                var table = Table(_stepPoints, key, StepPoints);
                 foreach (var point in stats.Timeline)
                 {
-                    table.Set(point.Second, table.BySecond.TryGetValue(point.Second, out var earlier) ? StepStats.MergeTimeline([earlier, point])[0] : point);
+                    table.Add(point, keepLate);
                     LastSecond = Math.Max(LastSecond, point.Second);
                 }
             }
@@ -191,15 +212,15 @@ public sealed class ShareTotals
             return peak;
         }
 
-        private ScenarioResult WithTimelines(ScenarioResult total, string prefix, int? second)
+        private ScenarioResult WithTimelines(ScenarioResult total, string prefix, int? second, SecondsFile? file)
         {
             StepStats With(string key, StepStats stats) =>
-                stats with { Timeline = _stepPoints.TryGetValue(key, out var table) ? table.ToArray(second) : [] };
+                stats with { Timeline = _stepPoints.TryGetValue(key, out var table) ? table.ToArray(second, file) : [] };
             var keys = Keyed(total, prefix).Select(k => k.Key).ToArray();
             var at = 0;
             return total with
             {
-                Timeline = _points.TryGetValue(prefix, out var points) ? points.ToArray(second) : [],
+                Timeline = _points.TryGetValue(prefix, out var points) ? points.ToArray(second, file) : [],
                 Steps = [.. total.Steps.Select(s => With(keys[at++], s))],
                 Iterations = With(keys[at++], total.Iterations),
                 Init = total.Init is { } init ? With(keys[at++], init) : null,
@@ -207,7 +228,7 @@ public sealed class ShareTotals
                 Tasks = [.. total.Tasks.Select(s => With(keys[at++], s))],
                 PreWork = [.. total.PreWork.Select(s => With(keys[at++], s))],
                 Measurements = [.. total.Measurements.Select(s => With(keys[at++], s))],
-                WarmUp = total.WarmUp is { } warmUp ? WithTimelines(warmUp, prefix + "warm-up/", second) : null,
+                WarmUp = total.WarmUp is { } warmUp ? WithTimelines(warmUp, prefix + "warm-up/", second, file) : null,
             };
         }
 
@@ -246,11 +267,11 @@ public sealed class ShareTotals
             }
         }
 
-        private static Seconds<T> Table<T>(Dictionary<string, Seconds<T>> tables, string key)
+        private static Seconds<T> Table<T>(Dictionary<string, Seconds<T>> tables, string key, PointCodec<T> codec)
         {
             if (!tables.TryGetValue(key, out var table))
             {
-                table = new Seconds<T>();
+                table = new Seconds<T>(codec);
                 tables[key] = table;
             }
 
@@ -258,59 +279,168 @@ public sealed class ShareTotals
         }
     }
 
-    /// <summary>One timeline's points by second, and its first second.</summary>
-    private sealed class Seconds<T>
-    {
-        private int _first = int.MaxValue;
-        private int _forgottenTo = int.MinValue;
+    /// <summary>How a timeline's points add up and are written to the file of past seconds.</summary>
+    private sealed record PointCodec<T>(Func<T, int> Second, Func<T, T, T> Add, Action<BinaryWriter, T> Write, Func<BinaryReader, T> Read);
 
-        public Dictionary<int, T> BySecond { get; } = [];
-
-        public void Set(int second, T point)
+    private static readonly PointCodec<TimelinePoint> StepPoints = new(
+        p => p.Second,
+        (a, b) => StepStats.MergeTimeline([a, b])[0],
+        (writer, p) =>
         {
-            if (second < _forgottenTo && second >= _first + RunFindings.FirstSeconds)
+            writer.Write(p.Second);
+            writer.Write(p.Ok);
+            writer.Write(p.Failed);
+            writer.Write(p.TimedOut);
+            var histogram = p.Latency.Count == 0 ? [] : p.Latency.EncodeHistogram();
+            writer.Write(histogram.Length);
+            writer.Write(histogram);
+            writer.Write(p.Latency.SumMicroseconds);
+            writer.Write(p.Latency.MinMicroseconds);
+            writer.Write(p.Latency.MaxMicroseconds);
+        },
+        reader =>
+        {
+            var (second, ok, failed, timedOut) = (reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64());
+            var histogram = reader.ReadBytes(reader.ReadInt32());
+            var (sum, min, max) = (reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64());
+            var latency = histogram.Length == 0 ? LatencyDistribution.Empty : LatencyDistribution.Decode(histogram, sum, min, max);
+            return new TimelinePoint(second, ok, failed, timedOut, latency);
+        });
+
+    private static readonly PointCodec<ScenarioTimelinePoint> ScenarioPoints = new(
+        p => p.Second,
+        (a, b) => new ScenarioTimelinePoint(a.Second, a.ActiveUsers + b.ActiveUsers, a.Dropped + b.Dropped, a.Late + b.Late),
+        (writer, p) =>
+        {
+            writer.Write(p.Second);
+            writer.Write(p.ActiveUsers);
+            writer.Write(p.Dropped);
+            writer.Write(p.Late);
+        },
+        reader => new ScenarioTimelinePoint(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64()));
+
+    /// <summary>
+    /// One timeline's points by second. The points of the first seconds always stay; those of seconds long past are
+    /// dropped (live totals) or moved to the file of past seconds in blocks (whole totals), where a late point of a
+    /// moved second is added to them when they are read.
+    /// </summary>
+    private sealed class Seconds<T>(PointCodec<T> codec)
+    {
+        private readonly Dictionary<int, T> _bySecond = [];
+        private readonly List<(long Offset, int Length)> _blocks = [];
+        private Dictionary<int, T>? _late;
+        private int _first = int.MaxValue;
+        private int _movedTo = int.MinValue;
+
+        /// <summary>Points held in memory (the moved ones are not).</summary>
+        public int InMemory => _bySecond.Count + (_late?.Count ?? 0);
+
+        /// <summary>Adds <paramref name="point"/> to its second's; returns the second's point in memory (null: a second moved or forgotten).</summary>
+        public T? Add(T point, bool keepLate)
+        {
+            var second = codec.Second(point);
+            if (second < _movedTo && second >= _first + RunFindings.FirstSeconds)
             {
-                return; // a late point of a second already forgotten: live figures have moved on
+                if (keepLate)
+                {
+                    _late ??= [];
+                    _late[second] = _late.TryGetValue(second, out var moved) ? codec.Add(moved, point) : point;
+                }
+
+                return default; // a live total's late point of a forgotten second: live figures have moved on
             }
 
-            BySecond[second] = point;
+            var sum = _bySecond.TryGetValue(second, out var earlier) ? codec.Add(earlier, point) : point;
+            _bySecond[second] = sum;
             _first = Math.Min(_first, second);
+            return sum;
         }
 
-        /// <summary>Drops the points of seconds before <paramref name="second"/>, except the first seconds.</summary>
-        public void Forget(int second)
+        /// <summary>
+        /// Takes the points of the seconds before <paramref name="second"/> (except the first seconds) out of memory, once
+        /// they span at least <paramref name="batch"/> seconds: into <paramref name="file"/>, or (null) nowhere. Points
+        /// that cannot be written stay.
+        /// </summary>
+        public void Move(int second, int batch, SecondsFile? file)
         {
             if (_first == int.MaxValue)
             {
                 return; // no point yet: the first seconds are not known
             }
 
-            for (var s = Math.Max(_forgottenTo, _first + RunFindings.FirstSeconds); s < second; s++)
+            var from = Math.Max(_movedTo, _first + RunFindings.FirstSeconds);
+            if (second - from < batch || file is { Failed: true })
             {
-                BySecond.Remove(s);
+                return;
             }
 
-            _forgottenTo = Math.Max(_forgottenTo, second);
+            if (file is not null)
+            {
+                using var bytes = new MemoryStream();
+                using (var writer = new BinaryWriter(bytes, System.Text.Encoding.UTF8, leaveOpen: true))
+                {
+                    for (var s = from; s < second; s++)
+                    {
+                        if (_bySecond.TryGetValue(s, out var point))
+                        {
+                            codec.Write(writer, point);
+                        }
+                    }
+                }
+
+                if (bytes.Length > 0)
+                {
+                    if (file.Append(bytes.GetBuffer().AsSpan(0, (int)bytes.Length)) is not { } block)
+                    {
+                        return;
+                    }
+
+                    _blocks.Add(block);
+                }
+            }
+
+            for (var s = from; s < second; s++)
+            {
+                _bySecond.Remove(s);
+            }
+
+            _movedTo = second;
         }
 
-        /// <summary>All points in order of seconds; or those of the first seconds and of <paramref name="second"/>.</summary>
-        public T[] ToArray(int? second)
+        /// <summary>All points in order of seconds (those moved to <paramref name="file"/> read back); or those of the first seconds and of <paramref name="second"/>.</summary>
+        public T[] ToArray(int? second, SecondsFile? file)
         {
             if (second is not { } shown)
             {
-                return [.. BySecond.OrderBy(p => p.Key).Select(p => p.Value)];
+                var all = new SortedDictionary<int, T>(_bySecond);
+                foreach (var block in _blocks)
+                {
+                    using var reader = new BinaryReader(new MemoryStream(file!.Read(block)));
+                    while (reader.BaseStream.Position < reader.BaseStream.Length)
+                    {
+                        var point = codec.Read(reader);
+                        all.Add(codec.Second(point), point);
+                    }
+                }
+
+                foreach (var (s, late) in _late ?? [])
+                {
+                    all[s] = all.TryGetValue(s, out var moved) ? codec.Add(moved, late) : late;
+                }
+
+                return [.. all.Values];
             }
 
             var points = new List<T>(RunFindings.FirstSeconds + 1);
             for (var s = _first; s < _first + RunFindings.FirstSeconds && s < shown; s++)
             {
-                if (BySecond.TryGetValue(s, out var point))
+                if (_bySecond.TryGetValue(s, out var point))
                 {
                     points.Add(point);
                 }
             }
 
-            if (BySecond.TryGetValue(shown, out var current))
+            if (_bySecond.TryGetValue(shown, out var current))
             {
                 points.Add(current);
             }

@@ -22,10 +22,14 @@ public class KestrelLatencyTests
         Assert.That(fast.Failed + fast.TimedOut + slow.Failed + slow.TimedOut, Is.Zero);
         Assert.That(server.Requests, Is.EqualTo(fast.Ok + slow.Ok + fast.Cancelled + slow.Cancelled));
         // The server's Task.Delay runs on a 4 ms timer tick; loopback and Kestrel add well under a millisecond at the median.
+        // No call is shorter than its delay; the tails are bounded only loosely (CI runs other test assemblies beside this
+        // one on 2 cores), but no slow call may be counted under the fast step.
+        Assert.That(fast.Latency.Min.TotalMilliseconds, Is.GreaterThanOrEqualTo(21));
         Assert.That(fast.Latency.P50.TotalMilliseconds, Is.InRange(21, 35));
-        Assert.That(fast.Latency.P95.TotalMilliseconds, Is.InRange(21, 55));
+        Assert.That(fast.Latency.P95.TotalMilliseconds, Is.LessThan(96));
+        Assert.That(slow.Latency.Min.TotalMilliseconds, Is.GreaterThanOrEqualTo(96));
         Assert.That(slow.Latency.P50.TotalMilliseconds, Is.InRange(96, 110));
-        Assert.That(slow.Latency.P95.TotalMilliseconds, Is.InRange(96, 130));
+        Assert.That(slow.Latency.P95.TotalMilliseconds, Is.LessThan(200));
     }
 
     [Test]

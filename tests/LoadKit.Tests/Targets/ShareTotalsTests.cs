@@ -217,4 +217,43 @@ public class ShareTotalsTests
         Assert.That(() => live.ToResult(), Throws.InvalidOperationException.With.Message.Contain("recentSeconds = 10"));
         Assert.That(() => new ShareTotals(recentSeconds: 0), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contain("recentSeconds"));
     }
+
+    [Test]
+    public void Add_ALongRun_KeepsOnlyItsLatestSecondsInMemory_AndTheWholeResultIsExact()
+    {
+        var cumulative = Cumulative(300, 9);
+        using var totals = new ShareTotals(keptSeconds: 5, movedSeconds: 10);
+        var mostInMemory = 0;
+        foreach (var interval in Intervals(cumulative, SnapshotSeconds(300, 9)))
+        {
+            totals.Add(interval);
+            mostInMemory = Math.Max(mostInMemory, totals.PointsInMemory);
+        }
+
+        Assert.That(Json(totals.ToResult().Scenarios), Is.EqualTo(Json([cumulative[^1]])), "every point, read back from the file");
+        // 6 timelines (3 steps, iterations, init, the scenario's own) of at most 3 first + 5 kept + 10 batched + 3 per snapshot seconds.
+        Assert.That(mostInMemory, Is.LessThanOrEqualTo(6 * (3 + 5 + 10 + 3)), "points in memory at any time");
+        Assert.That(mostInMemory, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void Add_ASourceWhosePointsComeAfterTheirSecondsMovedToTheFile_AddsThemUpExactly()
+    {
+        var first = Intervals(Cumulative(120, 10), SnapshotSeconds(120, 10));
+        var late = Intervals(Cumulative(120, 11), SnapshotSeconds(120, 11));
+        using var moving = new ShareTotals(keptSeconds: 5, movedSeconds: 10);
+        using var inMemory = new ShareTotals(keptSeconds: 1_000_000, movedSeconds: 1);
+
+        // The second source's snapshots all arrive after the first source's last: their seconds were moved long before.
+        foreach (var (interval, source) in first.Select(i => (i, 0)).Concat(late.Select(i => (i, 1))))
+        {
+            moving.Add(interval, source);
+            inMemory.Add(interval, source);
+        }
+
+        var result = moving.ToResult();
+        Assert.That(Json(result.Scenarios), Is.EqualTo(Json(inMemory.ToResult().Scenarios)));
+        Assert.That(result.GetStep("pay").Timeline.Sum(p => p.Ok), Is.EqualTo(result.GetStep("pay").Ok), "each second's calls of both sources");
+        Assert.That(result.GetStep("pay").Timeline.Select(p => p.Second), Is.EqualTo(Enumerable.Range(0, 120)));
+    }
 }
