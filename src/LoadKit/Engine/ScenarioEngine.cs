@@ -88,6 +88,15 @@ internal sealed class ScenarioEngine
         _requirements = new RequirementCheck(scenario, () => Math.Max(PlannedUsers(warmUp: true), PlannedUsers(warmUp: false)));
     }
 
+    /// <summary>Lets the timelines' points of seconds before <paramref name="second"/> go: they were sent (a worker's snapshots). Any thread.</summary>
+    internal void ForgetTimelinesBefore(int second)
+    {
+        foreach (var source in _measured.IntervalSources.Concat(_warmUp?.IntervalSources ?? []))
+        {
+            source.ForgetBefore(second);
+        }
+    }
+
     /// <summary>
     /// What the run's notes must say about this scenario: why it stopped early (a unique feed ran out), and that its
     /// HTTP latency excludes the network (requests went to an in-process handler).

@@ -13,4 +13,7 @@ internal interface IIntervalSource
     void EndInterval()
     {
     }
+
+    /// <summary>Lets its timeline's points of seconds before <paramref name="second"/> go (they were sent); any thread.</summary>
+    void ForgetBefore(int second);
 }

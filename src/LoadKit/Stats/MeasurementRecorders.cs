@@ -59,6 +59,14 @@ internal sealed class MeasurementRecorders(string stepName) : IIntervalSource
         }
     }
 
+    public void ForgetBefore(int second)
+    {
+        foreach (var entry in _entries)
+        {
+            entry.Recorder.ForgetBefore(second);
+        }
+    }
+
     public IEnumerable<StepStats> ToStats(TimeSpan duration) => _entries.Select(e => e.Recorder.ToStats(duration));
 
     private sealed record Entry(string Measurement, StepRecorder Recorder);

@@ -8,7 +8,7 @@ namespace LoadKit.Stats;
 /// </summary>
 internal sealed class ScenarioGauges(ActiveUsers activeUsers, bool isWarmUp, ScenarioTelemetry? telemetry = null) : IIntervalSource
 {
-    private readonly TimelinePoints<ScenarioTimelinePoint> _timeline = new();
+    private readonly TimelinePoints<ScenarioTimelinePoint> _timeline = new(p => p.Second);
     private long _dropped;
     private long _late;
     private long _droppedCollected;
@@ -43,5 +43,11 @@ internal sealed class ScenarioGauges(ActiveUsers activeUsers, bool isWarmUp, Sce
         _droppedCollected = dropped;
         _lateCollected = late;
         Lag.CollectInterval(second);
+    }
+
+    public void ForgetBefore(int second)
+    {
+        _timeline.ForgetBefore(second);
+        Lag.ForgetBefore(second);
     }
 }

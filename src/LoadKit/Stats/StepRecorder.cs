@@ -20,7 +20,7 @@ internal sealed class StepRecorder : IIntervalSource
     private readonly ErrorTable _errors = new();
     private readonly Interval _scratch = new(LatencyAccumulator.ForTotals);
     private readonly Interval _total = new(LatencyAccumulator.ForTotals);
-    private readonly TimelinePoints<TimelinePoint> _timeline = new();
+    private readonly TimelinePoints<TimelinePoint> _timeline = new(p => p.Second);
     private bool _ended;
     private WebSocketCounts? _webSocket;
     private GrpcCounts? _grpc;
@@ -136,6 +136,8 @@ internal sealed class StepRecorder : IIntervalSource
 
         _ended = true;
     }
+
+    public void ForgetBefore(int second) => _timeline.ForgetBefore(second);
 
     /// <summary>Calls counted in the collected totals, whatever their outcome (collector thread only).</summary>
     public long CollectedCalls => _total.Calls;

@@ -6,13 +6,15 @@ namespace LoadKit.Stats;
 /// A recorder's points, one per second, appended by its collector only. A reading (<see cref="Read"/>) costs the
 /// same at any length of run: it shares the points, in fixed chunks that never move, instead of copying them, so the
 /// statistics an engine reports each second do not grow with the run. A reading never changes: points appended later
-/// are not in it.
+/// are not in it. A run whose points are sent as they come (a worker's) lets go of the old ones
+/// (<see cref="ForgetBefore"/>), so its memory does not grow with the run either.
 /// </summary>
-internal sealed class TimelinePoints<T>
+internal sealed class TimelinePoints<T>(Func<T, int> secondOf)
 {
     private const int ChunkSize = 256;
     private T[][] _chunks = [];
     private int _count;
+    private int _forgetBefore = int.MinValue;
 
     /// <summary>Appends a point. Collector thread only.</summary>
     public void Add(T point)
@@ -28,9 +30,38 @@ internal sealed class TimelinePoints<T>
 
         (_chunks[chunk] ??= new T[ChunkSize])[_count % ChunkSize] = point;
         _count++;
+
+        // Whole chunks of forgotten seconds go; the chunk being filled stays. A new array again, so readings made
+        // before keep every point they had.
+        var forgetBefore = Volatile.Read(ref _forgetBefore);
+        var first = 0;
+        while (first < chunk && secondOf(_chunks[first][ChunkSize - 1]) < forgetBefore)
+        {
+            first++;
+        }
+
+        if (first > 0)
+        {
+            _chunks = _chunks[first..];
+            _count -= first * ChunkSize;
+        }
     }
 
-    /// <summary>The points so far. Collector thread only (or once it has stopped); the reading may go to any thread.</summary>
+    /// <summary>
+    /// Lets the points of seconds before <paramref name="second"/> go (in whole chunks, on a later <see cref="Add"/>):
+    /// they were sent, and nothing reads them again. Readings then start at the first point kept. Any thread.
+    /// </summary>
+    public void ForgetBefore(int second)
+    {
+        int current;
+        do
+        {
+            current = Volatile.Read(ref _forgetBefore);
+        }
+        while (second > current && Interlocked.CompareExchange(ref _forgetBefore, second, current) != current);
+    }
+
+    /// <summary>The points so far (from the first one kept). Collector thread only (or once it has stopped); the reading may go to any thread.</summary>
     public IReadOnlyList<T> Read() => _count == 0 ? [] : new Reading(_chunks, _count);
 
     private sealed class Reading(T[][] chunks, int count) : IReadOnlyList<T>

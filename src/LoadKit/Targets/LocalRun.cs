@@ -357,6 +357,9 @@ internal sealed class LocalRun
                 _sent = result;
                 _sentThrough = Math.Max(_sentThrough, result.Timeline.Count == 0 ? -1 : result.Timeline[^1].Second);
                 _ended = final;
+
+                // Sent points are read again only back to the one before the next snapshot's first: a minute is ample.
+                Engine.ForgetTimelinesBefore(_sentThrough - 60);
                 return interval;
             }
         }

@@ -419,7 +419,8 @@ public sealed class ShareTotals : IDisposable
                     while (reader.BaseStream.Position < reader.BaseStream.Length)
                     {
                         var point = codec.Read(reader);
-                        all.Add(codec.Second(point), point);
+                        var at = codec.Second(point);
+                        all[at] = all.TryGetValue(at, out var kept) ? codec.Add(kept, point) : point;
                     }
                 }
 

@@ -51,6 +51,10 @@ public class StatsCollectorTests
 
         public Task Collected => _collected.Task;
 
+        public void ForgetBefore(int second)
+        {
+        }
+
         public void CollectInterval(int second)
         {
             Points.Add((second, _clock.Elapsed));
