@@ -149,6 +149,45 @@ public sealed class EtcdAccess
     }
 
     /// <summary>
+    /// A gRPC channel to <paramref name="endpoint"/> with this TLS, for calls dotnet-etcd does not make well (a watch:
+    /// <see cref="PrefixWatch"/>). HTTP/2 pings find an etcd that went silent without closing the connection.
+    /// </summary>
+    internal Grpc.Net.Client.GrpcChannel NewChannel(Uri endpoint)
+    {
+        var ssl = new SslClientAuthenticationOptions();
+        if (UsesTls)
+        {
+            ConfigureTls(ssl);
+        }
+
+        return Grpc.Net.Client.GrpcChannel.ForAddress(endpoint, new Grpc.Net.Client.GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                SslOptions = ssl,
+                ConnectTimeout = ProbeTimeout,
+                KeepAlivePingDelay = TimeSpan.FromSeconds(5),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            },
+        });
+    }
+
+    /// <summary>The headers that authenticate a call made on <see cref="NewChannel"/>: etcd's token for the user; null without one.</summary>
+    internal async Task<Metadata?> TokenHeadersAsync(CancellationToken cancellationToken)
+    {
+        if (User is null)
+        {
+            return null;
+        }
+
+        using var client = AnonymousClient(Endpoints);
+        var response = await client.AuthenticateAsync(new Etcdserverpb.AuthenticateRequest { Name = User, Password = _password },
+            deadline: DateTime.UtcNow + ProbeTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return new Metadata { { "token", response.Token } };
+    }
+
+    /// <summary>
     /// Why a call to etcd failed because of these settings, naming the endpoint and the setting; null when it is not
     /// that (etcd did not answer, or the call was cancelled): then trying again may help.
     /// </summary>

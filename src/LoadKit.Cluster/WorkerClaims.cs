@@ -35,7 +35,6 @@ internal sealed class WorkerClaims : IAsyncDisposable
     private readonly EtcdClient _client;
     private readonly List<string> _notes = [];
     private readonly ClaimLease _lease;
-    private EtcdClient? _watcher;
 
     private WorkerClaims(EtcdAccess etcd, string prefix, string runId, WorkerTrust? trust)
     {
@@ -113,7 +112,6 @@ internal sealed class WorkerClaims : IAsyncDisposable
     {
         await _lease.RevokeAsync().ConfigureAwait(false);
         _client.Dispose();
-        _watcher?.Dispose();
     }
 
     private async Task ClaimAsync(int count, TimeSpan wait, CancellationToken cancellationToken)
@@ -122,65 +120,41 @@ internal sealed class WorkerClaims : IAsyncDisposable
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(wait);
 
-        // A client of its own for the watch (see WorkerDirectory). Workers and claims are both under /<prefix>/: a
-        // worker that turns idle and a claim that ends both wake the wait.
-        // It lives until the claims end: disposed at once, while events are still in flight (this controller's own
-        // claims), the watch's reader would meet a disposed call and dotnet-etcd print "Error processing watch responses".
-        var watcher = _watcher = _etcd.NewClient();
-        void Changed()
+        // Workers and claims are both under /<prefix>/: a worker that turns idle and a claim that ends both wake the
+        // wait. An etcd that does not answer yet is tried again until the worker wait ends (a restarting etcd delays a run).
+        await using var watch = await WorkerDirectory.WatchAsync(_etcd, $"/{_prefix}/", () => changed.Release(), wait, deadline.Token, cancellationToken)
+            .ConfigureAwait(false);
+        while (true)
         {
+            var view = await ReadAsync(cancellationToken).ConfigureAwait(false);
+            var free = await AllowedAsync(view.Workers
+                .Where(w => w.Info.State == WorkerInfo.Idle && w.Info.Protocol == ProtocolVersion.Current && !view.Claims.ContainsKey(w.Info.Id))
+                .ToArray(), cancellationToken).ConfigureAwait(false);
+            if (free.Length >= count)
+            {
+                var chosen = free.Take(count).ToArray();
+                if (await TryClaimAsync(chosen, cancellationToken).ConfigureAwait(false))
+                {
+                    Workers = [.. chosen.Select(w => w.Info)];
+                    return;
+                }
+
+                if (!deadline.IsCancellationRequested)
+                {
+                    continue; // another controller (or a worker) was faster: read again
+                }
+
+                throw new DistributedRunException(TooFew(count, wait, await ReadAsync(cancellationToken).ConfigureAwait(false)));
+            }
+
             try
             {
-                changed.Release();
+                await changed.WaitAsync(deadline.Token).ConfigureAwait(false);
             }
-            catch (ObjectDisposedException)
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                // The wait is over.
+                throw new DistributedRunException(TooFew(count, wait, view));
             }
-        }
-
-        // An etcd that does not answer yet is tried again until the worker wait ends (a restarting etcd delays a run).
-        var watch = await WorkerDirectory.WatchAsync(watcher, _etcd, $"/{_prefix}/", Changed, wait, deadline.Token, cancellationToken)
-            .ConfigureAwait(false);
-
-        try
-        {
-            while (true)
-            {
-                var view = await ReadAsync(cancellationToken).ConfigureAwait(false);
-                var free = await AllowedAsync(view.Workers
-                    .Where(w => w.Info.State == WorkerInfo.Idle && w.Info.Protocol == ProtocolVersion.Current && !view.Claims.ContainsKey(w.Info.Id))
-                    .ToArray(), cancellationToken).ConfigureAwait(false);
-                if (free.Length >= count)
-                {
-                    var chosen = free.Take(count).ToArray();
-                    if (await TryClaimAsync(chosen, cancellationToken).ConfigureAwait(false))
-                    {
-                        Workers = [.. chosen.Select(w => w.Info)];
-                        return;
-                    }
-
-                    if (!deadline.IsCancellationRequested)
-                    {
-                        continue; // another controller (or a worker) was faster: read again
-                    }
-
-                    throw new DistributedRunException(TooFew(count, wait, await ReadAsync(cancellationToken).ConfigureAwait(false)));
-                }
-
-                try
-                {
-                    await changed.WaitAsync(deadline.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new DistributedRunException(TooFew(count, wait, view));
-                }
-            }
-        }
-        finally
-        {
-            watcher.CancelWatch(watch);
         }
     }
 

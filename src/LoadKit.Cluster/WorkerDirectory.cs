@@ -62,40 +62,30 @@ internal sealed class WorkerDirectory : IDisposable
         using var changed = new SemaphoreSlim(0);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        // A client of its own for the watch: dotnet-etcd 9.1 throws "previous write is in progress" when a second
-        // watch is created on a client whose earlier watch was just cancelled.
-        using var watcher = NewClient();
-        var watch = await WatchAsync(watcher, _etcd, WorkersPrefix, () => changed.Release(), timeout, deadline.Token, cancellationToken).ConfigureAwait(false);
-        try
+        await using var watch = await WatchAsync(_etcd, WorkersPrefix, () => changed.Release(), timeout, deadline.Token, cancellationToken).ConfigureAwait(false);
+        while (true)
         {
-            while (true)
+            var workers = await ListAsync(cancellationToken).ConfigureAwait(false);
+            var idle = workers.Where(w => w.State == WorkerInfo.Idle).ToArray();
+            if (idle.Length >= count)
             {
-                var workers = await ListAsync(cancellationToken).ConfigureAwait(false);
-                var idle = workers.Where(w => w.State == WorkerInfo.Idle).ToArray();
-                if (idle.Length >= count)
-                {
-                    return idle.Take(count).ToArray();
-                }
-
-                try
-                {
-                    await changed.WaitAsync(deadline.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    var seen = workers.Count == 0
-                        ? "none"
-                        : string.Join(", ", workers.Select(w => $"{w.Id} ({w.State})"));
-                    throw new DistributedRunException(
-                        $"Waited {Format.Duration(timeout)} for {count} idle workers under {WorkersPrefix} in etcd at " +
-                        $"{string.Join(", ", _endpoints)}, and saw {idle.Length} idle of {workers.Count} registered: {seen}. " +
-                        "Start more workers (loadkit-worker --etcd ... --prefix " + _prefix + "), or lower the expected count.");
-                }
+                return idle.Take(count).ToArray();
             }
-        }
-        finally
-        {
-            watcher.CancelWatch(watch);
+
+            try
+            {
+                await changed.WaitAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                var seen = workers.Count == 0
+                    ? "none"
+                    : string.Join(", ", workers.Select(w => $"{w.Id} ({w.State})"));
+                throw new DistributedRunException(
+                    $"Waited {Format.Duration(timeout)} for {count} idle workers under {WorkersPrefix} in etcd at " +
+                    $"{string.Join(", ", _endpoints)}, and saw {idle.Length} idle of {workers.Count} registered: {seen}. " +
+                    "Start more workers (loadkit-worker --etcd ... --prefix " + _prefix + "), or lower the expected count.");
+            }
         }
     }
 
@@ -113,25 +103,16 @@ internal sealed class WorkerDirectory : IDisposable
         {
             try
             {
-                // A client of its own for each watch (see WaitForIdleAsync).
-                using var watcher = NewClient();
-                var watch = await watcher.WatchRangeAsync($"/{_prefix}/", _ => signal.Release(), deadline: null, cancellationToken: cancellationToken).ConfigureAwait(false);
-                try
+                await using var watch = await PrefixWatch.StartAsync(_etcd, $"/{_prefix}/", () => signal.Release(), cancellationToken).ConfigureAwait(false);
+                while (true)
                 {
-                    while (true)
+                    changed(await StatusAsync(cancellationToken).ConfigureAwait(false));
+                    backOff = TimeSpan.FromMilliseconds(200);
+                    await signal.WaitAsync(heartbeats, cancellationToken).ConfigureAwait(false);
+                    while (signal.Wait(0))
                     {
-                        changed(await StatusAsync(cancellationToken).ConfigureAwait(false));
-                        backOff = TimeSpan.FromMilliseconds(200);
-                        await signal.WaitAsync(heartbeats, cancellationToken).ConfigureAwait(false);
-                        while (signal.Wait(0))
-                        {
-                            // One read for the changes that came together.
-                        }
+                        // One read for the changes that came together.
                     }
-                }
-                finally
-                {
-                    watcher.CancelWatch(watch);
                 }
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested
@@ -189,8 +170,8 @@ internal sealed class WorkerDirectory : IDisposable
     /// it; then the error names the endpoints and the wait, instead of surfacing as the client's own exception. A
     /// failure the settings cause (a refused password or certificate) is not retried: its error names the setting.
     /// </summary>
-    internal static async Task<long> WatchAsync(
-        EtcdClient watcher, EtcdAccess etcd, string prefix, Action changed, TimeSpan timeout, CancellationToken deadline, CancellationToken cancellationToken)
+    internal static async Task<PrefixWatch> WatchAsync(
+        EtcdAccess etcd, string prefix, Action changed, TimeSpan timeout, CancellationToken deadline, CancellationToken cancellationToken)
     {
         var endpoints = etcd.Endpoints;
         var backOff = TimeSpan.FromMilliseconds(100);
@@ -199,7 +180,7 @@ internal sealed class WorkerDirectory : IDisposable
         {
             try
             {
-                return await watcher.WatchRangeAsync(prefix, _ => changed(), deadline: null, cancellationToken: deadline).ConfigureAwait(false);
+                return await PrefixWatch.StartAsync(etcd, prefix, changed, deadline).ConfigureAwait(false);
             }
             catch (Exception exception) when (!deadline.IsCancellationRequested && exception is RpcException or System.Net.Sockets.SocketException or IOException)
             {
@@ -249,6 +230,4 @@ internal sealed class WorkerDirectory : IDisposable
         Unanswered(endpoints, $"{Format.Duration(timeout)} (the worker wait) to a watch of {prefix} (last error: {last})", exception);
 
     public void Dispose() => _client.Dispose();
-
-    private EtcdClient NewClient() => _etcd.NewClient();
 }
