@@ -92,11 +92,7 @@ public sealed record ClusterOptions
             throw new ArgumentException($"etcd = [{string.Join(", ", etcd)}]: give at least one endpoint, each an absolute http:// or https:// address.", nameof(etcd));
         }
 
-        if (workers < 1)
-        {
-            throw new ArgumentException($"workers = {workers}: must be at least 1.", nameof(workers));
-        }
-
+        CheckWorkers(workers);
         if (token.Length < MinTokenLength)
         {
             throw new ArgumentException($"token = ({token.Length} characters): must have at least {MinTokenLength}, the length workers require.", nameof(token));
@@ -109,27 +105,16 @@ public sealed record ClusterOptions
 
     /// <summary>These options for a run on <paramref name="workers"/> workers (a control page chooses the count per run).</summary>
     /// <exception cref="ArgumentException"><paramref name="workers"/> is below 1.</exception>
-    public ClusterOptions WithWorkers(int workers) => new(Etcd, workers, Token)
-    {
-        Prefix = Prefix,
-        WorkerWait = WorkerWait,
-        OnWorkerLoss = OnWorkerLoss,
-        Forward = Forward,
-        TlsCa = TlsCa,
-        WorkerThumbprints = WorkerThumbprints,
-        WorkerIdentities = WorkerIdentities,
-        EtcdCa = EtcdCa,
-        EtcdCertificate = EtcdCertificate,
-        EtcdKey = EtcdKey,
-        EtcdUser = EtcdUser,
-        EtcdPassword = EtcdPassword,
-    };
+    public ClusterOptions WithWorkers(int workers) => this with { Workers = CheckWorkers(workers) };
+
+    private static int CheckWorkers(int workers) =>
+        workers >= 1 ? workers : throw new ArgumentException($"workers = {workers}: must be at least 1.", nameof(workers));
 
     /// <summary>The etcd endpoints.</summary>
     public IReadOnlyList<Uri> Etcd { get; }
 
     /// <summary>How many idle workers the run uses; it waits for that many.</summary>
-    public int Workers { get; }
+    public int Workers { get; private init; }
 
     /// <summary>The token every call to a worker carries.</summary>
     public string Token { get; }

@@ -32,6 +32,23 @@ public class ClusterOptionsTests
     }
 
     [Test]
+    public void WithWorkers_EverySettingSet_KeepsEachAndChangesOnlyTheCount()
+    {
+        var options = new ClusterOptions([new Uri("https://127.0.0.1:2379")], 2, Token)
+        {
+            Prefix = "ci", WorkerWait = TimeSpan.FromSeconds(7), OnWorkerLoss = WorkerLossPolicy.Fail, Forward = ["SHOP_URL"],
+            TlsCa = "ca.pem", WorkerThumbprints = ["AB"], WorkerIdentities = ["worker-1"], EtcdCa = "etcd-ca.pem",
+            EtcdCertificate = "cert.pem", EtcdKey = "key.pem", EtcdUser = "loadkit", EtcdPassword = "s3cret-etcd-password",
+        };
+
+        var three = options.WithWorkers(3);
+
+        Assert.That(three.Workers, Is.EqualTo(3));
+        Assert.That(three.WithWorkers(2), Is.EqualTo(options), "every other setting as it was");
+        Assert.That(() => options.WithWorkers(0), Throws.ArgumentException.With.Message.Contain("workers = 0: must be at least 1"));
+    }
+
+    [Test]
     public void Parse_NoEtcd_IsALocalRun()
     {
         Assert.That(ClusterOptions.Parse(_ => null, n => n), Is.Null);
