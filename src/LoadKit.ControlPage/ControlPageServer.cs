@@ -158,6 +158,24 @@ public sealed class ControlPageServer : IAsyncDisposable
         });
         page.MapGet("/api/assemblies", () => HttpResults.Json(runs.Assemblies?.List() ?? [], PageFeed.Json));
         page.MapPost("/api/assemblies", (HttpRequest request) => UploadAsync(request, runs, feed));
+        page.MapDelete("/api/assemblies/{name}", (string name) =>
+        {
+            static IResult Refused(string problem, int status) => HttpResults.Json(new { problems = new[] { problem } }, PageFeed.Json, statusCode: status);
+            if (runs.Assemblies is not { } assemblies)
+            {
+                return Refused("This page shows a test run as it goes; it keeps no upload (loadkit serve does).", StatusCodes.Status409Conflict);
+            }
+
+            if (runs.IsRunning(name))
+            {
+                return Refused($"upload '{name}': a run of it is going on; stop it or wait for its end before deleting it.", StatusCodes.Status409Conflict);
+            }
+
+            var problem = assemblies.Delete(name);
+            feed.Send("assemblies", assemblies.List());
+            return problem is null ? HttpResults.NoContent()
+                : Refused(problem, problem.StartsWith("assembly = ", StringComparison.Ordinal) ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict);
+        });
         page.MapPost("/api/runs/{id}/stop", (string id) => runs.Stop(id)
             ? HttpResults.Accepted()
             : HttpResults.Json(new { problems = new[] { $"run = '{id}': not a run going on." } }, PageFeed.Json, statusCode: StatusCodes.Status409Conflict));

@@ -156,6 +156,28 @@ public class AssemblyUploadTests
         File.Exists(Path.Combine(_folder, "page", "runs", id, "report.html")).Should().BeTrue();
     }
 
+    [Test]
+    public async Task Upload_TwoOfOneNameAtOnce_BothTaken_OneKept_ThenDeleted_GoneFromTheListAndTheDisk()
+    {
+        var zip = await File.ReadAllBytesAsync(ZipScenarioFactoryTests(_folder));
+        var named = Path.Combine(_folder, "page", "assemblies", "Twice");
+
+        var both = await Task.WhenAll(UploadAsync("Twice.zip", zip), UploadAsync("Twice.zip", zip));
+
+        both.Select(r => r.StatusCode).Should().Equal(HttpStatusCode.Created, HttpStatusCode.Created);
+        Directory.GetDirectories(named).Should().ContainSingle("the one unpacked last is kept, whole");
+        (await _client.GetStringAsync(new Uri("/api/assemblies", UriKind.Relative))).Should().Contain("\"name\":\"Twice\"");
+
+        var deleted = await _client.DeleteAsync(new Uri("/api/assemblies/Twice", UriKind.Relative));
+        var again = await _client.DeleteAsync(new Uri("/api/assemblies/Twice", UriKind.Relative));
+
+        deleted.StatusCode.Should().Be(HttpStatusCode.NoContent, await deleted.Content.ReadAsStringAsync());
+        Directory.Exists(named).Should().BeFalse();
+        (await _client.GetStringAsync(new Uri("/api/assemblies", UriKind.Relative))).Should().NotContain("Twice");
+        again.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await ProblemAsync(again)).Should().StartWith("assembly = 'Twice': not an uploaded test assembly; allowed: ");
+    }
+
     private Task<HttpResponseMessage> StartAsync(string scenario) =>
         _client.PostAsync(new Uri("/api/runs", UriKind.Relative), new StringContent(
             JsonSerializer.Serialize(new { assembly = "Shop.LoadTests", scenario }), Encoding.UTF8, "application/json"));

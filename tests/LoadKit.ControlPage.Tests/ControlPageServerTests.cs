@@ -317,7 +317,7 @@ public class ControlPageServerTests
 
     [Test]
     [Order(8)]
-    public async Task Page_TestAssemblyUploadedThenItsFactoryStartedOnTwoWorkers_TargetGetsEveryIterationAndTheRunIsListed()
+    public async Task Page_TestAssemblyUploadedThenItsFactoryStartedOnTwoWorkers_TargetGetsEveryIterationAndTheRunIsListed_ThenDeleted()
     {
         var zip = AssemblyUploadTests.ZipScenarioFactoryTests(Directory.CreateTempSubdirectory("loadkit-zip-").FullName);
         await LogInAsync();
@@ -349,6 +349,12 @@ public class ControlPageServerTests
         (await _page.Locator($"#runs-table tr[data-run='{runId}']").InnerTextAsync()).Should().Contain("Shop.LoadTests: Browse").And.Contain("2 workers").And.Contain("passed: 1 thresholds");
         await Assertions.Expect(_page.Locator($"#runs-table tr[data-run='{runId}'] a.report-report")).ToHaveCountAsync(1);
         Directory.EnumerateDirectories(Path.Combine(_folder, "assemblies", "Shop.LoadTests")).Should().ContainSingle("one folder per upload");
+
+        // Deleted from the page: no longer offered, nothing of it left on disk.
+        await _page.ClickAsync("#delete-assembly");
+        await Assertions.Expect(_page.Locator("#upload-status")).ToHaveTextAsync("Deleted Shop.LoadTests.");
+        await Assertions.Expect(_page.Locator("#start-assembly option")).ToHaveCountAsync(0);
+        Directory.Exists(Path.Combine(_folder, "assemblies", "Shop.LoadTests")).Should().BeFalse();
         Directory.Delete(Path.GetDirectoryName(zip)!, recursive: true);
     }
 

@@ -13,11 +13,13 @@ internal sealed record FactoryRow(string Method, string Name);
 /// The uploaded test assemblies of a control page, in <c>assemblies/NAME/UPLOAD-ID/</c>: each upload is the zip of a
 /// test project's build output, unpacked safely (<see cref="ZipUnpacker"/>) into a new folder, because an assembly
 /// loaded to list its factories stays loaded (its context is not collectible) and its files must not be overwritten;
-/// the newest folder of a name is the one listed and run, older ones are deleted.
+/// the newest folder of a name is the one listed and run, older ones are deleted. Uploads are unpacked one at a time
+/// (the zips themselves arrive side by side), so two uploads of one name never delete each other's folder.
 /// </summary>
 internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int maxEntries)
 {
     private readonly object _gate = new();
+    private readonly SemaphoreSlim _changing = new(1, 1);
     private readonly Dictionary<string, (ScenarioFactories? Factories, string? Problem)> _loaded = new(StringComparer.Ordinal);
 
     /// <summary>The folder of the uploads (<c>DIR/assemblies</c>).</summary>
@@ -71,7 +73,7 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
         var uploads = List();
         if (string.IsNullOrWhiteSpace(name) || uploads.All(u => u.Name != name))
         {
-            return (null, $"assembly = '{name}': not an uploaded test assembly; allowed: {(uploads.Count == 0 ? "none uploaded yet (upload the zip of a test project's build output)" : string.Join(", ", uploads.Select(u => u.Name)))}.");
+            return (null, $"assembly = '{name}': not an uploaded test assembly; allowed: {Allowed(uploads)}.");
         }
 
         return Load(Newest(Path.Combine(Folder, name!))!.FullName);
@@ -95,49 +97,94 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
                 await body.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
             }
 
-            var unpacker = new ZipUnpacker
-            {
-                MaxEntries = maxEntries,
-                MaxEntriesSetting = $"--max-upload-entries = {maxEntries} (ControlPageOptions.MaxUploadEntries)",
-                MaxUnpackedBytes = maxUnpackedBytes,
-                MaxUnpackedSetting = MaxUnpackedSetting,
-            };
+            await _changing.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await Task.Run(() => unpacker.Unpack(zip, target, $"upload '{name}'"), cancellationToken).ConfigureAwait(false);
+                return await Task.Run(() => Keep(name, zip, target), cancellationToken).ConfigureAwait(false);
             }
-            catch (ZipRefusedException exception)
+            finally
             {
-                Delete(target);
-                DeleteIfEmpty(Path.Combine(Folder, name));
-                return (null, exception.Message, exception.OverLimit);
+                _changing.Release();
             }
-
-            var (factories, problem) = Load(target);
-            if (factories is { Methods.Count: 0 })
-            {
-                problem = $"upload '{name}': {Path.GetFileName(factories.AssemblyPath)} has no scenario factory (a public static method without parameters that returns a LoadKit Scenario, in a public class); refused.";
-            }
-
-            if (problem is not null)
-            {
-                Delete(target);
-                DeleteIfEmpty(Path.Combine(Folder, name));
-                return (null, problem, false);
-            }
-
-            // The older uploads of this name go (on Linux a loaded assembly's file can be deleted; elsewhere it stays until a restart).
-            foreach (var old in new DirectoryInfo(Path.Combine(Folder, name)).EnumerateDirectories().Where(d => d.FullName != Path.GetFullPath(target)))
-            {
-                Delete(old.FullName);
-            }
-
-            return (List().Single(r => r.Name == name), null, false);
         }
         finally
         {
             File.Delete(zip);
         }
+    }
+
+    /// <summary>
+    /// Deletes upload <paramref name="name"/> (every folder of it); returns the problem when there is none of that name.
+    /// The caller makes sure no run of it goes on.
+    /// </summary>
+    public string? Delete(string name)
+    {
+        _changing.Wait();
+        try
+        {
+            var named = Path.Combine(Folder, name);
+            if (NameOf(name) != name || !Directory.Exists(named))
+            {
+                return $"assembly = '{name}': not an uploaded test assembly; allowed: {Allowed(List())}.";
+            }
+
+            DeleteFolder(named);
+            lock (_gate)
+            {
+                foreach (var upload in _loaded.Keys.Where(k => Path.GetFullPath(Path.GetDirectoryName(k)!) == Path.GetFullPath(named)).ToArray())
+                {
+                    _loaded.Remove(upload);
+                }
+            }
+
+            return Directory.Exists(named) ? $"upload '{name}': some of its files could not be deleted (in use); they go with the next upload of this name." : null;
+        }
+        finally
+        {
+            _changing.Release();
+        }
+    }
+
+    private (AssemblyRow? Row, string? Problem, bool OverLimit) Keep(string name, string zip, string target)
+    {
+        var unpacker = new ZipUnpacker
+        {
+            MaxEntries = maxEntries,
+            MaxEntriesSetting = $"--max-upload-entries = {maxEntries} (ControlPageOptions.MaxUploadEntries)",
+            MaxUnpackedBytes = maxUnpackedBytes,
+            MaxUnpackedSetting = MaxUnpackedSetting,
+        };
+        try
+        {
+            unpacker.Unpack(zip, target, $"upload '{name}'");
+        }
+        catch (ZipRefusedException exception)
+        {
+            DeleteFolder(target);
+            DeleteIfEmpty(Path.Combine(Folder, name));
+            return (null, exception.Message, exception.OverLimit);
+        }
+
+        var (factories, problem) = Load(target);
+        if (factories is { Methods.Count: 0 })
+        {
+            problem = $"upload '{name}': {Path.GetFileName(factories.AssemblyPath)} has no scenario factory (a public static method without parameters that returns a LoadKit Scenario, in a public class); refused.";
+        }
+
+        if (problem is not null)
+        {
+            DeleteFolder(target);
+            DeleteIfEmpty(Path.Combine(Folder, name));
+            return (null, problem, false);
+        }
+
+        // The older uploads of this name go (on Linux a loaded assembly's file can be deleted; elsewhere it stays until a restart).
+        foreach (var old in new DirectoryInfo(Path.Combine(Folder, name)).EnumerateDirectories().Where(d => d.FullName != Path.GetFullPath(target)))
+        {
+            DeleteFolder(old.FullName);
+        }
+
+        return (List().Single(r => r.Name == name), null, false);
     }
 
     private (ScenarioFactories? Factories, string? Problem) Load(string upload)
@@ -186,6 +233,9 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
         };
     }
 
+    private static string Allowed(IReadOnlyList<AssemblyRow> uploads) =>
+        uploads.Count == 0 ? "none uploaded yet (upload the zip of a test project's build output)" : string.Join(", ", uploads.Select(u => u.Name));
+
     private static DirectoryInfo? Newest(string named) => Directory.Exists(named)
         ? new DirectoryInfo(named).EnumerateDirectories().OrderByDescending(d => d.Name, StringComparer.Ordinal).FirstOrDefault()
         : null;
@@ -198,7 +248,7 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
         }
     }
 
-    private static void Delete(string path)
+    private static void DeleteFolder(string path)
     {
         try
         {

@@ -135,6 +135,24 @@
     renderScenarios();
   });
 
+  $('delete-assembly').addEventListener('click', async () => {
+    const name = $('start-assembly').value;
+    $('upload-problem').textContent = '';
+    $('upload-status').textContent = '';
+    if (!name) {
+      $('upload-problem').textContent = 'No upload chosen: choose a test assembly above.';
+      return;
+    }
+    const response = await fetch('/api/assemblies/' + encodeURIComponent(name), { method: 'DELETE' }).catch((e) => ({ ok: false, statusText: String(e), json: async () => ({}) }));
+    if (!response.ok) {
+      const answer = await response.json().catch(() => ({}));
+      $('upload-problem').textContent = (answer.problems || [response.statusText || 'The delete failed.']).join(' ');
+      return;
+    }
+    $('upload-status').textContent = 'Deleted ' + name + '.';
+    renderAssemblies(state.assemblies.filter((a) => a.name !== name));
+  });
+
   // Runs
   function renderRuns(runs) {
     state.runs = runs;
