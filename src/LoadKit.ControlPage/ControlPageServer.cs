@@ -171,10 +171,9 @@ public sealed class ControlPageServer : IAsyncDisposable
                 return Refused($"upload '{name}': a run of it is going on; stop it or wait for its end before deleting it.", StatusCodes.Status409Conflict);
             }
 
-            var problem = assemblies.Delete(name);
+            var (found, problem) = assemblies.Delete(name);
             feed.Send("assemblies", assemblies.List());
-            return problem is null ? HttpResults.NoContent()
-                : Refused(problem, problem.StartsWith("assembly = ", StringComparison.Ordinal) ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict);
+            return problem is null ? HttpResults.NoContent() : Refused(problem, found ? StatusCodes.Status409Conflict : StatusCodes.Status404NotFound);
         });
         page.MapPost("/api/runs/{id}/stop", (string id) => runs.Stop(id)
             ? HttpResults.Accepted()

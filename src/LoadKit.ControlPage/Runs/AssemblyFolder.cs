@@ -114,10 +114,10 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
     }
 
     /// <summary>
-    /// Deletes upload <paramref name="name"/> (every folder of it); returns the problem when there is none of that name.
-    /// The caller makes sure no run of it goes on.
+    /// Deletes upload <paramref name="name"/> (every folder of it): whether there was one, and the problem (none of
+    /// that name, or files in use). The caller makes sure no run of it goes on.
     /// </summary>
-    public string? Delete(string name)
+    public (bool Found, string? Problem) Delete(string name)
     {
         _changing.Wait();
         try
@@ -125,7 +125,7 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
             var named = Path.Combine(Folder, name);
             if (NameOf(name) != name || !Directory.Exists(named))
             {
-                return $"assembly = '{name}': not an uploaded test assembly; allowed: {Allowed(List())}.";
+                return (false, $"assembly = '{name}': not an uploaded test assembly; allowed: {Allowed(List())}.");
             }
 
             DeleteFolder(named);
@@ -137,7 +137,7 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
                 }
             }
 
-            return Directory.Exists(named) ? $"upload '{name}': some of its files could not be deleted (in use); they go with the next upload of this name." : null;
+            return (true, Directory.Exists(named) ? $"upload '{name}': some of its files could not be deleted (in use); they go with the next upload of this name." : null);
         }
         finally
         {

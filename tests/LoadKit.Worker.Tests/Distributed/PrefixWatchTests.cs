@@ -22,9 +22,10 @@ public class PrefixWatchTests
         await etcd.PutAsync("/pw/a", "1");
         await Eventually.UntilAsync(() => Volatile.Read(ref wakes) >= 1, Bound, () => "a change under the prefix did not wake the watch");
 
+        // Counted before the restart: the watch may reconnect (and wake its owner) before RestartAsync returns.
+        var beforeRestart = Volatile.Read(ref wakes);
         await etcdServer.RestartAsync();
-        var afterRestart = Volatile.Read(ref wakes);
-        await Eventually.UntilAsync(() => Volatile.Read(ref wakes) > afterRestart, Bound,
+        await Eventually.UntilAsync(() => Volatile.Read(ref wakes) > beforeRestart, Bound,
             () => "the watch did not wake its owner once it watched again (changes during the outage would be missed)");
         var watching = Volatile.Read(ref wakes);
         await etcd.PutAsync("/pw/b", "2");
