@@ -49,7 +49,8 @@ internal static partial class LongRunMode
         };
 
         var pids = workers.ProcessIds;
-        var samples = new List<Sample>();
+        // Room for every second from the start (and the preparation before it), so the sampling itself does not grow the controller.
+        var samples = new List<Sample>((int)duration.TotalSeconds + 600);
         using var sampling = new CancellationTokenSource();
         var clock = Stopwatch.StartNew();
         var sampler = Task.Run(async () =>
@@ -141,9 +142,9 @@ internal static partial class LongRunMode
     [GeneratedRegex(@"snapshots of (?<mean>[0-9.]+) bytes on average \(largest (?<max>[0-9]+)\)")]
     private static partial Regex SnapshotBytes();
 
-    private sealed record Usage(double CpuSeconds, double RssMiB);
+    private readonly record struct Usage(double CpuSeconds, double RssMiB);
 
-    private sealed record Sample(DateTimeOffset At, Usage Controller, int ControllerGen2, Usage[] Workers);
+    private readonly record struct Sample(DateTimeOffset At, Usage Controller, int ControllerGen2, Usage[] Workers);
 }
 
 /// <summary>The scenario the workers run: <see cref="FanInLoad"/>'s 5 steps, rate and duration from the controller's forwarded variables.</summary>

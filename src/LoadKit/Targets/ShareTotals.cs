@@ -12,8 +12,8 @@ namespace LoadKit.Targets;
 /// </summary>
 /// <remarks>
 /// A snapshot that never arrives loses its counts and points (a gap in the timeline where its seconds were); later
-/// snapshots still add up, since each carries only its own interval. Whole totals keep the points of their latest
-/// seconds in memory and move older ones, a minute at a time, to a temporary file without a name (deleted when the
+/// snapshots still add up, since each carries only its own interval. Whole totals keep the points (and each process's
+/// health samples) of their latest seconds in memory and move older ones, a minute at a time, to a temporary file without a name (deleted when the
 /// totals are disposed or the process ends), so their memory does not grow with the run; where no file can be written,
 /// the points stay in memory.
 /// </remarks>
@@ -29,7 +29,7 @@ public sealed class ShareTotals : IDisposable
     private readonly int? _recentSeconds;
     private readonly SecondsFile? _pastSeconds;
     private readonly (int Kept, int Moved) _spill;
-    private readonly Dictionary<string, (int Cores, SortedDictionary<int, HealthSample> Samples)> _health = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Cores, Seconds<HealthSample> Samples)> _health = new(StringComparer.Ordinal);
     private DateTimeOffset _startedAt;
     private DateTimeOffset _endedAt;
     private bool _cancelled;
@@ -104,15 +104,16 @@ public sealed class ShareTotals : IDisposable
         {
             if (!_health.TryGetValue(generator.Process, out var health))
             {
-                health = (generator.Cores, new SortedDictionary<int, HealthSample>());
+                health = (generator.Cores, new Seconds<HealthSample>(HealthSamples));
             }
 
             foreach (var sample in generator.Samples)
             {
-                health.Samples[sample.Second] = sample; // a second sent twice counts once
+                health.Samples.Add(sample, keepLate: _recentSeconds is null);
             }
 
             _health[generator.Process] = (generator.Cores, health.Samples);
+            health.Samples.Move(LastSecond - _spill.Kept, _spill.Moved, _pastSeconds);
         }
     }
 
@@ -123,7 +124,7 @@ public sealed class ShareTotals : IDisposable
         : new(_startedAt, _endedAt, _cancelled, [.. _scenarios.Select(s => s.ToResult(null, _pastSeconds))])
     {
         Notes = _notes,
-        Generators = [.. _health.Select(h => new GeneratorHealth(h.Key, h.Value.Cores, [.. h.Value.Samples.Values]))],
+        Generators = [.. _health.Select(h => new GeneratorHealth(h.Key, h.Value.Cores, h.Value.Samples.ToArray(null, _pastSeconds)))],
     };
 
     /// <summary>
@@ -134,7 +135,7 @@ public sealed class ShareTotals : IDisposable
     public IReadOnlyList<ScenarioResult> Current(int second) => [.. _scenarios.Select(s => s.ToResult(second, null))];
 
     /// <summary>Points held in memory, of every timeline (those moved to the file are not).</summary>
-    internal int PointsInMemory => _scenarios.Sum(s => s.PointsInMemory);
+    internal int PointsInMemory => _scenarios.Sum(s => s.PointsInMemory) + _health.Values.Sum(h => h.Samples.InMemory);
 
     /// <summary>Deletes the file of past seconds; <see cref="ToResult"/> cannot read them afterwards.</summary>
     public void Dispose() => _pastSeconds?.Dispose();
@@ -318,6 +319,24 @@ public sealed class ShareTotals : IDisposable
             writer.Write(p.Late);
         },
         reader => new ScenarioTimelinePoint(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64()));
+
+    /// <summary>A process's health samples: a second sent twice counts once.</summary>
+    private static readonly PointCodec<HealthSample> HealthSamples = new(
+        h => h.Second,
+        (earlier, later) => later,
+        (writer, h) =>
+        {
+            writer.Write(h.Second);
+            writer.Write(h.CpuPercent);
+            writer.Write(h.WorkingSetBytes);
+            writer.Write(h.Gen0Collections);
+            writer.Write(h.Gen1Collections);
+            writer.Write(h.Gen2Collections);
+            writer.Write(h.GcPause.Ticks);
+            writer.Write(h.ThreadPoolQueueLength);
+        },
+        reader => new HealthSample(reader.ReadInt32(), reader.ReadDouble(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt32(),
+            reader.ReadInt32(), TimeSpan.FromTicks(reader.ReadInt64()), reader.ReadInt64()));
 
     /// <summary>
     /// One timeline's points by second. The points of the first seconds always stay; those of seconds long past are

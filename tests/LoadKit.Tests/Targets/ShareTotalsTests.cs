@@ -84,7 +84,8 @@ public class ShareTotalsTests
     }
 
     /// <summary>What a worker sends: each snapshot's interval since the previous one, through protobuf as on the wire.</summary>
-    private static List<LoadResult> Intervals(ScenarioResult[] cumulative, IEnumerable<int> snapshotAt)
+    /// <summary>The snapshots a process sends at <paramref name="snapshotAt"/>, each with the health samples of its new seconds.</summary>
+    private static List<LoadResult> Intervals(ScenarioResult[] cumulative, IEnumerable<int> snapshotAt, string process = "worker-a")
     {
         var intervals = new List<LoadResult>();
         ScenarioResult? sent = null;
@@ -92,14 +93,23 @@ public class ShareTotalsTests
         foreach (var at in snapshotAt)
         {
             var interval = ResultDelta.Since(sent, cumulative[at], sentThrough + 1);
+            var health = new GeneratorHealth(process, 2, [.. Enumerable.Range(sentThrough + 1, cumulative[at].Timeline[^1].Second - sentThrough).Select(Health)]);
             sent = cumulative[at];
             sentThrough = cumulative[at].Timeline[^1].Second;
-            var message = SnapshotEncoding.ToMessage(new LoadResult(Start, Start + cumulative[at].Duration, false, [interval]));
+            var message = SnapshotEncoding.ToMessage(new LoadResult(Start, Start + cumulative[at].Duration, false, [interval]) { Generators = [health] });
             intervals.Add(SnapshotEncoding.FromMessage(ShareInterval.Parser.ParseFrom(message.ToByteArray())));
         }
 
         return intervals;
     }
+
+    /// <summary>The number of points of each timeline of <paramref name="scenario"/> that has any.</summary>
+    private static IEnumerable<int> Timelines(ScenarioResult scenario) =>
+        new[] { scenario.Iterations, scenario.Init, scenario.Cleanup }.Concat(scenario.Steps).Concat(scenario.Tasks).Concat(scenario.PreWork).Concat(scenario.Measurements)
+            .OfType<StepStats>().Select(s => s.Timeline.Count).Prepend(scenario.Timeline.Count).Where(c => c > 0);
+
+    private static HealthSample Health(int second) =>
+        new(second, 10 + second % 7 * 0.5, 100_000_000 + second * 4096L, second % 5, second % 3, second % 11 == 0 ? 1 : 0, TimeSpan.FromMicroseconds(second * 13), second % 4);
 
     private static int[] SnapshotSeconds(int seconds, int seed)
     {
@@ -214,6 +224,11 @@ public class ShareTotalsTests
         Assert.That(live.Current(52).Single().GetStep("pay").Timeline.Select(p => p.Second), Is.EqualTo(new[] { 0, 1, 2, 52 }), "a second within the last 10");
         Assert.That(live.Current(30).Single().GetStep("pay").Timeline.Select(p => p.Second), Is.EqualTo(new[] { 0, 1, 2 }), "second 30 is forgotten");
         Assert.That(whole.Current(30).Single().GetStep("pay").Timeline.Select(p => p.Second), Is.EqualTo(new[] { 0, 1, 2, 30 }));
+        var result = whole.ToResult();
+        var timelines = Timelines(result.Scenarios.Single()).Append(result.Generators.Single().Samples.Count).ToArray();
+        Assert.That(whole.PointsInMemory, Is.EqualTo(timelines.Sum()), "whole totals of a minute keep every second's");
+        Assert.That(live.PointsInMemory, Is.LessThanOrEqualTo(timelines.Length * (3 + 10 + 1 + 3)),
+            "live totals keep, of each timeline and the health samples, the first 3 seconds, the last 10 and those of a snapshot");
         Assert.That(() => live.ToResult(), Throws.InvalidOperationException.With.Message.Contain("recentSeconds = 10"));
         Assert.That(() => new ShareTotals(recentSeconds: 0), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contain("recentSeconds"));
     }
@@ -230,9 +245,11 @@ public class ShareTotalsTests
             mostInMemory = Math.Max(mostInMemory, totals.PointsInMemory);
         }
 
-        Assert.That(Json(totals.ToResult().Scenarios), Is.EqualTo(Json([cumulative[^1]])), "every point, read back from the file");
-        // 6 timelines (3 steps, iterations, init, the scenario's own) of at most 3 first + 5 kept + 10 batched + 3 per snapshot seconds.
-        Assert.That(mostInMemory, Is.LessThanOrEqualTo(6 * (3 + 5 + 10 + 3)), "points in memory at any time");
+        var result = totals.ToResult();
+        Assert.That(Json(result.Scenarios), Is.EqualTo(Json([cumulative[^1]])), "every point, read back from the file");
+        Assert.That(result.Generators.Single().Samples, Is.EqualTo(Enumerable.Range(0, 300).Select(Health)), "every health sample, read back from the file");
+        // Each timeline and the health samples: at most 3 first + 5 kept + 10 batched + 3 per snapshot seconds.
+        Assert.That(mostInMemory, Is.LessThanOrEqualTo((Timelines(result.Scenarios.Single()).Count() + 1) * (3 + 5 + 10 + 3)), "points in memory at any time");
         Assert.That(mostInMemory, Is.GreaterThan(0));
     }
 
@@ -240,7 +257,7 @@ public class ShareTotalsTests
     public void Add_ASourceWhosePointsComeAfterTheirSecondsMovedToTheFile_AddsThemUpExactly()
     {
         var first = Intervals(Cumulative(120, 10), SnapshotSeconds(120, 10));
-        var late = Intervals(Cumulative(120, 11), SnapshotSeconds(120, 11));
+        var late = Intervals(Cumulative(120, 11), SnapshotSeconds(120, 11), process: "worker-b");
         using var moving = new ShareTotals(keptSeconds: 5, movedSeconds: 10);
         using var inMemory = new ShareTotals(keptSeconds: 1_000_000, movedSeconds: 1);
 
@@ -253,6 +270,8 @@ public class ShareTotalsTests
 
         var result = moving.ToResult();
         Assert.That(Json(result.Scenarios), Is.EqualTo(Json(inMemory.ToResult().Scenarios)));
+        Assert.That(result.Generators.Select(g => (g.Process, g.Samples.Count)), Is.EqualTo(new[] { ("worker-a", 120), ("worker-b", 120) }), "each process's samples, once per second");
+        Assert.That(result.Generators[1].Samples, Is.EqualTo(Enumerable.Range(0, 120).Select(Health)));
         Assert.That(result.GetStep("pay").Timeline.Sum(p => p.Ok), Is.EqualTo(result.GetStep("pay").Ok), "each second's calls of both sources");
         Assert.That(result.GetStep("pay").Timeline.Select(p => p.Second), Is.EqualTo(Enumerable.Range(0, 120)));
     }
