@@ -179,6 +179,48 @@ public class AssemblyUploadTests
         (await ProblemAsync(again)).Should().StartWith("assembly = 'Twice': not an uploaded test assembly; allowed: ");
     }
 
+    [Test]
+    public async Task Upload_FourOfOneNameAtOnce_WhileListed_AllTaken_OneFolderKeptWhole()
+    {
+        // Before uploads were unpacked aside and moved into place whole, a listing during an unpack (each upload's
+        // answer lists the uploads) could remember a half-unpacked folder as having no test assembly, and refuse it.
+        var zip = await File.ReadAllBytesAsync(ZipScenarioFactoryTests(_folder));
+        var assemblies = Path.Combine(_folder, "page", "assemblies");
+        for (var round = 1; round <= 3; round++)
+        {
+            using var stop = new CancellationTokenSource();
+            var listing = ListUntilAsync(stop.Token);
+            var all = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => UploadAsync("AtOnce.zip", zip)));
+            await stop.CancelAsync();
+            var lists = await listing;
+
+            foreach (var response in all)
+            {
+                response.StatusCode.Should().Be(HttpStatusCode.Created, $"round {round}: {await response.Content.ReadAsStringAsync()}");
+            }
+
+            lists.Should().BePositive("the uploads were listed while they went on");
+            Directory.GetDirectories(Path.Combine(assemblies, "AtOnce")).Should().ContainSingle($"round {round}: the upload kept last is the one left");
+            Directory.GetFileSystemEntries(assemblies, ".upload-*").Should().BeEmpty("nothing unpacked aside is left over");
+            var listed = await _client.GetStringAsync(new Uri("/api/assemblies", UriKind.Relative));
+            listed.Should().Contain("\"name\":\"AtOnce\"").And.Contain("ScenarioFactoryTests").And.NotContain("no test assembly found");
+        }
+
+        (await _client.DeleteAsync(new Uri("/api/assemblies/AtOnce", UriKind.Relative))).StatusCode.Should().Be(HttpStatusCode.NoContent);
+    }
+
+    private async Task<int> ListUntilAsync(CancellationToken stop)
+    {
+        var lists = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            (await _client.GetAsync(new Uri("/api/assemblies", UriKind.Relative), CancellationToken.None)).EnsureSuccessStatusCode();
+            lists++;
+        }
+
+        return lists;
+    }
+
     private Task<HttpResponseMessage> StartAsync(string scenario) =>
         _client.PostAsync(new Uri("/api/runs", UriKind.Relative), new StringContent(
             JsonSerializer.Serialize(new { assembly = "Shop.LoadTests", scenario }), Encoding.UTF8, "application/json"));

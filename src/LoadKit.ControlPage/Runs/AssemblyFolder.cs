@@ -13,8 +13,9 @@ internal sealed record FactoryRow(string Method, string Name);
 /// The uploaded test assemblies of a control page, in <c>assemblies/NAME/UPLOAD-ID/</c>: each upload is the zip of a
 /// test project's build output, unpacked safely (<see cref="ZipUnpacker"/>) into a new folder, because an assembly
 /// loaded to list its factories stays loaded (its context is not collectible) and its files must not be overwritten;
-/// the newest folder of a name is the one listed and run, older ones are deleted. Uploads are unpacked one at a time
-/// (the zips themselves arrive side by side), so two uploads of one name never delete each other's folder.
+/// the newest folder of a name is the one listed and run, older ones are deleted. An upload is unpacked into a hidden
+/// folder and moved into place whole, so a listing never sees (and never caches) a half-unpacked one; the moves are made
+/// one at a time and each takes the next folder name, so of two uploads of one name the one kept last is the newest.
 /// </summary>
 internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int maxEntries)
 {
@@ -87,9 +88,8 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
     public async Task<(AssemblyRow? Row, string? Problem, bool OverLimit)> UploadAsync(string name, Stream body, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Folder);
-        var id = $"{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N")[..6]}";
-        var zip = Path.Combine(Folder, $".upload-{id}.zip");
-        var target = Path.Combine(Folder, name, id);
+        var staging = Path.Combine(Folder, $".upload-{Guid.NewGuid():N}");
+        var zip = staging + ".zip";
         try
         {
             await using (var file = new FileStream(zip, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
@@ -97,10 +97,15 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
                 await body.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
             }
 
+            if (await Task.Run(() => Unpack(name, zip, staging), cancellationToken).ConfigureAwait(false) is { } refused)
+            {
+                return (null, refused.Message, refused.OverLimit);
+            }
+
             await _changing.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                return await Task.Run(() => Keep(name, zip, target), cancellationToken).ConfigureAwait(false);
+                return Keep(name, staging);
             }
             finally
             {
@@ -110,6 +115,7 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
         finally
         {
             File.Delete(zip);
+            DeleteFolder(staging);
         }
     }
 
@@ -145,7 +151,7 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
         }
     }
 
-    private (AssemblyRow? Row, string? Problem, bool OverLimit) Keep(string name, string zip, string target)
+    private ZipRefusedException? Unpack(string name, string zip, string staging)
     {
         var unpacker = new ZipUnpacker
         {
@@ -156,15 +162,22 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
         };
         try
         {
-            unpacker.Unpack(zip, target, $"upload '{name}'");
+            unpacker.Unpack(zip, staging, $"upload '{name}'");
+            return null;
         }
         catch (ZipRefusedException exception)
         {
-            DeleteFolder(target);
-            DeleteIfEmpty(Path.Combine(Folder, name));
-            return (null, exception.Message, exception.OverLimit);
+            return exception;
         }
+    }
 
+    /// <summary>Moves an unpacked upload into place (its test assembly is loaded from there) and deletes the older ones of its name.</summary>
+    private (AssemblyRow? Row, string? Problem, bool OverLimit) Keep(string name, string staging)
+    {
+        var named = Path.Combine(Folder, name);
+        Directory.CreateDirectory(named);
+        var target = Path.Combine(named, NextId(named));
+        Directory.Move(staging, target);
         var (factories, problem) = Load(target);
         if (factories is { Methods.Count: 0 })
         {
@@ -174,17 +187,24 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
         if (problem is not null)
         {
             DeleteFolder(target);
-            DeleteIfEmpty(Path.Combine(Folder, name));
+            DeleteIfEmpty(named);
             return (null, problem, false);
         }
 
         // The older uploads of this name go (on Linux a loaded assembly's file can be deleted; elsewhere it stays until a restart).
-        foreach (var old in new DirectoryInfo(Path.Combine(Folder, name)).EnumerateDirectories().Where(d => d.FullName != Path.GetFullPath(target)))
+        foreach (var old in new DirectoryInfo(named).EnumerateDirectories().Where(d => d.FullName != Path.GetFullPath(target)))
         {
             DeleteFolder(old.FullName);
         }
 
         return (List().Single(r => r.Name == name), null, false);
+    }
+
+    /// <summary>A folder name after every one of <paramref name="named"/> (the newest is listed): the time, later than the newest's if the clock went back.</summary>
+    private static string NextId(string named)
+    {
+        var id = $"{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N")[..6]}";
+        return Newest(named) is { } newest && string.CompareOrdinal(newest.Name, id) >= 0 ? $"{newest.Name}+" : id;
     }
 
     private (ScenarioFactories? Factories, string? Problem) Load(string upload)
@@ -196,7 +216,17 @@ internal sealed class AssemblyFolder(string folder, long maxUnpackedBytes, int m
                 return known;
             }
 
-            var found = FindAssembly(upload);
+            (string? Path, string? Problem) found;
+            try
+            {
+                found = FindAssembly(upload);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Deleted while listed (a newer upload or a delete came in between): not remembered.
+                return (null, $"upload '{Path.GetFileName(Path.GetDirectoryName(upload))}': replaced or deleted while it was read; list again.");
+            }
+
             (ScenarioFactories?, string?) loaded = (null, found.Problem);
             if (found.Path is not null)
             {
