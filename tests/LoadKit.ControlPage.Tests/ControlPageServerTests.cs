@@ -81,12 +81,7 @@ public class ControlPageServerTests
 
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        });
+        _browser = await HeadlessChromium.LaunchAsync(_playwright);
         _page = await _browser.NewPageAsync();
         _page.SetDefaultTimeout((float)Bound.TotalMilliseconds);
     }

@@ -88,12 +88,7 @@ public class ImportCommandTests
         var har = Path.Combine(_folder, "shop.har");
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"); // the system's chromium, never a download
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Environment.GetEnvironmentVariable("LOADKIT_CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { RecordHarPath = har });
         var page = await context.NewPageAsync();
         await page.GotoAsync(_siteAddress.ToString(), new PageGotoOptions { Timeout = (float)Bound.TotalMilliseconds });

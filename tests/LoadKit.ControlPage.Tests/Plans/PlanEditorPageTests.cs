@@ -1,6 +1,7 @@
 using FluentAssertions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
+using LoadKit.TestTargets;
 
 namespace LoadKit.ControlPage.Tests.Plans;
 
@@ -18,12 +19,7 @@ public class PlanEditorPageTests
         // The system's chromium: Playwright must never try to download a browser of its own.
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        });
+        _browser = await HeadlessChromium.LaunchAsync(_playwright);
     }
 
     [OneTimeTearDown]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Playwright;
+using LoadKit.TestTargets;
 
 namespace LoadKit.Tests.Reporting;
 
@@ -48,12 +49,7 @@ internal sealed class ReportPage : IAsyncDisposable
     {
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Environment.GetEnvironmentVariable("LOADKIT_CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        });
+        var browser = await HeadlessChromium.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
         var report = new ReportPage(playwright, browser, page);
         await page.GotoAsync(new Uri(htmlFile).AbsoluteUri, new PageGotoOptions { Timeout = (float)Bound.TotalMilliseconds });
