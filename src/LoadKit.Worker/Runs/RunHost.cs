@@ -88,13 +88,16 @@ internal sealed class RunHost(
             var start = await NextAsync(commands, RunCommand.CommandOneofCase.Start, "second", startWait.Token);
             var instant = new DateTime(start.Start.StartAtWorkerUtcTicks, DateTimeKind.Utc);
             using var withoutCollections = StartWithoutCollections.Begin();
-            // The waiting thread starts the engines itself (a hop to the thread pool would add its queueing delay), and
-            // their plan clocks start at the instant the wait ends: what delays them after it shows as lag.
+            // The waiting thread starts the engines itself, still at real-time priority, up to the first VU's first
+            // request (a hop to the thread pool would add its queueing delay), and their plan clocks start at the
+            // instant the wait ends: what delays them after it shows as lag.
             StartReached reached = default;
             running = await Task.Factory.StartNew(
-                () => StartClock.WaitUntil(instant, () => clock.UtcNow, stop.Token, out reached)
-                    ? run!.RunAsync(reached.Timestamp, new DateTimeOffset(reached.WallTicks, TimeSpan.Zero), stop.Token)
-                    : null,
+                () => StartClock.RunAt(instant, () => clock.UtcNow, stop.Token, at =>
+                {
+                    reached = at;
+                    return run!.RunAsync(at.Timestamp, new DateTimeOffset(at.WallTicks, TimeSpan.Zero), stop.Token);
+                }),
                 stop.Token,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);

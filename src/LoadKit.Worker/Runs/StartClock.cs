@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace LoadKit.Worker.Runs;
@@ -27,20 +28,26 @@ internal static partial class StartClock
 
     private static readonly TimeSpan SleepChunk = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Blocks the calling thread until <paramref name="instant"/> by <paramref name="now"/>; false when cancelled first.</summary>
-    public static bool WaitUntil(DateTime instant, Func<DateTime> now, CancellationToken cancellationToken, out StartReached reached)
+    /// <summary>
+    /// Blocks the calling thread until <paramref name="instant"/> by <paramref name="now"/>, then calls
+    /// <paramref name="start"/> still at real-time priority (dropping it first let the work that waited for this core run
+    /// before the start: measured 0.5-4 ms); null when cancelled first.
+    /// </summary>
+    public static T? RunAt<T>(DateTime instant, Func<DateTime> now, CancellationToken cancellationToken, Func<StartReached, T> start)
+        where T : class
     {
-        // Compiled now, not after the instant: the few members the start reads.
-        reached = new StartReached(Stopwatch.GetTimestamp(), now().Ticks, TimeSpan.Zero, RealTime: false, Collections: 0);
+        // Compiled now, not after the instant: the start itself (a lambda is compiled on its first call) and the few
+        // members the start reads.
+        RuntimeHelpers.PrepareMethod(start.Method.MethodHandle);
+        var reached = new StartReached(Stopwatch.GetTimestamp(), now().Ticks, TimeSpan.Zero, RealTime: false, Collections: 0);
         _ = (reached.Timestamp, reached.WallTicks, reached.Spun, reached.RealTime, reached.Collections);
         using (RealTimePriority.Enter())
         {
         }
 
-        reached = default;
         if (!SleepUntil(instant - RealTimeFor, now, cancellationToken))
         {
-            return false;
+            return null;
         }
 
         using var realTime = RealTimePriority.Enter();
@@ -50,7 +57,7 @@ internal static partial class StartClock
         {
             if (!SleepUntil(instant - SpinFor, now, cancellationToken))
             {
-                return false;
+                return null;
             }
 
             // A spin at real-time priority holds a core: it ends at the instant, or sleeps again if the wall clock
@@ -60,7 +67,7 @@ internal static partial class StartClock
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    return false;
+                    return null;
                 }
 
                 // Another worker's start thread, at the same real-time priority, may have woken on this core: without
@@ -70,9 +77,8 @@ internal static partial class StartClock
         }
         while (left > TimeSpan.Zero);
 
-        // Read both clocks before the priority drops: a reschedule then would show as a late start that never happened.
-        reached = new StartReached(Stopwatch.GetTimestamp(), now().Ticks, spun, realTime.Entered, GC.CollectionCount(0) - collections);
-        return true;
+        // Both clocks read at once, at real-time priority: a reschedule between them would show as a late start.
+        return start(new StartReached(Stopwatch.GetTimestamp(), now().Ticks, spun, realTime.Entered, GC.CollectionCount(0) - collections));
     }
 
     private static bool SleepUntil(DateTime until, Func<DateTime> now, CancellationToken cancellationToken)

@@ -58,6 +58,42 @@ public class LoadRunnerTests
         Assert.That(stats.Iterations.Ok, Is.EqualTo(stats.GetStep("wait").Ok));
     }
 
+    /// <summary>
+    /// A block's first VU runs its first iteration on the thread that starts the block (a worker's start thread, so its
+    /// first request leaves without a hop), then moves to the thread pool: a step that never waits must not keep that
+    /// thread, or the block's other VUs would not start. Here VU 0's later iterations wait (without yielding its thread)
+    /// until VU 1 has run, which happens only if VU 0 let go of the thread that starts VU 1.
+    /// </summary>
+    [TestCase("by time")]
+    [TestCase("by count")]
+    public async Task RunAsync_FirstUserNeverYields_TheOtherUsersStillStart(string block)
+    {
+        var secondRan = false;
+        var firstWaitedInVain = 0;
+        var scenario = Scenario.Create(block)
+            .Step("hold", ctx =>
+            {
+                if (ctx.UserIndex == 1)
+                {
+                    Volatile.Write(ref secondRan, true);
+                }
+                else if (ctx.Iteration > 0 && !SpinWait.SpinUntil(() => Volatile.Read(ref secondRan), TimeSpan.FromSeconds(10)))
+                {
+                    Interlocked.Increment(ref firstWaitedInVain);
+                }
+
+                return ValueTask.CompletedTask;
+            })
+            .WithLoad(block == "by time" ? Load.ConstantUsers(2, TimeSpan.FromMilliseconds(300)) : Load.IterationsPerUser(2, 3))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        Assert.That(Volatile.Read(ref secondRan), Is.True, "VU 1 started");
+        Assert.That(firstWaitedInVain, Is.Zero, "VU 0 never waited 10 s for VU 1");
+        Assert.That(result.GetScenario(block).Iterations.Ok, block == "by time" ? Is.GreaterThan(2) : Is.EqualTo(6));
+    }
+
     [Test]
     public async Task RunAsync_StepThrows_CountsFailureWithMessageAndEndsOnlyThatIteration()
     {

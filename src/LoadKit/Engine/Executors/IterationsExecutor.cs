@@ -40,7 +40,7 @@ internal sealed class IterationsExecutor(int index, IterationsBlock block, long?
             var user = context.Users.At(local);
             var budget = block.Shared || resumed is not null ? shared : new IterationBudget(block.Iterations, deadline);
             user.Arrive();
-            runs.Add((local, Task.Run(() => user.RunClosedAsync(budget, warmUpEnd, stop.Token), CancellationToken.None)));
+            runs.Add((local, user.StartClosed(budget, warmUpEnd, stop.Token, firstHere: local == 0 && from == TimeSpan.Zero)));
         }
 
         await context.Users.FinishAsync(runs, deadline + Ticks(context.Scenario.GracefulStop), stop, cancellationToken).ConfigureAwait(false);

@@ -102,7 +102,7 @@ internal sealed class UsersExecutor(UsersBlock block) : IExecutor
 
             var user = context.Users.At(local);
             user.Arrive();
-            task = Task.Run(() => user.RunClosedAsync(IterationBudget.Until(deadline), warmUpEnd, leave.Token), CancellationToken.None);
+            task = user.StartClosed(IterationBudget.Until(deadline), warmUpEnd, leave.Token, firstHere: runs.Count == 0 && from == TimeSpan.Zero && change.At == TimeSpan.Zero);
             running[change.Slot] = (user, task, leave);
             runs.Add((local, task));
         }
