@@ -11,7 +11,9 @@ namespace LoadKit.Bench;
 /// samples the controller's and each worker's CPU time and resident set (/proc), and compares an early window (minutes
 /// 5–10 of 60: the 1/12 to 1/6 of the run) with the last twelfth (the last 5 minutes of 60). Gen-2 collections per
 /// minute come from the controller's runtime and the workers' health samples; bytes per snapshot from the workers' own
-/// count, which each logs at the end of a run.
+/// count, which each logs at the end of a run. Every 30 s a speed probe times a fixed piece of CPU work (the fastest of
+/// 20 tries), because this virtual machine's speed drifts by more than the 10 % the windows are compared by: the
+/// figures are given as measured and divided by the probe's change, and per 5 minutes in a series.
 /// </summary>
 internal static partial class LongRunMode
 {
@@ -51,6 +53,7 @@ internal static partial class LongRunMode
         var pids = workers.ProcessIds;
         // Room for every second from the start (and the preparation before it), so the sampling itself does not grow the controller.
         var samples = new List<Sample>((int)duration.TotalSeconds + 600);
+        var probes = new List<Probe>((int)(duration.TotalSeconds / 30) + 40);
         using var sampling = new CancellationTokenSource();
         var clock = Stopwatch.StartNew();
         var sampler = Task.Run(async () =>
@@ -66,6 +69,10 @@ internal static partial class LongRunMode
                 lock (samples)
                 {
                     samples.Add(sample);
+                    if (samples.Count % 30 == 1)
+                    {
+                        probes.Add(new Probe(sample.At, ProbeMicroseconds()));
+                    }
                 }
             }
             while (await timer.WaitForNextTickAsync(sampling.Token).ConfigureAwait(false));
@@ -81,6 +88,7 @@ internal static partial class LongRunMode
         var early = (From: started + (duration / 12), To: started + (duration / 6));
         var late = (From: started + duration - (duration / 12), To: started + duration);
         Sample[] In((DateTimeOffset From, DateTimeOffset To) window) => [.. samples.Where(s => s.At >= window.From && s.At <= window.To)];
+        double ProbeIn((DateTimeOffset From, DateTimeOffset To) window) => Median([.. probes.Where(p => p.At >= window.From && p.At <= window.To).Select(p => p.Microseconds)]);
         var figures = new Figures()
             .Add("tool", "loadkit")
             .Add("mode", "longrun")
@@ -89,6 +97,8 @@ internal static partial class LongRunMode
             .Add("minutes", minutes)
             .Add("window_early_s", $"{(early.From - started).TotalSeconds:0}-{(early.To - started).TotalSeconds:0}")
             .Add("window_late_s", $"{(late.From - started).TotalSeconds:0}-{(late.To - started).TotalSeconds:0}");
+        var speedChange = ProbeIn(late) / ProbeIn(early);
+        figures.Add("probe_us_early", ProbeIn(early)).Add("probe_us_late", ProbeIn(late));
         foreach (var (name, window) in new[] { ("early", In(early)), ("late", In(late)) })
         {
             if (window.Length < 2)
@@ -103,6 +113,14 @@ internal static partial class LongRunMode
                 .Add($"controller_gen2_per_min_{name}", (window[^1].ControllerGen2 - window[0].ControllerGen2) / seconds * 60)
                 .Add($"worker_cpu_s_per_s_{name}", Enumerable.Range(0, pids.Count).Average(i => (window[^1].Workers[i].CpuSeconds - window[0].Workers[i].CpuSeconds) / seconds))
                 .Add($"worker_rss_mib_{name}", window.Average(s => s.Workers.Average(w => w.RssMiB)));
+            if (name == "late")
+            {
+                // What the late window's CPU would be at the early window's speed.
+                figures
+                    .Add("controller_cpu_s_per_s_late_at_early_speed", (window[^1].Controller.CpuSeconds - window[0].Controller.CpuSeconds) / seconds / speedChange)
+                    .Add("worker_cpu_s_per_s_late_at_early_speed", Enumerable.Range(0, pids.Count).Average(i => (window[^1].Workers[i].CpuSeconds - window[0].Workers[i].CpuSeconds) / seconds) / speedChange);
+            }
+
             var (from, to) = ((int)(window[0].At - started).TotalSeconds, (int)(window[^1].At - started).TotalSeconds);
             figures.Add($"worker_gen2_per_min_{name}",
                 result.Generators.Average(g => g.Samples.Where(s => s.Second >= from && s.Second < to).Sum(s => (double)s.Gen2Collections)) / (to - from) * 60);
@@ -119,8 +137,64 @@ internal static partial class LongRunMode
             .Add("load_s", clock.Elapsed.TotalSeconds)
             .AddProcess()
             .Print();
+        PrintSeries(samples, probes, started, pids.Count);
         return result.Workers.All(w => w.Lost is null) ? 0 : 1;
     }
+
+    /// <summary>Per 5 minutes of the load: the controller's and the workers' (mean) CPU per second, and the speed probe.</summary>
+    private static void PrintSeries(List<Sample> samples, List<Probe> probes, DateTimeOffset started, int workers)
+    {
+        var block = TimeSpan.FromMinutes(5);
+        for (var from = started; from < samples[^1].At; from += block)
+        {
+            var to = from + block;
+            var window = samples.Where(s => s.At >= from && s.At <= to).ToArray();
+            if (window.Length < 2)
+            {
+                continue;
+            }
+
+            var seconds = (window[^1].At - window[0].At).TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"SERIES minute={(from - started).TotalMinutes:0} controller_cpu_s_per_s={(window[^1].Controller.CpuSeconds - window[0].Controller.CpuSeconds) / seconds:0.0000} " +
+                $"worker_cpu_s_per_s={Enumerable.Range(0, workers).Average(i => (window[^1].Workers[i].CpuSeconds - window[0].Workers[i].CpuSeconds) / seconds):0.0000} " +
+                $"controller_rss_mib={window.Average(s => s.Controller.RssMiB):0.0} probe_us={Median([.. probes.Where(p => p.At >= from && p.At <= to).Select(p => p.Microseconds)]):0.0}"));
+        }
+    }
+
+    private static double Median(double[] values)
+    {
+        if (values.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        Array.Sort(values);
+        return values.Length % 2 == 1 ? values[values.Length / 2] : (values[(values.Length / 2) - 1] + values[values.Length / 2]) / 2;
+    }
+
+    /// <summary>The fastest of 20 runs of a fixed piece of CPU work (a hash over 256 KiB), in microseconds.</summary>
+    private static double ProbeMicroseconds()
+    {
+        var best = double.MaxValue;
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            var hash = 2166136261u;
+            for (var i = 0; i < 256 * 1024; i++)
+            {
+                hash = (hash ^ (uint)(i & 0xFF)) * 16777619u;
+            }
+
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+            ProbeSink = hash;
+        }
+
+        return best;
+    }
+
+    /// <summary>Keeps the probe's result alive, so its loop is not optimised away.</summary>
+    private static uint ProbeSink { get; set; }
 
     /// <summary>A process's CPU time (user + system) and resident set, from /proc.</summary>
     private static Usage Read(int pid)
@@ -145,6 +219,8 @@ internal static partial class LongRunMode
     private readonly record struct Usage(double CpuSeconds, double RssMiB);
 
     private readonly record struct Sample(DateTimeOffset At, Usage Controller, int ControllerGen2, Usage[] Workers);
+
+    private readonly record struct Probe(DateTimeOffset At, double Microseconds);
 }
 
 /// <summary>The scenario the workers run: <see cref="FanInLoad"/>'s 5 steps, rate and duration from the controller's forwarded variables.</summary>

@@ -82,9 +82,11 @@ public class LoadRunnerTests
                     Interlocked.Increment(ref firstWaitedInVain);
                 }
 
-                return ValueTask.CompletedTask;
+                // Once VU 1 has run, both pause between iterations (VU 0's first iteration never waits).
+                return Volatile.Read(ref secondRan) ? new ValueTask(Task.Delay(5, ctx.CancellationToken)) : ValueTask.CompletedTask;
             })
-            .WithLoad(block == "by time" ? Load.ConstantUsers(2, TimeSpan.FromMilliseconds(300)) : Load.IterationsPerUser(2, 3))
+            // 3 s: VU 1 may wait for a pool thread while other tests hold them; it must start before the block ends.
+            .WithLoad(block == "by time" ? Load.ConstantUsers(2, TimeSpan.FromSeconds(3)) : Load.IterationsPerUser(2, 3))
             .Build();
 
         var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);

@@ -41,6 +41,35 @@ public static class DistributedScenarios
         .WithLoad(Load.ConstantUsers(1, TimeSpan.FromSeconds(3)))
         .Build();
 
+    /// <summary>
+    /// One iteration of one VU, which a worker runs on its start thread: the step fails unless it runs at real-time
+    /// priority (SCHED_FIFO, 1) and a thread it makes runs at the normal policy (SCHED_OTHER, 0).
+    /// </summary>
+    public static Scenario ThreadFromTheFirstIteration() => Scenario.Create("first iteration")
+        .Step("make a thread", ctx =>
+        {
+            var own = Policy();
+            var made = -1;
+            var thread = new Thread(() => made = Policy());
+            thread.Start();
+            thread.Join();
+            if (own != 1 || made != 0)
+            {
+                ctx.Fail($"the first iteration ran with policy {own}, a thread it made with policy {made}");
+            }
+
+            return ValueTask.CompletedTask;
+        })
+        .WithLoad(Load.IterationsPerUser(1, 1))
+        .Build();
+
+    /// <summary>The calling thread's scheduling policy (field 41 of /proc/thread-self/stat).</summary>
+    private static int Policy()
+    {
+        var stat = File.ReadAllText("/proc/thread-self/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[38], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>A short load through LoadKit's own HTTP step: this assembly then holds no client of its own.</summary>
     public static Scenario ShortHttp() => Scenario.Create("short http")
         .WithHttp(new HttpSettings { BaseAddress = new Uri(Target()) })
