@@ -88,7 +88,6 @@ internal static partial class LongRunMode
         var early = (From: started + (duration / 12), To: started + (duration / 6));
         var late = (From: started + duration - (duration / 12), To: started + duration);
         Sample[] In((DateTimeOffset From, DateTimeOffset To) window) => [.. samples.Where(s => s.At >= window.From && s.At <= window.To)];
-        double ProbeIn((DateTimeOffset From, DateTimeOffset To) window) => Median([.. probes.Where(p => p.At >= window.From && p.At <= window.To).Select(p => p.Microseconds)]);
         var figures = new Figures()
             .Add("tool", "loadkit")
             .Add("mode", "longrun")
@@ -97,8 +96,8 @@ internal static partial class LongRunMode
             .Add("minutes", minutes)
             .Add("window_early_s", $"{(early.From - started).TotalSeconds:0}-{(early.To - started).TotalSeconds:0}")
             .Add("window_late_s", $"{(late.From - started).TotalSeconds:0}-{(late.To - started).TotalSeconds:0}");
-        var speedChange = ProbeIn(late) / ProbeIn(early);
-        figures.Add("probe_us_early", ProbeIn(early)).Add("probe_us_late", ProbeIn(late));
+        var (probeEarly, probeLate) = (ProbeMedian(probes, early.From, early.To), ProbeMedian(probes, late.From, late.To));
+        figures.Add("probe_us_early", probeEarly).Add("probe_us_late", probeLate);
         foreach (var (name, window) in new[] { ("early", In(early)), ("late", In(late)) })
         {
             if (window.Length < 2)
@@ -107,18 +106,19 @@ internal static partial class LongRunMode
             }
 
             var seconds = (window[^1].At - window[0].At).TotalSeconds;
+            var cost = Cost(window);
             figures
-                .Add($"controller_cpu_s_per_s_{name}", (window[^1].Controller.CpuSeconds - window[0].Controller.CpuSeconds) / seconds)
-                .Add($"controller_rss_mib_{name}", window.Average(s => s.Controller.RssMiB))
+                .Add($"controller_cpu_s_per_s_{name}", cost.ControllerCpu)
+                .Add($"controller_rss_mib_{name}", cost.ControllerRss)
                 .Add($"controller_gen2_per_min_{name}", (window[^1].ControllerGen2 - window[0].ControllerGen2) / seconds * 60)
-                .Add($"worker_cpu_s_per_s_{name}", Enumerable.Range(0, pids.Count).Average(i => (window[^1].Workers[i].CpuSeconds - window[0].Workers[i].CpuSeconds) / seconds))
-                .Add($"worker_rss_mib_{name}", window.Average(s => s.Workers.Average(w => w.RssMiB)));
+                .Add($"worker_cpu_s_per_s_{name}", cost.WorkerCpu)
+                .Add($"worker_rss_mib_{name}", cost.WorkerRss);
             if (name == "late")
             {
                 // What the late window's CPU would be at the early window's speed.
                 figures
-                    .Add("controller_cpu_s_per_s_late_at_early_speed", (window[^1].Controller.CpuSeconds - window[0].Controller.CpuSeconds) / seconds / speedChange)
-                    .Add("worker_cpu_s_per_s_late_at_early_speed", Enumerable.Range(0, pids.Count).Average(i => (window[^1].Workers[i].CpuSeconds - window[0].Workers[i].CpuSeconds) / seconds) / speedChange);
+                    .Add("controller_cpu_s_per_s_late_at_early_speed", cost.ControllerCpu * probeEarly / probeLate)
+                    .Add("worker_cpu_s_per_s_late_at_early_speed", cost.WorkerCpu * probeEarly / probeLate);
             }
 
             var (from, to) = ((int)(window[0].At - started).TotalSeconds, (int)(window[^1].At - started).TotalSeconds);
@@ -137,12 +137,12 @@ internal static partial class LongRunMode
             .Add("load_s", clock.Elapsed.TotalSeconds)
             .AddProcess()
             .Print();
-        PrintSeries(samples, probes, started, pids.Count);
+        PrintSeries(samples, probes, started);
         return result.Workers.All(w => w.Lost is null) ? 0 : 1;
     }
 
     /// <summary>Per 5 minutes of the load: the controller's and the workers' (mean) CPU per second, and the speed probe.</summary>
-    private static void PrintSeries(List<Sample> samples, List<Probe> probes, DateTimeOffset started, int workers)
+    private static void PrintSeries(List<Sample> samples, List<Probe> probes, DateTimeOffset started)
     {
         var block = TimeSpan.FromMinutes(5);
         for (var from = started; from < samples[^1].At; from += block)
@@ -154,23 +154,31 @@ internal static partial class LongRunMode
                 continue;
             }
 
-            var seconds = (window[^1].At - window[0].At).TotalSeconds;
+            var cost = Cost(window);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"SERIES minute={(from - started).TotalMinutes:0} controller_cpu_s_per_s={(window[^1].Controller.CpuSeconds - window[0].Controller.CpuSeconds) / seconds:0.0000} " +
-                $"worker_cpu_s_per_s={Enumerable.Range(0, workers).Average(i => (window[^1].Workers[i].CpuSeconds - window[0].Workers[i].CpuSeconds) / seconds):0.0000} " +
-                $"controller_rss_mib={window.Average(s => s.Controller.RssMiB):0.0} probe_us={Median([.. probes.Where(p => p.At >= from && p.At <= to).Select(p => p.Microseconds)]):0.0}"));
+                $"SERIES minute={(from - started).TotalMinutes:0} controller_cpu_s_per_s={cost.ControllerCpu:0.0000} worker_cpu_s_per_s={cost.WorkerCpu:0.0000} " +
+                $"controller_rss_mib={cost.ControllerRss:0.0} probe_us={ProbeMedian(probes, from, to):0.0}"));
         }
     }
 
-    private static double Median(double[] values)
+    /// <summary>A window's CPU per second (the controller's; the workers' mean) and resident set (the same).</summary>
+    private static WindowCost Cost(Sample[] window)
     {
-        if (values.Length == 0)
-        {
-            return double.NaN;
-        }
+        var seconds = (window[^1].At - window[0].At).TotalSeconds;
+        return new WindowCost(
+            (window[^1].Controller.CpuSeconds - window[0].Controller.CpuSeconds) / seconds,
+            window.Average(s => s.Controller.RssMiB),
+            Enumerable.Range(0, window[0].Workers.Length).Average(i => (window[^1].Workers[i].CpuSeconds - window[0].Workers[i].CpuSeconds) / seconds),
+            window.Average(s => s.Workers.Average(w => w.RssMiB)));
+    }
 
-        Array.Sort(values);
-        return values.Length % 2 == 1 ? values[values.Length / 2] : (values[(values.Length / 2) - 1] + values[values.Length / 2]) / 2;
+    /// <summary>The median of the speed probes from <paramref name="from"/> to <paramref name="to"/>; NaN when none fell there.</summary>
+    private static double ProbeMedian(List<Probe> probes, DateTimeOffset from, DateTimeOffset to)
+    {
+        var values = probes.Where(p => p.At >= from && p.At <= to).Select(p => p.Microseconds).Order().ToArray();
+        return values.Length == 0 ? double.NaN
+            : values.Length % 2 == 1 ? values[values.Length / 2]
+            : (values[(values.Length / 2) - 1] + values[values.Length / 2]) / 2;
     }
 
     /// <summary>The fastest of 20 runs of a fixed piece of CPU work (a hash over 256 KiB), in microseconds.</summary>
@@ -221,6 +229,8 @@ internal static partial class LongRunMode
     private readonly record struct Sample(DateTimeOffset At, Usage Controller, int ControllerGen2, Usage[] Workers);
 
     private readonly record struct Probe(DateTimeOffset At, double Microseconds);
+
+    private readonly record struct WindowCost(double ControllerCpu, double ControllerRss, double WorkerCpu, double WorkerRss);
 }
 
 /// <summary>The scenario the workers run: <see cref="FanInLoad"/>'s 5 steps, rate and duration from the controller's forwarded variables.</summary>

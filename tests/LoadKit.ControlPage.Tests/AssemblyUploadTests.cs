@@ -214,7 +214,8 @@ public class AssemblyUploadTests
         var lists = 0;
         while (!stop.IsCancellationRequested)
         {
-            (await _client.GetAsync(new Uri("/api/assemblies", UriKind.Relative), CancellationToken.None)).EnsureSuccessStatusCode();
+            using var response = await _client.GetAsync(new Uri("/api/assemblies", UriKind.Relative), CancellationToken.None);
+            response.EnsureSuccessStatusCode();
             lists++;
         }
 

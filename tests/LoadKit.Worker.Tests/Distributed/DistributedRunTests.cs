@@ -128,9 +128,7 @@ public class DistributedRunTests
         {
             try
             {
-                var stat = File.ReadAllText(Path.Combine(task, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                return (File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'), int.Parse(fields[38], CultureInfo.InvariantCulture));
+                return (File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'), DistributedScenarios.Policy(Path.Combine(task, "stat")));
             }
             catch (IOException)
             {

@@ -48,9 +48,9 @@ public static class DistributedScenarios
     public static Scenario ThreadFromTheFirstIteration() => Scenario.Create("first iteration")
         .Step("make a thread", ctx =>
         {
-            var own = Policy();
+            var own = Policy("/proc/thread-self/stat");
             var made = -1;
-            var thread = new Thread(() => made = Policy());
+            var thread = new Thread(() => made = Policy("/proc/thread-self/stat"));
             thread.Start();
             thread.Join();
             if (own != 1 || made != 0)
@@ -63,10 +63,10 @@ public static class DistributedScenarios
         .WithLoad(Load.IterationsPerUser(1, 1))
         .Build();
 
-    /// <summary>The calling thread's scheduling policy (field 41 of /proc/thread-self/stat).</summary>
-    private static int Policy()
+    /// <summary>A thread's scheduling policy (0: SCHED_OTHER, 1: SCHED_FIFO): field 41 of its <c>stat</c> file in /proc.</summary>
+    public static int Policy(string statPath)
     {
-        var stat = File.ReadAllText("/proc/thread-self/stat");
+        var stat = File.ReadAllText(statPath);
         return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[38], System.Globalization.CultureInfo.InvariantCulture);
     }
 
