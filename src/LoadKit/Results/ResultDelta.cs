@@ -30,36 +30,40 @@ internal static class ResultDelta
     };
 
     /// <summary>
-    /// The running totals <paramref name="total"/> plus the interval <paramref name="interval"/>, without timelines (the
-    /// caller keeps those by second). Counts add and histograms merge; users, abandoned users, start and duration are the
-    /// interval's (the latest); the peak is the higher.
+    /// The running totals <paramref name="total"/> (null: none yet) plus the intervals <paramref name="intervals"/> (in
+    /// the order they were measured), without timelines (the caller keeps those by second). Counts add and histograms
+    /// merge, every interval in one pass: a merge reads the totals' buckets once however many intervals it adds, so
+    /// adding intervals in batches costs in proportion to the intervals, not to the buckets the totals have filled.
+    /// Users, abandoned users and start are the latest interval's; the peak is the highest.
     /// </summary>
-    public static ScenarioResult Add(ScenarioResult total, ScenarioResult interval)
+    public static ScenarioResult Add(ScenarioResult? total, IReadOnlyList<ScenarioResult> intervals)
     {
-        var ended = Later(total.EndedAt, interval.EndedAt);
-        var duration = ended - interval.StartedAt;
+        var latest = intervals[^1];
+        IReadOnlyList<ScenarioResult> all = total is null ? intervals : [total, .. intervals];
+        var ended = all.Max(s => s.EndedAt);
+        var duration = ended - latest.StartedAt;
         return new ScenarioResult(
-            interval.Name,
-            interval.StartedAt,
+            latest.Name,
+            latest.StartedAt,
             duration,
-            interval.Users,
-            Math.Max(total.PeakUsers, interval.PeakUsers),
-            [.. interval.Steps.Select((s, i) => Add(i < total.Steps.Count ? total.Steps[i] : null, s, duration))],
-            Add(total.Iterations, interval.Iterations, duration),
-            interval.Init is { } init ? Add(total.Init, init, duration) : total.Init,
-            interval.Cleanup is { } cleanup ? Add(total.Cleanup, cleanup, duration) : total.Cleanup,
-            interval.AbandonedUsers,
-            total.Dropped + interval.Dropped,
-            total.Late + interval.Late,
-            LatencyDistribution.Merge([total.SchedulingLag, interval.SchedulingLag]),
+            latest.Users,
+            all.Max(s => s.PeakUsers),
+            Each(all, s => s.Steps, latest.Steps.Count, duration),
+            Merge(total?.Iterations, intervals.Select(s => s.Iterations), duration)!,
+            Merge(total?.Init, intervals.Select(s => s.Init), duration),
+            Merge(total?.Cleanup, intervals.Select(s => s.Cleanup), duration),
+            latest.AbandonedUsers,
+            all.Sum(s => s.Dropped),
+            all.Sum(s => s.Late),
+            LatencyDistribution.Merge(all.Select(s => s.SchedulingLag)),
             [],
-            [.. interval.Tasks.Select((s, i) => Add(i < total.Tasks.Count ? total.Tasks[i] : null, s, duration))],
-            [.. interval.PreWork.Select((s, i) => Add(i < total.PreWork.Count ? total.PreWork[i] : null, s, duration))],
-            interval.WarmUp is { } warmUp ? total.WarmUp is { } totalWarmUp ? Add(totalWarmUp, warmUp) : WithoutTimelines(warmUp) : total.WarmUp)
+            Each(all, s => s.Tasks, latest.Tasks.Count, duration),
+            Each(all, s => s.PreWork, latest.PreWork.Count, duration),
+            intervals.Select(s => s.WarmUp).OfType<ScenarioResult>().ToArray() is { Length: > 0 } warmUps ? Add(total?.WarmUp, warmUps) : total?.WarmUp)
         {
             // An interval lists every measurement so far, in the order of the whole result.
-            Measurements = [.. interval.Measurements.Select(m => Add(total.Measurements.FirstOrDefault(t => t.Name == m.Name), m, duration))],
-            FirstCallAt = total.FirstCallAt is { } first && (interval.FirstCallAt is null || first < interval.FirstCallAt) ? first : interval.FirstCallAt,
+            Measurements = [.. latest.Measurements.Select(m => Merge(total?.Measurements.FirstOrDefault(t => t.Name == m.Name), intervals.Select(s => s.Measurements.FirstOrDefault(t => t.Name == m.Name)), duration)!)],
+            FirstCallAt = all.Min(s => s.FirstCallAt), // nulls skipped
         };
     }
 
@@ -122,8 +126,27 @@ internal static class ResultDelta
         };
     }
 
-    private static StepStats Add(StepStats? total, StepStats interval, TimeSpan duration) =>
-        total is null ? interval with { Timeline = [], Duration = duration } : StepStats.Merge(interval.Name, [total, interval with { Timeline = [] }], duration);
+    /// <summary>The statistics at each index of a list (steps, tasks, pre-work) of the totals and every interval, merged.</summary>
+    private static StepStats[] Each(IReadOnlyList<ScenarioResult> all, Func<ScenarioResult, IReadOnlyList<StepStats>> list, int count, TimeSpan duration)
+    {
+        var merged = new StepStats[count];
+        for (var i = 0; i < count; i++)
+        {
+            merged[i] = Merge(null, all.Select(list).Where(l => i < l.Count).Select(l => l[i]), duration)!;
+        }
+
+        return merged;
+    }
+
+    /// <summary>
+    /// The totals' statistics plus those of the intervals that have them, without timelines (the latest one's name); the
+    /// totals' as they are when no interval has them (null when neither has).
+    /// </summary>
+    private static StepStats? Merge(StepStats? total, IEnumerable<StepStats?> intervals, TimeSpan duration)
+    {
+        var added = intervals.OfType<StepStats>().Select(s => s with { Timeline = [] }).ToArray();
+        return added.Length == 0 ? total : StepStats.Merge(added[^1].Name, total is null ? added : [total, .. added], duration);
+    }
 
     /// <summary>The points from second <paramref name="from"/> on (points are in order of seconds: found from the end).</summary>
     private static T[] From<T>(IReadOnlyList<T> points, int from, Func<T, int> second)
@@ -147,6 +170,4 @@ internal static class ResultDelta
 
         return result;
     }
-
-    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 }

@@ -5,10 +5,11 @@ namespace LoadKit.Targets;
 /// <summary>
 /// Running totals and per-second points built from incremental snapshots (<see cref="ShareSnapshot.Result"/>: what
 /// a share measured since its previous snapshot). Adding a snapshot costs in proportion to the snapshot, not to the
-/// length of the run: totals add (counts add, histograms merge) and each timeline point goes into its second. The
-/// totals of one process's snapshots (<see cref="ToResult"/>) are exactly that process's result; the totals of every
-/// process's snapshots give a run's live figures (<see cref="Current"/>). Not thread-safe: one writer, readers under
-/// the same lock.
+/// length of the run: each timeline point goes into its second, and the totals add (counts add, histograms merge)
+/// snapshots in batches, when a batch is full or the totals are read. The totals of one process's snapshots
+/// (<see cref="ToResult"/>) are exactly that process's result; the totals of every process's snapshots give a run's
+/// live figures (<see cref="Current"/>). Not thread-safe: one writer, readers under the same lock (a read adds up the
+/// batch).
 /// </summary>
 /// <remarks>
 /// A snapshot that never arrives loses its counts and points (a gap in the timeline where its seconds were); later
@@ -24,6 +25,9 @@ public sealed class ShareTotals : IDisposable
 
     /// <summary>Seconds moved to the file at once: one block per timeline and minute.</summary>
     private const int MovedSeconds = 60;
+
+    /// <summary>Intervals added to the totals in one merge (with the totals: the most one sparse merge takes at once).</summary>
+    private const int AddedAtOnce = 31;
 
     private readonly List<ScenarioTotals> _scenarios = [];
     private readonly int? _recentSeconds;
@@ -146,23 +150,51 @@ public sealed class ShareTotals : IDisposable
         private readonly Dictionary<string, Seconds<TimelinePoint>> _stepPoints = new(StringComparer.Ordinal);
         private readonly Dictionary<string, Seconds<ScenarioTimelinePoint>> _points = new(StringComparer.Ordinal);
         private readonly Dictionary<int, (int Users, int Abandoned)> _users = [];
+        private readonly List<ScenarioResult> _added = new(AddedAtOnce);
         private ScenarioResult? _total;
+        private int _peak;
 
         public string Name { get; } = name;
 
         public int LastSecond { get; private set; } = -1;
 
+        /// <summary>
+        /// Adds an interval's points to their seconds at once, and its counts and histograms to the totals with up to
+        /// <see cref="AddedAtOnce"/> - 1 others: a merge reads the totals' buckets, which fill as a run goes on
+        /// (rarer latencies), so merging every snapshot alone made the cost per snapshot grow with the run.
+        /// </summary>
         public void Add(ScenarioResult interval, int source)
         {
             _users[source] = (interval.Users, interval.AbandonedUsers);
-            var peak = AddPoints(interval, "");
-            _total = _total is null ? ResultDelta.WithoutTimelines(interval) : ResultDelta.Add(_total, interval);
-            _total = _total with
+            _peak = Math.Max(_peak, AddPoints(interval, ""));
+            _added.Add(interval);
+            if (_added.Count == AddedAtOnce)
+            {
+                AddUp();
+            }
+        }
+
+        /// <summary>The totals with every interval added so far.</summary>
+        private ScenarioResult Total()
+        {
+            if (_added.Count > 0)
+            {
+                AddUp();
+            }
+
+            return _total!;
+        }
+
+        private void AddUp()
+        {
+            var total = ResultDelta.Add(_total, _added);
+            _total = total with
             {
                 Users = _users.Values.Sum(u => u.Users),
                 AbandonedUsers = _users.Values.Sum(u => u.Abandoned),
-                PeakUsers = Math.Max(_total.PeakUsers, peak),
+                PeakUsers = Math.Max(total.PeakUsers, _peak),
             };
+            _added.Clear();
         }
 
         public int PointsInMemory => _points.Values.Sum(t => t.InMemory) + _stepPoints.Values.Sum(t => t.InMemory);
@@ -182,7 +214,7 @@ public sealed class ShareTotals : IDisposable
         }
 
         /// <summary>The totals with their timelines: all points, or (<paramref name="second"/>) the first seconds and that second's.</summary>
-        public ScenarioResult ToResult(int? second, SecondsFile? file) => WithTimelines(_total!, "", second, file);
+        public ScenarioResult ToResult(int? second, SecondsFile? file) => WithTimelines(Total(), "", second, file);
 
         /// <summary>Adds every timeline point of <paramref name="interval"/> into its second; returns the highest active users of a second it changed.</summary>
         private int AddPoints(ScenarioResult interval, string prefix)

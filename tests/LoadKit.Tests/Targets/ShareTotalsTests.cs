@@ -145,6 +145,33 @@ public class ShareTotalsTests
     }
 
     [Test]
+    public void Add_ReadAtRandomSnapshots_TotalsAreExactAtEveryRead()
+    {
+        // The totals add snapshots in batches (of 31, or whatever arrived since the last read): reads at random
+        // snapshots give batches of every size, and each read must show everything added until then.
+        var cumulative = Cumulative(240, 12);
+        var at = SnapshotSeconds(240, 12);
+        var intervals = Intervals(cumulative, at);
+        using var totals = new ShareTotals();
+        var random = new Random(12);
+        var reads = 0;
+        for (var i = 0; i < intervals.Count; i++)
+        {
+            totals.Add(intervals[i]);
+            if (random.Next(6) == 0)
+            {
+                var current = totals.Current(at[i]).Single();
+                Assert.That(Json([ResultDelta.WithoutTimelines(current)]), Is.EqualTo(Json([ResultDelta.WithoutTimelines(cumulative[at[i]])])), $"totals read at snapshot {i}");
+                reads++;
+            }
+        }
+
+        Assert.That(Json(totals.ToResult().Scenarios), Is.EqualTo(Json([cumulative[^1]])));
+        Assert.That(intervals.Count, Is.GreaterThan(2 * 31), "more snapshots than two whole batches");
+        Assert.That(reads, Is.GreaterThan(5));
+    }
+
+    [Test]
     public void Add_UpToALostWorkersLastSnapshot_IsExactlyItsResultThen()
     {
         var cumulative = Cumulative(40, 4);
