@@ -81,11 +81,36 @@ public sealed class HttpCall
         new(this) { Query = Query.Add((name, Parse(value, $"query '{name}'", out var p))), Problems = With(p) };
 
     /// <summary>Adds a request header.</summary>
+    /// <remarks>
+    /// The name must be an HTTP token and the value must hold no line break (CR, LF) or NUL: <c>Build()</c> names what
+    /// is wrong. A value filled from the session that holds one fails its request unsent, on either engine.
+    /// </remarks>
     public HttpCall WithHeader(string name, string value)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new(this) { Headers = Headers.Add((name, Parse(value, $"header '{name}'", out var p))), Problems = With(p) };
+        var template = Parse(value, $"header '{name}'", out var p);
+        p ??= name.Any(c => c is <= ' ' or >= (char)127 || "()<>@,;:\\\"/[]?={}".Contains(c))
+            ? $"header name '{name}': allowed are letters, digits and !#$%&'*+-.^_`|~ (an HTTP token)"
+            : value.AsSpan().IndexOfAny(LineBreaks) >= 0
+                ? $"header '{name}': its value holds a line break (CR or LF) or NUL, which would split the request; allowed is one line"
+                : null;
+        return new(this) { Headers = Headers.Add((name, template)), Problems = With(p) };
     }
+
+    /// <summary>
+    /// A header's value for a request, its template filled from <paramref name="session"/>: one with a line break or NUL
+    /// (from a feed or an extraction) would split the request, so it fails unsent. The message leaves the value out,
+    /// so that such failures count as one error, not one per value.
+    /// </summary>
+    internal static string HeaderValue(string name, Template value, Session session)
+    {
+        var text = value.Render(session);
+        return text.AsSpan().IndexOfAny(LineBreaks) < 0
+            ? text
+            : throw new HttpRequestException($"header '{name}': its value filled from the session holds a line break (CR or LF) or NUL, which would split the request; not sent");
+    }
+
+    private static readonly System.Buffers.SearchValues<char> LineBreaks = System.Buffers.SearchValues.Create("\r\n\0");
 
     /// <summary>Adds a form field; the body is then <c>application/x-www-form-urlencoded</c>.</summary>
     public HttpCall WithFormField(string name, string value)

@@ -53,9 +53,10 @@ internal static class HttpSender
         };
         foreach (var (name, value) in request.Headers)
         {
-            if (!message.Headers.TryAddWithoutValidation(name, value.Render(session)))
+            var text = HttpCall.HeaderValue(name, value, session);
+            if (!message.Headers.TryAddWithoutValidation(name, text))
             {
-                message.Content?.Headers.TryAddWithoutValidation(name, value.Render(session));
+                message.Content?.Headers.TryAddWithoutValidation(name, text);
             }
         }
 

@@ -17,7 +17,7 @@ internal sealed class WireCall
     private readonly byte[] _method;
     private readonly byte[] _version;
     private readonly byte[] _constantHeaders;
-    private readonly (byte[] Name, Template Value)[] _templatedHeaders;
+    private readonly (string Name, byte[] Line, Template Value)[] _templatedHeaders;
     private readonly bool _ownHost;
     private readonly byte[]? _target;
     private readonly WireOrigin? _origin;
@@ -47,7 +47,7 @@ internal sealed class WireCall
             constant.Append("Accept-Encoding: ").AppendJoin(", ", codings.Where(c => decompression.HasFlag(c.Item1)).Select(c => c.Item2)).Append("\r\n");
         }
 
-        var templated = new List<(byte[], Template)>();
+        var templated = new List<(string, byte[], Template)>();
         foreach (var (name, value) in call.Headers)
         {
             _ownHost |= string.Equals(name, "Host", StringComparison.OrdinalIgnoreCase);
@@ -57,7 +57,7 @@ internal sealed class WireCall
             }
             else
             {
-                templated.Add((Encoding.UTF8.GetBytes(name + ": "), value));
+                templated.Add((name, Encoding.UTF8.GetBytes(name + ": "), value));
             }
         }
 
@@ -132,10 +132,10 @@ internal sealed class WireCall
         }
 
         buffer.Write(_constantHeaders);
-        foreach (var (name, value) in _templatedHeaders)
+        foreach (var (name, line, value) in _templatedHeaders)
         {
-            buffer.Write(name);
-            buffer.WriteUtf8(value.Render(session));
+            buffer.Write(line);
+            buffer.WriteUtf8(HttpCall.HeaderValue(name, value, session));
             buffer.Write("\r\n"u8);
         }
 

@@ -191,17 +191,31 @@ internal sealed class WireConnection : IDisposable
         return true;
     }
 
-    /// <summary>The length of the status line and headers with their closing blank line, or -1 when they are not all buffered.</summary>
+    /// <summary>
+    /// The length of the status line and headers with their closing blank line, or -1 when they are not all buffered.
+    /// Lines may end in a bare LF, which HTTP/1.1 lets a client accept (RFC 9112 2.2) and HttpClient accepts.
+    /// </summary>
     private int HeadLength()
     {
-        var index = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n\r\n"u8);
-        return index < 0 ? -1 : index + 4;
+        var head = _buffer.AsSpan(_start, _end - _start);
+        var crlf = head.IndexOf("\n\r\n"u8); // the end of "\r\n\r\n", or a bare LF line then a CRLF blank line
+        var lf = head.IndexOf("\n\n"u8);
+        return crlf < 0 && lf < 0 ? -1 : Math.Min(crlf < 0 ? int.MaxValue : crlf + 3, lf < 0 ? int.MaxValue : lf + 2);
+    }
+
+    /// <summary>The line at the start of <paramref name="text"/> without its CRLF or LF, and the text after it.</summary>
+    private static ReadOnlySpan<byte> NextLine(ref ReadOnlySpan<byte> text)
+    {
+        var end = text.IndexOf((byte)'\n');
+        var line = text[..end];
+        text = text[(end + 1)..];
+        return line.Length > 0 && line[^1] == '\r' ? line[..^1] : line;
     }
 
     private ResponseHead ParseHead(ReadOnlySpan<byte> head, WireExchange exchange, bool isHead)
     {
-        var lineEnd = head.IndexOf("\r\n"u8);
-        var statusLine = head[..lineEnd];
+        var lines = head;
+        var statusLine = NextLine(ref lines);
         if (statusLine.Length < 12 || !statusLine.StartsWith("HTTP/1."u8) || !IsDigit(statusLine[7]) || statusLine[8] != ' '
             || !IsDigit(statusLine[9]) || !IsDigit(statusLine[10]) || !IsDigit(statusLine[11]) || (statusLine.Length > 12 && statusLine[12] != ' ')
             || statusLine[9] == '0')
@@ -216,12 +230,8 @@ internal sealed class WireConnection : IDisposable
         var chunked = false;
         var otherTransferCoding = false;
         var coding = ContentCoding.None;
-        var lines = head[(lineEnd + 2)..];
-        while (lines.Length > 2)
+        for (var line = NextLine(ref lines); !line.IsEmpty; line = NextLine(ref lines))
         {
-            var end = lines.IndexOf("\r\n"u8);
-            var line = lines[..end];
-            lines = lines[(end + 2)..];
             var colon = line.IndexOf((byte)':');
             if (colon <= 0)
             {
@@ -260,9 +270,10 @@ internal sealed class WireConnection : IDisposable
             }
             else if (Ascii.EqualsIgnoreCase(name, "Content-Encoding"u8))
             {
-                coding = Ascii.EqualsIgnoreCase(value, "gzip"u8) ? ContentCoding.Gzip
-                    : Ascii.EqualsIgnoreCase(value, "deflate"u8) ? ContentCoding.Deflate
-                    : Ascii.EqualsIgnoreCase(value, "br"u8) ? ContentCoding.Brotli
+                // The last coding applied is undone, as HttpClient's decompression does ("gzip, br": br).
+                coding = LastTokenIs(value, "gzip"u8) ? ContentCoding.Gzip
+                    : LastTokenIs(value, "deflate"u8) ? ContentCoding.Deflate
+                    : LastTokenIs(value, "br"u8) ? ContentCoding.Brotli
                     : ContentCoding.None;
             }
 

@@ -76,7 +76,7 @@ internal sealed class WireExchange : IDisposable
         Reset();
         for (var attempt = 0; ; attempt++)
         {
-            var connection = await pool.RentAsync(origin, this, cancellationToken).ConfigureAwait(false);
+            var connection = await pool.RentAsync(origin, this, fresh: attempt > 0, cancellationToken).ConfigureAwait(false);
             var reusable = false;
             try
             {
@@ -144,9 +144,14 @@ internal sealed class WireExchange : IDisposable
             return;
         }
 
+        if ((long)_bodyLength + bytes.Length > Array.MaxLength)
+        {
+            throw new HttpRequestException($"the response body is over {Array.MaxLength} bytes, more than a check or an extraction can read (a body that nothing reads is counted, not kept)");
+        }
+
         if (_body is null || _bodyLength + bytes.Length > _body.Length)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(16 * 1024, Math.Max((_body?.Length ?? 0) * 2, _bodyLength + bytes.Length)));
+            var larger = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(Math.Max((_body?.Length ?? 0) * 2L, _bodyLength + bytes.Length), 16 * 1024, Array.MaxLength));
             Body.CopyTo(larger);
             if (_body is not null)
             {

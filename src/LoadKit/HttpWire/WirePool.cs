@@ -26,9 +26,12 @@ internal sealed class WirePool(WirePoolSettings settings) : IDisposable
     private OriginConnections? _last;
     private bool _disposed;
 
-    /// <summary>An idle connection to <paramref name="origin"/>, or a new one (its connect and TLS times go to <paramref name="exchange"/>).</summary>
+    /// <summary>
+    /// An idle connection to <paramref name="origin"/>, or (none, or <paramref name="fresh"/>) a new one (its connect and
+    /// TLS times go to <paramref name="exchange"/>).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<WireConnection> RentAsync(WireOrigin origin, WireExchange exchange, CancellationToken cancellationToken)
+    public async ValueTask<WireConnection> RentAsync(WireOrigin origin, WireExchange exchange, bool fresh, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var connections = Of(origin);
@@ -39,7 +42,7 @@ internal sealed class WirePool(WirePoolSettings settings) : IDisposable
 
         try
         {
-            while (TakeIdle(connections) is { } idle)
+            while (!fresh && TakeIdle(connections) is { } idle)
             {
                 if (!idle.LooksClosed())
                 {

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net;
+using LoadKit.Tests.HttpWire;
 
 namespace LoadKit.Tests.HttpSteps;
 
@@ -270,6 +272,61 @@ public class HttpStepTests(HttpEngine engine)
     }
 
     [Test]
+    public async Task Step_HeaderValueFromTheSessionWithALineBreak_FailsUnsent()
+    {
+        var heads = new ConcurrentQueue<string>();
+        await using var server = new RawHttpServer(async (request, stream, ct) =>
+        {
+            heads.Enqueue(request.Head);
+            await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"u8.ToArray(), ct);
+            return true;
+        });
+        var scenario = Scenario.Create("injection")
+            .WithHttp(new HttpSettings { BaseAddress = server.Address, Engine = engine })
+            .WithInit((session, _) =>
+            {
+                session.Set("name", session.UserIndex == 0 ? "ann\r\nX-Admin: yes" : "bob");
+                return ValueTask.CompletedTask;
+            })
+            .Step("hello", LoadKit.Http.Get("/").WithHeader("X-Name", "{{name}}"))
+            .WithLoad(Load.IterationsPerUser(users: 2, iterations: 2))
+            .Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetStep("hello");
+
+        Assert.That((step.Ok, step.Failed), Is.EqualTo((2L, 2L)), "bob's requests sent, ann's not");
+        Assert.That(step.Errors.Single().Message, Is.EqualTo("HttpRequestException: header 'X-Name': its value filled from the session holds a line break (CR or LF) or NUL, which would split the request; not sent"));
+        Assert.That(heads, Has.Count.EqualTo(2));
+        Assert.That(heads, Has.All.Contains("X-Name: bob"));
+        Assert.That(heads, Has.None.Contains("X-Admin"));
+    }
+
+    [Test]
+    public async Task Step_ResponseHeadWithBareLineFeeds_IsReadLikeAnyOther()
+    {
+        var lines = new ConcurrentQueue<string>();
+        await using var server = new RawHttpServer(async (request, stream, ct) =>
+        {
+            lines.Enqueue(request.RequestLine);
+            await stream.WriteAsync("HTTP/1.1 200 OK\nContent-Length: 2\nX-Id: 7\n\nok"u8.ToArray(), ct);
+            return true;
+        });
+        var scenario = Scenario.Create("bare line feeds")
+            .WithHttp(new HttpSettings { BaseAddress = server.Address, Engine = engine })
+            .Step("get", LoadKit.Http.Get("/").Check(HttpCheck.BodyContains("ok")).Extract("id", HttpExtract.Header("X-Id")))
+            .Step("use", LoadKit.Http.Get("/items/{{id}}"))
+            .WithLoad(Load.IterationsPerUser(users: 1, iterations: 3))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        Assert.That(result.GetStep("get").Ok, Is.EqualTo(3), string.Join("; ", result.GetStep("get").Errors));
+        Assert.That(result.GetStep("use").Ok, Is.EqualTo(3), string.Join("; ", result.GetStep("use").Errors));
+        Assert.That(lines.Where(l => l == "GET /items/7 HTTP/1.1").Count(), Is.EqualTo(3), "the header read from the bare-LF head");
+        Assert.That(server.Accepted, Is.EqualTo(1), "the connection kept");
+    }
+
+    [Test]
     public void Build_MalformedRequests_ListsEveryProblemWithItsStep()
     {
         var builder = Scenario.Create("bad")
@@ -280,6 +337,8 @@ public class HttpStepTests(HttpEngine engine)
             .Step("css", LoadKit.Http.Get("/d").Extract("x", HttpExtract.Css("a[[")))
             .Step("template", LoadKit.Http.Get("/e/{{id"))
             .Step("status", LoadKit.Http.Get("/f").Check(HttpCheck.StatusIs(999)))
+            .Step("header name", LoadKit.Http.Get("/g").WithHeader("X Token", "1"))
+            .Step("header value", LoadKit.Http.Get("/h").WithHeader("X-Name", "ann\r\nX-Admin: yes"))
             .WithLoad(Load.IterationsPerUser(1, 1));
 
         var error = Assert.Throws<ScenarioValidationException>(() => builder.Build())!;
@@ -291,6 +350,8 @@ public class HttpStepTests(HttpEngine engine)
         Assert.That(error.Message, Does.Contain("'css' = GET /d: extraction 'x': CSS selector 'a[[' is malformed"));
         Assert.That(error.Message, Does.Contain("'template' = GET : path: Template '/e/{{id' opens a placeholder"));
         Assert.That(error.Message, Does.Contain("'status' = GET /f: check 'status is 999': status code 999 is not between 100 and 599"));
+        Assert.That(error.Message, Does.Contain("'header name' = GET /g: header name 'X Token': allowed are letters, digits and !#$%&'*+-.^_`|~ (an HTTP token)"));
+        Assert.That(error.Message, Does.Contain("'header value' = GET /h: header 'X-Name': its value holds a line break (CR or LF) or NUL, which would split the request; allowed is one line"));
         Assert.That(error.Message, Does.Contain($"Http.BaseAddress = not set: a base address for the relative path of GET /a"));
     }
 

@@ -162,6 +162,24 @@ public class WireExchangeTests
         Assert.That(server.Requests, Is.EqualTo(2));
     }
 
+    [TestCase("HTTP/1.1 200 OK\nContent-Length: 2\nX-Id: 7\n\nok")]
+    [TestCase("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Id: 7\n\nok")]
+    [TestCase("HTTP/1.1 200 OK\nContent-Length: 2\nX-Id: 7\r\n\r\nok")]
+    public async Task SendAsync_HeadLinesEndingInABareLineFeed_AreReadAndTheConnectionKept(string response)
+    {
+        await using var server = RawHttpServer.Always(response);
+        using var pool = Pool();
+        using var exchange = new WireExchange { KeepBody = true, KeepAllHeaders = true };
+
+        for (var i = 0; i < 2; i++)
+        {
+            await SendAsync(exchange, pool, server.Address, Get).WaitAsync(Bound);
+            Assert.That((exchange.Status, Text(exchange), exchange.Header("X-Id")), Is.EqualTo((200, "ok", "7")));
+        }
+
+        Assert.That((server.Accepted, server.Requests), Is.EqualTo((1, 2)));
+    }
+
     private static IEnumerable<TestCaseData> MalformedResponses()
     {
         yield return new TestCaseData("HTTP/1.1 OK\r\n\r\n", "its status line 'HTTP/1.1 OK' is not 'HTTP/1.x NNN reason' with a status from 100 to 999").SetName("BadStatusLine");
@@ -196,10 +214,11 @@ public class WireExchangeTests
     [TestCase("gzip", DecompressionMethods.GZip)]
     [TestCase("deflate", DecompressionMethods.Deflate)]
     [TestCase("br", DecompressionMethods.Brotli)]
+    [TestCase("identity, GZIP", DecompressionMethods.GZip)]
     public async Task SendAsync_CompressedBody_IsDecompressedWhenKeptAndCountedAsItCame(string coding, DecompressionMethods method)
     {
         var text = string.Concat(Enumerable.Repeat("compressible text ", 200));
-        var compressed = Compress(coding, Encoding.UTF8.GetBytes(text));
+        var compressed = Compress(coding.Split(',')[^1].Trim().ToLowerInvariant(), Encoding.UTF8.GetBytes(text));
         await using var server = new RawHttpServer(async (_, stream, ct) =>
         {
             await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Encoding: {coding}\r\nContent-Length: {compressed.Length}\r\n\r\n"), ct);
