@@ -16,7 +16,7 @@ namespace LoadKit.Bench;
 /// <summary>
 /// Where one controller ends: N fake workers stream real incremental snapshots over gRPC on loopback to a
 /// controller-side reader that does what the controller does with each (decode, add to the worker's totals and to the
-/// run's live totals, publish the live figures of the current second once per burst). The fake workers live in one
+/// run's live totals, publish the live figures of the current second when it moves on, as DistributedRunner does). The fake workers live in one
 /// child process (<c>fanin-workers</c>), each behind its own gRPC call and HTTP/2 connection, so this process's CPU is
 /// the controller's alone; each sends what one worker's share of a 5-step scenario measured (<see cref="FakeWorkers"/>).
 /// </summary>
@@ -93,6 +93,7 @@ internal static class FanInMode
         var clock = Stopwatch.StartNew();
         var publisher = Task.Run(async () =>
         {
+            var (publishedSecond, publishedLive, publishedAt) = (-1, workers, 0L);
             try
             {
                 while (true)
@@ -106,6 +107,14 @@ internal static class FanInMode
                     {
                         var alive = Enumerable.Range(0, workers).Where(i => !finished[i]).Select(i => totals[i].LastSecond).ToArray();
                         var second = alive.Length > 0 ? alive.Min() : live.LastSecond;
+
+                        // As the controller publishes: when its second moves on or a worker ends, or a second after the last.
+                        if (second == publishedSecond && alive.Length == publishedLive && Stopwatch.GetElapsedTime(publishedAt) < TimeSpan.FromSeconds(1))
+                        {
+                            continue;
+                        }
+
+                        (publishedSecond, publishedLive, publishedAt) = (second, alive.Length, Stopwatch.GetTimestamp());
                         var current = live.Current(second);
 
                         // What the progress view and the thresholds read: the current second's rate and p95, the totals' p95.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -216,16 +217,19 @@ internal static class DistributedRunner
     }
 
     /// <summary>
-    /// Hands the observers the run's live totals, once per burst of arrivals (workers send theirs at about the same
-    /// time), with the points of the controller's current second: the latest one every live worker has sent, so a rate
-    /// is never that of the workers that happened to report first. When an observer stops the run, tells every worker
-    /// to stop its load and send its final snapshot.
+    /// Hands the observers the run's live totals with the points of the controller's current second: the latest one
+    /// every live worker has sent, so a rate is never that of the workers that happened to report first. It publishes
+    /// when that second moves on or a worker ends, or a second after the last publish when neither happened (a
+    /// worker late): workers' snapshots arrive spread over the second, and reading the totals for each one cost the
+    /// controller a merge of every histogram's buckets per worker and second. When an observer stops the run, tells
+    /// every worker to stop its load and send its final snapshot.
     /// </summary>
     private static async Task PublishAsync(WorkerLink[] links, ShareTotals live, RunObservers observers, SemaphoreSlim snapshots, CancellationToken cancellationToken)
     {
         try
         {
             using var stopRequested = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, observers.StopRequested);
+            var (publishedSecond, publishedLive, publishedAt) = (-1, links.Length, 0L);
             while (!observers.StopRequested.IsCancellationRequested)
             {
                 try
@@ -250,6 +254,13 @@ internal static class DistributedRunner
                     {
                         // Under the same lock as the additions, so the workers' calls add up to the second's figures.
                         var second = CurrentSecond(links);
+                        var liveLinks = links.Count(l => l.Live);
+                        if (second == publishedSecond && liveLinks == publishedLive && Stopwatch.GetElapsedTime(publishedAt) < TimeSpan.FromSeconds(1))
+                        {
+                            continue;
+                        }
+
+                        (publishedSecond, publishedLive, publishedAt) = (second, liveLinks, Stopwatch.GetTimestamp());
                         current = live.Any ? live.Current(second) : [];
                         generators = [.. links.Select(l => l.Generator(second))];
                     }
