@@ -257,6 +257,46 @@ public class HttpStepTests(HttpEngine engine)
     }
 
     [Test]
+    public async Task Step_TimeoutInTheMiddleOfTheBody_CountsAsTimedOutAndTheNextRequestGoesOnANewConnection()
+    {
+        // The first response stalls after half its body; the second comes whole.
+        using var release = new CancellationTokenSource();
+        await using var server = new RawHttpServer(async (request, stream, ct) =>
+        {
+            if (request.Number == 1)
+            {
+                await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"u8.ToArray(), ct);
+                await stream.FlushAsync(ct);
+                using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct, release.Token);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, stall.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                return false;
+            }
+
+            await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhelloworld"u8.ToArray(), ct);
+            return true;
+        });
+        var scenario = Scenario.Create("mid-body")
+            .WithHttp(new HttpSettings { BaseAddress = server.Address, Engine = engine })
+            .Step("get", LoadKit.Http.Get("/").Check(HttpCheck.BodyContains("world")).WithTimeout(TimeSpan.FromMilliseconds(300)))
+            .WithLoad(Load.IterationsPerUser(users: 1, iterations: 2))
+            .Build();
+
+        var step = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetStep("get");
+        await release.CancelAsync();
+
+        Assert.That((step.TimedOut, step.Ok), Is.EqualTo((1L, 1L)), string.Join("; ", step.Errors));
+        Assert.That(step.Errors.Single().Message, Is.EqualTo("request timed out after 300 ms"));
+        Assert.That(server.Accepted, Is.EqualTo(2), "the cut connection was not reused");
+    }
+
+    [Test]
     public async Task Step_TemplateNamesAMissingValue_FailsNamingIt()
     {
         var scenario = Scenario.Create("missing")
