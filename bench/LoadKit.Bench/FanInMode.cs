@@ -108,8 +108,8 @@ internal static class FanInMode
                         var alive = Enumerable.Range(0, workers).Where(i => !finished[i]).Select(i => totals[i].LastSecond).ToArray();
                         var second = alive.Length > 0 ? alive.Min() : live.LastSecond;
 
-                        // As the controller publishes: when its second moves on or a worker ends, or a second after the last.
-                        if (second == publishedSecond && alive.Length == publishedLive && Stopwatch.GetElapsedTime(publishedAt) < TimeSpan.FromSeconds(1))
+                        // As the controller publishes: when its second moves on or a worker ends, or 2 s after the last.
+                        if (second == publishedSecond && alive.Length == publishedLive && Stopwatch.GetElapsedTime(publishedAt) < TimeSpan.FromSeconds(2))
                         {
                             continue;
                         }

@@ -219,8 +219,8 @@ internal static class DistributedRunner
     /// <summary>
     /// Hands the observers the run's live totals with the points of the controller's current second: the latest one
     /// every live worker has sent, so a rate is never that of the workers that happened to report first. It publishes
-    /// when that second moves on or a worker ends, or a second after the last publish when neither happened (a
-    /// worker late): workers' snapshots arrive spread over the second, and reading the totals for each one cost the
+    /// when that second moves on or a worker ends, or 2 s after the last publish when neither happened (a worker
+    /// late): workers' snapshots arrive spread over the second, and reading the totals for each one cost the
     /// controller a merge of every histogram's buckets per worker and second. When an observer stops the run, tells
     /// every worker to stop its load and send its final snapshot.
     /// </summary>
@@ -232,6 +232,7 @@ internal static class DistributedRunner
             var (publishedSecond, publishedLive, publishedAt) = (-1, links.Length, 0L);
             while (!observers.StopRequested.IsCancellationRequested)
             {
+                var ended = false;
                 try
                 {
                     await snapshots.WaitAsync(stopRequested.Token).ConfigureAwait(false);
@@ -239,6 +240,10 @@ internal static class DistributedRunner
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
                     break; // an observer stopped the run
+                }
+                catch (OperationCanceledException)
+                {
+                    ended = true; // every worker finished or was lost: what arrived last is published once more
                 }
 
                 while (snapshots.Wait(0))
@@ -255,7 +260,7 @@ internal static class DistributedRunner
                         // Under the same lock as the additions, so the workers' calls add up to the second's figures.
                         var second = CurrentSecond(links);
                         var liveLinks = links.Count(l => l.Live);
-                        if (second == publishedSecond && liveLinks == publishedLive && Stopwatch.GetElapsedTime(publishedAt) < TimeSpan.FromSeconds(1))
+                        if (!ended && second == publishedSecond && liveLinks == publishedLive && Stopwatch.GetElapsedTime(publishedAt) < TimeSpan.FromSeconds(2))
                         {
                             continue;
                         }
@@ -269,6 +274,11 @@ internal static class DistributedRunner
                     {
                         observers.Publish(new RunSnapshot(current) { Generators = generators });
                     }
+                }
+
+                if (ended)
+                {
+                    return;
                 }
             }
 
