@@ -78,7 +78,7 @@ public class PlanFileHttpEngineTests
 
         Assert.That(exception.Problems.Select(p => p.ToString()), Is.EqualTo(new[]
         {
-            "engines.yaml:1:55: http.engine = 'curl': one of httpclient, loadkit",
+            "engines.yaml:1:55: http.engine = 'curl': one of auto, httpclient, loadkit",
             "engines.yaml:1:83: http.decompression[1] = 'zip': one of none, gzip, deflate, br, all",
             "engines.yaml:4:11: scenarios[0].http.engine = LoadKit: speaks HTTP/1.1 and 1.0 only, and Http.Version is 2.0; allowed: Engine = HttpEngine.HttpClient for HTTP/2, or Version 1.1 or 1.0",
             "engines.yaml:10:28: scenarios[1].http.decompression = an empty list: one of none, gzip, deflate, br, all, or a list of them",

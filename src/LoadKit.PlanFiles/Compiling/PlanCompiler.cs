@@ -118,8 +118,9 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
             "shared" => settings with { Connections = HttpConnections.Shared },
             _ => settings,
         };
-        settings = reader.OneOf(fields["engine"], fields.PathOf("engine"), "httpclient", "loadkit") switch
+        settings = reader.OneOf(fields["engine"], fields.PathOf("engine"), "auto", "httpclient", "loadkit") switch
         {
+            "auto" => settings with { Engine = HttpEngine.Auto },
             "httpclient" => settings with { Engine = HttpEngine.HttpClient },
             "loadkit" => settings with { Engine = HttpEngine.LoadKit },
             _ => settings,

@@ -17,7 +17,7 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
 
     public DecompressionMethods Decompression => settings.Decompression;
 
-    public bool UsesWire => settings.Engine == HttpEngine.LoadKit;
+    public bool UsesWire { get; } = settings.UsesLoadKitEngine();
 
     /// <summary>Resolved when the first request needs it: the environment may be set after the scenario is built.</summary>
     public Uri? BaseAddress { get; } = settings.ResolveBaseAddress();

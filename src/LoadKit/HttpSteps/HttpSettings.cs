@@ -42,12 +42,14 @@ public sealed record HttpSettings
     public Func<HttpMessageHandler>? Handler { get; init; }
 
     /// <summary>
-    /// Which client sends the requests: <see cref="HttpEngine.HttpClient"/> (the default: .NET's SocketsHttpHandler,
-    /// HTTP/1.1 and HTTP/2) or <see cref="HttpEngine.LoadKit"/> (LoadKit's own HTTP/1.1 engine, which encodes each
-    /// request description once and reads only what checks and extractions use). The LoadKit engine speaks HTTP/1.0
-    /// and 1.1 over real connections only: it refuses <see cref="Version"/> 2.0 and <see cref="Handler"/>.
+    /// Which client sends the requests. The default, <see cref="HttpEngine.Auto"/>, is LoadKit's own HTTP/1.1 engine
+    /// (<see cref="HttpEngine.LoadKit"/>: each request description encoded once, responses read only as far as checks
+    /// and extractions need) for HTTP/1.x over real connections, and .NET's HttpClient (SocketsHttpHandler) where that
+    /// engine does not go: <see cref="Version"/> 2.0, a <see cref="Handler"/>, a <see cref="Proxy"/>, or a proxy from
+    /// the environment (<c>HTTP_PROXY</c>, <c>HTTPS_PROXY</c>, <c>ALL_PROXY</c>, any case). Set
+    /// <see cref="HttpEngine.HttpClient"/> to send every request through HttpClient.
     /// </summary>
-    public HttpEngine Engine { get; init; } = HttpEngine.HttpClient;
+    public HttpEngine Engine { get; init; } = HttpEngine.Auto;
 
     /// <summary>
     /// The content codings requests ask for (<c>Accept-Encoding</c>) and responses are decompressed from before checks
@@ -77,7 +79,7 @@ public sealed record HttpSettings
         Check.Positive("Http.MaxConnectionsPerServer", MaxConnectionsPerServer, problems);
         if (!Enum.IsDefined(Engine))
         {
-            problems.Add(new("Http.Engine", Engine.ToString(), "must be HttpEngine.HttpClient or HttpEngine.LoadKit"));
+            problems.Add(new("Http.Engine", Engine.ToString(), "must be HttpEngine.Auto, HttpEngine.HttpClient or HttpEngine.LoadKit"));
         }
         else if (Engine == HttpEngine.LoadKit && Version == HttpVersion.Version20)
         {
@@ -116,6 +118,21 @@ public sealed record HttpSettings
         }
     }
 
+    /// <summary>
+    /// Whether requests go through LoadKit's engine: <see cref="HttpEngine.Auto"/> resolved when the run starts (the
+    /// environment's proxy may be set after the scenario is built). <paramref name="environment"/> reads a variable
+    /// (the process's environment when null).
+    /// </summary>
+    internal bool UsesLoadKitEngine(Func<string, string?>? environment = null) => Engine switch
+    {
+        HttpEngine.LoadKit => true,
+        HttpEngine.HttpClient => false,
+        _ => Version.Major == 1 && Handler is null && Proxy is null
+            && !ProxyVariables.Any(v => (environment ?? Environment.GetEnvironmentVariable)(v) is { Length: > 0 }),
+    };
+
+    private static readonly string[] ProxyVariables = ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"];
+
     internal Uri? ResolveBaseAddress() =>
         BaseAddress ?? (Handler is not null ? InProcessHandlers.DefaultAddress : null) ?? (Environment.GetEnvironmentVariable(BaseAddressVariable) is { Length: > 0 } fromEnvironment
             ? new Uri(fromEnvironment, UriKind.Absolute)
@@ -125,6 +142,12 @@ public sealed record HttpSettings
 /// <summary>Which client sends a scenario's HTTP requests (<see cref="HttpSettings.Engine"/>).</summary>
 public enum HttpEngine
 {
+    /// <summary>
+    /// LoadKit's own engine for HTTP/1.x over connections; HttpClient for HTTP/2, in-process handlers and proxies
+    /// (the default).
+    /// </summary>
+    Auto,
+
     /// <summary>.NET's HttpClient (SocketsHttpHandler): HTTP/1.1 and HTTP/2, in-process handlers.</summary>
     HttpClient,
 
