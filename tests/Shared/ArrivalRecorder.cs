@@ -2,16 +2,19 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace LoadKit.TestTargets;
 
 /// <summary>
 /// A target that notes when each client's load first reached it: a raw HTTP/1.1 server on 127.0.0.1 that answers
-/// every request with a fixed 200 and notes, per value of the <see cref="ClientHeader"/> header, the
-/// <see cref="Stopwatch"/> timestamp at which that client's first request arrived. Each connection is read by a thread
-/// of its own, blocked in a receive, so the time is taken when the bytes arrive, not when a thread-pool thread gets to
-/// them (and no framework code on the way needs compiling first, as a fresh Kestrel's did for ~200 ms). It counts the
+/// every request with a fixed 200 and notes, per value of the <see cref="ClientHeader"/> header, when that client's
+/// first request arrived. On Linux that is the kernel's receive time of the request's bytes (<c>SO_TIMESTAMPNS</c>), so
+/// a recorder thread that gets no core at once (the workers it measures hold both of this machine's cores at their
+/// start) does not move it; elsewhere, the time its thread, blocked in a receive, got the bytes. Each connection is read
+/// by a thread of its own (no thread pool, and no framework code on the way that needs compiling first, as a fresh
+/// Kestrel's did for ~200 ms). It counts the
 /// connections it accepts and can close the first ones at once, as a server closes an idle connection. For a few
 /// connections: the first-arrival and connection measurements, not load.
 /// </summary>
@@ -30,10 +33,12 @@ internal sealed class ArrivalRecorder : IDisposable
     private int _accepted;
     private int _closed;
     private int _closeFirst;
+    private int _unstamped;
 
     private ArrivalRecorder()
     {
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        StampedReceiver.Enable(_listener); // before any connection: accepted ones inherit it, so no early segment goes untimed
         _listener.Listen(128);
         _accepting = new Thread(Accept) { IsBackground = true, Name = "arrival recorder" };
         _accepting.Start();
@@ -50,7 +55,7 @@ internal sealed class ArrivalRecorder : IDisposable
     /// <summary>Connections closed at once on accepting them.</summary>
     public int Closed => Volatile.Read(ref _closed);
 
-    /// <summary>Per client (the header's value): when its first request arrived, as a <see cref="Stopwatch"/> timestamp.</summary>
+    /// <summary>Per client (the header's value): when its first request arrived, in nanoseconds of the system clock.</summary>
     public IReadOnlyDictionary<string, long> FirstArrivals => _first;
 
     /// <summary>Per client (the header's value): how many of its requests were answered.</summary>
@@ -58,7 +63,10 @@ internal sealed class ArrivalRecorder : IDisposable
 
     /// <summary>The latest first arrival minus the earliest, and how many clients they came from.</summary>
     public (TimeSpan Spread, int Clients) Spread() => _first.IsEmpty ? (TimeSpan.Zero, 0)
-        : (Stopwatch.GetElapsedTime(_first.Values.Min(), _first.Values.Max()), _first.Count);
+        : (TimeSpan.FromTicks((_first.Values.Max() - _first.Values.Min()) / 100), _first.Count);
+
+    /// <summary>Whether every request so far was timed by the kernel's receive time (not by the recorder's thread).</summary>
+    public bool KernelTimes => Volatile.Read(ref _unstamped) == 0;
 
     public void Reset() => _first.Clear();
 
@@ -77,6 +85,7 @@ internal sealed class ArrivalRecorder : IDisposable
         Interlocked.Exchange(ref recorder._requests, 0);
         Volatile.Write(ref recorder._closeFirst, closeFirstConnections);
         Interlocked.Exchange(ref recorder._accepted, 0);
+        Interlocked.Exchange(ref recorder._unstamped, 0);
         return recorder;
     }
 
@@ -86,6 +95,15 @@ internal sealed class ArrivalRecorder : IDisposable
         _listener.Dispose();
         foreach (var connection in _connections)
         {
+            try
+            {
+                connection.Shutdown(SocketShutdown.Both); // wakes a thread blocked in recvmsg, which close alone does not
+            }
+            catch (SocketException)
+            {
+                // Already gone.
+            }
+
             connection.Dispose();
         }
 
@@ -121,12 +139,19 @@ internal sealed class ArrivalRecorder : IDisposable
     {
         var buffer = new byte[8192];
         var pending = new StringBuilder();
+        using var receiver = StampedReceiver.For(connection);
         try
         {
             int read;
-            while ((read = connection.Receive(buffer)) > 0)
+            long arrived = 0;
+            while ((read = receiver is null ? connection.Receive(buffer) : receiver.Receive(buffer, out arrived)) > 0)
             {
-                var arrived = Stopwatch.GetTimestamp();
+                if (arrived == 0)
+                {
+                    arrived = SystemNanoseconds();
+                    Interlocked.Increment(ref _unstamped);
+                }
+
                 pending.Append(Encoding.ASCII.GetString(buffer, 0, read));
                 int end;
                 while ((end = pending.ToString().IndexOf("\r\n\r\n", StringComparison.Ordinal)) >= 0)
@@ -144,11 +169,142 @@ internal sealed class ArrivalRecorder : IDisposable
                     Interlocked.Increment(ref _requests);
                     connection.Send(Answer);
                 }
+
+                arrived = 0;
             }
         }
         catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
         {
             // The client went, or the recorder stopped.
+        }
+    }
+
+    private static long SystemNanoseconds() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+
+    /// <summary>
+    /// Blocking receives through <c>recvmsg</c> that also give the kernel's receive time of the bytes read
+    /// (<c>SO_TIMESTAMPNS</c>, Linux on 64 bits; for TCP, the time of the last segment read).
+    /// </summary>
+    private sealed class StampedReceiver : IDisposable
+    {
+        private const int SolSocket = 1;
+        private const int SoTimestampNs = 35;
+        private const int ControlBytes = 64;
+
+        private readonly Socket _socket;
+        private readonly SafeSocketHandle _handle;
+        private readonly IntPtr _data;
+        private readonly IntPtr _control;
+        private readonly IntPtr _vector;
+        private bool _referenced;
+
+        private StampedReceiver(Socket socket)
+        {
+            _socket = socket;
+            _handle = socket.SafeHandle;
+            _handle.DangerousAddRef(ref _referenced); // the descriptor stays this socket's while recvmsg may use it
+            _data = Marshal.AllocHGlobal(8192);
+            _control = Marshal.AllocHGlobal(ControlBytes);
+            _vector = Marshal.AllocHGlobal(Marshal.SizeOf<IoVector>());
+        }
+
+        public static StampedReceiver? For(Socket socket)
+        {
+            if (!OperatingSystem.IsLinux() || IntPtr.Size != 8)
+            {
+                return null;
+            }
+
+            return new StampedReceiver(socket);
+        }
+
+        public static void Enable(Socket listener)
+        {
+            if (OperatingSystem.IsLinux() && IntPtr.Size == 8)
+            {
+                listener.SetRawSocketOption(SolSocket, SoTimestampNs, BitConverter.GetBytes(1));
+            }
+        }
+
+        /// <summary>
+        /// Reads up to <paramref name="buffer"/>'s length; 0 at the end. <paramref name="arrived"/>: the kernel's receive
+        /// time in nanoseconds of the system clock, or 0 if it gave none.
+        /// </summary>
+        public int Receive(byte[] buffer, out long arrived)
+        {
+            Marshal.StructureToPtr(new IoVector { Base = _data, Length = (nuint)Math.Min(buffer.Length, 8192) }, _vector, false);
+            var message = new MessageHeader { Vector = _vector, VectorLength = 1, Control = _control, ControlLength = ControlBytes };
+            nint read;
+            while ((read = RecvMsg(_handle.DangerousGetHandle(), ref message, 0)) < 0 && Marshal.GetLastPInvokeError() == 4)
+            {
+                // EINTR: again.
+            }
+
+            if (read < 0)
+            {
+                throw new SocketException(Marshal.GetLastPInvokeError());
+            }
+
+            Marshal.Copy(_data, buffer, 0, (int)read);
+            arrived = read > 0 && Stamp(message) is { } stamp ? stamp : 0;
+            return (int)read;
+        }
+
+        public void Dispose()
+        {
+            Marshal.FreeHGlobal(_data);
+            Marshal.FreeHGlobal(_control);
+            Marshal.FreeHGlobal(_vector);
+            if (_referenced)
+            {
+                _handle.DangerousRelease();
+            }
+
+            GC.KeepAlive(_socket);
+        }
+
+        /// <summary>The SCM_TIMESTAMPNS control message's time, if the kernel gave one: a cmsghdr (length, level, type) and a timespec.</summary>
+        private long? Stamp(MessageHeader message)
+        {
+            for (var offset = 0; offset + 32 <= (int)message.ControlLength;)
+            {
+                var length = (int)Marshal.ReadInt64(_control, offset);
+                if (length < 16)
+                {
+                    return null;
+                }
+
+                if (Marshal.ReadInt32(_control, offset + 8) == SolSocket && Marshal.ReadInt32(_control, offset + 12) == SoTimestampNs)
+                {
+                    return (Marshal.ReadInt64(_control, offset + 16) * 1_000_000_000) + Marshal.ReadInt64(_control, offset + 24);
+                }
+
+                offset += (length + 7) & ~7;
+            }
+
+            return null;
+        }
+
+        [DllImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
+        private static extern nint RecvMsg(IntPtr socket, ref MessageHeader message, int flags);
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct IoVector
+        {
+            public IntPtr Base;
+            public nuint Length;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct MessageHeader
+        {
+            public IntPtr Name;
+            public uint NameLength;
+            public IntPtr Vector;
+            public nuint VectorLength;
+            public IntPtr Control;
+            public nuint ControlLength;
+            public int Flags;
         }
     }
 }

@@ -164,6 +164,7 @@ public class DistributedRunTests
             $"{workers} workers: start skew {result.StartSkew!.Value.TotalMilliseconds:0.000} ms, first calls {reported.TotalMilliseconds:0.000} ms apart, " +
             $"first arrivals at the target {atTarget.TotalMilliseconds:0.000} ms apart");
         Assert.That(result.Workers.Select(w => w.FirstCallAt), Is.All.Not.Null);
+        Assert.That(recorder.KernelTimes, Is.True, "every arrival timed by the kernel's receive time");
         Assert.That(atTarget, Is.LessThan(TimeSpan.FromMilliseconds(25)), "no fresh worker's first request waits for the JIT (84-99 ms before the warm start)");
         Assert.That((reported - atTarget).Duration(), Is.LessThan(TimeSpan.FromMilliseconds(10)), "the result's first-call spread is what the target saw");
     }
