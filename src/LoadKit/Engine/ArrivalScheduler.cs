@@ -10,15 +10,28 @@ namespace LoadKit.Engine;
 /// iteration that is due to an idle VU; how late that is, is measured as the scheduling lag. It begins with the
 /// share's iteration number <paramref name="firstOwned"/> (not 0 when the block is resumed part-way).
 /// The start of each iteration (up to the step's first await) runs on this thread, which saves a thread-pool wake
-/// per iteration, until <see cref="SlowStartsAllowed"/> starts have taken 1 ms or more (<see cref="SlowStart"/>): a step
-/// that blocks before its first await would hold up the schedule, so from then on the block's iterations start on the
-/// thread pool. (The first starts compile code, and a busy machine can preempt any one: a single slow start is no sign.)
+/// per iteration, until <see cref="SlowStartsAllowed"/> starts among <see cref="SlowStartWindow"/> were slow: took 1 ms
+/// or more (<see cref="SlowStart"/>) and, where the thread's usage can be read (<see cref="ThreadUsage"/>), blocked or
+/// computed for it. A step that blocks or computes before its first await would hold up the schedule, so then the
+/// block's iterations start on the thread pool, for 1 s at first and twice as long after each return that found slow
+/// starts again (at most a minute); then starts on this thread are tried again. A start that only took long because
+/// another thread had the core (on a fixed-rate bench on 2 cores, 3–8 ms now and then) is no sign, and the first starts'
+/// compiling and tier-ups, which make a few slow in the first second, move starts away for a while only (when any three
+/// slow starts moved them for good, a bench run had every start from its 45th to its 40,000th on the thread pool).
 /// </summary>
 internal sealed class ArrivalScheduler(
     ArrivalBlock block, SegmentShare share, long firstOwned, long startTimestamp, CancellationToken stop, ScenarioGauges measured, ScenarioGauges? warmUp)
 {
-    /// <summary>How many slow starts move starts to the thread pool.</summary>
+    /// <summary>How many slow starts within <see cref="SlowStartWindow"/> starts move starts to the thread pool.</summary>
     private const int SlowStartsAllowed = 3;
+
+    /// <summary>The starts within which <see cref="SlowStartsAllowed"/> slow ones move starts to the thread pool.</summary>
+    private const long SlowStartWindow = 100;
+
+    /// <summary>How long starts go to the thread pool after the first slow ones; doubled each time, up to a minute.</summary>
+    private static readonly long FirstOffload = Stopwatch.Frequency;
+
+    private static readonly long LongestOffload = 60 * Stopwatch.Frequency;
 
     /// <summary>A start that kept this thread this long (1 ms, in Stopwatch ticks) is slow.</summary>
     private static readonly long SlowStart = Stopwatch.Frequency / 1000;
@@ -51,6 +64,11 @@ internal sealed class ArrivalScheduler(
         var total = block.TotalIterations;
         var warmUpEnd = startTimestamp + (long)(block.WarmUpUntil.TotalSeconds * Stopwatch.Frequency);
         var slowStarts = 0;
+        var slowAt = new long[SlowStartsAllowed]; // the last slow starts' numbers, a ring
+        var inline = true;
+        var offload = FirstOffload;
+        var inlineAgainAt = 0L;
+        var usage = ThreadUsage.Now(); // read after each sleep: what the starts since used
         for (var owned = firstOwned; !stop.IsCancellationRequested; owned++)
         {
             var global = share.NthOwned(owned);
@@ -68,16 +86,33 @@ internal sealed class ArrivalScheduler(
                 }
 
                 Thread.Sleep(1);
+                usage = default;
+            }
+
+            if (!inline && Stopwatch.GetTimestamp() >= inlineAgainAt)
+            {
+                (inline, slowStarts, usage) = (true, 0, default);
+            }
+
+            if (inline && !usage.Known)
+            {
+                usage = ThreadUsage.Now();
             }
 
             var isWarmUp = due < warmUpEnd;
             if (pool.TryRent(out var user) || (user = createUser()) is not null)
             {
                 var posted = Stopwatch.GetTimestamp();
-                user.Post(new ScheduledIteration(due, isWarmUp), inline: slowStarts < SlowStartsAllowed);
-                if (Stopwatch.GetTimestamp() - posted >= SlowStart)
+                user.Post(new ScheduledIteration(due, isWarmUp), inline);
+                if (inline && Stopwatch.GetTimestamp() - posted >= SlowStart && HeldTheThread(ref usage))
                 {
-                    slowStarts++;
+                    slowAt[slowStarts++ % SlowStartsAllowed] = owned;
+                    inline = slowStarts < SlowStartsAllowed || owned - slowAt[slowStarts % SlowStartsAllowed] >= SlowStartWindow;
+                    if (!inline)
+                    {
+                        inlineAgainAt = Stopwatch.GetTimestamp() + offload;
+                        offload = Math.Min(offload * 2, LongestOffload);
+                    }
                 }
             }
             else
@@ -85,5 +120,17 @@ internal sealed class ArrivalScheduler(
                 (isWarmUp ? warmUp! : measured).IterationDropped();
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the starts since <paramref name="since"/> blocked or computed for a slow start's time (unknown: yes);
+    /// <paramref name="since"/> becomes now.
+    /// </summary>
+    private static bool HeldTheThread(ref ThreadUsage since)
+    {
+        var now = ThreadUsage.Now();
+        var held = !now.Known || !since.Known || now.Blocked > since.Blocked || (now.CpuMicroseconds - since.CpuMicroseconds) * Stopwatch.Frequency >= SlowStart * 1_000_000;
+        since = now;
+        return held;
     }
 }

@@ -65,10 +65,47 @@ public class ArrivalHandOverTests
             $"ok {result.GetStep("block").Ok}, dropped {result.Dropped}, on the scheduler thread {onScheduler}, peak running {peak}, " +
             $"lag p50 {lag.P50.TotalMilliseconds:0.0} ms p99 {lag.P99.TotalMilliseconds:0.0} ms max {lag.Max.TotalMilliseconds:0.0} ms");
         Assert.That(result.GetStep("block").Ok + result.Dropped, Is.EqualTo(200));
-        Assert.That(onScheduler, Is.EqualTo(3), "only the first three (slow) starts ran on the scheduler thread");
+        Assert.That(onScheduler, Is.EqualTo(6), "three slow starts at first, and three when starts came back to the scheduler thread 1 s later");
         Assert.That(peak, Is.GreaterThan(1), "30 ms steps at 100/s overlap once they start on the thread pool");
-        // Serialised on the scheduler thread, 200 starts of 30 ms each would fall ~4 s behind by the end.
-        Assert.That(lag.Max, Is.LessThan(TimeSpan.FromSeconds(2)));
+        // Serialised on the scheduler thread, 200 starts of 30 ms each would fall ~4 s behind by the end. On the thread
+        // pool the lag is its thread injection's (0.6-2.2 s measured in 8 runs on 2 cores, before and after the
+        // slow-start rule changed).
+        Assert.That(lag.Max, Is.LessThan(TimeSpan.FromSeconds(3)));
+    }
+
+    /// <summary>
+    /// Three blocking starts 150 iterations apart (more than the 100 within which three slow starts move the rest to the
+    /// thread pool): the starts stay on the scheduler thread. When any three slow starts counted, every start after the
+    /// third ran on the thread pool.
+    /// </summary>
+    [Test]
+    public async Task ArrivalRate_StepBlocksNowAndThen_StartsStayOnTheSchedulerThread()
+    {
+        var lateOnScheduler = 0;
+        var started = 0L;
+        var scenario = Scenario.Create("now and then")
+            .Step("sometimes", async ctx =>
+            {
+                var n = Interlocked.Increment(ref started) - 1; // the run's iteration, in start order
+                if (n is 200 or 350 or 500)
+                {
+                    Thread.Sleep(5); // blocks the thread it starts on
+                }
+                else if (n > 500 && Thread.CurrentThread.Name == SchedulerThread)
+                {
+                    Interlocked.Increment(ref lateOnScheduler);
+                }
+
+                await Task.Yield();
+            })
+            .WithLoad(Load.ArrivalRate(250, TimeSpan.FromSeconds(2.8), preAllocatedUsers: 10, maxUsers: 100))
+            .Build();
+
+        var result = (await LoadRunner.RunAsync(scenario).WaitAsync(Bound)).GetScenario("now and then");
+
+        TestContext.Out.WriteLine($"ok {result.GetStep("sometimes").Ok}, iterations after the third block started on the scheduler thread: {lateOnScheduler}");
+        Assert.That(result.GetStep("sometimes").Ok, Is.EqualTo(700));
+        Assert.That(lateOnScheduler, Is.GreaterThan(100), "of the 199 iterations after the third block, most start on the scheduler thread");
     }
 
     private static void InterlockedMax(ref int target, int value)
