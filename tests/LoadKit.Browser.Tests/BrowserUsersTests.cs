@@ -98,7 +98,7 @@ public class BrowserUsersTests
         calls.GetStep("api").Ok.Should().Be(server.ApiCalls, "every HTTP call reached the server");
         calls.GetStep("api").Ok.Should().BeGreaterThan(50 * 4, "50 HTTP VUs run beside the browsers, each many times");
         server.Connections.Should().Be(3);
-        calls.Measurements.Should().BeEmpty("HTTP steps record no page metrics");
+        calls.Measurements.Select(m => m.Name).Should().OnlyContain(name => name == "api › connect", "HTTP steps record no page metrics (LoadKit's HTTP engine times its connects)");
     }
 
     [Test]

@@ -419,10 +419,21 @@ public class ControlPageServerTests
         if (new Uri(_page.Url).AbsolutePath == "/login")
         {
             await _page.FillAsync("#token", AccessToken);
-            await _page.ClickAsync("#login");
-            // Committed is enough: the live connection below is what the page is waited for by (a CI run timed out
-            // after 30 s waiting for the load event of the page it had already reached).
-            await _page.WaitForURLAsync(_server.Address.ToString(), new() { WaitUntil = WaitUntilState.Commit });
+            var posted = await _page.RunAndWaitForResponseAsync(
+                () => _page.ClickAsync("#login"), r => r.Request.Method == "POST" && new Uri(r.Url).AbsolutePath == "/login", new() { Timeout = 60_000 });
+            posted.Status.Should().Be(303, "the form's token is the page's own");
+
+            // Committed is enough: the live connection below is what the page is waited for by. Two CI runs timed out
+            // after 30 s here, one waiting for the load event, one for the commit, on the first test of the fixture
+            // (a fresh browser) while other test assemblies loaded both cores; what the page then shows is printed.
+            try
+            {
+                await _page.WaitForURLAsync(_server.Address.ToString(), new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
+            }
+            catch (TimeoutException)
+            {
+                Assert.Fail($"60 s after the login's 303 the page is at {_page.Url}: {await _page.ContentAsync()}");
+            }
         }
 
         var cookie = (await _page.Context.CookiesAsync()).Single(c => c.Name == "loadkit_page");

@@ -123,13 +123,13 @@ internal sealed class ArrivalScheduler(
     }
 
     /// <summary>
-    /// Whether the starts since <paramref name="since"/> blocked or computed for a slow start's time (unknown: yes);
+    /// Whether the starts since <paramref name="since"/> blocked or computed for a slow start's time (1 ms; unknown: yes);
     /// <paramref name="since"/> becomes now.
     /// </summary>
     private static bool HeldTheThread(ref ThreadUsage since)
     {
         var now = ThreadUsage.Now();
-        var held = !now.Known || !since.Known || now.Blocked > since.Blocked || (now.CpuMicroseconds - since.CpuMicroseconds) * Stopwatch.Frequency >= SlowStart * 1_000_000;
+        var held = !now.Known || !since.Known || now.Blocked > since.Blocked || now.CpuMicroseconds - since.CpuMicroseconds >= 1_000;
         since = now;
         return held;
     }

@@ -359,44 +359,48 @@ internal sealed class WireConnection : IDisposable
         while (true)
         {
             var line = await LineAsync(cancellationToken).ConfigureAwait(false);
-            var size = ChunkSize(_buffer.AsSpan(_start, line));
-            _start += line + 2;
+            var size = ChunkSize(_buffer.AsSpan(_start, line.Length));
+            _start += line.Taken;
             if (size == 0)
             {
                 break;
             }
 
             await ReadLengthAsync(exchange, size, cancellationToken).ConfigureAwait(false);
-            if (await LineAsync(cancellationToken).ConfigureAwait(false) != 0)
+            line = await LineAsync(cancellationToken).ConfigureAwait(false);
+            if (line.Length != 0)
             {
                 throw Malformed("a chunk of its body is longer than its chunk size says");
             }
 
-            _start += 2;
+            _start += line.Taken;
         }
 
         // Trailers: read and dropped (no check or extraction reads them).
         var trailers = 0;
-        int length;
-        while ((length = await LineAsync(cancellationToken).ConfigureAwait(false)) > 0)
+        FramingLine trailer;
+        while ((trailer = await LineAsync(cancellationToken).ConfigureAwait(false)).Length > 0)
         {
-            _start += length + 2;
-            trailers += length + 2;
+            _start += trailer.Taken;
+            trailers += trailer.Taken;
             if (trailers > HeaderLimit)
             {
                 throw Malformed($"its trailers are larger than {HeaderLimit} bytes, the limit of LoadKit's HTTP engine");
             }
         }
 
-        _start += 2;
+        _start += trailer.Taken;
     }
 
-    /// <summary>The length of the next line of a chunked body's framing (without its CRLF), once it is all buffered.</summary>
+    /// <summary>
+    /// The next line of a chunked body's framing, once it is all buffered: its length without its end, and the bytes it
+    /// takes with it (CRLF, or a bare LF, as HttpClient reads them too).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> LineAsync(CancellationToken cancellationToken)
+    private async ValueTask<FramingLine> LineAsync(CancellationToken cancellationToken)
     {
         int index;
-        while ((index = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n"u8)) < 0)
+        while ((index = _buffer.AsSpan(_start, _end - _start).IndexOf((byte)'\n')) < 0)
         {
             if (_end - _start >= ChunkLineLimit)
             {
@@ -409,7 +413,7 @@ internal sealed class WireConnection : IDisposable
             }
         }
 
-        return index;
+        return new(index > 0 && _buffer[_start + index - 1] == (byte)'\r' ? index - 1 : index, index + 1);
     }
 
     private long ChunkSize(ReadOnlySpan<byte> line)
@@ -436,6 +440,8 @@ internal sealed class WireConnection : IDisposable
     }
 
     private HttpRequestException Malformed(string what) => WireErrors.Malformed(Origin, what);
+
+    private readonly record struct FramingLine(int Length, int Taken);
 
     private readonly record struct ResponseHead(int Status, bool Interim, bool KeepAlive, Framing Framing, long Length, ContentCoding Coding);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text;
 using LoadKit.Tests.HttpWire;
 
 namespace LoadKit.Tests.HttpSteps;
@@ -341,14 +342,15 @@ public class HttpStepTests(HttpEngine engine)
         Assert.That(heads, Has.None.Contains("X-Admin"));
     }
 
-    [Test]
-    public async Task Step_ResponseHeadWithBareLineFeeds_IsReadLikeAnyOther()
+    [TestCase("HTTP/1.1 200 OK\nContent-Length: 2\nX-Id: 7\n\nok")]
+    [TestCase("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Id: 7\r\n\r\n1\no\n1;x=y\nk\n0\nT: 1\n\n")]
+    public async Task Step_ResponseWithBareLineFeeds_IsReadLikeAnyOther(string response)
     {
         var lines = new ConcurrentQueue<string>();
         await using var server = new RawHttpServer(async (request, stream, ct) =>
         {
             lines.Enqueue(request.RequestLine);
-            await stream.WriteAsync("HTTP/1.1 200 OK\nContent-Length: 2\nX-Id: 7\n\nok"u8.ToArray(), ct);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(response), ct);
             return true;
         });
         var scenario = Scenario.Create("bare line feeds")

@@ -180,6 +180,23 @@ public class WireExchangeTests
         Assert.That((server.Accepted, server.Requests), Is.EqualTo((1, 2)));
     }
 
+    [TestCase("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Id: 7\r\n\r\n5\nhello\n3;x=y\n ok\n0\nT: 1\n\n")]
+    [TestCase("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\nX-Id: 7\n\n5\r\nhello\n3\n ok\r\n0\n\r\n")]
+    public async Task SendAsync_ChunkLinesEndingInABareLineFeed_AreReadAndTheConnectionKept(string response)
+    {
+        await using var server = RawHttpServer.Always(response);
+        using var pool = Pool();
+        using var exchange = new WireExchange { KeepBody = true, KeepAllHeaders = true };
+
+        for (var i = 0; i < 2; i++)
+        {
+            await SendAsync(exchange, pool, server.Address, Get).WaitAsync(Bound);
+            Assert.That((exchange.Status, Text(exchange), exchange.Header("X-Id")), Is.EqualTo((200, "hello ok", "7")));
+        }
+
+        Assert.That((server.Accepted, server.Requests), Is.EqualTo((1, 2)));
+    }
+
     private static IEnumerable<TestCaseData> MalformedResponses()
     {
         yield return new TestCaseData("HTTP/1.1 OK\r\n\r\n", "its status line 'HTTP/1.1 OK' is not 'HTTP/1.x NNN reason' with a status from 100 to 999").SetName("BadStatusLine");
