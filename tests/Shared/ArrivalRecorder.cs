@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -137,21 +136,21 @@ internal sealed class ArrivalRecorder : IDisposable
 
     private void Serve(Socket connection)
     {
-        var buffer = new byte[8192];
+        var buffer = new byte[StampedReceiver.BufferBytes];
         var pending = new StringBuilder();
         using var receiver = StampedReceiver.For(connection);
         try
         {
-            int read;
-            long arrived = 0;
-            while ((read = receiver is null ? connection.Receive(buffer) : receiver.Receive(buffer, out arrived)) > 0)
+            while (true)
             {
-                if (arrived == 0)
+                long? stamped = null;
+                var read = receiver is null ? connection.Receive(buffer) : receiver.Receive(buffer, out stamped);
+                if (read <= 0)
                 {
-                    arrived = SystemNanoseconds();
-                    Interlocked.Increment(ref _unstamped);
+                    break;
                 }
 
+                var arrived = stamped ?? Unstamped();
                 pending.Append(Encoding.ASCII.GetString(buffer, 0, read));
                 int end;
                 while ((end = pending.ToString().IndexOf("\r\n\r\n", StringComparison.Ordinal)) >= 0)
@@ -169,8 +168,6 @@ internal sealed class ArrivalRecorder : IDisposable
                     Interlocked.Increment(ref _requests);
                     connection.Send(Answer);
                 }
-
-                arrived = 0;
             }
         }
         catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
@@ -179,7 +176,12 @@ internal sealed class ArrivalRecorder : IDisposable
         }
     }
 
-    private static long SystemNanoseconds() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+    /// <summary>An arrival the kernel gave no time for: now, in nanoseconds of the system clock, and counted.</summary>
+    private long Unstamped()
+    {
+        Interlocked.Increment(ref _unstamped);
+        return (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+    }
 
     /// <summary>
     /// Blocking receives through <c>recvmsg</c> that also give the kernel's receive time of the bytes read
@@ -187,52 +189,44 @@ internal sealed class ArrivalRecorder : IDisposable
     /// </summary>
     private sealed class StampedReceiver : IDisposable
     {
+        public const int BufferBytes = 8192;
+
         private const int SolSocket = 1;
         private const int SoTimestampNs = 35;
         private const int ControlBytes = 64;
+        private static readonly bool Supported = OperatingSystem.IsLinux() && IntPtr.Size == 8;
 
-        private readonly Socket _socket;
         private readonly SafeSocketHandle _handle;
-        private readonly IntPtr _data;
-        private readonly IntPtr _control;
-        private readonly IntPtr _vector;
+        private readonly IntPtr _data = Marshal.AllocHGlobal(BufferBytes);
+        private readonly IntPtr _control = Marshal.AllocHGlobal(ControlBytes);
+        private readonly IntPtr _vector = Marshal.AllocHGlobal(Marshal.SizeOf<IoVector>());
         private bool _referenced;
 
         private StampedReceiver(Socket socket)
         {
-            _socket = socket;
             _handle = socket.SafeHandle;
             _handle.DangerousAddRef(ref _referenced); // the descriptor stays this socket's while recvmsg may use it
-            _data = Marshal.AllocHGlobal(8192);
-            _control = Marshal.AllocHGlobal(ControlBytes);
-            _vector = Marshal.AllocHGlobal(Marshal.SizeOf<IoVector>());
+            Marshal.StructureToPtr(new IoVector { Base = _data, Length = BufferBytes }, _vector, false);
         }
 
-        public static StampedReceiver? For(Socket socket)
-        {
-            if (!OperatingSystem.IsLinux() || IntPtr.Size != 8)
-            {
-                return null;
-            }
+        /// <summary>A receiver for an accepted connection, or null where the kernel's times cannot be read.</summary>
+        public static StampedReceiver? For(Socket socket) => Supported ? new StampedReceiver(socket) : null;
 
-            return new StampedReceiver(socket);
-        }
-
+        /// <summary>Asks for receive times on a listener's connections (they inherit the option).</summary>
         public static void Enable(Socket listener)
         {
-            if (OperatingSystem.IsLinux() && IntPtr.Size == 8)
+            if (Supported)
             {
                 listener.SetRawSocketOption(SolSocket, SoTimestampNs, BitConverter.GetBytes(1));
             }
         }
 
         /// <summary>
-        /// Reads up to <paramref name="buffer"/>'s length; 0 at the end. <paramref name="arrived"/>: the kernel's receive
-        /// time in nanoseconds of the system clock, or 0 if it gave none.
+        /// Reads up to <see cref="BufferBytes"/> into <paramref name="buffer"/>; 0 at the end. <paramref name="arrived"/>:
+        /// the kernel's receive time in nanoseconds of the system clock, or null if it gave none.
         /// </summary>
-        public int Receive(byte[] buffer, out long arrived)
+        public int Receive(byte[] buffer, out long? arrived)
         {
-            Marshal.StructureToPtr(new IoVector { Base = _data, Length = (nuint)Math.Min(buffer.Length, 8192) }, _vector, false);
             var message = new MessageHeader { Vector = _vector, VectorLength = 1, Control = _control, ControlLength = ControlBytes };
             nint read;
             while ((read = RecvMsg(_handle.DangerousGetHandle(), ref message, 0)) < 0 && Marshal.GetLastPInvokeError() == 4)
@@ -246,7 +240,7 @@ internal sealed class ArrivalRecorder : IDisposable
             }
 
             Marshal.Copy(_data, buffer, 0, (int)read);
-            arrived = read > 0 && Stamp(message) is { } stamp ? stamp : 0;
+            arrived = read > 0 ? Stamp(message) : null;
             return (int)read;
         }
 
@@ -259,8 +253,6 @@ internal sealed class ArrivalRecorder : IDisposable
             {
                 _handle.DangerousRelease();
             }
-
-            GC.KeepAlive(_socket);
         }
 
         /// <summary>The SCM_TIMESTAMPNS control message's time, if the kernel gave one: a cmsghdr (length, level, type) and a timespec.</summary>
