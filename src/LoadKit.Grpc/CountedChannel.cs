@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -13,6 +14,10 @@ namespace LoadKit;
 internal sealed class CountedChannel<TClient> : IOpenedConnections, IDisposable
 {
     private readonly GrpcChannel _channel;
+    private readonly Uri _address;
+    private readonly Lock _prepareLock = new();
+    private Task? _preparing;
+    private Socket? _prepared;
     private long _unreported;
 
     public CountedChannel(Uri address, GrpcSettings settings, Func<CallInvoker, TClient> create)
@@ -30,6 +35,7 @@ internal sealed class CountedChannel<TClient> : IOpenedConnections, IDisposable
         }
 
         settings.ConfigureHandler?.Invoke(handler);
+        _address = address;
         _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
         Client = create(_channel.CreateCallInvoker());
     }
@@ -39,23 +45,65 @@ internal sealed class CountedChannel<TClient> : IOpenedConnections, IDisposable
     /// <summary>The connections opened since the last call of this; each is taken once.</summary>
     public long TakeOpened() => Volatile.Read(ref _unreported) == 0 ? 0 : Interlocked.Exchange(ref _unreported, 0);
 
-    public void Dispose() => _channel.Dispose();
+    /// <summary>
+    /// Before a shared start: opens the channel's first connection (TCP; HTTP/2's settings and TLS follow on the first
+    /// call), once however many VUs share the channel. One that cannot be opened is left to the first call.
+    /// </summary>
+    public Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        lock (_prepareLock)
+        {
+            return _preparing ??= OpenPreparedAsync(cancellationToken);
+        }
+    }
+
+    public void Dispose()
+    {
+        _channel.Dispose();
+        Interlocked.Exchange(ref _prepared, null)?.Dispose();
+    }
+
+    private async Task OpenPreparedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _prepared = await OpenAsync(new DnsEndPoint(_address.IdnHost, _address.Port), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException)
+        {
+            // Left to the first call, which counts the failure.
+        }
+    }
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = Interlocked.Exchange(ref _prepared, null);
+
+        // Readable with nothing to read: the server closed the prepared connection while it waited.
+        if (socket is not null && socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0)
+        {
+            socket.Dispose();
+            socket = null;
+        }
+
+        socket ??= await OpenAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _unreported);
+        return new NetworkStream(socket, ownsSocket: true);
+    }
+
+    private static async Task<Socket> OpenAsync(DnsEndPoint endpoint, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            return socket;
         }
         catch
         {
             socket.Dispose();
             throw;
         }
-
-        Interlocked.Increment(ref _unreported);
-        return new NetworkStream(socket, ownsSocket: true);
     }
 
     /// <summary>The server's chain ends at <paramref name="trusted"/> (or at a system authority); its name must match either way.</summary>

@@ -8,7 +8,7 @@ namespace LoadKit;
 /// A gRPC step: a call description to pass to <c>.Step(name, step)</c>, or to run from code inside a step with
 /// <see cref="RunAsync"/>.
 /// </summary>
-public abstract class GrpcStep
+public abstract class GrpcStep : IPreparableStep
 {
     private protected GrpcStep()
     {
@@ -16,6 +16,11 @@ public abstract class GrpcStep
 
     /// <summary>Makes the call within the step running in <paramref name="context"/>: counted, checked and extracted as the step would.</summary>
     public abstract ValueTask RunAsync(StepContext context);
+
+    /// <summary>Before a shared start: opens the VU's channel's first connection.</summary>
+    ValueTask IPreparableStep.PrepareAsync(StepContext context) => new(PrepareAsync(context));
+
+    private protected abstract Task PrepareAsync(StepContext context);
 }
 
 /// <summary>
@@ -136,6 +141,8 @@ public sealed class GrpcUnaryCall<TClient, TResponse> : GrpcCall<GrpcUnaryCall<T
         return UnaryCalls.RunAsync(context, Spec, channel, (Call: _call, channel.Client, context), static (state, options) => state.Call(state.Client, state.context, options));
     }
 
+    private protected override Task PrepareAsync(StepContext context) => _client.PrepareAsync(context);
+
     private protected override GrpcUnaryCall<TClient, TResponse> With(CallSpec<TResponse> spec) => new(_client, _call, spec);
 }
 
@@ -229,6 +236,8 @@ public sealed class GrpcServerStreamingCall<TClient, TResponse> : GrpcCall<GrpcS
         }
     }
 
+    private protected override Task PrepareAsync(StepContext context) => _client.PrepareAsync(context);
+
     private protected override GrpcServerStreamingCall<TClient, TResponse> With(CallSpec<TResponse> spec) => new(_client, _call, spec);
 }
 
@@ -290,6 +299,8 @@ public sealed class GrpcClientStreamingCall<TClient, TRequest, TResponse> : Grpc
             context.RecordGrpcConnections(channel.TakeOpened());
         }
     }
+
+    private protected override Task PrepareAsync(StepContext context) => _client.PrepareAsync(context);
 
     private protected override GrpcClientStreamingCall<TClient, TRequest, TResponse> With(CallSpec<TResponse> spec) => new(_client, _call, _messages, spec);
 }

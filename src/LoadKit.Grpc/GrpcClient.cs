@@ -19,6 +19,7 @@ public sealed class GrpcClient<TClient>
     private readonly Lock _sharedLock = new();
     private CountedChannel<TClient>? _shared;
     private int _sharedHolders;
+    private bool _compiled;
 
     internal GrpcClient(Uri address, GrpcSettings settings, Func<CallInvoker, TClient> create)
     {
@@ -103,6 +104,26 @@ public sealed class GrpcClient<TClient>
 
         return lease.Channel;
     }
+
+    /// <summary>Before a shared start: LoadKit's gRPC code compiled in this run (<see cref="GrpcWarmUp"/>), and the VU's channel with its first connection open.</summary>
+    internal async Task PrepareAsync(StepContext context)
+    {
+        await GrpcWarmUp.EnsureAsync(context).ConfigureAwait(false);
+        lock (_sharedLock)
+        {
+            if (!_compiled)
+            {
+                GrpcWarmUp.CompileClient(typeof(TClient));
+                _compiled = true;
+            }
+        }
+
+        await ChannelFor(context.Session).PrepareAsync(context.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Lets go of the VU's channel before the VU ends.</summary>
+    internal ValueTask ReleaseAsync(Session session) =>
+        session.TryGet<ChannelLease<TClient>>(_sessionKey, out var lease) && session.Remove(_sessionKey) ? lease.DisposeAsync() : ValueTask.CompletedTask;
 
     private ChannelLease<TClient> OwnChannel()
     {

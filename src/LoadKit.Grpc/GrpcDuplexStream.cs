@@ -61,7 +61,7 @@ public sealed class GrpcDuplexStream<TClient, TRequest, TResponse>
     public Func<StepContext, ValueTask> Send(Func<StepContext, TRequest> message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return ctx => For(ctx).SendAsync(message(ctx));
+        return Prepared(ctx => For(ctx).SendAsync(message(ctx)));
     }
 
     /// <summary>
@@ -72,7 +72,7 @@ public sealed class GrpcDuplexStream<TClient, TRequest, TResponse>
     public Func<StepContext, ValueTask> Receive(Func<TResponse, bool>? until = null, TimeSpan? timeout = null)
     {
         CheckTimeout(timeout);
-        return async ctx => await For(ctx).ReceiveAsync(until, timeout).ConfigureAwait(false);
+        return Prepared(async ctx => await For(ctx).ReceiveAsync(until, timeout).ConfigureAwait(false));
     }
 
     /// <summary>
@@ -84,20 +84,27 @@ public sealed class GrpcDuplexStream<TClient, TRequest, TResponse>
     {
         ArgumentNullException.ThrowIfNull(message);
         CheckTimeout(timeout);
-        return async ctx =>
+        return Prepared(async ctx =>
         {
             var stream = For(ctx);
             await stream.SendAsync(message(ctx)).ConfigureAwait(false);
             await stream.ReceiveAsync(reply, timeout).ConfigureAwait(false);
-        };
+        });
     }
 
     /// <summary>A step that completes the VU's request stream, reads the server's remaining messages to the end and checks the status; nothing when the stream is not open.</summary>
-    public Func<StepContext, ValueTask> Close() => ctx => For(ctx).CloseAsync();
+    public Func<StepContext, ValueTask> Close() => Prepared(ctx => For(ctx).CloseAsync());
 
     /// <summary>Opens the VU's call. No token: the stream outlives the step that opens it; each send and receive passes its step's own.</summary>
     private AsyncDuplexStreamingCall<TRequest, TResponse> Open(StepContext context) =>
         _call(_client.ChannelFor(context.Session).Client, context, new CallOptions(GrpcMetadata.Render(_metadata, context.Session)));
+
+    /// <summary>Lets go of the VU's stream before the VU ends.</summary>
+    internal ValueTask ReleaseAsync(Session session) =>
+        session.TryGet<GrpcDuplexSession<TRequest, TResponse>>(_sessionKey, out var stream) && session.Remove(_sessionKey) ? stream.DisposeAsync() : ValueTask.CompletedTask;
+
+    /// <summary>The step <paramref name="run"/> as a method of an object that opens the VU's channel's connection before a shared start.</summary>
+    private Func<StepContext, ValueTask> Prepared(Func<StepContext, ValueTask> run) => new DuplexStep(run, _client.PrepareAsync).RunAsync;
 
     private static void CheckTimeout(TimeSpan? timeout)
     {
@@ -106,6 +113,14 @@ public sealed class GrpcDuplexStream<TClient, TRequest, TResponse>
             throw new ArgumentOutOfRangeException(nameof(timeout), value, $"gRPC stream receive timeout = {value}: allowed a positive time, such as 2 s.");
         }
     }
+}
+
+/// <summary>A duplex stream's step action, which prepares (<see cref="IPreparableStep"/>) by opening the VU's channel's connection.</summary>
+internal sealed class DuplexStep(Func<StepContext, ValueTask> run, Func<StepContext, Task> prepare) : IPreparableStep
+{
+    public ValueTask RunAsync(StepContext context) => run(context);
+
+    public ValueTask PrepareAsync(StepContext context) => new(prepare(context));
 }
 
 /// <summary>

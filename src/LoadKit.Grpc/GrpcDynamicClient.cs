@@ -15,7 +15,7 @@ public sealed class GrpcDynamicClient
 {
     private readonly GrpcClient<CallInvoker> _client;
     private readonly GrpcDescriptorSet? _descriptors;
-    private readonly ConcurrentDictionary<GrpcMethodName, Task<DynamicMethod>> _methods = new();
+    private readonly ConcurrentDictionary<GrpcMethodName, Lazy<Task<DynamicMethod>>> _methods = new();
 
     internal GrpcDynamicClient(GrpcClient<CallInvoker> client, GrpcDescriptorSet? descriptors)
     {
@@ -44,7 +44,7 @@ public sealed class GrpcDynamicClient
         if (_descriptors is not null)
         {
             var resolved = DynamicMethod.Of(_descriptors.Find(name));
-            _methods.TryAdd(name, Task.FromResult(resolved));
+            _methods.TryAdd(name, new(Task.FromResult(resolved)));
             if (template.IsConstant)
             {
                 try
@@ -63,16 +63,18 @@ public sealed class GrpcDynamicClient
 
     internal CountedChannel<CallInvoker> ChannelFor(Session session) => _client.ChannelFor(session);
 
-    /// <summary>The method's descriptor: from the set, or asked of the server once (again after a failure).</summary>
+    internal Task PrepareAsync(StepContext context) => _client.PrepareAsync(context);
+
+    /// <summary>The method's descriptor: from the set, or asked of the server once however many VUs ask at once (again after a failure).</summary>
     internal Task<DynamicMethod> ResolveAsync(GrpcMethodName name, CallInvoker invoker)
     {
-        var resolving = _methods.GetOrAdd(name, n => ReflectAsync(n, invoker));
-        if (resolving.IsFaulted)
+        var resolving = _methods.GetOrAdd(name, static (n, asking) => new(() => asking.Client.ReflectAsync(n, asking.invoker)), (Client: this, invoker));
+        if (resolving.Value.IsFaulted)
         {
             _methods.TryRemove(KeyValuePair.Create(name, resolving));
         }
 
-        return resolving;
+        return resolving.Value;
     }
 
     private async Task<DynamicMethod> ReflectAsync(GrpcMethodName name, CallInvoker invoker)
@@ -122,6 +124,13 @@ public sealed class GrpcDynamicCall : GrpcCall<GrpcDynamicCall, GrpcJsonMessage>
 
         await UnaryCalls.RunAsync(context, Spec, channel, (channel.Client, method.Call, request),
             static (state, options) => state.Client.AsyncUnaryCall(state.Call, null, options, state.request)).ConfigureAwait(false);
+    }
+
+    /// <summary>Also asks the server's reflection service for the method now, so that the first call does not wait for it.</summary>
+    private protected override async Task PrepareAsync(StepContext context)
+    {
+        await _client.PrepareAsync(context).ConfigureAwait(false);
+        await _client.ResolveAsync(_name, _client.ChannelFor(context.Session).Client).WaitAsync(context.CancellationToken).ConfigureAwait(false);
     }
 
     private protected override GrpcDynamicCall With(CallSpec<GrpcJsonMessage> spec) => new(_client, _name, _json, spec);

@@ -13,7 +13,8 @@ public static class GrpcSteps
     /// <summary>
     /// A client of the service at <see cref="GrpcSettings.Address"/> (or <see cref="GrpcSettings.AddressVariable"/>):
     /// <paramref name="create"/> makes the generated client over a channel's invoker, once per channel, e.g.
-    /// <c>invoker => new Greeter.GreeterClient(invoker)</c>. No connection opens until a VU's first call.
+    /// <c>invoker => new Greeter.GreeterClient(invoker)</c>. No connection opens until a VU's first call, or, in a
+    /// distributed run, until the worker prepares the VU before the start instant (<see cref="IPreparableStep"/>).
     /// </summary>
     /// <exception cref="ArgumentException">No address, or one that is not an absolute http:// or https:// address.</exception>
     public static GrpcClient<TClient> Client<TClient>(GrpcSettings settings, Func<CallInvoker, TClient> create)

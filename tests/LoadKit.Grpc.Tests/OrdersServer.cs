@@ -53,6 +53,17 @@ internal sealed class OrdersServer : IAsyncDisposable
             });
         }));
         var app = builder.Build();
+        app.Use(async (http, next) =>
+        {
+            if (http.Request.Path.Value?.StartsWith("/grpc.reflection.", StringComparison.Ordinal) == true)
+            {
+                Interlocked.Increment(ref counts.ReflectionCalls);
+            }
+
+            counts.FirstArrivals.TryAdd(http.Request.Headers.Authorization.ToString(), DateTimeOffset.UtcNow);
+
+            await next(http);
+        });
         app.MapGrpcService<OrdersService>();
         if (reflection)
         {
@@ -60,6 +71,14 @@ internal sealed class OrdersServer : IAsyncDisposable
         }
         var addresses = await LoopbackApp.StartAsync(app);
         return new OrdersServer(app, addresses[0], counts);
+    }
+
+    /// <summary>Makes a call from this process and forgets it, so that the server's own first-call costs are paid before a test times calls.</summary>
+    public async Task WarmUpAsync()
+    {
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(Address);
+        await new Protos.Orders.OrdersClient(channel).GetAsync(new OrderRequest { Id = 1 }, new Metadata { { "authorization", "warm-up" } });
+        Counts.Reset();
     }
 
     public async ValueTask DisposeAsync()
@@ -73,6 +92,7 @@ internal sealed class OrdersServer : IAsyncDisposable
 internal sealed class OrdersCounts
 {
     public int Connections;
+    public int ReflectionCalls;
     public int Gets;
     public int Lists;
     public int Uploads;
@@ -82,6 +102,16 @@ internal sealed class OrdersCounts
     public int ChatsEnded;
 
     public ConcurrentDictionary<string, int> Owners { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When the server's pipeline first saw a request of each authorization value (a VU's), by its clock.</summary>
+    public ConcurrentDictionary<string, DateTimeOffset> FirstArrivals { get; } = new(StringComparer.Ordinal);
+
+    public void Reset()
+    {
+        Connections = ReflectionCalls = Gets = Lists = Uploads = UploadedMessages = Chats = ChatMessages = ChatsEnded = 0;
+        Owners.Clear();
+        FirstArrivals.Clear();
+    }
 }
 
 internal sealed class OrdersService(OrdersCounts counts) : Protos.Orders.OrdersBase

@@ -115,7 +115,8 @@ internal sealed class ScenarioEngine
 
     /// <summary>
     /// Before a shared start instant, does what the first iteration would otherwise pay for after it: opens the HTTP
-    /// connections and creates and initialises the VUs that the first block starts at once. Nothing for an engine that
+    /// connections, creates and initialises the VUs that the first block starts at once and lets their preparable steps
+    /// (<see cref="IPreparableStep"/>) prepare them. Nothing for an engine that
     /// resumes part-way (a take-over starts at once).
     /// </summary>
     public async Task PrepareAsync(CancellationToken cancellationToken)
@@ -127,7 +128,7 @@ internal sealed class ScenarioEngine
 
         var users = (int)_share.CountOwned(_plan.Blocks[0].UsersAtStart);
         await _http.OpenConnectionsAsync(users, cancellationToken).ConfigureAwait(false);
-        await _users.PrepareAsync(users).ConfigureAwait(false);
+        await _users.PrepareAsync(users, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs the plan, then cleanup, and returns what was measured.</summary>

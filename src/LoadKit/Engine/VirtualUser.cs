@@ -241,8 +241,32 @@ internal sealed class VirtualUser : IDisposable
     /// <summary>Opens the mailbox before <see cref="RunScheduledAsync"/> starts for a new block.</summary>
     public void OpenMailbox() => _mailbox.Open();
 
-    /// <summary>Before the run's start: runs init, so that the first iteration does not wait for it.</summary>
-    public Task PrepareAsync() => EnsureInitializedAsync();
+    /// <summary>
+    /// Before the run's start: runs init, then lets the scenario's preparable steps prepare this VU (open its
+    /// connections), so that the first iteration waits for neither. A preparation that fails is left to the run.
+    /// </summary>
+    public async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        if (!await EnsureInitializedAsync().ConfigureAwait(false))
+        {
+            return;
+        }
+
+        _context.CancellationToken = cancellationToken;
+        foreach (var step in _scenario.PreparableSteps)
+        {
+            try
+            {
+                await step.PrepareAsync(_context).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The first call meets the failure and counts it.
+            }
+        }
+
+        _context.CancellationToken = default;
+    }
 
     /// <summary>Runs init now if it has not run; returns whether the VU can run iterations.</summary>
     private async Task<bool> EnsureInitializedAsync()

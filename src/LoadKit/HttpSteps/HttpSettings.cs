@@ -127,9 +127,12 @@ public sealed record HttpSettings
     {
         HttpEngine.LoadKit => true,
         HttpEngine.HttpClient => false,
-        _ => Version.Major == 1 && Handler is null && Proxy is null
-            && !ProxyVariables.Any(v => (environment ?? Environment.GetEnvironmentVariable)(v) is { Length: > 0 }),
+        _ => Version.Major == 1 && Handler is null && Proxy is null && !ProxyInEnvironment(environment),
     };
+
+    /// <summary>Whether the environment names a proxy that .NET's clients (HttpClient, ClientWebSocket) would go through.</summary>
+    internal static bool ProxyInEnvironment(Func<string, string?>? environment = null) =>
+        ProxyVariables.Any(v => (environment ?? Environment.GetEnvironmentVariable)(v) is { Length: > 0 });
 
     private static readonly string[] ProxyVariables = ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"];
 

@@ -28,6 +28,7 @@ public sealed class Scenario
         Http = http;
         Name = name;
         Steps = steps;
+        PreparableSteps = [.. steps.Select(s => s.Action.Target).OfType<IPreparableStep>().Distinct()];
         Tasks = tasks;
         HasNamedTasks = hasNamedTasks;
         TotalWeight = tasks.Sum(t => t.Weight);
@@ -67,6 +68,9 @@ public sealed class Scenario
     public static ScenarioBuilder Create(string name) => new(name);
 
     internal ImmutableArray<StepDefinition> Steps { get; }
+
+    /// <summary>The steps that prepare a VU before a shared start (<see cref="IPreparableStep"/>), each once.</summary>
+    internal ImmutableArray<IPreparableStep> PreparableSteps { get; }
 
     /// <summary>How the HTTP steps connect.</summary>
     internal HttpSettings Http { get; }

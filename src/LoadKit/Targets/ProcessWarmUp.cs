@@ -54,7 +54,9 @@ internal static class ProcessWarmUp
                 share.TakeSnapshot();
             }
 
-            // The metrics a run publishes (the warm-up publishes none: it would show as a scenario of its own).
+            // The counts of gRPC and WebSocket steps (LoadKit.Grpc's warm-up records nothing), and the metrics a run
+            // publishes (the warm-up publishes none: it would show as a scenario of its own).
+            Compile(typeof(Stats.StepRecorder), typeof(Stats.GrpcCounts), typeof(Stats.WebSocketCounts));
             Compile(typeof(LoadKitMetrics), typeof(Telemetry.UserTracking), typeof(Telemetry.CpuTracking), typeof(Telemetry.StepTelemetry), typeof(Telemetry.ScenarioTelemetry));
         }
         finally

@@ -7,7 +7,7 @@ namespace LoadKit.WebSockets;
 /// <see cref="ScenarioBuilder.Build"/> finds what is wrong with its URL and headers and reports it with every other
 /// problem, before anything runs.
 /// </summary>
-internal sealed class WebSocketConnectStep
+internal sealed class WebSocketConnectStep : IPreparableStep
 {
     private readonly string _connection;
     private readonly Template _url;
@@ -52,6 +52,21 @@ internal sealed class WebSocketConnectStep
                 _headers.Select(h => KeyValuePair.Create(h.Name, h.Value.Render(context.Session))),
                 _subProtocol,
                 context.CancellationToken);
+    }
+
+    /// <summary>
+    /// Before a shared start: opens the TCP connection of the VU's connection, for its first connect to send the
+    /// handshake on. Nothing when the URL needs session values the VU does not have yet, or a proxy is set (the
+    /// connection would go to the proxy).
+    /// </summary>
+    public ValueTask PrepareAsync(StepContext context)
+    {
+        if (Problems.Length > 0 || HttpSettings.ProxyInEnvironment() || !_url.Names.All(context.Session.Contains))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return context.WebSocket(_connection).PrepareAsync(WebSocketSteps.ParseUrl(_connection, _url.Render(context.Session)), context.CancellationToken);
     }
 
     private static Template Parse(string text, string what, ImmutableArray<string>.Builder problems)

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 using LoadKit.Display;
+using LoadKit.HttpSteps;
 
 namespace LoadKit;
 
@@ -28,6 +29,7 @@ public sealed class WebSocketConnection
     private byte[] _send = [];
     private CancellationTokenSource? _receiveTimeout;
     private string _notOpen = "never opened";
+    private OpenedConnections? _prepared;
 
     internal WebSocketConnection(string name, StepContext context)
     {
@@ -74,9 +76,27 @@ public sealed class WebSocketConnection
             socket.Options.AddSubProtocol(subProtocol);
         }
 
+        var prepared = _prepared;
+        _prepared = null;
         try
         {
-            await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
+            if (prepared is null)
+            {
+                await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // The handshake goes over the connection opened before the start (a new one if the server closed it,
+                // or the URL now names another host). The handler, used once, leaves the upgraded stream to the socket.
+                using var invoker = new HttpMessageInvoker(new SocketsHttpHandler
+                {
+                    ConnectCallback = prepared.ConnectAsync,
+                    UseProxy = false,
+                    UseCookies = false,
+                    PooledConnectionLifetime = TimeSpan.Zero,
+                });
+                await socket.ConnectAsync(uri, invoker, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception exception) when (exception is WebSocketException or HttpRequestException)
         {
@@ -92,9 +112,24 @@ public sealed class WebSocketConnection
             _notOpen = "its last connect was cancelled";
             throw;
         }
+        finally
+        {
+            prepared?.Dispose();
+        }
 
         _socket = socket;
         _context.Recorder?.WebSocket.Opened();
+    }
+
+    /// <summary>Before a shared start: opens the TCP connection that the next <see cref="ConnectAsync"/> to <paramref name="uri"/>'s host sends its handshake on.</summary>
+    internal async ValueTask PrepareAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        if (IsOpen || _prepared is not null)
+        {
+            return;
+        }
+
+        _prepared = await OpenedConnections.OpenAsync(uri, 1, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends <paramref name="text"/> as one text message, encoded into a reusable buffer.</summary>
@@ -234,6 +269,7 @@ public sealed class WebSocketConnection
             // The run is over; a peer that does not answer the close is not the test's concern.
         }
 
+        _prepared?.Dispose();
         _receiveTimeout?.Dispose();
         Return(ref _received);
         Return(ref _send);

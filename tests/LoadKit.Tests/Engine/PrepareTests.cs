@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using LoadKit.Engine;
+using LoadKit.Tests.WebSockets;
 using LoadKit.TestTargets;
 using LoadKit.Workload;
 
@@ -112,6 +113,57 @@ public class PrepareTests
 
         Assert.That(result.GetStep("get").Failed, Is.EqualTo(6));
         Assert.That(result.GetStep("get").Errors.Select(e => e.Message), Has.Some.Contain("refused").IgnoreCase);
+    }
+
+    [Test]
+    public async Task PrepareAsync_WebSocketConnect_OpensEachVUsConnectionAndTheHandshakeGoesOverIt()
+    {
+        await using var server = await WebSocketServer.StartAsync();
+        var scenario = Scenario.Create("chat")
+            .WithInit((session, _) =>
+            {
+                session.Set("vu", session.UserIndex);
+                return ValueTask.CompletedTask;
+            })
+            .Step("connect", WebSocketSteps.Connect("chat", server.Url("/echo?vu={{vu}}")))
+            .Step("echo", WebSocketSteps.Exchange("chat", "hello"))
+            .WithLoad(Load.IterationsPerUser(3, 4))
+            .Build();
+        var scenarioEngine = new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole);
+
+        await scenarioEngine.PrepareAsync(CancellationToken.None).WaitAsync(Bound);
+        await Eventually.UntilAsync(() => server.Accepted == 3, Bound, () => $"the server accepted {server.Accepted} connections, not 3.");
+        Assert.That(server.Connections, Is.Zero, "no handshake before the start");
+
+        var result = await scenarioEngine.RunAsync(CancellationToken.None).WaitAsync(Bound);
+
+        var (connect, echo) = (result.GetStep("connect"), result.GetStep("echo"));
+        Assert.That((connect.Ok, connect.WebSocket?.Opened, echo.Ok), Is.EqualTo((3L, 3L, 12L)), "each VU's handshake is its connect step's one call");
+        Assert.That((server.Connections, server.Accepted), Is.EqualTo((3, 3)), "every handshake went over the connection opened for it");
+        Assert.That(server.ConnectionsByUser.Keys.Order(), Is.EqualTo(new[] { "0", "1", "2" }), "the URL was filled from each VU's session");
+    }
+
+    [Test]
+    public async Task PrepareAsync_WebSocketUrlNeedsAValueTheVUHasNotYet_PreparesNothingAndTheRunConnects()
+    {
+        await using var server = await WebSocketServer.StartAsync();
+        var scenario = Scenario.Create("later")
+            .Step("name", ctx =>
+            {
+                ctx.Session.Set("vu", ctx.UserIndex);
+                return ValueTask.CompletedTask;
+            })
+            .Step("connect", WebSocketSteps.Connect("chat", server.Url("/echo?vu={{vu}}")))
+            .Step("echo", WebSocketSteps.Exchange("chat", "hello"))
+            .WithLoad(Load.IterationsPerUser(2, 2))
+            .Build();
+        var scenarioEngine = new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole);
+
+        await scenarioEngine.PrepareAsync(CancellationToken.None).WaitAsync(Bound);
+        var result = await scenarioEngine.RunAsync(CancellationToken.None).WaitAsync(Bound);
+
+        Assert.That((result.GetStep("connect").Ok, result.GetStep("echo").Ok), Is.EqualTo((2L, 4L)));
+        Assert.That((server.Connections, server.Accepted), Is.EqualTo((2, 2)), "nothing was opened before the start, nothing left unused");
     }
 
     [Test]

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
@@ -17,6 +18,7 @@ namespace LoadKit.Tests.WebSockets;
 internal sealed class WebSocketServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private int _accepted;
     private int _connections;
     private int _messages;
     private int _closedByClient;
@@ -25,7 +27,11 @@ internal sealed class WebSocketServer : IAsyncDisposable
 
     public ConcurrentDictionary<string, int> ConnectionsByUser { get; } = new();
 
+    /// <summary>WebSocket connections (handshakes the server accepted).</summary>
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>TCP connections the server accepted, counted before a byte is read.</summary>
+    public int Accepted => Volatile.Read(ref _accepted);
 
     public int Messages => Volatile.Read(ref _messages);
 
@@ -39,8 +45,13 @@ internal sealed class WebSocketServer : IAsyncDisposable
 
     public static async Task<WebSocketServer> StartAsync()
     {
-        var app = LoopbackApp.Create();
-        var server = new WebSocketServer(app);
+        WebSocketServer? server = null;
+        var app = LoopbackApp.Create(k => k.Listen(IPAddress.Loopback, 0, listen => listen.Use(next => connection =>
+        {
+            Interlocked.Increment(ref server!._accepted);
+            return next(connection);
+        })));
+        server = new WebSocketServer(app);
         app.UseWebSockets();
         app.Map("/{mode}", (HttpContext http, string mode) => server.HandleAsync(http, mode));
         var address = (await LoopbackApp.StartAsync(app))[0];

@@ -77,9 +77,11 @@ internal sealed class VirtualUsers(Scenario scenario, SegmentShare share, Scenar
 
     /// <summary>
     /// Before the run's start: creates the VUs with segment-local indices below <paramref name="count"/> and runs their
-    /// init, all at once, bounded by the hook timeout (an init that overruns it fails as it would in the run).
+    /// init, all at once, bounded by the hook timeout (an init that overruns it fails as it would in the run), then
+    /// lets their preparable steps prepare them.
     /// </summary>
-    public Task PrepareAsync(int count) => Task.WhenAll(Enumerable.Range(0, count).Select(local => At(local).PrepareAsync()));
+    public Task PrepareAsync(int count, CancellationToken cancellationToken) =>
+        Task.WhenAll(Enumerable.Range(0, count).Select(local => At(local).PrepareAsync(cancellationToken)));
 
     /// <summary>Runs every VU's cleanup, bounded by the hook timeout, then disposes the VUs.</summary>
     public async Task CleanupAsync(CancellationToken cancellationToken)
