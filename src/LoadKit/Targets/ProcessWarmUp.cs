@@ -8,8 +8,9 @@ namespace LoadKit.Targets;
 
 /// <summary>
 /// Compiles LoadKit's own hot paths in this process once, before its first prepared run: a tiny run goes the way a
-/// worker's share goes (prepared, then started at a given instant) through every executor and LoadKit's HTTP step
-/// on both engines (headers, query, a JSON body, a check) against a responder on a loopback port of its own (no request reaches the
+/// worker's share goes (prepared, then started at a given instant) through every executor, LoadKit's HTTP step
+/// on both engines (headers, query, a JSON body, a check) and its WebSocket steps (connect, exchange, close) against a
+/// responder on a loopback port of its own (no request reaches the
 /// run's target). Without it a fresh worker's first requests waited tens of milliseconds for the JIT after the start
 /// instant: each method met for the first time there cost its compilation. The scenario's own code (its steps) is
 /// compiled on its first call, as is any HTTP client of its own.
@@ -21,8 +22,10 @@ internal static class ProcessWarmUp
     /// <summary>Completes once the warm-up has run in this process (at once after the first time).</summary>
     public static Task EnsureAsync() => Once.Value;
 
-    private static async Task RunAsync()
+    /// <summary>Runs the warm-up (again) and returns its last round's result: what it ran, for a test to see that it worked.</summary>
+    internal static async Task<LoadResult> RunAsync()
     {
+        LoadResult? last = null;
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         using var stop = new CancellationTokenSource();
@@ -42,7 +45,13 @@ internal static class ProcessWarmUp
                     Load.ArrivalRate(200, TimeSpan.FromMilliseconds(30), preAllocatedUsers: 1, maxUsers: 2),
                     Load.IterationsPerUser(1, 5))
                 .Build();
-            Scenario[] scenarios = [Warm("loadkit process warm-up", HttpEngine.HttpClient), Warm("loadkit process warm-up (LoadKit's HTTP engine)", HttpEngine.LoadKit)];
+            var webSocket = Scenario.Create("loadkit process warm-up (WebSocket)")
+                .Step("connect", WebSocketSteps.Connect("warm-up", $"ws://127.0.0.1:{address.Port}/ws"))
+                .Step("exchange", WebSocketSteps.Exchange("warm-up", "hi"))
+                .Step("close", WebSocketSteps.Close("warm-up"))
+                .WithLoad(Load.IterationsPerUser(1, 2))
+                .Build();
+            Scenario[] scenarios = [Warm("loadkit process warm-up", HttpEngine.HttpClient), Warm("loadkit process warm-up (LoadKit's HTTP engine)", HttpEngine.LoadKit), webSocket];
 
             // Twice, as a worker's shares run (ShareRun: its start, observers and snapshots): the second time meets
             // what the first compiled.
@@ -50,7 +59,7 @@ internal static class ProcessWarmUp
             {
                 var share = new ShareRun(RunPlan.Create(scenarios, LoadProfile.Full, 1, [], origin: null), LoadSegments.Equal(1), 0, observers: null, processWarmUp: true);
                 await share.PrepareAsync().ConfigureAwait(false);
-                await share.RunAsync(Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow).ConfigureAwait(false);
+                last = await share.RunAsync(Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow).ConfigureAwait(false);
                 share.TakeSnapshot();
             }
 
@@ -65,6 +74,8 @@ internal static class ProcessWarmUp
             listener.Stop();
             await responding.ConfigureAwait(false);
         }
+
+        return last!;
     }
 
     /// <summary>Runs the static constructors of <paramref name="types"/> and compiles their methods, without calling them.</summary>
@@ -85,7 +96,10 @@ internal static class ProcessWarmUp
         }
     }
 
-    /// <summary>Answers every request on every connection with a fixed 200 until stopped.</summary>
+    /// <summary>
+    /// Answers every request on every connection with a fixed 200 until stopped; a WebSocket handshake (a request with
+    /// <c>Sec-WebSocket-Key</c>) with 101, after which it echoes each message and answers a close.
+    /// </summary>
     private static async Task RespondAsync(TcpListener listener, CancellationToken cancellationToken)
     {
         var answer = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
@@ -110,6 +124,7 @@ internal static class ProcessWarmUp
             using var _ = client;
             var stream = client.GetStream();
             var buffer = new byte[4096];
+            var head = new StringBuilder();
             var seen = 0;
             try
             {
@@ -119,18 +134,63 @@ internal static class ProcessWarmUp
                     // Requests without a body: each ends with an empty line.
                     for (var i = 0; i < read; i++)
                     {
+                        head.Append((char)buffer[i]);
                         seen = buffer[i] == (seen % 2 == 0 ? '\r' : '\n') ? seen + 1 : buffer[i] == '\r' ? 1 : 0;
-                        if (seen == 4)
+                        if (seen < 4)
                         {
-                            await stream.WriteAsync(answer, cancellationToken).ConfigureAwait(false);
-                            seen = 0;
+                            continue;
                         }
+
+                        if (WebSocketKey(head.ToString()) is { } key)
+                        {
+                            await EchoWebSocketAsync(stream, key, cancellationToken).ConfigureAwait(false);
+                            return;
+                        }
+
+                        await stream.WriteAsync(answer, cancellationToken).ConfigureAwait(false);
+                        (seen, head.Length) = (0, 0);
                     }
                 }
             }
-            catch (Exception exception) when (exception is OperationCanceledException or IOException or SocketException)
+            catch (Exception exception) when (exception is OperationCanceledException or IOException or SocketException or EndOfStreamException)
             {
                 // The client went, or the warm-up ended.
+            }
+        }
+    }
+
+    private static string? WebSocketKey(string head)
+    {
+        const string name = "\r\nSec-WebSocket-Key:";
+        var at = head.IndexOf(name, StringComparison.OrdinalIgnoreCase);
+        return at < 0 ? null : head[(at + name.Length)..head.IndexOf('\r', at + name.Length)].Trim();
+    }
+
+    /// <summary>Accepts the handshake, then sends back each message it receives (short, single-frame: what the warm-up sends) until a close, which it answers.</summary>
+    private static async Task EchoWebSocketAsync(NetworkStream stream, string key, CancellationToken cancellationToken)
+    {
+        var accept = Convert.ToBase64String(System.Security.Cryptography.SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"), cancellationToken).ConfigureAwait(false);
+        var header = new byte[2];
+        var mask = new byte[4];
+        while (true)
+        {
+            await stream.ReadExactlyAsync(header, cancellationToken).ConfigureAwait(false);
+            var (opcode, length) = (header[0] & 0x0F, header[1] & 0x7F);
+            await stream.ReadExactlyAsync(mask, cancellationToken).ConfigureAwait(false);
+            var frame = new byte[2 + length];
+            await stream.ReadExactlyAsync(frame.AsMemory(2), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < length; i++)
+            {
+                frame[2 + i] ^= mask[i % 4];
+            }
+
+            // The same frame back, unmasked, as a server sends it.
+            (frame[0], frame[1]) = ((byte)(0x80 | opcode), (byte)length);
+            await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            if (opcode == 0x8)
+            {
+                return;
             }
         }
     }
