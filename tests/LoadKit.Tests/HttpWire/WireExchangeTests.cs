@@ -162,6 +162,66 @@ public class WireExchangeTests
         Assert.That(server.Requests, Is.EqualTo(2));
     }
 
+    [Test]
+    public async Task SendAsync_WriteOnAReusedConnectionFails_SendsOnceMoreOnANewConnection()
+    {
+        // A server that answers each request and keeps a connection open after the client's end of sending, so that
+        // the pooled connection looks alive when it is taken (nothing to read) and only its write fails.
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var address = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/");
+        var (accepted, requests) = (0, 0);
+        var held = new List<System.Net.Sockets.Socket>();
+        using var stop = new CancellationTokenSource();
+        var serving = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var socket = await listener.AcceptSocketAsync(stop.Token);
+                Interlocked.Increment(ref accepted);
+                lock (held)
+                {
+                    held.Add(socket);
+                }
+
+                _ = Task.Run(async () =>
+                {
+                    var buffer = new byte[4096];
+                    int read;
+                    while ((read = await socket.ReceiveAsync(buffer, stop.Token)) > 0)
+                    {
+                        if (Encoding.ASCII.GetString(buffer, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
+                        {
+                            Interlocked.Increment(ref requests);
+                            await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"u8.ToArray(), stop.Token);
+                        }
+                    }
+                });
+            }
+        });
+        using var first = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await first.ConnectAsync(IPAddress.Loopback, address.Port);
+        System.Net.Sockets.Socket? toHandOver = first;
+        using var pool = new WirePool(new WirePoolSettings(int.MaxValue, TakeOpened: _ => Interlocked.Exchange(ref toHandOver, null)));
+        using var exchange = new WireExchange { KeepBody = true };
+        await SendAsync(exchange, pool, address, Get);
+
+        // Our end of the pooled connection can no longer send: its next write fails before anything reaches the server.
+        first.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        await SendAsync(exchange, pool, address, Get);
+
+        Assert.That((exchange.Status, Text(exchange)), Is.EqualTo((200, "ok")));
+        Assert.That((Volatile.Read(ref accepted), Volatile.Read(ref requests)), Is.EqualTo((2, 2)), "the failed write went once more, on a new connection");
+        await stop.CancelAsync();
+        listener.Stop();
+        lock (held)
+        {
+            held.ForEach(h => h.Dispose());
+        }
+
+        await serving.ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
     [TestCase("HTTP/1.1 200 OK\nContent-Length: 2\nX-Id: 7\n\nok", "ok")]
     [TestCase("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Id: 7\n\nok", "ok")]
     [TestCase("HTTP/1.1 200 OK\nContent-Length: 2\nX-Id: 7\r\n\r\nok", "ok")]
