@@ -79,7 +79,7 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
         }
     }
 
-    private WirePool CreateWire() => new(new WirePoolSettings(settings.MaxConnectionsPerServer, _opened is { } opened ? opened.TryTake : null));
+    private WirePool CreateWire() => new(new WirePoolSettings(settings.MaxConnectionsPerServer, _opened is { } opened ? opened.TryTake : null, CertificateTrust.Check(settings.TrustedCertificate)));
 
     private HttpMessageInvoker Create() => _inProcess?.Create() ?? new(
 
@@ -93,6 +93,7 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
             EnableMultipleHttp2Connections = true,
             ConnectCallback = _opened is { } opened ? opened.ConnectAsync : null,
             Proxy = settings.Proxy is { } proxy ? new WebProxy(proxy) { BypassProxyOnLocal = false } : null,
+            SslOptions = { RemoteCertificateValidationCallback = CertificateTrust.Check(settings.TrustedCertificate) },
         },
         disposeHandler: true);
 }

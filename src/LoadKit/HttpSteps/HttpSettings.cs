@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using LoadKit.HttpSteps;
 using LoadKit.Validation;
 
@@ -63,6 +64,14 @@ public sealed record HttpSettings
     /// <c>HTTPS_PROXY</c>, <c>NO_PROXY</c>), as HttpClient reads them. LoadKit's own engine does not go through proxies.
     /// </summary>
     public Uri? Proxy { get; init; }
+
+    /// <summary>
+    /// A certificate trusted besides the system's authorities when an <c>https://</c> server's chain is checked: a test
+    /// authority, or a server's self-signed certificate (load it with
+    /// <c>X509CertificateLoader.LoadCertificateFromFile("server.crt")</c>). The server's name is checked either way.
+    /// Null (the default): the system's authorities only. Both engines use it.
+    /// </summary>
+    public X509Certificate2? TrustedCertificate { get; init; }
 
     internal void Validate(List<ValidationProblem> problems)
     {
