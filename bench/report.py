@@ -127,6 +127,12 @@ def spread(values, digits=1):
     return f"{fmt(statistics.median(values), digits)} ({fmt(min(values), digits)}–{fmt(max(values), digits)})"
 
 
+def describe(body):
+    """A row group's body and scheme: 2b, 1k; with tls, over HTTPS (nginx's self-signed certificate, keep-alive)."""
+    size = "2-byte" if body.startswith("2b") else "1 KiB"
+    return f"{size} response over HTTPS" if body.endswith("tls") else f"{size} response"
+
+
 def main(folder):
     meta = dict(line.rstrip("\n").split("=", 1) for line in open(os.path.join(folder, "meta.txt")) if "=" in line)
     seconds = float(re.search(r"BENCH_SECONDS=(\d+)", meta["settings"]).group(1))
@@ -165,18 +171,18 @@ def main(folder):
     print(f"Settings: {meta['settings']}. Generator and nginx share the machine's cores.\n")
     missed = []
 
-    for body in ("2b", "1k"):
+    for body in ("2b", "1k", "2btls", "1ktls"):
         for mode in ("max", "rate"):
             group = runs.get((body, mode))
             if not group:
                 continue
             lk = median(f["per_cpu_s"] for f in group.get("loadkit", []) if "per_cpu_s" in f)
             if mode == "max":
-                print(f"### Maximum throughput, {'2-byte' if body == '2b' else '1 KiB'} response\n")
+                print(f"### Maximum throughput, {describe(body)}\n")
                 print("| Tool | req/s | p50 ms | p95 ms | p99 ms | CPU s | CPU-ms / 1k req | req / CPU-s | peak RSS MiB | errors | LoadKit ÷ tool (req / CPU-s) |")
                 print("|---|---|---|---|---|---|---|---|---|---|---|")
             else:
-                print(f"### Fixed rate {rate:,.0f}/s, {'2-byte' if body == '2b' else '1 KiB'} response\n")
+                print(f"### Fixed rate {rate:,.0f}/s, {describe(body)}\n")
                 print("| Tool | achieved req/s | off target % | p50 ms | p95 ms | p99 ms | CPU s | CPU-ms / 1k req | peak RSS MiB | errors | LoadKit ÷ tool (req / CPU-s) |")
                 print("|---|---|---|---|---|---|---|---|---|---|---|")
             for tool in TOOLS:

@@ -10,6 +10,9 @@
 #                             loadkit_engine: LoadKit with HttpSettings.Engine = HttpEngine.LoadKit (its own HTTP/1.1 engine)
 #   BENCH_MODES="max rate"    max: maximum throughput; rate: fixed rate
 #   BENCH_BODIES="2b 1k"      response sizes
+#   BENCH_SCHEMES="http"      http, https or both: https rows go to nginx over TLS (a self-signed certificate made for
+#                             the run, keep-alive); LoadKit trusts it (--trust), wrk, hey and ab do not check it,
+#                             autocannon runs with NODE_TLS_REJECT_UNAUTHORIZED=0; Locust runs over http only
 #   BENCH_CONNECTIONS=50      connections (VUs) for both modes
 #   BENCH_RATE=2000           the fixed rate (requests/s)
 #   BENCH_LOCUST_WORKERS=0    0: one Locust process (one core); N: --master plus N --worker processes
@@ -27,6 +30,7 @@ reps=${BENCH_REPS:-3}
 only=" ${BENCH_ONLY:-loadkit loadkit_engine wrk hey ab autocannon locust density skew} "
 modes=${BENCH_MODES:-max rate}
 bodies=${BENCH_BODIES:-2b 1k}
+schemes=${BENCH_SCHEMES:-http}
 connections=${BENCH_CONNECTIONS:-50}
 rate=${BENCH_RATE:-2000}
 locust_workers=${BENCH_LOCUST_WORKERS:-0}
@@ -87,6 +91,9 @@ trap cleanup EXIT
 port=$(free_port)
 kib=$(printf 'x%.0s' $(seq 1024))
 mkdir -p "$nginx_dir/tmp"
+tls_port=$(free_port)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$nginx_dir/server.key" -out "$nginx_dir/server.crt" 2>/dev/null
 cat >"$nginx_dir/nginx.conf" <<EOF
 worker_processes 1;
 pid $nginx_dir/nginx.pid;
@@ -104,6 +111,13 @@ http {
   scgi_temp_path $nginx_dir/tmp/scgi;
   server {
     listen 127.0.0.1:$port;
+    location = /2b { return 200 "ok"; }
+    location = /1k { return 200 "$kib"; }
+  }
+  server {
+    listen 127.0.0.1:$tls_port ssl;
+    ssl_certificate $nginx_dir/server.crt;
+    ssl_certificate_key $nginx_dir/server.key;
     location = /2b { return 200 "ok"; }
     location = /1k { return 200 "$kib"; }
   }
@@ -137,18 +151,20 @@ measure() {
 
 limit=$((seconds + 60))
 per_connection=$("$python" -c "print($rate / $connections)")
+for scheme in $schemes; do
 for body in $bodies; do
-  url=http://127.0.0.1:$port/$body
+  if [ "$scheme" = https ]; then url=https://127.0.0.1:$tls_port/$body; group=${body}tls; trust=(--trust "$nginx_dir/server.crt")
+  else url=http://127.0.0.1:$port/$body; group=$body; trust=(); fi
   for mode in $modes; do
     for rep in $(seq "$reps"); do
-      run() { measure "$body-$mode-$1-$rep" "$limit" "${@:2}"; }
+      run() { measure "$group-$mode-$1-$rep" "$limit" "${@:2}"; }
       if wants loadkit; then
-        if [ "$mode" = max ]; then run loadkit dotnet "$bench_dll" http --url "$url" --connections "$connections" --duration "$seconds"
-        else run loadkit dotnet "$bench_dll" http --url "$url" --connections "$connections" --duration "$seconds" --rate "$rate"; fi
+        if [ "$mode" = max ]; then run loadkit dotnet "$bench_dll" http --url "$url" "${trust[@]}" --connections "$connections" --duration "$seconds"
+        else run loadkit dotnet "$bench_dll" http --url "$url" "${trust[@]}" --connections "$connections" --duration "$seconds" --rate "$rate"; fi
       fi
       if wants loadkit_engine; then
-        if [ "$mode" = max ]; then run loadkit_engine dotnet "$bench_dll" http --engine loadkit --url "$url" --connections "$connections" --duration "$seconds"
-        else run loadkit_engine dotnet "$bench_dll" http --engine loadkit --url "$url" --connections "$connections" --duration "$seconds" --rate "$rate"; fi
+        if [ "$mode" = max ]; then run loadkit_engine dotnet "$bench_dll" http --engine loadkit --url "$url" "${trust[@]}" --connections "$connections" --duration "$seconds"
+        else run loadkit_engine dotnet "$bench_dll" http --engine loadkit --url "$url" "${trust[@]}" --connections "$connections" --duration "$seconds" --rate "$rate"; fi
       fi
       # wrk (Debian's 4.x) has no rate option (-R is wrk2's): its rate rows say n/a.
       if wants wrk && [ "$mode" = max ]; then
@@ -164,10 +180,10 @@ for body in $bodies; do
         run ab ab -k -q -c "$connections" -t "$seconds" -n $((seconds * 100000)) "$url"
       fi
       if wants autocannon; then
-        if [ "$mode" = max ]; then run autocannon "$autocannon" -j -c "$connections" -d "$seconds" "$url"
-        else run autocannon "$autocannon" -j -c "$connections" -d "$seconds" --overallRate "$rate" "$url"; fi
+        if [ "$mode" = max ]; then run autocannon env NODE_TLS_REJECT_UNAUTHORIZED=0 "$autocannon" -j -c "$connections" -d "$seconds" "$url"
+        else run autocannon env NODE_TLS_REJECT_UNAUTHORIZED=0 "$autocannon" -j -c "$connections" -d "$seconds" --overallRate "$rate" "$url"; fi
       fi
-      if wants locust; then
+      if wants locust && [ "$scheme" = http ]; then
         user_rate=0; [ "$mode" = rate ] && user_rate=$per_connection
         csv=$out/$body-$mode-locust-$rep
         common=(-f "$root/bench/locustfile.py" --headless -u "$connections" -r "$connections" -t "${seconds}s" --host "http://127.0.0.1:$port" --csv "$csv" --only-summary --loglevel WARNING --stop-timeout 5)
@@ -186,6 +202,7 @@ for body in $bodies; do
       fi
     done
   done
+done
 done
 
 if wants density; then

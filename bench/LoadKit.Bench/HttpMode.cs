@@ -19,6 +19,9 @@ internal static class HttpMode
         var maxUsers = args.Int("--max-users", rate > 0 ? 10 * connections : connections);
         var warmUp = args.Number("--warm-up", 0);
         var engineName = args.Text("--engine", "httpclient");
+        var trusted = args.Text("--trust", "") is { Length: > 0 } trust
+            ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(trust)
+            : null;
         args.ThrowIfUnread();
         var engine = engineName switch
         {
@@ -46,6 +49,7 @@ internal static class HttpMode
                 Connections = rate > 0 ? HttpConnections.Shared : HttpConnections.PerUser,
                 MaxConnectionsPerServer = rate > 0 ? connections : int.MaxValue,
                 Engine = engine,
+                TrustedCertificate = trusted,
             })
             .Step("get", Http.Get(url.PathAndQuery), timeout: TimeSpan.FromSeconds(10))
             .WithLoad(load)
