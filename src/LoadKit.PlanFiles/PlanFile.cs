@@ -29,7 +29,7 @@ public sealed class PlanFile
     public IReadOnlyList<Scenario> Scenarios { get; }
 
     /// <summary>
-    /// The files the plan reads (its feeds' CSV and JSON-lines files, its gRPC descriptor sets) as the plan names them:
+    /// The files the plan reads (its feeds' CSV and JSON-lines files, its gRPC descriptor sets, the certificates it trusts) as the plan names them:
     /// relative to the plan's folder, or absolute. A distributed run sends them to the workers with the plan.
     /// </summary>
     public IReadOnlyList<string> FeedFiles { get; }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using LoadKit.PlanFiles.Documents;
 
@@ -9,7 +10,8 @@ namespace LoadKit.PlanFiles.Compiling;
 /// <param name="DescriptorSet">The descriptor set's full path, or null for server reflection.</param>
 /// <param name="Channels">Channels per VU or shared.</param>
 /// <param name="BadAddress">The address given was wrong (and reported): the calls are not compiled, nor is it reported missing.</param>
-internal sealed record GrpcConnection(Uri? Address, string? DescriptorSet, GrpcChannels Channels, bool BadAddress = false)
+/// <param name="Trusted">A certificate trusted besides the system's authorities, or null.</param>
+internal sealed record GrpcConnection(Uri? Address, string? DescriptorSet, GrpcChannels Channels, bool BadAddress = false, X509Certificate2? Trusted = null)
 {
     public static readonly GrpcConnection Default = new(null, null, GrpcChannels.PerUser);
 }
@@ -19,9 +21,9 @@ internal sealed record GrpcConnection(Uri? Address, string? DescriptorSet, GrpcC
 /// through LoadKit.Grpc's public API: by method name, with a JSON message, resolved through server reflection or a
 /// descriptor set. Steps that go to the same server the same way share one client, so a VU keeps one channel for them.
 /// </summary>
-internal sealed class GrpcCompiler(PlanReader reader, string baseDirectory)
+internal sealed class GrpcCompiler(PlanReader reader, string baseDirectory, CertificateFiles certificates)
 {
-    public static readonly string[] ConnectionKeys = ["address", "descriptorSet", "channels"];
+    public static readonly string[] ConnectionKeys = ["address", "descriptorSet", "channels", "trust"];
 
     private static readonly string[] CallKeys = ["method", "message", "metadata", "deadline", "status", .. ConnectionKeys];
 
@@ -30,6 +32,9 @@ internal sealed class GrpcCompiler(PlanReader reader, string baseDirectory)
     private const string AddressAllowed = "an absolute http:// (HTTP/2 without TLS) or https:// (TLS) address with a host, e.g. http://127.0.0.1:5001";
 
     private readonly Dictionary<GrpcConnection, GrpcDynamicClient> _clients = [];
+
+    /// <summary>The certificates the plan trusts (<c>grpc.trust</c> and <c>http.trust</c>).</summary>
+    public CertificateFiles Certificates => certificates;
 
     /// <summary>The descriptor set files the plan names (relative to its folder, or absolute): a distributed run sends them along, as feeds' files.</summary>
     public List<string> Files { get; } = [];
@@ -161,6 +166,11 @@ internal sealed class GrpcCompiler(PlanReader reader, string baseDirectory)
             connection = connection with { DescriptorSet = full };
         }
 
+        if (certificates.Read(fields["trust"], fields.PathOf("trust")) is { } trusted)
+        {
+            connection = connection with { Trusted = trusted };
+        }
+
         return reader.OneOf(fields["channels"], fields.PathOf("channels"), "perUser", "shared") switch
         {
             "perUser" => connection with { Channels = GrpcChannels.PerUser },
@@ -206,7 +216,7 @@ internal sealed class GrpcCompiler(PlanReader reader, string baseDirectory)
         try
         {
             client = GrpcSteps.DynamicClient(
-                new GrpcSettings { Address = connection.Address, Channels = connection.Channels },
+                new GrpcSettings { Address = connection.Address, Channels = connection.Channels, TrustedCertificate = connection.Trusted },
                 connection.DescriptorSet is { } set ? _descriptorSets[set] : null);
         }
         catch (ArgumentException e)

@@ -21,15 +21,16 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
 
     private readonly HashSet<string> _feedsRead = new(StringComparer.Ordinal);
 
-    private readonly GrpcCompiler _grpc = new(reader, baseDirectory);
+    // The trusted certificates are read by both (http.trust, grpc.trust), each file once.
+    private readonly GrpcCompiler _grpc = new(reader, baseDirectory, new CertificateFiles(reader, baseDirectory));
 
     private PlanNode? _planHttpNode;
 
     /// <summary>The feed files as the plan names them (relative to its folder, or absolute), in the plan's order.</summary>
     public List<string> FeedFiles { get; } = [];
 
-    /// <summary>Every file the plan reads, as it names them: the feeds' files, then the gRPC descriptor sets.</summary>
-    public IEnumerable<string> Files => FeedFiles.Concat(_grpc.Files);
+    /// <summary>Every file the plan reads, as it names them: the feeds' files, the gRPC descriptor sets, then the trusted certificates.</summary>
+    public IEnumerable<string> Files => FeedFiles.Concat(_grpc.Files).Concat(_grpc.Certificates.Files);
 
     public List<Scenario> Compile(PlanNode root)
     {
@@ -75,7 +76,7 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
 
     private HttpSettings Http(PlanNode? node, string path, HttpSettings defaults)
     {
-        var fields = reader.Map(node, path, "baseAddress", "version", "connections", "maxConnectionsPerServer", "proxy", "engine", "decompression");
+        var fields = reader.Map(node, path, "baseAddress", "version", "connections", "maxConnectionsPerServer", "proxy", "engine", "decompression", "trust");
         if (fields is null)
         {
             return defaults;
@@ -128,6 +129,11 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
         if (Decompression(fields["decompression"], fields.PathOf("decompression")) is { } decompression)
         {
             settings = settings with { Decompression = decompression };
+        }
+
+        if (_grpc.Certificates.Read(fields["trust"], fields.PathOf("trust")) is { } trusted)
+        {
+            settings = settings with { TrustedCertificate = trusted };
         }
 
         return reader.Int(fields["maxConnectionsPerServer"], fields.PathOf("maxConnectionsPerServer")) is { } connections
