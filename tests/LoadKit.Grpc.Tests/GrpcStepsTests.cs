@@ -245,9 +245,7 @@ public class GrpcStepsTests
     public async Task Unary_OverTls_TrustsTheGivenAuthority()
     {
         using var certificates = TestCertificates.Create();
-        var (certificateFile, keyFile) = certificates.Issue("server", "localhost");
-        using var pem = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
-        using var serverCertificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        using var serverCertificate = TestCertificates.ForServer(certificates.Issue("server", "localhost"));
         using var authority = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(certificates.AuthorityFile));
         await using var server = await OrdersServer.StartAsync(serverCertificate);
         var tls = new Uri($"https://127.0.0.1:{server.Address.Port}");

@@ -1,9 +1,5 @@
-using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using LoadKit.TestTargets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace LoadKit.PlanFiles.Tests;
 
@@ -14,14 +10,9 @@ public class PlanFileTrustTests
     public async Task Run_SelfSignedServerWithItsCertificateTrusted_Passes()
     {
         using var certificates = TestCertificates.Create();
-        var (certificateFile, keyFile) = certificates.SelfSigned("server", "localhost");
-        using var pem = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
-        using var serverCertificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-        await using var app = LoopbackApp.Create(k => k.Listen(IPAddress.Loopback, 0, o =>
-        {
-            o.Protocols = HttpProtocols.Http1;
-            o.UseHttps(serverCertificate);
-        }));
+        var files = certificates.SelfSigned("server", "localhost");
+        using var serverCertificate = TestCertificates.ForServer(files);
+        await using var app = LoopbackApp.CreateHttps(serverCertificate);
         app.MapGet("/ok", () => "ok");
         var address = (await LoopbackApp.StartAsync(app))[0];
         var plan = PlanFile.Parse($$"""

@@ -60,6 +60,13 @@ internal sealed class TestCertificates : IDisposable
         return Write(fileName, certificate, key);
     }
 
+    /// <summary>The certificate and key of <paramref name="files"/> (as <see cref="Issue"/> or <see cref="SelfSigned"/> wrote them) in the form Kestrel's <c>UseHttps</c> takes.</summary>
+    public static X509Certificate2 ForServer((string Certificate, string Key) files)
+    {
+        using var pem = X509Certificate2.CreateFromPemFile(files.Certificate, files.Key);
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+
     /// <summary>The SHA-256 thumbprint of the certificate in <paramref name="certificateFile"/>, as openssl prints it (AB:CD:...).</summary>
     public static string Sha256(string certificateFile)
     {

@@ -19,16 +19,23 @@ public class AllocationTests
 
     /// <summary>
     /// Bytes this thread allocated in <paramref name="count"/> calls of <paramref name="call"/> (given the call's
-    /// number), after as many calls through the same loop: the JIT's tier-ups and on-stack replacement of the loop
-    /// happen in the first pass, not in the measured one (measured in the same method, they allocated 304 and 7,448 B
-    /// in CI runs).
+    /// number), after as many calls through the same loop, in the least of up to three passes: the JIT's tier-ups and
+    /// on-stack replacement of the loop happen in the first pass (measured in the same method, they allocated 304 and
+    /// 7,448 B in CI runs), and a one-off allocation of the runtime's own on this thread can still fall in a later one
+    /// (7,432 B in a CI run of the second pass). An allocation per call shows in every pass (2.4 MB or more here).
     /// </summary>
     internal static long AllocatedInSteadyState(Action<int> call, int count = 100_000)
     {
         Calls(call, count);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Calls(call, count);
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        var least = long.MaxValue;
+        for (var pass = 0; pass < 3 && least > 0; pass++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            Calls(call, count);
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        return least;
     }
 
     private static void Calls(Action<int> call, int count)

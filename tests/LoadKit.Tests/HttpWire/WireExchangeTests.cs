@@ -394,14 +394,8 @@ public class WireExchangeTests
     public async Task SendAsync_OverTls_HandshakesOnceAndRecordsConnectAndHandshakeApart()
     {
         using var certificates = TestCertificates.Create();
-        var (certificateFile, keyFile) = certificates.SelfSigned("server", "localhost");
-        using var pem = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
-        using var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-        var app = LoopbackApp.Create(k => k.Listen(IPAddress.Loopback, 0, o =>
-        {
-            o.Protocols = HttpProtocols.Http1;
-            o.UseHttps(certificate);
-        }));
+        using var certificate = TestCertificates.ForServer(certificates.SelfSigned("server", "localhost"));
+        var app = LoopbackApp.CreateHttps(certificate);
         var seen = new List<string>();
         app.MapGet("/tls", (HttpContext context) =>
         {
@@ -435,10 +429,8 @@ public class WireExchangeTests
     public async Task SendAsync_TlsWithAnUntrustedCertificate_FailsNamingTheHandshake()
     {
         using var certificates = TestCertificates.Create();
-        var (certificateFile, keyFile) = certificates.SelfSigned("server", "localhost");
-        using var pem = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
-        using var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-        var app = LoopbackApp.Create(k => k.Listen(IPAddress.Loopback, 0, o => o.UseHttps(certificate)));
+        using var certificate = TestCertificates.ForServer(certificates.SelfSigned("server", "localhost"));
+        var app = LoopbackApp.CreateHttps(certificate);
         app.MapGet("/", () => "x");
         var address = (await LoopbackApp.StartAsync(app))[0];
         await using var _ = app;
