@@ -21,12 +21,25 @@ internal static class LoopbackApp
         return builder.Build();
     }
 
-    /// <summary>An app that serves HTTP/1.1 over TLS with <paramref name="certificate"/> on one free loopback port.</summary>
-    public static WebApplication CreateHttps(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) => Create(k => k.Listen(IPAddress.Loopback, 0, o =>
-    {
-        o.Protocols = HttpProtocols.Http1;
-        o.UseHttps(certificate);
-    }));
+    /// <summary>
+    /// An app that serves HTTP/1.1 over TLS with <paramref name="certificate"/> on one free loopback port; calls
+    /// <paramref name="handshakeDone"/> once per connection whose TLS handshake completed.
+    /// </summary>
+    public static WebApplication CreateHttps(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, Action? handshakeDone = null) =>
+        Create(k => k.Listen(IPAddress.Loopback, 0, o =>
+        {
+            o.Protocols = HttpProtocols.Http1;
+            o.UseHttps(certificate);
+            if (handshakeDone is not null)
+            {
+                // Connection middleware after UseHttps runs once the handshake is done.
+                o.Use(next => connection =>
+                {
+                    handshakeDone();
+                    return next(connection);
+                });
+            }
+        }));
 
     /// <summary>Starts the app; returns the addresses it listens on, in the order they were configured.</summary>
     public static async Task<Uri[]> StartAsync(WebApplication app)

@@ -116,10 +116,10 @@ internal sealed class ScenarioEngine
     /// <summary>
     /// Before a shared start instant, does what the first iteration would otherwise pay for after it: opens the HTTP
     /// connections, creates and initialises the VUs that the first block starts at once and lets their preparable steps
-    /// (<see cref="IPreparableStep"/>) prepare them. Nothing for an engine that
-    /// resumes part-way (a take-over starts at once).
+    /// (<see cref="IPreparableStep"/>) prepare them; with <paramref name="connectionsOnly"/> only the first. Nothing for
+    /// an engine that resumes part-way (a take-over starts at once).
     /// </summary>
-    public async Task PrepareAsync(CancellationToken cancellationToken)
+    public async Task PrepareAsync(CancellationToken cancellationToken, bool connectionsOnly = false)
     {
         if (_resumeAt > TimeSpan.Zero || _plan.Blocks.Count == 0)
         {
@@ -128,7 +128,10 @@ internal sealed class ScenarioEngine
 
         var users = (int)_share.CountOwned(_plan.Blocks[0].UsersAtStart);
         await _http.OpenConnectionsAsync(users, cancellationToken).ConfigureAwait(false);
-        await _users.PrepareAsync(users, cancellationToken).ConfigureAwait(false);
+        if (!connectionsOnly)
+        {
+            await _users.PrepareAsync(users, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Runs the plan, then cleanup, and returns what was measured.</summary>

@@ -47,7 +47,8 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
     /// <summary>
     /// Before the start: opens the connections that <paramref name="users"/> VUs starting at once need to the base
     /// address (one each, or as many as the shared pool allows; one for a shared HTTP/2 pool), for the handlers made
-    /// after it. Nothing for in-process handlers or without an absolute base address.
+    /// after it; on LoadKit's engine an https address's are secured too (TLS negotiated). Nothing for in-process
+    /// handlers or without an absolute base address.
     /// </summary>
     public async Task OpenConnectionsAsync(int users, CancellationToken cancellationToken)
     {
@@ -57,7 +58,7 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
         }
 
         var count = OwnedByUser ? users : settings.Version.Major >= 2 ? 1 : Math.Min(users, settings.MaxConnectionsPerServer);
-        _opened = await OpenedConnections.OpenAsync(address, count, cancellationToken).ConfigureAwait(false);
+        _opened = await OpenedConnections.OpenAsync(address, count, UsesWire, CertificateTrust.Check(settings.TrustedCertificate), cancellationToken).ConfigureAwait(false);
     }
 
     public void Dispose()

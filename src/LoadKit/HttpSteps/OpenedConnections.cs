@@ -1,39 +1,59 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using LoadKit.HttpWire;
 
 namespace LoadKit.HttpSteps;
 
 /// <summary>
-/// TCP connections to a scenario's base address, opened before the run's start instant and handed to the first
-/// connects of its HTTP handlers, so that a VU's first request does not wait for a connect (TLS is still negotiated on
-/// that first request: SocketsHttpHandler does it over the stream it is given). A connection the server closed in the
-/// meantime is dropped and a new one made.
+/// Connections to a scenario's base address, opened before the run starts and handed to the first connects of its
+/// HTTP handlers, so that a VU's first request does not wait for a connect; for LoadKit's engine and an https address
+/// also for the TLS handshake (SocketsHttpHandler negotiates TLS itself over the stream it is given, on the first
+/// request). A connection the server closed in the meantime is dropped and a new one made.
 /// </summary>
 internal sealed class OpenedConnections : IDisposable
 {
-    private readonly ConcurrentQueue<Socket> _sockets = new();
-    private readonly string _host;
-    private readonly int _port;
+    /// <summary>How long a connect (and handshake) before the run may take; one that takes longer is left to the run.</summary>
+    private static readonly TimeSpan OpenLimit = TimeSpan.FromSeconds(10);
 
-    private OpenedConnections(Uri address) => (_host, _port) = (address.IdnHost, address.Port);
+    private readonly ConcurrentQueue<Opened> _connections = new();
+    private readonly WireOrigin _origin;
+
+    private OpenedConnections(Uri address) => _origin = new WireOrigin(address);
 
     /// <summary>
-    /// Opens up to <paramref name="count"/> connections to <paramref name="address"/>'s host and port. One that cannot
-    /// be opened is left out: the run's own connect then fails, and its requests are counted as they would be anyway.
+    /// Opens up to <paramref name="count"/> connections to <paramref name="address"/>'s host and port; with
+    /// <paramref name="handshake"/> (LoadKit's engine) and an https address, also negotiates TLS on each, checking the
+    /// certificate with <paramref name="certificateCheck"/> (null: the system's check). One that cannot be opened (or
+    /// secured) within 10 s is left out: the run's own connect then meets what it met, and counts it per request.
     /// </summary>
-    public static async Task<OpenedConnections> OpenAsync(Uri address, int count, CancellationToken cancellationToken)
+    public static async Task<OpenedConnections> OpenAsync(
+        Uri address, int count, bool handshake, RemoteCertificateValidationCallback? certificateCheck, CancellationToken cancellationToken)
     {
         var opened = new OpenedConnections(address);
-        var endpoint = new DnsEndPoint(opened._host, opened._port);
+        var origin = opened._origin;
+        var endpoint = new DnsEndPoint(origin.Host, origin.Port);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(OpenLimit);
         await Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
         {
             try
             {
-                opened._sockets.Enqueue(await ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false));
+                var start = Stopwatch.GetTimestamp();
+                var socket = await ConnectAsync(endpoint, limit.Token).ConfigureAwait(false);
+                var connected = Stopwatch.GetTimestamp();
+                SslStream? secured = null;
+                if (handshake && origin.IsTls)
+                {
+                    // On failure SecureAsync disposes the stream and with it the socket.
+                    secured = await WirePool.SecureAsync(new NetworkStream(socket, ownsSocket: true), origin, certificateCheck, limit.Token).ConfigureAwait(false);
+                }
+
+                opened._connections.Enqueue(new Opened(socket, secured, connected - start, secured is null ? 0 : Stopwatch.GetTimestamp() - connected));
             }
-            catch (SocketException)
+            catch (Exception e) when (e is SocketException or HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 // Left to the run, which reports it per request.
             }
@@ -44,36 +64,58 @@ internal sealed class OpenedConnections : IDisposable
     /// <summary>A <see cref="SocketsHttpHandler.ConnectCallback"/>: an opened connection to that endpoint while one is left, else a new one.</summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken) =>
         new NetworkStream(
-            Take(context.DnsEndPoint.Host, context.DnsEndPoint.Port) ?? await ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false),
+            Take(context.DnsEndPoint.Host, context.DnsEndPoint.Port)?.Socket ?? await ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false),
             ownsSocket: true);
 
-    /// <summary>For LoadKit's engine: an opened connection to <paramref name="origin"/> while one is left, else null.</summary>
-    public Socket? TryTake(WireOrigin origin) => Take(origin.Host, origin.Port);
-
-    public void Dispose()
+    /// <summary>
+    /// For LoadKit's engine: an opened connection to <paramref name="origin"/> while one is left, else null. It carries
+    /// how long its connect and handshake took, which the step that first uses it records as its connect measurements.
+    /// </summary>
+    public WireConnection? TryTake(WireOrigin origin)
     {
-        while (_sockets.TryDequeue(out var socket))
-        {
-            socket.Dispose();
-        }
-    }
-
-    private Socket? Take(string host, int port)
-    {
-        if (port != _port || !string.Equals(host, _host, StringComparison.OrdinalIgnoreCase))
+        if (Take(origin.Host, origin.Port) is not { } opened)
         {
             return null;
         }
 
-        while (_sockets.TryDequeue(out var socket))
+        if ((opened.Secured is not null) != origin.IsTls)
         {
-            // Readable with nothing to read: the server closed it while it waited.
-            if (!(socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0))
+            opened.Close();
+            return null;
+        }
+
+        return new WireConnection(origin, opened.Socket, (Stream?)opened.Secured ?? new NetworkStream(opened.Socket, ownsSocket: true))
+        {
+            ConnectTicks = opened.ConnectTicks,
+            TlsTicks = opened.TlsTicks,
+        };
+    }
+
+    public void Dispose()
+    {
+        while (_connections.TryDequeue(out var connection))
+        {
+            connection.Close();
+        }
+    }
+
+    private Opened? Take(string host, int port)
+    {
+        if (port != _origin.Port || !string.Equals(host, _origin.Host, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        while (_connections.TryDequeue(out var connection))
+        {
+            // Readable with nothing to read: the server closed it while it waited (a secured one may have bytes
+            // waiting: the server's TLS session tickets).
+            if (!(connection.Socket.Poll(0, SelectMode.SelectRead) && connection.Socket.Available == 0))
             {
-                return socket;
+                return connection;
             }
 
-            socket.Dispose();
+            connection.Close();
         }
 
         return null;
@@ -92,6 +134,16 @@ internal sealed class OpenedConnections : IDisposable
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>An opened connection: its socket, its TLS stream when secured, and how long each took (Stopwatch ticks).</summary>
+    private readonly record struct Opened(Socket Socket, SslStream? Secured, long ConnectTicks, long TlsTicks)
+    {
+        public void Close()
+        {
+            Secured?.Dispose();
+            Socket.Dispose();
         }
     }
 }

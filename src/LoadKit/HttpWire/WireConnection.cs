@@ -40,6 +40,12 @@ internal sealed class WireConnection : IDisposable
 
     public WireOrigin Origin { get; }
 
+    /// <summary>How long its TCP connect took (Stopwatch ticks; 0: not timed).</summary>
+    public long ConnectTicks { get; init; }
+
+    /// <summary>How long its TLS handshake took (Stopwatch ticks; 0: none, or not timed).</summary>
+    public long TlsTicks { get; init; }
+
     /// <summary>Whether the connection has carried a response before (a request on it may meet a server that closed it).</summary>
     public bool Reused { get; private set; }
 

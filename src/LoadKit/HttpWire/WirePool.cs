@@ -8,9 +8,9 @@ namespace LoadKit.HttpWire;
 
 /// <summary>How a <see cref="WirePool"/> connects.</summary>
 /// <param name="MaxConnectionsPerServer">The connections the pool may have to one origin at once (busy and idle).</param>
-/// <param name="TakeOpened">A connection opened before the run to that origin, or null (then the pool connects).</param>
+/// <param name="TakeOpened">A connection opened (and secured, for https) before the run to that origin, or null (then the pool connects).</param>
 /// <param name="CertificateCheck">Validates the server's certificate; null: the system's validation.</param>
-internal sealed record WirePoolSettings(int MaxConnectionsPerServer, Func<WireOrigin, Socket?>? TakeOpened = null, RemoteCertificateValidationCallback? CertificateCheck = null);
+internal sealed record WirePoolSettings(int MaxConnectionsPerServer, Func<WireOrigin, WireConnection?>? TakeOpened = null, RemoteCertificateValidationCallback? CertificateCheck = null);
 
 /// <summary>
 /// HTTP/1.1 connections to any number of origins (a VU's own, or shared by a scenario's VUs): an idle one is reused
@@ -129,59 +129,67 @@ internal sealed class WirePool(WirePoolSettings settings) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Negotiates TLS for HTTP/1.1 with <paramref name="origin"/> over <paramref name="stream"/> (disposed when it fails);
+    /// a failed handshake is raised as HttpClient raises it.
+    /// </summary>
+    public static async Task<SslStream> SecureAsync(Stream stream, WireOrigin origin, RemoteCertificateValidationCallback? certificateCheck, CancellationToken cancellationToken)
+    {
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        try
+        {
+            // The same target host each time: SslStream resumes the TLS session where the platform allows it.
+            await tls.AuthenticateAsClientAsync(
+                new SslClientAuthenticationOptions { TargetHost = origin.Host, ApplicationProtocols = Http11, RemoteCertificateValidationCallback = certificateCheck },
+                cancellationToken).ConfigureAwait(false);
+            return tls;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw WireErrors.HandshakeFailed(origin, e);
+        }
+        catch
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     private async ValueTask<WireConnection> OpenAsync(WireOrigin origin, WireExchange exchange, CancellationToken cancellationToken)
     {
-        var socket = settings.TakeOpened?.Invoke(origin);
-        if (socket is null)
-        {
-            var start = Stopwatch.GetTimestamp();
-            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(origin.Host, origin.Port, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                throw WireErrors.ConnectFailed(origin, e);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
+        var connection = settings.TakeOpened?.Invoke(origin) ?? await ConnectAsync(origin, cancellationToken).ConfigureAwait(false);
+        (exchange.ConnectTicks, exchange.TlsTicks) = (connection.ConnectTicks, connection.TlsTicks);
+        return connection;
+    }
 
-            exchange.ConnectTicks = Stopwatch.GetTimestamp() - start;
+    private async ValueTask<WireConnection> ConnectAsync(WireOrigin origin, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(origin.Host, origin.Port, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw WireErrors.ConnectFailed(origin, e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
         }
 
+        var connected = Stopwatch.GetTimestamp();
         Stream stream = new NetworkStream(socket, ownsSocket: true);
         if (origin.IsTls)
         {
-            var start = Stopwatch.GetTimestamp();
-            var tls = new SslStream(stream, leaveInnerStreamOpen: false);
-            try
-            {
-                // The same target host each time: SslStream resumes the TLS session where the platform allows it.
-                await tls.AuthenticateAsClientAsync(
-                    new SslClientAuthenticationOptions { TargetHost = origin.Host, ApplicationProtocols = Http11, RemoteCertificateValidationCallback = settings.CertificateCheck },
-                    cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is AuthenticationException or IOException)
-            {
-                await tls.DisposeAsync().ConfigureAwait(false);
-                throw WireErrors.HandshakeFailed(origin, e);
-            }
-            catch
-            {
-                await tls.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-
-            exchange.TlsTicks = Stopwatch.GetTimestamp() - start;
-            stream = tls;
+            stream = await SecureAsync(stream, origin, settings.CertificateCheck, cancellationToken).ConfigureAwait(false);
         }
 
-        return new WireConnection(origin, socket, stream);
+        return new WireConnection(origin, socket, stream) { ConnectTicks = connected - start, TlsTicks = origin.IsTls ? Stopwatch.GetTimestamp() - connected : 0 };
     }
 
     private sealed class OriginConnections(WireOrigin origin, int max)

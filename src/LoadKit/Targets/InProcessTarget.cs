@@ -23,6 +23,18 @@ public sealed class InProcessTarget : IRunTarget
         ArgumentNullException.ThrowIfNull(observers);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, observers.StopRequested);
         var run = new LocalRun(plan, SegmentSequence.Whole, 0, observers, incremental: false);
+        try
+        {
+            // As a worker does before its start instant: the first requests then pay neither LoadKit's compiling nor
+            // their connection's connect and TLS handshake, which would show as the target's latency. The engines
+            // initialise their first VUs themselves before their clocks start.
+            await run.PrepareAsync(stop.Token, connectionsOnly: true).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Cancelled while preparing: the run below ends at once with what it measured (nothing).
+        }
+
         var source = HealthSampler.ThisProcess;
         observers.Started(Stopwatch.GetTimestamp());
         observers.Tell(new RunEvent(DateTimeOffset.UtcNow, RunEventKind.Started, RunEventLevel.Information, source,

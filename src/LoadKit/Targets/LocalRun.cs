@@ -61,14 +61,18 @@ internal sealed class LocalRun
     /// </summary>
     /// <param name="cancellationToken">Stops the preparation.</param>
     /// <param name="warmProcess">False for the process warm-up's own run.</param>
-    public async Task PrepareAsync(CancellationToken cancellationToken, bool warmProcess = true)
+    /// <param name="connectionsOnly">
+    /// Only the process warm-up and the connections: for a run alone, whose engines initialise their first VUs
+    /// themselves before their clocks start.
+    /// </param>
+    public async Task PrepareAsync(CancellationToken cancellationToken, bool warmProcess = true, bool connectionsOnly = false)
     {
         if (warmProcess)
         {
             await ProcessWarmUp.EnsureAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await Task.WhenAll(Parts().Select(p => p.Engine.PrepareAsync(cancellationToken))).ConfigureAwait(false);
+        await Task.WhenAll(Parts().Select(p => p.Engine.PrepareAsync(cancellationToken, connectionsOnly))).ConfigureAwait(false);
 
         // The sampler's thread is made now and waits for the instant, which then costs only a few counter reads.
         _health.Prepare();

@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using LoadKit.Workload;
 
@@ -9,9 +13,8 @@ namespace LoadKit.Targets;
 /// <summary>
 /// Compiles LoadKit's own hot paths in this process once, before its first prepared run: a tiny run goes the way a
 /// worker's share goes (prepared, then started at a given instant) through every executor, LoadKit's HTTP step
-/// on both engines (headers, query, a JSON body, a check) and its WebSocket steps (connect, exchange, close) against a
-/// responder on a loopback port of its own (no request reaches the
-/// run's target). Without it a fresh worker's first requests waited tens of milliseconds for the JIT after the start
+/// on both engines over TCP and over TLS (headers, query, a JSON body, a check) and its WebSocket steps (connect,
+/// exchange, close) against a responder on loopback ports of its own (no request reaches the run's target). Without it a fresh worker's first requests waited tens of milliseconds for the JIT after the start
 /// instant: each method met for the first time there cost its compilation. The scenario's own code (its steps) is
 /// compiled on its first call, as is any HTTP client of its own.
 /// </summary>
@@ -26,17 +29,22 @@ internal static class ProcessWarmUp
     internal static async Task<LoadResult> RunAsync()
     {
         LoadResult? last = null;
+        using var certificate = SelfSignedCertificate();
+        using var trusted = X509CertificateLoader.LoadCertificate(certificate.RawData);
         using var listener = new TcpListener(IPAddress.Loopback, 0);
+        using var tlsListener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
+        tlsListener.Start();
         using var stop = new CancellationTokenSource();
-        var responding = RespondAsync(listener, stop.Token);
+        var responding = Task.WhenAll(RespondAsync(listener, null, stop.Token), RespondAsync(tlsListener, certificate, stop.Token));
         try
         {
             var address = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/");
+            var tlsAddress = new Uri($"https://127.0.0.1:{((IPEndPoint)tlsListener.LocalEndpoint).Port}/");
 
-            // Both HTTP engines, at once: a scenario of each.
-            Scenario Warm(string name, HttpEngine engine) => Scenario.Create(name)
-                .WithHttp(new HttpSettings { BaseAddress = address, Engine = engine })
+            // Both HTTP engines, over plain TCP and over TLS, at once: a scenario of each.
+            Scenario Warm(string name, HttpEngine engine, Uri address) => Scenario.Create(name)
+                .WithHttp(new HttpSettings { BaseAddress = address, Engine = engine, TrustedCertificate = address.Scheme == "https" ? trusted : null })
                 .Step("get", Http.Get("/").WithHeader("X-LoadKit-Warm-Up", "1").WithQuery("q", "1").Check(HttpCheck.StatusIs(200)))
                 .ThinkTime(TimeSpan.FromMilliseconds(1))
                 .Step("post", Http.Post("/").WithJson("{}").Check(HttpCheck.StatusIs(200)))
@@ -51,7 +59,14 @@ internal static class ProcessWarmUp
                 .Step("close", WebSocketSteps.Close("warm-up"))
                 .WithLoad(Load.IterationsPerUser(1, 2))
                 .Build();
-            Scenario[] scenarios = [Warm("loadkit process warm-up", HttpEngine.HttpClient), Warm("loadkit process warm-up (LoadKit's HTTP engine)", HttpEngine.LoadKit), webSocket];
+            Scenario[] scenarios =
+            [
+                Warm("loadkit process warm-up", HttpEngine.HttpClient, address),
+                Warm("loadkit process warm-up (LoadKit's HTTP engine)", HttpEngine.LoadKit, address),
+                Warm("loadkit process warm-up (TLS)", HttpEngine.HttpClient, tlsAddress),
+                Warm("loadkit process warm-up (TLS, LoadKit's HTTP engine)", HttpEngine.LoadKit, tlsAddress),
+                webSocket,
+            ];
 
             // Twice, as a worker's shares run (ShareRun: its start, observers and snapshots): the second time meets
             // what the first compiled.
@@ -72,6 +87,7 @@ internal static class ProcessWarmUp
         {
             await stop.CancelAsync().ConfigureAwait(false);
             listener.Stop();
+            tlsListener.Stop();
             await responding.ConfigureAwait(false);
         }
 
@@ -96,11 +112,23 @@ internal static class ProcessWarmUp
         }
     }
 
+    /// <summary>A certificate for 127.0.0.1 with its key, made for this warm-up (an ECDSA P-256 key, as servers commonly use).</summary>
+    private static X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
     /// <summary>
-    /// Answers every request on every connection with a fixed 200 until stopped; a WebSocket handshake (a request with
-    /// <c>Sec-WebSocket-Key</c>) with 101, after which it echoes each message and answers a close.
+    /// Answers every request on every connection (over TLS with <paramref name="certificate"/> when given) with a fixed
+    /// 200 until stopped; a WebSocket handshake (a request with <c>Sec-WebSocket-Key</c>) with 101, after which it
+    /// echoes each message and answers a close.
     /// </summary>
-    private static async Task RespondAsync(TcpListener listener, CancellationToken cancellationToken)
+    private static async Task RespondAsync(TcpListener listener, X509Certificate2? certificate, CancellationToken cancellationToken)
     {
         var answer = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         var connections = new List<Task>();
@@ -122,12 +150,19 @@ internal static class ProcessWarmUp
         async Task AnswerAsync(TcpClient client)
         {
             using var _ = client;
-            var stream = client.GetStream();
+            Stream stream = client.GetStream();
             var buffer = new byte[4096];
             var head = new StringBuilder();
             var seen = 0;
             try
             {
+                if (certificate is not null)
+                {
+                    var tls = new SslStream(stream);
+                    stream = tls;
+                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, cancellationToken).ConfigureAwait(false);
+                }
+
                 int read;
                 while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
                 {
@@ -152,9 +187,16 @@ internal static class ProcessWarmUp
                     }
                 }
             }
-            catch (Exception exception) when (exception is OperationCanceledException or IOException or SocketException or EndOfStreamException)
+            catch (Exception exception) when (exception is OperationCanceledException or IOException or SocketException or EndOfStreamException or AuthenticationException)
             {
                 // The client went, or the warm-up ended.
+            }
+            finally
+            {
+                if (stream is SslStream tls)
+                {
+                    await tls.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
     }
@@ -167,9 +209,9 @@ internal static class ProcessWarmUp
     }
 
     /// <summary>Accepts the handshake, then sends back each message it receives (short, single-frame: what the warm-up sends) until a close, which it answers.</summary>
-    private static async Task EchoWebSocketAsync(NetworkStream stream, string key, CancellationToken cancellationToken)
+    private static async Task EchoWebSocketAsync(Stream stream, string key, CancellationToken cancellationToken)
     {
-        var accept = Convert.ToBase64String(System.Security.Cryptography.SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+        var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"), cancellationToken).ConfigureAwait(false);
         var header = new byte[2];
         var mask = new byte[4];

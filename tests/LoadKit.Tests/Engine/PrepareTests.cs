@@ -66,7 +66,75 @@ public class PrepareTests
         Assert.That(result.GetStep("get").Ok, Is.EqualTo(60));
         Assert.That(server.Requests, Is.EqualTo(60));
         Assert.That(server.Accepted, Is.EqualTo(3), "every VU sent its requests on the connection opened for it");
-        Assert.That(result.Measurements, Is.Empty, "no connect was timed in the run (LoadKit's engine times those it makes)");
+        // LoadKit's engine times each connect, also those made before the run: the step that first used one records it.
+        Assert.That(result.Measurements.Select(m => (m.Name, m.Ok)), engine == HttpEngine.LoadKit ? Is.EqualTo(new[] { ("get › connect", 3L) }) : Is.Empty);
+    }
+
+    [TestCase(HttpEngine.HttpClient)]
+    [TestCase(HttpEngine.LoadKit)]
+    public async Task RunAsync_InThisProcess_OpensTheFirstUsersConnectionsBeforeTheirFirstStep(HttpEngine engine)
+    {
+        using var server = await ArrivalRecorder.StartAsync();
+        var arrived = 0;
+        var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var acceptedBeforeAnyRequest = -1;
+        var looked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var scenario = Scenario.Create("local")
+            .WithHttp(new HttpSettings { BaseAddress = server.Address, Connections = HttpConnections.PerUser, Engine = engine })
+            .Step("wait for all", async ctx =>
+            {
+                if (Interlocked.Increment(ref arrived) == 3)
+                {
+                    allArrived.SetResult();
+                }
+
+                // Every VU is here, before its first request: what the server accepted so far was opened before the
+                // run. One VU looks while the others wait for it.
+                await allArrived.Task.WaitAsync(Bound, ctx.CancellationToken);
+                if (Interlocked.CompareExchange(ref acceptedBeforeAnyRequest, 0, -1) == -1)
+                {
+                    try
+                    {
+                        await Eventually.UntilAsync(() => server.Accepted == 3, TimeSpan.FromSeconds(5), () => "");
+                    }
+                    catch (TimeoutException)
+                    {
+                    }
+
+                    Volatile.Write(ref acceptedBeforeAnyRequest, server.Accepted);
+                    looked.SetResult();
+                }
+
+                await looked.Task.WaitAsync(Bound, ctx.CancellationToken);
+            })
+            .Step("get", Http.Get("/"))
+            .WithLoad(Load.IterationsPerUser(3, 1))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        Assert.That(result.GetStep("get").Ok, Is.EqualTo(3));
+        Assert.That(acceptedBeforeAnyRequest, Is.EqualTo(3), "a run in this process opens its first VUs' connections before its clock starts, as a worker does");
+        Assert.That(server.Accepted, Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task RunAsync_InThisProcess_CancelledWhilePreparing_EndsCancelledWithoutThrowing()
+    {
+        // A listener that takes connections but never answers a TLS handshake: preparing waits for it.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var scenario = Scenario.Create("cancelled")
+            .WithHttp(new HttpSettings { BaseAddress = new Uri($"https://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}/"), Engine = HttpEngine.LoadKit })
+            .Step("get", Http.Get("/"))
+            .WithLoad(Load.IterationsPerUser(2, 1))
+            .Build();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        var result = await LoadRunner.RunAsync(scenario, cancel.Token).WaitAsync(Bound);
+
+        Assert.That(result.Cancelled, Is.True);
+        Assert.That(result.GetStep("get").Ok, Is.Zero);
     }
 
     [TestCase(HttpEngine.HttpClient)]

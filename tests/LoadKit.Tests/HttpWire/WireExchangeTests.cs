@@ -201,7 +201,8 @@ public class WireExchangeTests
         });
         using var first = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
         await first.ConnectAsync(IPAddress.Loopback, address.Port);
-        System.Net.Sockets.Socket? toHandOver = first;
+        var origin = new WireOrigin(address);
+        WireConnection? toHandOver = new(origin, first, new System.Net.Sockets.NetworkStream(first, ownsSocket: false));
         using var pool = new WirePool(new WirePoolSettings(int.MaxValue, TakeOpened: _ => Interlocked.Exchange(ref toHandOver, null)));
         using var exchange = new WireExchange { KeepBody = true };
         await SendAsync(exchange, pool, address, Get);

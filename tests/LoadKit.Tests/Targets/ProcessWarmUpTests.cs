@@ -16,5 +16,9 @@ public class ProcessWarmUpTests
             string.Join("; ", result.Scenarios.SelectMany(s => s.Steps).SelectMany(s => s.Errors).Select(e => e.Message)));
         Assert.That(result.GetScenario("loadkit process warm-up (WebSocket)").GetStep("connect").WebSocket?.Opened, Is.EqualTo(2),
             "each iteration opened its connection (the close step closed the one before)");
+        Assert.That(
+            result.GetScenario("loadkit process warm-up (TLS, LoadKit's HTTP engine)").Measurements.Select(m => m.Name),
+            Has.Some.EqualTo("get › tls handshake").Or.Some.EqualTo("post › tls handshake"),
+            "the TLS scenarios negotiated TLS (their client code is compiled before a run)");
     }
 }
