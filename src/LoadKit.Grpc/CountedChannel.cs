@@ -19,6 +19,7 @@ internal sealed class CountedChannel<TClient> : IOpenedConnections, IDisposable
     private Task? _preparing;
     private Socket? _prepared;
     private long _unreported;
+    private int _disposed;
 
     public CountedChannel(Uri address, GrpcSettings settings, Func<CallInvoker, TClient> create)
     {
@@ -59,6 +60,7 @@ internal sealed class CountedChannel<TClient> : IOpenedConnections, IDisposable
 
     public void Dispose()
     {
+        Volatile.Write(ref _disposed, 1);
         _channel.Dispose();
         Interlocked.Exchange(ref _prepared, null)?.Dispose();
     }
@@ -67,7 +69,13 @@ internal sealed class CountedChannel<TClient> : IOpenedConnections, IDisposable
     {
         try
         {
-            _prepared = await OpenAsync(new DnsEndPoint(_address.IdnHost, _address.Port), cancellationToken).ConfigureAwait(false);
+            Interlocked.Exchange(ref _prepared, await OpenAsync(new DnsEndPoint(_address.IdnHost, _address.Port), cancellationToken).ConfigureAwait(false));
+
+            // Disposed while it connected (a run stopped while preparing): nobody else closes it.
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                Interlocked.Exchange(ref _prepared, null)?.Dispose();
+            }
         }
         catch (SocketException)
         {

@@ -37,7 +37,7 @@ internal sealed class OpenedConnections : IDisposable
         var endpoint = new DnsEndPoint(origin.Host, origin.Port);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(OpenLimit);
-        await Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
+        var opening = Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
         {
             try
             {
@@ -57,7 +57,18 @@ internal sealed class OpenedConnections : IDisposable
             {
                 // Left to the run, which reports it per request.
             }
-        })).ConfigureAwait(false);
+        }));
+        try
+        {
+            await opening.ConfigureAwait(false);
+        }
+        catch
+        {
+            // Cancelled: the connections opened so far are nobody's.
+            opened.Dispose();
+            throw;
+        }
+
         return opened;
     }
 
