@@ -1,13 +1,14 @@
 // LoadKit.Grpc.Bench: the client CPU of a unary gRPC call, made by a raw Grpc.Net.Client loop and by a LoadKit gRPC
 // step, in the same run against the same server (a child process of this one, so its CPU is not counted).
 //
-//   compare [--concurrency 50] [--seconds 5] [--rounds 3] [--channels shared|per-user]
+//   compare [--concurrency 50] [--seconds 5] [--rounds 3] [--channels shared|per-user] [--margin 1]
 //   serve   (the server: Kestrel h2c on 127.0.0.1, a free port, printed as "PORT n")
 //
 // Rounds run both, raw first in odd rounds and the step first in even ones, after a warm-up of each; the last line is
 // "BENCH raw_cpu_us_per_call=... step_cpu_us_per_call=... ratio_of_medians=... median_ratio=... ratio_min=... ratio_max=...
 // extra_bytes_per_call=... code_step_cpu_us_per_call=..." (medians over the rounds). CPU is this process's (user + system),
-// the server's excluded. The code step (shared channels only) is a step written in code around the raw call: the
+// the server's excluded, over each run's middle --seconds (each runs --margin seconds longer at either end), per call
+// the server answered meanwhile. The code step (shared channels only) is a step written in code around the raw call: the
 // engine's share of the step's cost, without LoadKit.Grpc.
 using System.Diagnostics;
 using System.Globalization;
@@ -31,14 +32,23 @@ if (args is ["serve", ..])
     await app.StartAsync();
     var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     Console.WriteLine($"PORT {new Uri(address).Port}");
-    await Console.In.ReadLineAsync(); // ends when the parent closes stdin
+
+    // "count" asks for the calls served so far; the end of stdin (the parent closed it) stops the server.
+    while (await Console.In.ReadLineAsync() is { } command)
+    {
+        if (command == "count")
+        {
+            Console.WriteLine($"COUNT {EchoService.Calls}");
+        }
+    }
+
     await app.StopAsync();
     return 0;
 }
 
 if (args is not ["compare", ..])
 {
-    Console.Error.WriteLine("usage: LoadKit.Grpc.Bench compare [--concurrency 50] [--seconds 5] [--rounds 3] [--channels shared|per-user]");
+    Console.Error.WriteLine("usage: LoadKit.Grpc.Bench compare [--concurrency 50] [--seconds 5] [--rounds 3] [--channels shared|per-user] [--margin 1]");
     return 2;
 }
 
@@ -47,6 +57,7 @@ var concurrency = Option("--concurrency", 50);
 var seconds = Option("--seconds", 5);
 var rounds = Option("--rounds", 3);
 var perUser = Array.IndexOf(args, "--channels") is var c and >= 0 && args[c + 1] == "per-user";
+var margin = TimeSpan.FromSeconds(Option("--margin", 1));
 
 using var server = Process.Start(new ProcessStartInfo("dotnet", [typeof(EchoService).Assembly.Location, "serve"])
 {
@@ -118,21 +129,36 @@ try
         return result.GetStep("get").Ok;
     }
 
+    // The calls the server has answered so far (it counts them; asked over its stdin).
+    async Task<long> ServedAsync()
+    {
+        await server.StandardInput.WriteLineAsync("count");
+        await server.StandardInput.FlushAsync();
+        var answer = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        return long.Parse(answer!["COUNT ".Length..], CultureInfo.InvariantCulture);
+    }
+
+    // CPU, allocation and calls over the middle of a run only (it runs a margin longer at each end): the fixed cost of
+    // a run's start and end (creating VUs and statistics, the result) is not a cost per call, and would weigh more the
+    // shorter the round.
     async Task<(double MicrosecondsPerCall, double BytesPerCall, long Calls)> MeasureAsync(Func<TimeSpan, Task<long>> run, TimeSpan duration)
     {
         var process = Process.GetCurrentProcess();
         GC.Collect();
-        var cpu = process.TotalProcessorTime;
-        var allocated = GC.GetTotalAllocatedBytes(precise: true);
-        var calls = await run(duration);
+        var running = run(duration + 2 * margin);
+        await Task.Delay(margin);
         process.Refresh();
-        var used = process.TotalProcessorTime - cpu;
-        return (used.TotalMicroseconds / calls, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)calls, calls);
+        var (cpu, allocated, served) = (process.TotalProcessorTime, GC.GetTotalAllocatedBytes(precise: false), await ServedAsync());
+        await Task.Delay(duration);
+        process.Refresh();
+        var (used, bytes, calls) = (process.TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes(precise: false) - allocated, await ServedAsync() - served);
+        await running;
+        return (used.TotalMicroseconds / calls, bytes / (double)calls, calls);
     }
 
-    await MeasureAsync(RawAsync, TimeSpan.FromSeconds(1));
-    await MeasureAsync(StepAsync, TimeSpan.FromSeconds(1));
-    await MeasureAsync(CodeStepAsync, TimeSpan.FromSeconds(1));
+    await RawAsync(TimeSpan.FromSeconds(1));
+    await StepAsync(TimeSpan.FromSeconds(1));
+    await CodeStepAsync(TimeSpan.FromSeconds(1));
     var raw = new List<double>();
     var step = new List<double>();
     var ratios = new List<double>();
@@ -177,7 +203,14 @@ namespace LoadKit.Grpc.Bench
     internal sealed class EchoService : Echo.EchoBase
     {
         private static readonly Task<EchoReply> Reply = Task.FromResult(new EchoReply { Id = 1, Text = "ok" });
+        private static long _calls;
 
-        public override Task<EchoReply> Get(EchoRequest request, ServerCallContext context) => Reply;
+        public static long Calls => Interlocked.Read(ref _calls);
+
+        public override Task<EchoReply> Get(EchoRequest request, ServerCallContext context)
+        {
+            Interlocked.Increment(ref _calls);
+            return Reply;
+        }
     }
 }
