@@ -20,10 +20,25 @@ namespace LoadKit.Targets;
 /// </summary>
 internal static class ProcessWarmUp
 {
-    private static readonly Lazy<Task> Once = new(RunAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<Task> Once = new(WarmAsync, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Completes once the warm-up has run in this process (at once after the first time).</summary>
+    /// <summary>
+    /// Completes once the warm-up has run in this process (at once after the first time). Never faults: a warm-up that
+    /// failed (no loopback port, say) leaves the code to compile in the run, which goes on as before.
+    /// </summary>
     public static Task EnsureAsync() => Once.Value;
+
+    private static async Task WarmAsync()
+    {
+        try
+        {
+            await RunAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Only an optimisation: the run pays for its own first compiling instead.
+        }
+    }
 
     /// <summary>Runs the warm-up (again) and returns its last round's result: what it ran, for a test to see that it worked.</summary>
     internal static async Task<LoadResult> RunAsync()
