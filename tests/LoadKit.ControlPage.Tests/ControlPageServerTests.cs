@@ -428,7 +428,10 @@ public class ControlPageServerTests
             // (a fresh browser) while other test assemblies loaded both cores; what the page then shows is printed.
             try
             {
-                await _page.WaitForURLAsync(_server.Address.ToString(), new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
+                // The page may have added its tab to the URL (#workers) by the time the wait looks: the path is what counts.
+                await _page.WaitForURLAsync(
+                    url => new Uri(url).GetLeftPart(UriPartial.Path) == _server.Address.GetLeftPart(UriPartial.Path),
+                    new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
             }
             catch (TimeoutException)
             {

@@ -37,7 +37,8 @@ internal sealed class OpenedConnections : IDisposable
         var endpoint = new DnsEndPoint(origin.Host, origin.Port);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(OpenLimit);
-        var opening = Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
+        var secure = handshake && origin.IsTls;
+        async Task OpenOneAsync()
         {
             try
             {
@@ -45,7 +46,7 @@ internal sealed class OpenedConnections : IDisposable
                 var socket = await ConnectAsync(endpoint, limit.Token).ConfigureAwait(false);
                 var connected = Stopwatch.GetTimestamp();
                 SslStream? secured = null;
-                if (handshake && origin.IsTls)
+                if (secure)
                 {
                     // On failure SecureAsync disposes the stream and with it the socket.
                     secured = await WirePool.SecureAsync(new NetworkStream(socket, ownsSocket: true), origin, certificateCheck, limit.Token).ConfigureAwait(false);
@@ -57,10 +58,19 @@ internal sealed class OpenedConnections : IDisposable
             {
                 // Left to the run, which reports it per request.
             }
-        }));
+        }
+
         try
         {
-            await opening.ConfigureAwait(false);
+            // Secured: one first, alone, so that the others can resume its TLS session (cheaper for both ends; .NET
+            // resumes for a host name, not for an IP address).
+            var first = secure && count > 1 ? 1 : 0;
+            if (first == 1)
+            {
+                await OpenOneAsync().ConfigureAwait(false);
+            }
+
+            await Task.WhenAll(Enumerable.Range(first, count - first).Select(_ => OpenOneAsync())).ConfigureAwait(false);
         }
         catch
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using LoadKit.TestTargets;
 
 namespace LoadKit.Tests.HttpWire;
 
@@ -65,6 +66,54 @@ public class NginxConformanceTests
         Assert.That(wire.Responses.Select(r => (r.Body, r.Header)), Is.All.EqualTo(("closing", "close")));
         Assert.That(wire.Received.Select(r => r.Connection).Distinct().Count(), Is.EqualTo(3));
         AssertSame(client, wire);
+    }
+
+    [TestCase(HttpEngine.LoadKit)]
+    [TestCase(HttpEngine.HttpClient)]
+    public async Task NewTlsConnectionsToOneServer_ResumeTheFirstConnectionsSession(HttpEngine engine)
+    {
+        // By name: .NET resumes a client's TLS session only for a host name (its cache's key), never for an IP address.
+        var marker = $"resume-{engine}";
+        var scenario = Scenario.Create(marker)
+            .WithHttp(new HttpSettings { BaseAddress = new UriBuilder(_nginx.TlsAddress) { Host = "localhost" }.Uri, Engine = engine, TrustedCertificate = _nginx.Certificate })
+            .Step("get", LoadKit.Http.Get($"/close?{marker}").Check(HttpCheck.BodyContains("closing")))
+            .WithLoad(Load.IterationsPerUser(1, 5))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        var step = result.GetStep("get");
+        Assert.That((step.Ok, step.Failed), Is.EqualTo((5L, 0L)), string.Join("; ", step.Errors.Select(e => e.Message)));
+        await Eventually.UntilAsync(() => _nginx.TlsReceived(marker).Length == 5, Bound, () => $"nginx logged {_nginx.TlsReceived(marker).Length} requests, not 5");
+        var received = _nginx.TlsReceived(marker);
+        Assert.That(received.Select(r => r.Connection).Distinct().Count(), Is.EqualTo(5), "nginx closes each connection after its response");
+        // The first may resume too: the session cache is the process's, and an earlier test may have met this server.
+        Assert.That(received.Skip(1).Select(r => r.Resumed), Is.All.True, "every connection after the first resumed a TLS session");
+    }
+
+    [Test]
+    public async Task ConnectionsOpenedBeforeTheRun_AfterTheFirst_ResumeItsTlsSession()
+    {
+        const string marker = "prepared-resume";
+        var scenario = Scenario.Create(marker)
+            .WithHttp(new HttpSettings
+            {
+                BaseAddress = new UriBuilder(_nginx.TlsAddress) { Host = "localhost" }.Uri,
+                Engine = HttpEngine.LoadKit,
+                Connections = HttpConnections.PerUser,
+                TrustedCertificate = _nginx.Certificate,
+            })
+            .Step("get", LoadKit.Http.Get($"/text.txt?{marker}"))
+            .WithLoad(Load.IterationsPerUser(4, 2))
+            .Build();
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound);
+
+        Assert.That(result.GetStep("get").Ok, Is.EqualTo(8));
+        await Eventually.UntilAsync(() => _nginx.TlsReceived(marker).Length == 8, Bound, () => $"nginx logged {_nginx.TlsReceived(marker).Length} requests, not 8");
+        var connections = _nginx.TlsReceived(marker).DistinctBy(r => r.Connection).ToArray();
+        Assert.That(connections, Has.Length.EqualTo(4), "one connection per VU, opened before the run");
+        Assert.That(connections.Count(c => c.Resumed), Is.GreaterThanOrEqualTo(3), "the first was negotiated alone, and the others resumed its session");
     }
 
     [Test]

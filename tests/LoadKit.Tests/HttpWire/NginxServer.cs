@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using LoadKit.TestTargets;
 
@@ -10,7 +12,8 @@ namespace LoadKit.Tests.HttpWire;
 /// A real nginx (Debian's) on a free 127.0.0.1 port with a config of its own in a temporary folder, one process
 /// (<c>master_process off</c>) stopped by its PID. Its locations give the framing cases of the conformance tests, and
 /// its access log says what it received: per request the connection, the request's number on it, the URI with its
-/// query and the status.
+/// query and the status. A second server block serves the same files over TLS and logs whether each connection resumed
+/// a TLS session.
 /// </summary>
 internal sealed class NginxServer : IDisposable
 {
@@ -23,14 +26,22 @@ internal sealed class NginxServer : IDisposable
     private readonly Process _process;
     private readonly string _folder;
 
-    private NginxServer(Process process, string folder, Uri address)
+    private NginxServer(Process process, string folder, Uri address, Uri tlsAddress, X509Certificate2 certificate)
     {
         _process = process;
         _folder = folder;
         Address = address;
+        TlsAddress = tlsAddress;
+        Certificate = certificate;
     }
 
     public Uri Address { get; }
+
+    /// <summary>The same server over TLS (a self-signed certificate for 127.0.0.1 and localhost, sessions cached and resumable).</summary>
+    public Uri TlsAddress { get; }
+
+    /// <summary>The TLS server's certificate (without its key): what a client trusts.</summary>
+    public X509Certificate2 Certificate { get; }
 
     /// <summary>Whether this machine has nginx (<c>apt-get install nginx</c>).</summary>
     public static string? Executable => new[] { "/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists);
@@ -47,6 +58,19 @@ internal sealed class NginxServer : IDisposable
         }
 
         var port = FreePort();
+        var tlsPort = FreePort();
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddIpAddress(IPAddress.Loopback);
+            names.AddDnsName("localhost");
+            request.CertificateExtensions.Add(names.Build());
+            using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            await File.WriteAllTextAsync(Path.Combine(folder, "server.crt"), made.ExportCertificatePem());
+            await File.WriteAllTextAsync(Path.Combine(folder, "server.key"), key.ExportPkcs8PrivateKeyPem());
+        }
+
         var bigHeaders = string.Concat(BigHeaders.Select(h => $"            add_header {h.Name} \"{h.Value}\";\n"));
         await File.WriteAllTextAsync(Path.Combine(folder, "nginx.conf"), $$"""
             master_process off;
@@ -78,6 +102,16 @@ internal sealed class NginxServer : IDisposable
             {{bigHeaders}}            return 200 "big";
                     }
                 }
+                log_format tls '$connection $ssl_session_reused $request_uri';
+                ssl_session_cache shared:loadkit:1m;
+                server {
+                    listen 127.0.0.1:{{tlsPort}} ssl;
+                    ssl_certificate {{folder}}/server.crt;
+                    ssl_certificate_key {{folder}}/server.key;
+                    access_log {{folder}}/tls.log tls;
+                    root {{folder}}/www;
+                    location = /close { keepalive_timeout 0; return 200 "closing"; }
+                }
             }
             """);
         var start = new ProcessStartInfo(nginx) { RedirectStandardError = true, RedirectStandardOutput = true };
@@ -87,10 +121,12 @@ internal sealed class NginxServer : IDisposable
         }
 
         var process = Process.Start(start)!;
-        var server = new NginxServer(process, folder, new Uri($"http://127.0.0.1:{port}/"));
+        var server = new NginxServer(
+            process, folder, new Uri($"http://127.0.0.1:{port}/"), new Uri($"https://127.0.0.1:{tlsPort}/"),
+            X509CertificateLoader.LoadCertificateFromFile(Path.Combine(folder, "server.crt")));
         try
         {
-            await Eventually.UntilAsync(() => process.HasExited || Listens(port), TimeSpan.FromSeconds(15), () => "nginx did not listen on its port");
+            await Eventually.UntilAsync(() => process.HasExited || (Listens(port) && Listens(tlsPort)), TimeSpan.FromSeconds(15), () => "nginx did not listen on its ports");
             if (process.HasExited)
             {
                 throw new InvalidOperationException($"nginx exited with {process.ExitCode}: {await process.StandardError.ReadToEndAsync()}{ErrorLog(folder)}");
@@ -112,8 +148,16 @@ internal sealed class NginxServer : IDisposable
             .Where(f => f.Length == 5 && f[3].Contains(marker, StringComparison.Ordinal))
             .Select(f => (long.Parse(f[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture), f[2], f[3], int.Parse(f[4], System.Globalization.CultureInfo.InvariantCulture)))];
 
+    /// <summary>The TLS server's requests whose URI contains <paramref name="marker"/>: (connection, whether its TLS session was resumed).</summary>
+    public (long Connection, bool Resumed)[] TlsReceived(string marker) =>
+        [.. File.ReadAllLines(Path.Combine(_folder, "tls.log"))
+            .Select(l => l.Split(' '))
+            .Where(f => f.Length == 3 && f[2].Contains(marker, StringComparison.Ordinal))
+            .Select(f => (long.Parse(f[0], System.Globalization.CultureInfo.InvariantCulture), f[1] == "r"))];
+
     public void Dispose()
     {
+        Certificate.Dispose();
         if (!_process.HasExited)
         {
             _process.Kill(); // the nginx this fixture started, by its handle (one process: master_process off)
