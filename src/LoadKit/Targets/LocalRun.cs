@@ -55,9 +55,10 @@ internal sealed class LocalRun
     public SegmentShare Share => _share;
 
     /// <summary>
-    /// Before a shared start instant: compiles LoadKit's hot paths once per process (<see cref="ProcessWarmUp"/>), then
-    /// lets every engine open its connections and initialise the VUs its first block starts at once, so that the
-    /// first requests leave at the instant rather than after that work (docs/distributed-ci.md, "A warm start").
+    /// Before a shared start instant (or a run alone's start): compiles LoadKit's hot paths once per process
+    /// (<see cref="ProcessWarmUp"/>), then lets every engine open its connections and initialise the VUs its first
+    /// block starts at once, so that the first requests leave at the instant rather than after that work
+    /// (docs/distributed-ci.md, "A warm start").
     /// </summary>
     /// <param name="cancellationToken">Stops the preparation.</param>
     /// <param name="warmProcess">False for the process warm-up's own run.</param>
