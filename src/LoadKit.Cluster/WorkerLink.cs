@@ -223,6 +223,7 @@ internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, Syst
                             Lost = $"it stopped its load early: {update.Snapshot.StoppedBecause}";
                         }
 
+                        await EndCallAsync(cancellationToken).ConfigureAwait(false);
                         return;
                     }
                 }
@@ -285,6 +286,41 @@ internal sealed class WorkerLink(WorkerInfo info, int index, HeldShare own, Syst
         var from = Holding().Where(h => !h.Acknowledged && h.Id != 0).Select(h => (int)h.ResumeAt.TotalSeconds).Append(_coveredSeconds).Min();
         return from > lastSecond ? [] : [.. Enumerable.Range(from, lastSecond - from + 1)];
     }
+
+    /// <summary>
+    /// After the final snapshot: ends the commands (the worker's read of them ends cleanly) and waits, briefly, for the
+    /// worker to end the call. Disposing the call while the worker still reads resets its stream, which the worker
+    /// logs as an error (seen in CI).
+    /// </summary>
+    private async Task EndCallAsync(CancellationToken cancellationToken)
+    {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(EndWait);
+        try
+        {
+            await _writing.WaitAsync(bound.Token).ConfigureAwait(false);
+            try
+            {
+                await _call!.RequestStream.CompleteAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _writing.Release();
+            }
+
+            while (await _call.ResponseStream.MoveNext(bound.Token).ConfigureAwait(false))
+            {
+                // Nothing follows the final snapshot; a worker that sent more has its call ended by Dispose.
+            }
+        }
+        catch (Exception exception) when (exception is RpcException or OperationCanceledException or InvalidOperationException or IOException)
+        {
+            // Its final snapshot is in; how the call ends adds nothing.
+        }
+    }
+
+    /// <summary>How long a worker that sent its final snapshot is given to end its call before this side ends it.</summary>
+    private static readonly TimeSpan EndWait = TimeSpan.FromSeconds(2);
 
     /// <summary>Ends this worker's call from this side (its load stops): it counts as lost for <paramref name="reason"/>.</summary>
     private void Drop(string reason)
