@@ -1,7 +1,7 @@
 // LoadKit.Grpc.Bench: the client CPU of a unary gRPC call, made by a raw Grpc.Net.Client loop and by a LoadKit gRPC
 // step, in the same run against the same server (a child process of this one, so its CPU is not counted).
 //
-//   compare [--concurrency 50] [--seconds 5] [--rounds 3] [--channels shared|per-user] [--margin 1]
+//   compare [--concurrency 50] [--seconds 5] [--rounds 3] [--channels shared|per-user] [--margin 1] [--verbose]
 //   serve   (the server: Kestrel h2c on 127.0.0.1, a free port, printed as "PORT n")
 //
 // Rounds run both, raw first in odd rounds and the step first in even ones, after a warm-up of each; the last line is
@@ -58,6 +58,7 @@ var seconds = Option("--seconds", 5);
 var rounds = Option("--rounds", 3);
 var perUser = Array.IndexOf(args, "--channels") is var c and >= 0 && args[c + 1] == "per-user";
 var margin = TimeSpan.FromSeconds(Option("--margin", 1));
+var verbose = args.Contains("--verbose");
 
 using var server = Process.Start(new ProcessStartInfo("dotnet", [typeof(EchoService).Assembly.Location, "serve"])
 {
@@ -141,7 +142,7 @@ try
     // CPU, allocation and calls over the middle of a run only (it runs a margin longer at each end): the fixed cost of
     // a run's start and end (creating VUs and statistics, the result) is not a cost per call, and would weigh more the
     // shorter the round.
-    async Task<(double MicrosecondsPerCall, double BytesPerCall, long Calls)> MeasureAsync(Func<TimeSpan, Task<long>> run, TimeSpan duration)
+    async Task<(double MicrosecondsPerCall, double BytesPerCall, long Calls)> MeasureAsync(Func<TimeSpan, Task<long>> run, TimeSpan duration, string name)
     {
         var process = Process.GetCurrentProcess();
         GC.Collect();
@@ -149,9 +150,17 @@ try
         await Task.Delay(margin);
         process.Refresh();
         var (cpu, allocated, served) = (process.TotalProcessorTime, GC.GetTotalAllocatedBytes(precise: false), await ServedAsync());
+        var (gen0, gen1, gen2, paused, threads) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), ThreadPool.CompletedWorkItemCount);
         await Task.Delay(duration);
         process.Refresh();
         var (used, bytes, calls) = (process.TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes(precise: false) - allocated, await ServedAsync() - served);
+        if (verbose)
+        {
+            // Where a run's CPU may go besides the calls: collections, their pauses, thread-pool work items.
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {name}: {calls} calls, {bytes / (double)calls:F0} B per call; gen0 {GC.CollectionCount(0) - gen0}, gen1 {GC.CollectionCount(1) - gen1}, gen2 {GC.CollectionCount(2) - gen2} collections; paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms; {(ThreadPool.CompletedWorkItemCount - threads) / (double)calls:F2} work items per call"));
+        }
+
         await running;
         return (used.TotalMicroseconds / calls, bytes / (double)calls, calls);
     }
@@ -169,9 +178,9 @@ try
     {
         // Odd rounds run the raw loop first, even rounds the step: neither always follows the other.
         var (a, b) = r % 2 == 1
-            ? (await MeasureAsync(RawAsync, round), await MeasureAsync(StepAsync, round))
-            : await Reversed(await MeasureAsync(StepAsync, round));
-        var code = perUser ? default : await MeasureAsync(CodeStepAsync, round);
+            ? (await MeasureAsync(RawAsync, round, "raw"), await MeasureAsync(StepAsync, round, "step"))
+            : await Reversed(await MeasureAsync(StepAsync, round, "step"));
+        var code = perUser ? default : await MeasureAsync(CodeStepAsync, round, "code step");
         codes.Add(code.MicrosecondsPerCall);
         raw.Add(a.MicrosecondsPerCall);
         step.Add(b.MicrosecondsPerCall);
@@ -182,7 +191,7 @@ try
     }
 
     async Task<((double MicrosecondsPerCall, double BytesPerCall, long Calls), (double MicrosecondsPerCall, double BytesPerCall, long Calls))> Reversed(
-        (double MicrosecondsPerCall, double BytesPerCall, long Calls) stepFirst) => (await MeasureAsync(RawAsync, round), stepFirst);
+        (double MicrosecondsPerCall, double BytesPerCall, long Calls) stepFirst) => (await MeasureAsync(RawAsync, round, "raw"), stepFirst);
 
     static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
