@@ -12,7 +12,7 @@ import re
 import statistics
 import sys
 
-TOOLS = ["loadkit", "loadkit_engine", "wrk", "hey", "ab", "autocannon", "locust"]
+TOOLS = ["loadkit", "loadkit_engine", "loadkit_socket", "wrk", "hey", "ab", "autocannon", "locust"]
 # Per CPU-second of the generator, LoadKit should reach at least this share of each peer (issue 7; ab has no target).
 TARGET_RATIO = {"wrk": 0.5, "hey": 1.0, "autocannon": 1.0, "locust": 1.0}
 
@@ -106,7 +106,7 @@ def parse_locust(_, name):
             "p50": float(total["50%"]), "p95": float(total["95%"]), "p99": float(total["99%"])}
 
 
-PARSERS = {"loadkit": parse_loadkit, "loadkit_engine": parse_loadkit, "wrk": parse_wrk, "hey": parse_hey, "ab": parse_ab, "autocannon": parse_autocannon, "locust": parse_locust}
+PARSERS = {"loadkit": parse_loadkit, "loadkit_engine": parse_loadkit, "loadkit_socket": parse_loadkit, "wrk": parse_wrk, "hey": parse_hey, "ab": parse_ab, "autocannon": parse_autocannon, "locust": parse_locust}
 
 
 def median(values):

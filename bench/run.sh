@@ -6,8 +6,9 @@
 # Settings (environment):
 #   BENCH_SECONDS=10          duration of each load run (s)
 #   BENCH_REPS=3              repetitions of each row (median and spread are reported)
-#   BENCH_ONLY="loadkit loadkit_engine wrk hey ab autocannon locust density skew"   what to run (a subset for smoke runs);
-#                             loadkit_engine: LoadKit with HttpSettings.Engine = HttpEngine.LoadKit (its own HTTP/1.1 engine)
+#   BENCH_ONLY="loadkit loadkit_engine loadkit_socket wrk hey ab autocannon locust density skew"   what to run (a subset for smoke runs);
+#                             loadkit_engine: LoadKit with HttpSettings.Engine = HttpEngine.LoadKit (its own HTTP/1.1 engine);
+#                             loadkit_socket: the same with HttpSettings.ResponsesOnSocketThread
 #   BENCH_MODES="max rate"    max: maximum throughput; rate: fixed rate
 #   BENCH_BODIES="2b 1k"      response sizes
 #   BENCH_SCHEMES="http"      http, https or both: https rows go to nginx over TLS (a self-signed certificate made for
@@ -27,7 +28,7 @@ root=$PWD
 
 seconds=${BENCH_SECONDS:-10}
 reps=${BENCH_REPS:-3}
-only=" ${BENCH_ONLY:-loadkit loadkit_engine wrk hey ab autocannon locust density skew} "
+only=" ${BENCH_ONLY:-loadkit loadkit_engine loadkit_socket wrk hey ab autocannon locust density skew} "
 modes=${BENCH_MODES:-max rate}
 bodies=${BENCH_BODIES:-2b 1k}
 schemes=${BENCH_SCHEMES:-http}
@@ -165,6 +166,10 @@ for body in $bodies; do
       if wants loadkit_engine; then
         if [ "$mode" = max ]; then run loadkit_engine dotnet "$bench_dll" http --engine loadkit --url "$url" "${trust[@]}" --connections "$connections" --duration "$seconds"
         else run loadkit_engine dotnet "$bench_dll" http --engine loadkit --url "$url" "${trust[@]}" --connections "$connections" --duration "$seconds" --rate "$rate"; fi
+      fi
+      if wants loadkit_socket; then
+        if [ "$mode" = max ]; then run loadkit_socket dotnet "$bench_dll" http --engine loadkit --socket-thread yes --url "$url" "${trust[@]}" --connections "$connections" --duration "$seconds"
+        else run loadkit_socket dotnet "$bench_dll" http --engine loadkit --socket-thread yes --url "$url" "${trust[@]}" --connections "$connections" --duration "$seconds" --rate "$rate"; fi
       fi
       # wrk (Debian's 4.x) has no rate option (-R is wrk2's): its rate rows say n/a.
       if wants wrk && [ "$mode" = max ]; then

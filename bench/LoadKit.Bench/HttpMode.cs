@@ -19,6 +19,12 @@ internal static class HttpMode
         var maxUsers = args.Int("--max-users", rate > 0 ? 10 * connections : connections);
         var warmUp = args.Number("--warm-up", 0);
         var engineName = args.Text("--engine", "httpclient");
+        var socketThread = args.Text("--socket-thread", "no") switch
+        {
+            "yes" => true,
+            "no" => false,
+            var other => throw new ArgumentException($"--socket-thread is '{other}'; allowed: no (the default) or yes (HttpSettings.ResponsesOnSocketThread, LoadKit's engine only)."),
+        };
         var trusted = args.Text("--trust", "") is { Length: > 0 } trust
             ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(trust)
             : null;
@@ -50,6 +56,7 @@ internal static class HttpMode
                 MaxConnectionsPerServer = rate > 0 ? connections : int.MaxValue,
                 Engine = engine,
                 TrustedCertificate = trusted,
+                ResponsesOnSocketThread = socketThread,
             })
             .Step("get", Http.Get(url.PathAndQuery), timeout: TimeSpan.FromSeconds(10))
             .WithLoad(load)
@@ -71,7 +78,7 @@ internal static class HttpMode
         }
 
         new Figures()
-            .Add("tool", engine == HttpEngine.LoadKit ? "loadkit_engine" : "loadkit")
+            .Add("tool", socketThread ? "loadkit_socket" : engine == HttpEngine.LoadKit ? "loadkit_engine" : "loadkit")
             .Add("mode", rate > 0 ? "rate" : "max")
             .Add("requests", get.Completed)
             .Add("errors", get.Failed + get.TimedOut)

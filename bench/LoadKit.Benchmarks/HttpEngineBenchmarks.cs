@@ -33,17 +33,21 @@ public class HttpEngineBenchmarks
     private HttpCall _call = null!;
     private HttpCall _checked = null!;
 
+    /// <summary>Whether responses are read on .NET's socket thread (<see cref="HttpSettings.ResponsesOnSocketThread"/>).</summary>
+    [Params(false, true)]
+    public bool SocketThread { get; set; }
+
     [GlobalSetup]
     public async Task StartServer()
     {
         (_server, var address) = await HelloServer.StartAsync();
 
         _origin = new WireOrigin(address);
-        _pool = new WirePool(new WirePoolSettings(int.MaxValue));
+        _pool = new WirePool(new WirePoolSettings(int.MaxValue, Inline: SocketThread));
         _exchange = new WireExchange();
         _exchange.Request.Write(Encoding.ASCII.GetBytes($"GET /hello HTTP/1.1\r\nHost: {address.Authority}\r\n\r\n"));
 
-        _clients = new HttpClients(new HttpSettings { BaseAddress = address, Engine = HttpEngine.LoadKit });
+        _clients = new HttpClients(new HttpSettings { BaseAddress = address, Engine = HttpEngine.LoadKit, ResponsesOnSocketThread = SocketThread });
         _context = new StepContext(new Session(0), _clients);
         _context.BeginStep("hello", CancellationToken.None, new StepRecorder("hello"));
         _call = Http.Get("/hello");
@@ -74,7 +78,7 @@ public class HttpEngineBenchmarks
     {
         for (var i = 0; i < Requests; i++)
         {
-            await HttpSender.SendStepAsync(_call, _context);
+            await HttpSender.SendAsync(_call, _context, reply: null);
         }
     }
 
@@ -83,7 +87,7 @@ public class HttpEngineBenchmarks
     {
         for (var i = 0; i < Requests; i++)
         {
-            await HttpSender.SendStepAsync(_checked, _context);
+            await HttpSender.SendAsync(_checked, _context, reply: null);
         }
     }
 }

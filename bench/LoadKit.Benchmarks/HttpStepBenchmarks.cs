@@ -72,5 +72,5 @@ public class HttpStepBenchmarks
     }
 
     [Benchmark(Description = "LoadKit HTTP step GET")]
-    public async Task Step() => await HttpSender.SendStepAsync(_call, _context);
+    public async Task Step() => await HttpSender.SendAsync(_call, _context, reply: null);
 }

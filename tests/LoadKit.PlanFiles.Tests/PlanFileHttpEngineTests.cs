@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace LoadKit.PlanFiles.Tests;
 
-/// <summary>The plan keys http.engine and http.decompression, run against Kestrel on 127.0.0.1.</summary>
+/// <summary>The plan keys http.engine, http.decompression and http.responsesOnSocketThread, run against Kestrel on 127.0.0.1.</summary>
 public class PlanFileHttpEngineTests
 {
     [Test]
@@ -36,7 +36,7 @@ public class PlanFileHttpEngineTests
         });
         var address = (await LoopbackApp.StartAsync(app))[0];
         var plan = PlanFile.Parse($$$"""
-            http: { baseAddress: "{{{address}}}", engine: loadkit, decompression: [gzip, br] }
+            http: { baseAddress: "{{{address}}}", engine: loadkit, decompression: [gzip, br], responsesOnSocketThread: true }
             scenarios:
               - name: compressed
                 steps:
@@ -60,7 +60,7 @@ public class PlanFileHttpEngineTests
     public void Parse_BadEngineAndDecompression_NamesEachSettingItsValueAndWhatIsAllowed()
     {
         var exception = Assert.Throws<PlanFileException>(() => PlanFile.Parse("""
-            http: { baseAddress: "http://127.0.0.1:5000", engine: curl, decompression: [gzip, zip] }
+            http: { baseAddress: "http://127.0.0.1:5000", engine: curl, decompression: [gzip, zip], responsesOnSocketThread: maybe }
             scenarios:
               - name: a
                 http: { engine: loadkit, version: 2 }
@@ -74,14 +74,22 @@ public class PlanFileHttpEngineTests
                   - request: { url: /b }
                 load:
                   - iterationsPerUser: { users: 1, iterations: 1 }
+              - name: c
+                http: { engine: httpclient, responsesOnSocketThread: true }
+                steps:
+                  - request: { url: /c }
+                load:
+                  - iterationsPerUser: { users: 1, iterations: 1 }
             """, "engines.yaml"))!;
 
         Assert.That(exception.Problems.Select(p => p.ToString()), Is.EqualTo(new[]
         {
             "engines.yaml:1:55: http.engine = 'curl': one of auto, httpclient, loadkit",
             "engines.yaml:1:83: http.decompression[1] = 'zip': one of none, gzip, deflate, br, all",
+            "engines.yaml:1:114: http.responsesOnSocketThread = 'maybe': true or false",
             "engines.yaml:4:11: scenarios[0].http.engine = LoadKit: speaks HTTP/1.1 and 1.0 only, and Http.Version is 2.0; allowed: Engine = HttpEngine.HttpClient for HTTP/2, or Version 1.1 or 1.0",
             "engines.yaml:10:28: scenarios[1].http.decompression = an empty list: one of none, gzip, deflate, br, all, or a list of them",
+            "engines.yaml:16:11: scenarios[2].http.responsesOnSocketThread = true: applies to LoadKit's engine only, and these settings send through HttpClient (Engine = HttpClient, Version 2.0 or a Handler); allowed: false, or the LoadKit engine over HTTP/1.x",
         }));
     }
 }

@@ -53,7 +53,7 @@ public class PlanFileProblemTests
         const string Duration = "a duration: a number and a unit (ms, s, m, h), e.g. 500ms, 30s, 1.5m, 1h30m";
         Assert.That(problems, Is.EqualTo(new[]
         {
-            "shop.yaml:2:3: http.baseAdress = an unknown key: did you mean 'baseAddress'? allowed keys: baseAddress, version, connections, maxConnectionsPerServer, proxy, engine, decompression, trust",
+            "shop.yaml:2:3: http.baseAdress = an unknown key: did you mean 'baseAddress'? allowed keys: baseAddress, version, connections, maxConnectionsPerServer, proxy, engine, decompression, trust, responsesOnSocketThread",
             "shop.yaml:2:3: http.baseAddress = not set: a base address for the relative path of GET /confirm: WithHttp(new HttpSettings { BaseAddress = ... }) or the LOADKIT_HTTP_BASE_ADDRESS environment variable",
             $"shop.yaml:4:17: feeds.users.csv = '{missing}' does not exist (full path {missing}): the path of a CSV file with a header row",
             $"shop.yaml:7:18: scenarios[0].stepTimeout = '10 seconds': {Duration}",

@@ -76,7 +76,7 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
 
     private HttpSettings Http(PlanNode? node, string path, HttpSettings defaults)
     {
-        var fields = reader.Map(node, path, "baseAddress", "version", "connections", "maxConnectionsPerServer", "proxy", "engine", "decompression", "trust");
+        var fields = reader.Map(node, path, "baseAddress", "version", "connections", "maxConnectionsPerServer", "proxy", "engine", "decompression", "trust", "responsesOnSocketThread");
         if (fields is null)
         {
             return defaults;
@@ -129,6 +129,11 @@ internal sealed class PlanCompiler(PlanReader reader, string baseDirectory)
         if (Decompression(fields["decompression"], fields.PathOf("decompression")) is { } decompression)
         {
             settings = settings with { Decompression = decompression };
+        }
+
+        if (reader.Boolean(fields["responsesOnSocketThread"], fields.PathOf("responsesOnSocketThread")) is { } inline)
+        {
+            settings = settings with { ResponsesOnSocketThread = inline };
         }
 
         if (_grpc.Certificates.Read(fields["trust"], fields.PathOf("trust")) is { } trusted)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LoadKit.Display;
+using LoadKit.HttpWire;
 using LoadKit.Results;
 using LoadKit.Stats;
 
@@ -20,6 +21,11 @@ internal static class Calls
         CancellationToken token,
         CancellationToken stop)
     {
+        if (SocketThread.IsCurrent)
+        {
+            await Task.Yield(); // the user's code never runs on the socket thread (HttpSettings.ResponsesOnSocketThread)
+        }
+
         var start = Stopwatch.GetTimestamp();
         Outcome outcome;
         try

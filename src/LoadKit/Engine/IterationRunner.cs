@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using LoadKit.Feeds;
+using LoadKit.HttpWire;
 using LoadKit.Results;
 using LoadKit.Stats;
 
@@ -194,6 +195,11 @@ internal sealed class IterationRunner
     private async ValueTask<Outcome> RunStepAsync(StepRecorder recorder, int index, bool endsIfOk)
     {
         var step = _scenario.Steps[index];
+        if (!step.SendsOnly && SocketThread.IsCurrent)
+        {
+            await Task.Yield(); // the user's code never runs on the socket thread (HttpSettings.ResponsesOnSocketThread)
+        }
+
         _context.BeginStep(step.Name, _cancellation.Token, recorder);
         var start = Stopwatch.GetTimestamp();
         NoteCall(start);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LoadKit.Feeds;
 using LoadKit.HttpSteps;
+using LoadKit.HttpWire;
 using LoadKit.Results;
 using LoadKit.Stats;
 
@@ -176,6 +177,10 @@ internal sealed class VirtualUser : IDisposable
         finally
         {
             Uncount();
+            if (SocketThread.IsCurrent)
+            {
+                await Task.Yield(); // what awaits the VU (the engine, then the caller's code) goes on off the socket thread
+            }
         }
     }
 

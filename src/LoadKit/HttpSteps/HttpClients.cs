@@ -58,7 +58,7 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
         }
 
         var count = OwnedByUser ? users : settings.Version.Major >= 2 ? 1 : Math.Min(users, settings.MaxConnectionsPerServer);
-        _opened = await OpenedConnections.OpenAsync(address, count, UsesWire, CertificateTrust.Check(settings.TrustedCertificate), cancellationToken).ConfigureAwait(false);
+        _opened = await OpenedConnections.OpenAsync(address, count, UsesWire, CertificateTrust.Check(settings.TrustedCertificate), cancellationToken, inline: InlineResponses).ConfigureAwait(false);
     }
 
     public void Dispose()
@@ -80,7 +80,10 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
         }
     }
 
-    private WirePool CreateWire() => new(new WirePoolSettings(settings.MaxConnectionsPerServer, _opened is { } opened ? opened.TryTake : null, CertificateTrust.Check(settings.TrustedCertificate)));
+    private WirePool CreateWire() => new(new WirePoolSettings(settings.MaxConnectionsPerServer, _opened is { } opened ? opened.TryTake : null, CertificateTrust.Check(settings.TrustedCertificate), InlineResponses));
+
+    /// <summary>Whether LoadKit's engine sends, and reads its responses on the socket thread.</summary>
+    private bool InlineResponses => UsesWire && settings.ResponsesOnSocketThread;
 
     private HttpMessageInvoker Create() => _inProcess?.Create() ?? new(
 

@@ -25,9 +25,6 @@ internal static class HttpSender
 
     private const int ReadBuffer = 16 * 1024;
 
-    /// <summary>The step action of <see cref="ScenarioBuilder.Step(string, HttpCall, TimeSpan?)"/>: no wrapper, so one state machine per request.</summary>
-    public static ValueTask SendStepAsync(HttpCall request, StepContext context) => SendAsync(request, context, reply: null);
-
     /// <summary>Sends <paramref name="request"/>; when <paramref name="reply"/> is given, it receives the status, failure and response.</summary>
     public static ValueTask SendAsync(HttpCall request, StepContext context, HttpOutcome? reply)
     {
@@ -36,7 +33,12 @@ internal static class HttpSender
             throw new InvalidOperationException($"HTTP request {request} cannot be sent: {string.Join("; ", request.Problems)}.");
         }
 
-        return context.Http.UsesWire ? SendWireAsync(request, context, reply) : SendClientAsync(request, context, reply);
+        if (!context.Http.UsesWire)
+        {
+            return SendClientAsync(request, context, reply);
+        }
+
+        return reply is null ? SendWireAsync(request, context, null) : SendWireFromCodeAsync(request, context, reply);
     }
 
     /// <summary>Through HttpClient.</summary>
@@ -152,6 +154,22 @@ internal static class HttpSender
             if (reply is not null)
             {
                 exchange.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A request sent from code: the code that awaits it goes on off the socket thread, whatever the outcome.</summary>
+    private static async ValueTask SendWireFromCodeAsync(HttpCall request, StepContext context, HttpOutcome reply)
+    {
+        try
+        {
+            await SendWireAsync(request, context, reply).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (SocketThread.IsCurrent)
+            {
+                await Task.Yield();
             }
         }
     }

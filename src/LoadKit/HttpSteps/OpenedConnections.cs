@@ -28,9 +28,10 @@ internal sealed class OpenedConnections : IDisposable
     /// <paramref name="handshake"/> (LoadKit's engine) and an https address, also negotiates TLS on each, checking the
     /// certificate with <paramref name="certificateCheck"/> (null: the system's check). One that cannot be opened (or
     /// secured) within 10 s is left out: the run's own connect then meets what it met, and counts it per request.
+    /// With <paramref name="inline"/> (LoadKit's engine only), their completions run on the socket thread (<see cref="SocketThread"/>).
     /// </summary>
     public static async Task<OpenedConnections> OpenAsync(
-        Uri address, int count, bool handshake, RemoteCertificateValidationCallback? certificateCheck, CancellationToken cancellationToken)
+        Uri address, int count, bool handshake, RemoteCertificateValidationCallback? certificateCheck, CancellationToken cancellationToken, bool inline = false)
     {
         var opened = new OpenedConnections(address);
         var origin = opened._origin;
@@ -43,7 +44,7 @@ internal sealed class OpenedConnections : IDisposable
             try
             {
                 var start = Stopwatch.GetTimestamp();
-                var socket = await ConnectAsync(endpoint, limit.Token).ConfigureAwait(false);
+                var socket = await ConnectAsync(endpoint, inline, limit.Token).ConfigureAwait(false);
                 var connected = Stopwatch.GetTimestamp();
                 SslStream? secured = null;
                 if (secure)
@@ -79,13 +80,18 @@ internal sealed class OpenedConnections : IDisposable
             throw;
         }
 
+        if (SocketThread.IsCurrent)
+        {
+            await Task.Yield(); // the run's preparation goes on off the socket thread (inline connects end there)
+        }
+
         return opened;
     }
 
     /// <summary>A <see cref="SocketsHttpHandler.ConnectCallback"/>: an opened connection to that endpoint while one is left, else a new one.</summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken) =>
         new NetworkStream(
-            Take(context.DnsEndPoint.Host, context.DnsEndPoint.Port)?.Socket ?? await ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false),
+            Take(context.DnsEndPoint.Host, context.DnsEndPoint.Port)?.Socket ?? await ConnectAsync(context.DnsEndPoint, inline: false, cancellationToken).ConfigureAwait(false),
             ownsSocket: true);
 
     /// <summary>
@@ -143,9 +149,14 @@ internal sealed class OpenedConnections : IDisposable
     }
 
     /// <summary>Connects as SocketsHttpHandler does by default: a dual-mode socket, Nagle off.</summary>
-    private static async Task<Socket> ConnectAsync(DnsEndPoint endpoint, CancellationToken cancellationToken)
+    private static async Task<Socket> ConnectAsync(DnsEndPoint endpoint, bool inline, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (inline)
+        {
+            SocketThread.TryPreferInline(socket);
+        }
+
         try
         {
             await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);

@@ -10,7 +10,9 @@ namespace LoadKit.HttpWire;
 /// <param name="MaxConnectionsPerServer">The connections the pool may have to one origin at once (busy and idle).</param>
 /// <param name="TakeOpened">A connection opened (and secured, for https) before the run to that origin, or null (then the pool connects).</param>
 /// <param name="CertificateCheck">Validates the server's certificate; null: the system's validation.</param>
-internal sealed record WirePoolSettings(int MaxConnectionsPerServer, Func<WireOrigin, WireConnection?>? TakeOpened = null, RemoteCertificateValidationCallback? CertificateCheck = null);
+/// <param name="Inline">Whether its connections' completions run on the socket thread (<see cref="SocketThread"/>).</param>
+internal sealed record WirePoolSettings(
+    int MaxConnectionsPerServer, Func<WireOrigin, WireConnection?>? TakeOpened = null, RemoteCertificateValidationCallback? CertificateCheck = null, bool Inline = false);
 
 /// <summary>
 /// HTTP/1.1 connections to any number of origins (a VU's own, or shared by a scenario's VUs): an idle one is reused
@@ -167,6 +169,11 @@ internal sealed class WirePool(WirePoolSettings settings) : IDisposable
     {
         var start = Stopwatch.GetTimestamp();
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (settings.Inline)
+        {
+            SocketThread.TryPreferInline(socket);
+        }
+
         try
         {
             await socket.ConnectAsync(origin.Host, origin.Port, cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,10 @@
 using System.Collections.Immutable;
+using LoadKit.HttpSteps;
 
 namespace LoadKit.Scenarios;
 
-internal sealed record StepDefinition(string Name, Func<StepContext, ValueTask> Action, TimeSpan Timeout);
+internal sealed record StepDefinition(string Name, Func<StepContext, ValueTask> Action, TimeSpan Timeout)
+{
+    /// <summary>Whether the step is an <see cref="HttpCall"/> sent by LoadKit: it runs none of the user's code, so it may start on the socket thread.</summary>
+    public bool SendsOnly => Action.Target is HttpStepCall;
+}

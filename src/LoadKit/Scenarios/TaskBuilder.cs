@@ -79,7 +79,7 @@ public sealed class TaskBuilder
         }
 
         _httpRequests.Add(request);
-        return Step(name, context => HttpSender.SendStepAsync(request, context), timeout);
+        return Step(name, new HttpStepCall(request).SendAsync, timeout);
     }
 
     /// <summary>Adds a fixed pause at this point of the iteration (between the steps before and after it).</summary>
