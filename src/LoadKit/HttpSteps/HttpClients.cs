@@ -58,7 +58,7 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
         }
 
         var count = OwnedByUser ? users : settings.Version.Major >= 2 ? 1 : Math.Min(users, settings.MaxConnectionsPerServer);
-        _opened = await OpenedConnections.OpenAsync(address, count, UsesWire, CertificateTrust.Check(settings.TrustedCertificate), cancellationToken, inline: InlineResponses).ConfigureAwait(false);
+        _opened = await OpenedConnections.OpenAsync(address, count, UsesWire, CertificateTrust.Check(settings.TrustedCertificate), InlineResponses, cancellationToken).ConfigureAwait(false);
     }
 
     public void Dispose()

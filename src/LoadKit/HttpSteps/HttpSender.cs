@@ -33,12 +33,7 @@ internal static class HttpSender
             throw new InvalidOperationException($"HTTP request {request} cannot be sent: {string.Join("; ", request.Problems)}.");
         }
 
-        if (!context.Http.UsesWire)
-        {
-            return SendClientAsync(request, context, reply);
-        }
-
-        return reply is null ? SendWireAsync(request, context, null) : SendWireFromCodeAsync(request, context, reply);
+        return context.Http.UsesWire ? SendWireAsync(request, context, reply) : SendClientAsync(request, context, reply);
     }
 
     /// <summary>Through HttpClient.</summary>
@@ -154,22 +149,12 @@ internal static class HttpSender
             if (reply is not null)
             {
                 exchange.Dispose();
-            }
-        }
-    }
 
-    /// <summary>A request sent from code: the code that awaits it goes on off the socket thread, whatever the outcome.</summary>
-    private static async ValueTask SendWireFromCodeAsync(HttpCall request, StepContext context, HttpOutcome reply)
-    {
-        try
-        {
-            await SendWireAsync(request, context, reply).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (SocketThread.IsCurrent)
-            {
-                await Task.Yield();
+                // Sent from code: the code that awaits it goes on off the socket thread, whatever the outcome.
+                if (SocketThread.IsCurrent)
+                {
+                    await Task.Yield();
+                }
             }
         }
     }

@@ -31,11 +31,10 @@ internal sealed class OpenedConnections : IDisposable
     /// With <paramref name="inline"/> (LoadKit's engine only), their completions run on the socket thread (<see cref="SocketThread"/>).
     /// </summary>
     public static async Task<OpenedConnections> OpenAsync(
-        Uri address, int count, bool handshake, RemoteCertificateValidationCallback? certificateCheck, CancellationToken cancellationToken, bool inline = false)
+        Uri address, int count, bool handshake, RemoteCertificateValidationCallback? certificateCheck, bool inline, CancellationToken cancellationToken)
     {
         var opened = new OpenedConnections(address);
         var origin = opened._origin;
-        var endpoint = new DnsEndPoint(origin.Host, origin.Port);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(OpenLimit);
         var secure = handshake && origin.IsTls;
@@ -44,7 +43,7 @@ internal sealed class OpenedConnections : IDisposable
             try
             {
                 var start = Stopwatch.GetTimestamp();
-                var socket = await ConnectAsync(endpoint, inline, limit.Token).ConfigureAwait(false);
+                var socket = await WirePool.ConnectSocketAsync(origin.Host, origin.Port, inline, limit.Token).ConfigureAwait(false);
                 var connected = Stopwatch.GetTimestamp();
                 SslStream? secured = null;
                 if (secure)
@@ -91,7 +90,7 @@ internal sealed class OpenedConnections : IDisposable
     /// <summary>A <see cref="SocketsHttpHandler.ConnectCallback"/>: an opened connection to that endpoint while one is left, else a new one.</summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken) =>
         new NetworkStream(
-            Take(context.DnsEndPoint.Host, context.DnsEndPoint.Port)?.Socket ?? await ConnectAsync(context.DnsEndPoint, inline: false, cancellationToken).ConfigureAwait(false),
+            Take(context.DnsEndPoint.Host, context.DnsEndPoint.Port)?.Socket ?? await WirePool.ConnectSocketAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, inline: false, cancellationToken).ConfigureAwait(false),
             ownsSocket: true);
 
     /// <summary>
@@ -146,27 +145,6 @@ internal sealed class OpenedConnections : IDisposable
         }
 
         return null;
-    }
-
-    /// <summary>Connects as SocketsHttpHandler does by default: a dual-mode socket, Nagle off.</summary>
-    private static async Task<Socket> ConnectAsync(DnsEndPoint endpoint, bool inline, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        if (inline)
-        {
-            SocketThread.TryPreferInline(socket);
-        }
-
-        try
-        {
-            await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 
     /// <summary>An opened connection: its socket, its TLS stream when secured, and how long each took (Stopwatch ticks).</summary>

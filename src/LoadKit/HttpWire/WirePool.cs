@@ -168,25 +168,14 @@ internal sealed class WirePool(WirePoolSettings settings) : IDisposable
     private async ValueTask<WireConnection> ConnectAsync(WireOrigin origin, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        if (settings.Inline)
-        {
-            SocketThread.TryPreferInline(socket);
-        }
-
+        Socket socket;
         try
         {
-            await socket.ConnectAsync(origin.Host, origin.Port, cancellationToken).ConfigureAwait(false);
+            socket = await ConnectSocketAsync(origin.Host, origin.Port, settings.Inline, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e)
         {
-            socket.Dispose();
             throw WireErrors.ConnectFailed(origin, e);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
 
         var connected = Stopwatch.GetTimestamp();
@@ -197,6 +186,32 @@ internal sealed class WirePool(WirePoolSettings settings) : IDisposable
         }
 
         return new WireConnection(origin, socket, stream) { ConnectTicks = connected - start, TlsTicks = origin.IsTls ? Stopwatch.GetTimestamp() - connected : 0 };
+    }
+
+    /// <summary>
+    /// A TCP connection to <paramref name="host"/>:<paramref name="port"/> as SocketsHttpHandler makes one by default
+    /// (a dual-mode socket, Nagle off), its completions on the socket thread with <paramref name="inline"/>
+    /// (<see cref="SocketThread"/>); the socket is disposed when the connect fails. The pool's and the connections
+    /// opened before a run.
+    /// </summary>
+    internal static async Task<Socket> ConnectSocketAsync(string host, int port, bool inline, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (inline)
+        {
+            SocketThread.TryPreferInline(socket);
+        }
+
+        try
+        {
+            await socket.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     private sealed class OriginConnections(WireOrigin origin, int max)

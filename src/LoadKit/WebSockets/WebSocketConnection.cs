@@ -129,7 +129,7 @@ public sealed class WebSocketConnection
             return;
         }
 
-        _prepared = await OpenedConnections.OpenAsync(uri, 1, handshake: false, certificateCheck: null, cancellationToken).ConfigureAwait(false);
+        _prepared = await OpenedConnections.OpenAsync(uri, 1, handshake: false, certificateCheck: null, inline: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends <paramref name="text"/> as one text message, encoded into a reusable buffer.</summary>

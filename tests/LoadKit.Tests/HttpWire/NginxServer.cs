@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using LoadKit.TestTargets;
@@ -26,8 +25,11 @@ internal sealed class NginxServer : IDisposable
     private readonly Process _process;
     private readonly string _folder;
 
-    private NginxServer(Process process, string folder, Uri address, Uri tlsAddress, X509Certificate2 certificate)
+    private readonly TestCertificates _certificates;
+
+    private NginxServer(Process process, string folder, Uri address, Uri tlsAddress, TestCertificates certificates, X509Certificate2 certificate)
     {
+        _certificates = certificates;
         _process = process;
         _folder = folder;
         Address = address;
@@ -59,17 +61,9 @@ internal sealed class NginxServer : IDisposable
 
         var port = FreePort();
         var tlsPort = FreePort();
-        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
-        {
-            var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
-            var names = new SubjectAlternativeNameBuilder();
-            names.AddIpAddress(IPAddress.Loopback);
-            names.AddDnsName("localhost");
-            request.CertificateExtensions.Add(names.Build());
-            using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-            await File.WriteAllTextAsync(Path.Combine(folder, "server.crt"), made.ExportCertificatePem());
-            await File.WriteAllTextAsync(Path.Combine(folder, "server.key"), key.ExportPkcs8PrivateKeyPem());
-        }
+        // Self-signed for 127.0.0.1 and localhost (.NET resumes TLS sessions for host names only).
+        var certificates = TestCertificates.Create("loadkit-nginx");
+        var (certificateFile, keyFile) = certificates.SelfSigned("server", "localhost");
 
         var bigHeaders = string.Concat(BigHeaders.Select(h => $"            add_header {h.Name} \"{h.Value}\";\n"));
         await File.WriteAllTextAsync(Path.Combine(folder, "nginx.conf"), $$"""
@@ -106,8 +100,8 @@ internal sealed class NginxServer : IDisposable
                 ssl_session_cache shared:loadkit:1m;
                 server {
                     listen 127.0.0.1:{{tlsPort}} ssl;
-                    ssl_certificate {{folder}}/server.crt;
-                    ssl_certificate_key {{folder}}/server.key;
+                    ssl_certificate {{certificateFile}};
+                    ssl_certificate_key {{keyFile}};
                     access_log {{folder}}/tls.log tls;
                     root {{folder}}/www;
                     location = /close { keepalive_timeout 0; return 200 "closing"; }
@@ -123,7 +117,7 @@ internal sealed class NginxServer : IDisposable
         var process = Process.Start(start)!;
         var server = new NginxServer(
             process, folder, new Uri($"http://127.0.0.1:{port}/"), new Uri($"https://127.0.0.1:{tlsPort}/"),
-            X509CertificateLoader.LoadCertificateFromFile(Path.Combine(folder, "server.crt")));
+            certificates, X509CertificateLoader.LoadCertificateFromFile(certificateFile));
         try
         {
             await Eventually.UntilAsync(() => process.HasExited || (Listens(port) && Listens(tlsPort)), TimeSpan.FromSeconds(15), () => "nginx did not listen on its ports");
@@ -158,6 +152,7 @@ internal sealed class NginxServer : IDisposable
     public void Dispose()
     {
         Certificate.Dispose();
+        _certificates.Dispose();
         if (!_process.HasExited)
         {
             _process.Kill(); // the nginx this fixture started, by its handle (one process: master_process off)
