@@ -6,9 +6,10 @@ namespace LoadKit.Engine;
 
 /// <summary>
 /// Starts an open-model block's iterations at their scheduled instants, on a thread of its own so that a busy
-/// thread pool cannot delay the schedule. It wakes about once a millisecond (Thread.Sleep(1)) and hands every
-/// iteration that is due to an idle VU; how late that is, is measured as the scheduling lag. It begins with the
-/// share's iteration number <paramref name="firstOwned"/> (not 0 when the block is resumed part-way).
+/// thread pool cannot delay the schedule. It sleeps until the next iteration is due (<see cref="PreciseWait"/>: to the
+/// microsecond on Linux, no spinning; several due within <see cref="ShareWindow"/> share a wake-up) and hands every
+/// iteration that is due to an idle VU; how late that is, is measured as the scheduling lag. It begins with the share's
+/// iteration number <paramref name="firstOwned"/> (not 0 when the block is resumed part-way).
 /// The start of each iteration (up to the step's first await) runs on this thread, which saves a thread-pool wake
 /// per iteration, until <see cref="SlowStartsAllowed"/> starts among <see cref="SlowStartWindow"/> were slow: took 1 ms
 /// or more (<see cref="SlowStart"/>) and, where the thread's usage can be read (<see cref="ThreadUsage"/>), blocked or
@@ -35,6 +36,21 @@ internal sealed class ArrivalScheduler(
 
     /// <summary>A start that kept this thread this long (1 ms, in Stopwatch ticks) is slow.</summary>
     private static readonly long SlowStart = Stopwatch.Frequency / 1000;
+
+    /// <summary>
+    /// How long a start may wait for later ones to share its wake-up (0.6 ms): the scheduler sleeps until the last start
+    /// due within this window after the next one, so that a high rate does not cost a wake-up per start, while a start
+    /// with none due soon after it is woken for at its own instant. At 2,000/s (LoadKit's engine with responses on the
+    /// socket thread, nginx on the same 2 cores) the lag p99 was 0.60-0.87 ms in 5 runs, against 1.09-1.87 ms on the
+    /// Thread.Sleep(1) steps before, at the same CPU; without a window (a wake-up per start) the CPU was about 10 % more.
+    /// </summary>
+    private static readonly long ShareWindow = Stopwatch.Frequency * 6 / 10_000;
+
+    /// <summary>How many later starts <see cref="ShareWindow"/> looks at, at most.</summary>
+    private const int ShareLookAhead = 64;
+
+    /// <summary>The longest single wait (20 ms), so that a stopped run is seen soon when the next start is far off.</summary>
+    private static readonly long LongestWait = Stopwatch.Frequency / 50;
 
     public Task RunAsync(ArrivalPool pool, Func<VirtualUser?> createUser)
     {
@@ -69,6 +85,7 @@ internal sealed class ArrivalScheduler(
         var offload = FirstOffload;
         var inlineAgainAt = 0L;
         var usage = ThreadUsage.Now(); // read after each sleep: what the starts since used
+        PreciseWait.TightenTimerSlack();
         for (var owned = firstOwned; !stop.IsCancellationRequested; owned++)
         {
             var global = share.NthOwned(owned);
@@ -77,15 +94,20 @@ internal sealed class ArrivalScheduler(
                 return;
             }
 
-            var due = startTimestamp + (long)(block.ScheduledAt(global).TotalSeconds * Stopwatch.Frequency);
-            while (Stopwatch.GetTimestamp() < due)
+            var due = DueAt(global);
+            var now = Stopwatch.GetTimestamp();
+            if (now < due)
             {
-                if (stop.IsCancellationRequested)
+                for (var wake = LastDueSharing(owned, due, total); now < wake; now = Stopwatch.GetTimestamp())
                 {
-                    return;
+                    if (stop.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    PreciseWait.Until(Math.Min(wake, now + LongestWait));
                 }
 
-                Thread.Sleep(1);
                 usage = default;
             }
 
@@ -120,6 +142,32 @@ internal sealed class ArrivalScheduler(
                 (isWarmUp ? warmUp! : measured).IterationDropped();
             }
         }
+    }
+
+    private long DueAt(long global) => startTimestamp + (long)(block.ScheduledAt(global).TotalSeconds * Stopwatch.Frequency);
+
+    /// <summary>When to wake for the start <paramref name="owned"/>, due at <paramref name="due"/>: at the last start due within <see cref="ShareWindow"/> after it.</summary>
+    private long LastDueSharing(long owned, long due, long total)
+    {
+        var wake = due;
+        for (var later = owned + 1; later <= owned + ShareLookAhead; later++)
+        {
+            var global = share.NthOwned(later);
+            if (global >= total)
+            {
+                break;
+            }
+
+            var next = DueAt(global);
+            if (next > due + ShareWindow)
+            {
+                break;
+            }
+
+            wake = next;
+        }
+
+        return wake;
     }
 
     /// <summary>
