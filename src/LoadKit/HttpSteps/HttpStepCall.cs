@@ -6,5 +6,7 @@ namespace LoadKit.HttpSteps;
 /// </summary>
 internal sealed class HttpStepCall(HttpCall request)
 {
+    public HttpCall Request => request;
+
     public ValueTask SendAsync(StepContext context) => HttpSender.SendAsync(request, context, reply: null);
 }

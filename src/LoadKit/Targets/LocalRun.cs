@@ -70,7 +70,7 @@ internal sealed class LocalRun
     {
         if (warmProcess)
         {
-            await ProcessWarmUp.EnsureAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await ProcessWarmUp.EnsureAsync(ProcessWarmUp.For(_plan.Scenarios)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await Task.WhenAll(Parts().Select(p => p.Engine.PrepareAsync(cancellationToken, connectionsOnly))).ConfigureAwait(false);

@@ -6,33 +6,85 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using LoadKit.HttpSteps;
 using LoadKit.Workload;
 
 namespace LoadKit.Targets;
 
 /// <summary>
-/// Compiles LoadKit's own hot paths in this process once, before its first prepared run: a tiny run goes the way a
-/// worker's share goes (prepared, then started at a given instant) through every executor, LoadKit's HTTP step
-/// on both engines over TCP and over TLS (headers, query, a JSON body, a check) and its WebSocket steps (connect,
-/// exchange, close) against a responder on loopback ports of its own (no request reaches the run's target). Without it a fresh worker's first requests waited tens of milliseconds for the JIT after the start
-/// instant: each method met for the first time there cost its compilation. The scenario's own code (its steps) is
-/// compiled on its first call, as is any HTTP client of its own.
+/// Compiles LoadKit's own hot paths in this process before its first prepared run: a tiny run goes the way a worker's
+/// share goes (prepared, then started at a given instant) through every executor, and through those of LoadKit's HTTP
+/// steps the run uses (its engine, over TCP and, when the run may use TLS, over TLS: headers, query, a JSON body, a
+/// check) and its WebSocket steps (connect, exchange, close) when the run has them, against a responder on loopback
+/// ports of its own (no request reaches the run's target). Without it a fresh worker's first requests waited tens of
+/// milliseconds for the JIT after the start instant: each method met for the first time there cost its compilation.
+/// Each part is warmed once per process, when a run first needs it: all of them cost about 0.9 CPU-s, one engine over
+/// TCP about 0.3 (2 cores, 2026-12-05), which a short local run would otherwise pay for code it never calls. The
+/// scenario's own code (its steps) is compiled on its first call, as is any HTTP client of its own, and TLS reached
+/// from a code step alone (no https base address or step URL) is compiled in the run.
 /// </summary>
 internal static class ProcessWarmUp
 {
-    private static readonly Lazy<Task> Once = new(WarmAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lock Gate = new();
+
+    /// <summary>Each part's warm-up, once started (several parts started together share one).</summary>
+    private static readonly Dictionary<WarmUpParts, Task> Warming = [];
 
     /// <summary>
-    /// Completes once the warm-up has run in this process (at once after the first time). Never faults: a warm-up that
-    /// failed (no loopback port, say) leaves the code to compile in the run, which goes on as before.
+    /// Completes once the <paramref name="parts"/> have been warmed in this process (at once when they were before).
+    /// Never faults: a warm-up that failed (no loopback port, say) leaves the code to compile in the run, which goes on
+    /// as before.
     /// </summary>
-    public static Task EnsureAsync() => Once.Value;
+    public static Task EnsureAsync(WarmUpParts parts)
+    {
+        lock (Gate)
+        {
+            var missing = Each(parts).Where(part => !Warming.ContainsKey(part)).Aggregate(WarmUpParts.None, (all, part) => all | part);
+            if (missing != WarmUpParts.None)
+            {
+                var warming = Task.Run(() => WarmAsync(missing));
+                foreach (var part in Each(missing))
+                {
+                    Warming[part] = warming;
+                }
+            }
 
-    private static async Task WarmAsync()
+            return Task.WhenAll(Each(parts).Select(part => Warming[part]).Distinct());
+        }
+    }
+
+    /// <summary>
+    /// What a run of <paramref name="scenarios"/> needs warmed: each scenario's HTTP engine (also when its steps are code:
+    /// an <see cref="HttpCall"/> sent from code takes it), over TLS too when its base address or a step's URL is https
+    /// or may be (a URL that begins with a session value), and WebSocket steps when it has them.
+    /// </summary>
+    public static WarmUpParts For(IEnumerable<Scenario> scenarios)
+    {
+        var parts = WarmUpParts.None;
+        foreach (var scenario in scenarios)
+        {
+            var engine = scenario.Http.UsesLoadKitEngine();
+            var tls = scenario.Http.BaseAddress?.Scheme == Uri.UriSchemeHttps ||
+                scenario.Steps.Any(step => step.Action.Target is HttpStepCall call && MayBeHttps(call.Request.Path.Text));
+            parts |= engine ? WarmUpParts.LoadKitEngine : WarmUpParts.HttpClient;
+            parts |= !tls ? WarmUpParts.None : engine ? WarmUpParts.LoadKitEngineTls : WarmUpParts.HttpClientTls;
+            parts |= scenario.Steps.Any(step => step.Action.Target is WebSockets.WebSocketConnectStep) ? WarmUpParts.WebSocket : WarmUpParts.None;
+        }
+
+        return parts;
+
+        static bool MayBeHttps(string path) =>
+            path.StartsWith("https:", StringComparison.OrdinalIgnoreCase) || path.StartsWith("{{", StringComparison.Ordinal);
+    }
+
+    private static IEnumerable<WarmUpParts> Each(WarmUpParts parts) =>
+        Enum.GetValues<WarmUpParts>().Where(part => part is not (WarmUpParts.None or WarmUpParts.All) && parts.HasFlag(part));
+
+    private static async Task WarmAsync(WarmUpParts parts)
     {
         try
         {
-            await RunAsync().ConfigureAwait(false);
+            await RunAsync(parts).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -40,18 +92,19 @@ internal static class ProcessWarmUp
         }
     }
 
-    /// <summary>Runs the warm-up (again) and returns its last round's result: what it ran, for a test to see that it worked.</summary>
-    internal static async Task<LoadResult> RunAsync()
+    /// <summary>Runs the warm-up of <paramref name="parts"/> (again) and returns its last round's result: what it ran, for a test to see that it worked.</summary>
+    internal static async Task<LoadResult> RunAsync(WarmUpParts parts = WarmUpParts.All)
     {
         LoadResult? last = null;
-        using var certificate = SelfSignedCertificate();
-        using var trusted = X509CertificateLoader.LoadCertificate(certificate.RawData);
+        var tls = (parts & (WarmUpParts.HttpClientTls | WarmUpParts.LoadKitEngineTls)) != 0;
+        using var certificate = tls ? SelfSignedCertificate() : null; // made only when needed: it compiles the X.509 code
+        using var trusted = certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.RawData);
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         using var tlsListener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         tlsListener.Start();
         using var stop = new CancellationTokenSource();
-        var responding = Task.WhenAll(RespondAsync(listener, null, stop.Token), RespondAsync(tlsListener, certificate, stop.Token));
+        var responding = Task.WhenAll(RespondAsync(listener, null, stop.Token), tls ? RespondAsync(tlsListener, certificate, stop.Token) : Task.CompletedTask);
         try
         {
             var address = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/");
@@ -68,24 +121,25 @@ internal static class ProcessWarmUp
                     Load.ArrivalRate(200, TimeSpan.FromMilliseconds(30), preAllocatedUsers: 1, maxUsers: 2),
                     Load.IterationsPerUser(1, 5))
                 .Build();
-            var webSocket = Scenario.Create("loadkit process warm-up (WebSocket)")
+            Scenario WebSocket() => Scenario.Create("loadkit process warm-up (WebSocket)")
                 .Step("connect", WebSocketSteps.Connect("warm-up", $"ws://127.0.0.1:{address.Port}/ws"))
                 .Step("exchange", WebSocketSteps.Exchange("warm-up", "hi"))
                 .Step("close", WebSocketSteps.Close("warm-up"))
                 .WithLoad(Load.IterationsPerUser(1, 2))
                 .Build();
-            Scenario[] scenarios =
+            (WarmUpParts Part, Func<Scenario> Create)[] all =
             [
-                Warm("loadkit process warm-up", HttpEngine.HttpClient, address),
-                Warm("loadkit process warm-up (LoadKit's HTTP engine)", HttpEngine.LoadKit, address),
-                Warm("loadkit process warm-up (TLS)", HttpEngine.HttpClient, tlsAddress),
-                Warm("loadkit process warm-up (TLS, LoadKit's HTTP engine)", HttpEngine.LoadKit, tlsAddress),
-                webSocket,
+                (WarmUpParts.HttpClient, () => Warm("loadkit process warm-up", HttpEngine.HttpClient, address)),
+                (WarmUpParts.LoadKitEngine, () => Warm("loadkit process warm-up (LoadKit's HTTP engine)", HttpEngine.LoadKit, address)),
+                (WarmUpParts.HttpClientTls, () => Warm("loadkit process warm-up (TLS)", HttpEngine.HttpClient, tlsAddress)),
+                (WarmUpParts.LoadKitEngineTls, () => Warm("loadkit process warm-up (TLS, LoadKit's HTTP engine)", HttpEngine.LoadKit, tlsAddress)),
+                (WarmUpParts.WebSocket, WebSocket),
             ];
+            var scenarios = all.Where(s => parts.HasFlag(s.Part)).Select(s => s.Create()).ToArray();
 
             // Twice, as a worker's shares run (ShareRun: its start, observers and snapshots): the second time meets
             // what the first compiled.
-            for (var round = 0; round < 2; round++)
+            for (var round = 0; round < 2 && scenarios.Length > 0; round++)
             {
                 var share = new ShareRun(RunPlan.Create(scenarios, LoadProfile.Full, 1, [], origin: null), LoadSegments.Equal(1), 0, observers: null, processWarmUp: true);
                 await share.PrepareAsync().ConfigureAwait(false);
@@ -251,4 +305,30 @@ internal static class ProcessWarmUp
             }
         }
     }
+}
+
+/// <summary>The parts of LoadKit a <see cref="ProcessWarmUp"/> compiles.</summary>
+[Flags]
+internal enum WarmUpParts
+{
+    /// <summary>Nothing.</summary>
+    None = 0,
+
+    /// <summary>HTTP steps on HttpClient over TCP.</summary>
+    HttpClient = 1,
+
+    /// <summary>HTTP steps on LoadKit's engine over TCP.</summary>
+    LoadKitEngine = 2,
+
+    /// <summary>HTTP steps on HttpClient over TLS.</summary>
+    HttpClientTls = 4,
+
+    /// <summary>HTTP steps on LoadKit's engine over TLS.</summary>
+    LoadKitEngineTls = 8,
+
+    /// <summary>WebSocket steps (connect, exchange, close).</summary>
+    WebSocket = 16,
+
+    /// <summary>All of them.</summary>
+    All = HttpClient | LoadKitEngine | HttpClientTls | LoadKitEngineTls | WebSocket,
 }
