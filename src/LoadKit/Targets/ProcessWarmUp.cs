@@ -110,7 +110,7 @@ internal static class ProcessWarmUp
             var address = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/");
             var tlsAddress = new Uri($"https://127.0.0.1:{((IPEndPoint)tlsListener.LocalEndpoint).Port}/");
 
-            // Both HTTP engines, over plain TCP and over TLS, at once: a scenario of each.
+            // A scenario per part (an HTTP engine over plain TCP or over TLS, WebSocket steps), the parts asked for at once.
             Scenario Warm(string name, HttpEngine engine, Uri address) => Scenario.Create(name)
                 .WithHttp(new HttpSettings { BaseAddress = address, Engine = engine, TrustedCertificate = address.Scheme == "https" ? trusted : null })
                 .Step("get", Http.Get("/").WithHeader("X-LoadKit-Warm-Up", "1").WithQuery("q", "1").Check(HttpCheck.StatusIs(200)))
