@@ -42,7 +42,14 @@ internal static class ProcessWarmUp
             var missing = Each(parts).Where(part => !Warming.ContainsKey(part)).Aggregate(WarmUpParts.None, (all, part) => all | part);
             if (missing != WarmUpParts.None)
             {
-                var warming = Task.Run(() => WarmAsync(missing));
+                // Without the caller's execution context: a run's (its test assembly's) values must not live on in
+                // what the warm-up leaves behind (a pooled connection's timer, say), which would keep that assembly loaded.
+                Task warming;
+                using (ExecutionContext.SuppressFlow())
+                {
+                    warming = Task.Run(() => WarmAsync(missing));
+                }
+
                 foreach (var part in Each(missing))
                 {
                     Warming[part] = warming;
