@@ -30,6 +30,9 @@ internal static class ProcessWarmUp
     /// <summary>Each part's warm-up, once started (several parts started together share one).</summary>
     private static readonly Dictionary<WarmUpParts, Task> Warming = [];
 
+    /// <summary>The parts in <see cref="Warming"/>.</summary>
+    private static WarmUpParts started;
+
     /// <summary>
     /// Completes once the <paramref name="parts"/> have been warmed in this process (at once when they were before).
     /// Never faults: a warm-up that failed (no loopback port, say) leaves the code to compile in the run, which goes on
@@ -39,7 +42,7 @@ internal static class ProcessWarmUp
     {
         lock (Gate)
         {
-            var missing = Each(parts).Where(part => !Warming.ContainsKey(part)).Aggregate(WarmUpParts.None, (all, part) => all | part);
+            var missing = parts & ~started;
             if (missing != WarmUpParts.None)
             {
                 // Without the caller's execution context: a run's (its test assembly's) values must not live on in
@@ -54,6 +57,8 @@ internal static class ProcessWarmUp
                 {
                     Warming[part] = warming;
                 }
+
+                started |= missing;
             }
 
             return Task.WhenAll(Each(parts).Select(part => Warming[part]).Distinct());
@@ -109,7 +114,11 @@ internal static class ProcessWarmUp
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         using var tlsListener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        tlsListener.Start();
+        if (tls)
+        {
+            tlsListener.Start();
+        }
+
         using var stop = new CancellationTokenSource();
         var responding = Task.WhenAll(RespondAsync(listener, null, stop.Token), tls ? RespondAsync(tlsListener, certificate, stop.Token) : Task.CompletedTask);
         try
