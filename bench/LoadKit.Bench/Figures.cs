@@ -24,11 +24,12 @@ internal sealed class Figures
 
     public Figures AddMilliseconds(string key, TimeSpan value) => Add(key, value.TotalMilliseconds);
 
-    /// <summary>This process's CPU time so far (user + system) and peak resident set.</summary>
+    /// <summary>This process's CPU time so far (user + system), peak resident set, and the methods the JIT compiled and its time (part of the CPU).</summary>
     public Figures AddProcess()
     {
         using var self = Process.GetCurrentProcess();
-        return Add("process_cpu_s", self.TotalProcessorTime.TotalSeconds).Add("process_peak_rss_mib", self.PeakWorkingSet64 / 1048576.0);
+        return Add("process_cpu_s", self.TotalProcessorTime.TotalSeconds).Add("process_peak_rss_mib", self.PeakWorkingSet64 / 1048576.0)
+            .Add("jitted_methods", System.Runtime.JitInfo.GetCompiledMethodCount()).AddMilliseconds("jit_ms", System.Runtime.JitInfo.GetCompilationTime());
     }
 
     public void Print() => Console.WriteLine(_line.ToString());

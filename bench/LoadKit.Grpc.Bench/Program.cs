@@ -1,7 +1,7 @@
 // LoadKit.Grpc.Bench: the client CPU of a unary gRPC call, made by a raw Grpc.Net.Client loop and by a LoadKit gRPC
 // step, in the same run against the same server (a child process of this one, so its CPU is not counted).
 //
-//   compare [--concurrency 50] [--seconds 5] [--rounds 3] [--channels shared|per-user] [--margin 1] [--verbose]
+//   compare [--concurrency 50] [--seconds 5] [--rounds 3] [--channels shared|per-user] [--margin 1] [--warm-up 3] [--verbose]
 //   serve   (the server: Kestrel h2c on 127.0.0.1, a free port, printed as "PORT n")
 //
 // Rounds run both, raw first in odd rounds and the step first in even ones, after a warm-up of each; the last line is
@@ -48,7 +48,7 @@ if (args is ["serve", ..])
 
 if (args is not ["compare", ..])
 {
-    Console.Error.WriteLine("usage: LoadKit.Grpc.Bench compare [--concurrency 50] [--seconds 5] [--rounds 3] [--channels shared|per-user] [--margin 1]");
+    Console.Error.WriteLine("usage: LoadKit.Grpc.Bench compare [--concurrency 50] [--seconds 5] [--rounds 3] [--channels shared|per-user] [--margin 1] [--warm-up 3] [--verbose]");
     return 2;
 }
 
@@ -59,6 +59,7 @@ var rounds = Option("--rounds", 3);
 var perUser = Array.IndexOf(args, "--channels") is var c and >= 0 && args[c + 1] == "per-user";
 var margin = TimeSpan.FromSeconds(Option("--margin", 1));
 var verbose = args.Contains("--verbose");
+var warmUp = TimeSpan.FromSeconds(Option("--warm-up", 3));
 
 using var server = Process.Start(new ProcessStartInfo("dotnet", [typeof(EchoService).Assembly.Location, "serve"])
 {
@@ -151,23 +152,25 @@ try
         process.Refresh();
         var (cpu, allocated, served) = (process.TotalProcessorTime, GC.GetTotalAllocatedBytes(precise: false), await ServedAsync());
         var (gen0, gen1, gen2, paused, threads) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), ThreadPool.CompletedWorkItemCount);
+        var (jitted, jitTime, contention) = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime(), Monitor.LockContentionCount);
         await Task.Delay(duration);
         process.Refresh();
         var (used, bytes, calls) = (process.TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes(precise: false) - allocated, await ServedAsync() - served);
         if (verbose)
         {
-            // Where a run's CPU may go besides the calls: collections, their pauses, thread-pool work items.
+            // Where a run's CPU may go besides the calls: collections, their pauses, thread-pool work items, the JIT, lock contention.
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {name}: {calls} calls, {bytes / (double)calls:F0} B per call; gen0 {GC.CollectionCount(0) - gen0}, gen1 {GC.CollectionCount(1) - gen1}, gen2 {GC.CollectionCount(2) - gen2} collections; paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms; {(ThreadPool.CompletedWorkItemCount - threads) / (double)calls:F2} work items per call"));
+                $"  {name}: {calls} calls, {bytes / (double)calls:F0} B per call; gen0 {GC.CollectionCount(0) - gen0}, gen1 {GC.CollectionCount(1) - gen1}, gen2 {GC.CollectionCount(2) - gen2} collections; paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms; {(ThreadPool.CompletedWorkItemCount - threads) / (double)calls:F2} work items per call; {System.Runtime.JitInfo.GetCompiledMethodCount() - jitted} methods jitted in {(System.Runtime.JitInfo.GetCompilationTime() - jitTime).TotalMilliseconds:F0} ms; {Monitor.LockContentionCount - contention} lock contentions"));
         }
 
         await running;
         return (used.TotalMicroseconds / calls, bytes / (double)calls, calls);
     }
 
-    await RawAsync(TimeSpan.FromSeconds(1));
-    await StepAsync(TimeSpan.FromSeconds(1));
-    await CodeStepAsync(TimeSpan.FromSeconds(1));
+    // Each kind runs --warm-up seconds first, so that the JIT's tier-ups of its hot code are done before round 1.
+    await RawAsync(warmUp);
+    await StepAsync(warmUp);
+    await CodeStepAsync(warmUp);
     var raw = new List<double>();
     var step = new List<double>();
     var ratios = new List<double>();
