@@ -7,7 +7,8 @@
 #   BENCH_SECONDS=10          duration of each load run (s)
 #   BENCH_REPS=3              repetitions of each row (median and spread are reported)
 #   BENCH_ONLY="loadkit loadkit_engine loadkit_socket wrk hey ab autocannon locust density skew"   what to run (a subset for smoke runs);
-#                             loadkit_engine: LoadKit with HttpSettings.Engine = HttpEngine.LoadKit (its own HTTP/1.1 engine);
+#                             loadkit_engine: LoadKit with HttpSettings.Engine = HttpEngine.LoadKit (its own HTTP/1.1 engine),
+#                             responses on the thread pool (LoadKit.Bench's --socket-thread no);
 #                             loadkit_socket: the same with HttpSettings.ResponsesOnSocketThread
 #   BENCH_MODES="max rate"    max: maximum throughput; rate: fixed rate
 #   BENCH_BODIES="2b 1k"      response sizes

@@ -19,11 +19,12 @@ internal static class HttpMode
         var maxUsers = args.Int("--max-users", rate > 0 ? 10 * connections : connections);
         var warmUp = args.Number("--warm-up", 0);
         var engineName = args.Text("--engine", "httpclient");
-        var socketThread = args.Text("--socket-thread", "no") switch
+        bool? socketThread = args.Text("--socket-thread", "no") switch
         {
             "yes" => true,
             "no" => false,
-            var other => throw new ArgumentException($"--socket-thread is '{other}'; allowed: no (the default) or yes (HttpSettings.ResponsesOnSocketThread, LoadKit's engine only)."),
+            "auto" => null,
+            var other => throw new ArgumentException($"--socket-thread is '{other}'; allowed: no (the default), yes or auto (HttpSettings.ResponsesOnSocketThread true, false or null: LoadKit decides; LoadKit's engine only)."),
         };
         var trusted = args.Text("--trust", "") is { Length: > 0 } trust
             ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(trust)
@@ -78,7 +79,7 @@ internal static class HttpMode
         }
 
         new Figures()
-            .Add("tool", socketThread ? "loadkit_socket" : engine == HttpEngine.LoadKit ? "loadkit_engine" : "loadkit")
+            .Add("tool", socketThread switch { true => "loadkit_socket", null => "loadkit_auto", false => engine == HttpEngine.LoadKit ? "loadkit_engine" : "loadkit" })
             .Add("mode", rate > 0 ? "rate" : "max")
             .Add("requests", get.Completed)
             .Add("errors", get.Failed + get.TimedOut)

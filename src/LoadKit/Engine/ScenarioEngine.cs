@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LoadKit.Engine.Executors;
 using LoadKit.Feeds;
 using LoadKit.HttpSteps;
+using LoadKit.HttpWire;
 using LoadKit.Stats;
 using LoadKit.Workload;
 
@@ -72,7 +73,7 @@ internal sealed class ScenarioEngine
         ArgumentOutOfRangeException.ThrowIfNegative(resumedIterations ?? 0, nameof(resumedIterations));
         _onSnapshot = onSnapshot;
         _resumedIterations = resumedIterations;
-        _http = new HttpClients(scenario.Http);
+        _http = new HttpClients(scenario.Http, SocketThread.SuitsLoad(plan, share));
         _scenario = scenario;
         _plan = plan;
         _share = share;
@@ -87,6 +88,9 @@ internal sealed class ScenarioEngine
         // Refuses, before anything starts, a share this process cannot run (no browser here, too many browser users).
         _requirements = new RequirementCheck(scenario, () => Math.Max(PlannedUsers(warmUp: true), PlannedUsers(warmUp: false)));
     }
+
+    /// <summary>Whether LoadKit's engine reads this scenario's responses on the socket thread (the setting, or its load: <see cref="SocketThread.SuitsLoad"/>).</summary>
+    internal bool ReadsOnSocketThread => _http.InlineResponses;
 
     /// <summary>Lets the timelines' points of seconds before <paramref name="second"/> go: they were sent (a worker's snapshots). Any thread.</summary>
     internal void ForgetTimelinesBefore(int second)

@@ -4,8 +4,12 @@ using LoadKit.Steps;
 
 namespace LoadKit.HttpSteps;
 
-/// <summary>One engine's HTTP connections: a pool per VU, or one shared by all, as the scenario's settings say.</summary>
-internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
+/// <summary>
+/// One engine's HTTP connections: a pool per VU, or one shared by all, as the scenario's settings say. With
+/// <paramref name="socketThreadByDefault"/>, LoadKit's engine reads its responses on the socket thread unless
+/// <see cref="HttpSettings.ResponsesOnSocketThread"/> says otherwise (<see cref="SocketThread.SuitsLoad"/>).
+/// </summary>
+internal sealed class HttpClients(HttpSettings settings, bool socketThreadByDefault = false) : IRunHttp, IDisposable
 {
     private readonly InProcessHandlers? _inProcess = settings.Handler is { } handler ? new InProcessHandlers(handler) : null;
     private readonly Lock _sharedLock = new();
@@ -83,7 +87,7 @@ internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
     private WirePool CreateWire() => new(new WirePoolSettings(settings.MaxConnectionsPerServer, _opened is { } opened ? opened.TryTake : null, CertificateTrust.Check(settings.TrustedCertificate), InlineResponses));
 
     /// <summary>Whether LoadKit's engine sends, and reads its responses on the socket thread.</summary>
-    private bool InlineResponses => UsesWire && settings.ResponsesOnSocketThread;
+    internal bool InlineResponses => UsesWire && (settings.ResponsesOnSocketThread ?? socketThreadByDefault);
 
     private HttpMessageInvoker Create() => _inProcess?.Create() ?? new(
 

@@ -77,12 +77,14 @@ public sealed record HttpSettings
     /// Whether LoadKit's engine reads its responses on .NET's socket thread rather than handing each to the thread pool:
     /// fewer thread wake-ups, so less CPU per request (bench/README.md, "Responses on the socket thread", has the
     /// figures). The thread is one for the whole process (on machines of up to 30 cores), so the engine's HTTP work is
-    /// then limited to about one core: choose it for fixed rates that one core carries, not for the highest rate a big
+    /// then limited to about one core: right for fixed rates that one core carries, not for the highest rate a big
     /// machine reaches. Steps, hooks and the code that awaits a request never run on that thread (LoadKit moves them to
-    /// the thread pool), so a step that blocks cannot stall the process's sockets. Only LoadKit's engine reads this;
-    /// the default is false.
+    /// the thread pool), so a step that blocks cannot stall the process's sockets. Only LoadKit's engine reads this.
+    /// Null (the default): on the socket thread when the scenario's load is arrival rates only and this process's
+    /// share of it peaks at 20,000 iterations a second or less, a rate known before the start that one core carries
+    /// with room to spare; on the thread pool for users and iterations, whose rate is known only once they run.
     /// </summary>
-    public bool ResponsesOnSocketThread { get; init; }
+    public bool? ResponsesOnSocketThread { get; init; }
 
     internal void Validate(List<ValidationProblem> problems)
     {
@@ -110,7 +112,7 @@ public sealed record HttpSettings
             problems.Add(new("Http.Engine", "LoadKit", "sends over connections, and Http.Handler is set (an in-process handler); allowed: Engine = HttpEngine.HttpClient with a Handler"));
         }
 
-        if (ResponsesOnSocketThread && (Engine == HttpEngine.HttpClient || Version == HttpVersion.Version20 || Handler is not null))
+        if (ResponsesOnSocketThread == true && (Engine == HttpEngine.HttpClient || Version == HttpVersion.Version20 || Handler is not null))
         {
             problems.Add(new("Http.ResponsesOnSocketThread", "true",
                 "applies to LoadKit's engine only, and these settings send through HttpClient (Engine = HttpClient, Version 2.0 or a Handler); allowed: false, or the LoadKit engine over HTTP/1.x"));

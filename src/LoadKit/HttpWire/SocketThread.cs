@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using LoadKit.Workload;
 
 namespace LoadKit.HttpWire;
 
@@ -32,6 +33,32 @@ internal static class SocketThread
 
             return kind == 1;
         }
+    }
+
+    /// <summary>
+    /// The highest arrival rate (iterations a second, this process's share at its peak) for which responses are read on
+    /// the socket thread by default. The engine read 53,000 two-byte responses a second there, 42,000 over TLS, on one
+    /// core of a 2-core machine against nginx (bench/README.md): this leaves room for larger responses and slower cores.
+    /// </summary>
+    public const double MaxDefaultRate = 20_000;
+
+    /// <summary>
+    /// Whether a scenario's share of <paramref name="plan"/> suits reading responses on the socket thread when the settings
+    /// leave it open (<see cref="HttpSettings.ResponsesOnSocketThread"/> null): its load is arrival rates only, whose peak
+    /// on this process is at most <see cref="MaxDefaultRate"/>. Users and iterations run as fast as the target answers,
+    /// which can be more than one core's work.
+    /// </summary>
+    public static bool SuitsLoad(LoadPlan plan, SegmentShare share)
+    {
+        if (plan.Blocks.Count == 0 || plan.Blocks.Any(b => b is not ArrivalBlock))
+        {
+            return false;
+        }
+
+        const long Parts = 1_000_000;
+        var fraction = share.CountOwned(Parts) / (double)Parts;
+        var peak = plan.Blocks.Cast<ArrivalBlock>().SelectMany(b => b.Stages).Max(s => Math.Max(s.From, s.To));
+        return peak * fraction <= MaxDefaultRate;
     }
 
     /// <summary>

@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Text;
+using LoadKit.Engine;
+using LoadKit.HttpSteps;
 using LoadKit.HttpWire;
 using LoadKit.TestTargets;
+using LoadKit.Workload;
 
 namespace LoadKit.Tests.HttpWire;
 
@@ -67,6 +70,75 @@ public class SocketThreadTests
         Assert.That(result.GetStep("get").Ok + result.GetStep("last get").Ok + result.GetStep("send from code").Ok, Is.EqualTo(180));
         Assert.That(userCode.Count(c => c.Where == "step"), Is.EqualTo(60));
         Assert.That(userCode.Where(c => c.OnSocketThread).Select(c => c.Where).Distinct(), Is.Empty, "user code that ran on the socket thread");
+    }
+
+    [Test]
+    public async Task Run_ArrivalRateWithTheDefault_RunsNoUserCodeOnTheSocketThread()
+    {
+        // ResponsesOnSocketThread left open and a fixed rate: the engine reads on the socket thread, user code never runs there.
+        await using var server = await DelayServer.StartAsync(("/slow", TimeSpan.FromMilliseconds(5)));
+        var call = Http.Get("/slow");
+        var userCode = new ConcurrentQueue<bool>();
+        var scenario = Scenario.Create("inline by default")
+            .WithHttp(new HttpSettings { BaseAddress = server.BaseAddress, Engine = HttpEngine.LoadKit })
+            .Step("get", call)
+            .Step("code after a response", _ =>
+            {
+                userCode.Enqueue(SocketThread.IsCurrent);
+                return ValueTask.CompletedTask;
+            })
+            .Step("send from code", async ctx =>
+            {
+                await call.SendAsync(ctx);
+                userCode.Enqueue(SocketThread.IsCurrent);
+            })
+            .WithLoad(Load.ArrivalRate(200, TimeSpan.FromMilliseconds(300), preAllocatedUsers: 20, maxUsers: 20))
+            .Build();
+        Assert.That(new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole).ReadsOnSocketThread, Is.True);
+
+        var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound).ConfigureAwait(false);
+
+        Assert.That(result.GetStep("get").Ok, Is.EqualTo(60));
+        Assert.That(result.GetStep("send from code").Ok, Is.EqualTo(60));
+        Assert.That(userCode, Has.Count.EqualTo(120).And.All.False, "user code that ran on the socket thread");
+    }
+
+    [TestCase(100, 1, ExpectedResult = true)]
+    [TestCase(20_000, 1, ExpectedResult = true)]
+    [TestCase(25_000, 1, ExpectedResult = false)]
+    [TestCase(25_000, 2, ExpectedResult = true)] // each of two workers starts 12,500 a second
+    public bool SuitsLoad_ArrivalRate_UpToTheDefaultRateOnThisProcess(double rate, int workers) =>
+        SocketThread.SuitsLoad(LoadPlan.Create([], [Load.ArrivalRate(rate, TimeSpan.FromMinutes(1), 1, 10)]), SegmentSequence.Equal(workers).Share(0));
+
+    [Test]
+    public void SuitsLoad_ClosedOrMixedOrRampingPastTheRate_ReadsOnTheThreadPool()
+    {
+        var minute = TimeSpan.FromMinutes(1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(SocketThread.SuitsLoad(LoadPlan.Create([], [Load.ConstantUsers(10, minute)]), SegmentShare.Whole), Is.False, "users");
+            Assert.That(SocketThread.SuitsLoad(LoadPlan.Create([], [Load.IterationsPerUser(10, 5)]), SegmentShare.Whole), Is.False, "iterations");
+            Assert.That(SocketThread.SuitsLoad(LoadPlan.Create([], [Load.ArrivalRate(100, minute, 1, 10), Load.ConstantUsers(10, minute)]), SegmentShare.Whole), Is.False, "a rate, then users");
+            Assert.That(SocketThread.SuitsLoad(LoadPlan.Create([], [Load.ArrivalRate(100, minute, 1, 10), Load.RampArrivalRate(30_000, minute, 1, 10)]), SegmentShare.Whole), Is.False, "a ramp past the rate");
+            Assert.That(SocketThread.SuitsLoad(LoadPlan.Create([], [Load.ArrivalRate(100, minute, 1, 10), Load.RampArrivalRate(0, minute, 1, 10)]), SegmentShare.Whole), Is.True, "a ramp down");
+        });
+    }
+
+    [TestCase(null, true, ExpectedResult = true)]
+    [TestCase(null, false, ExpectedResult = false)]
+    [TestCase(false, true, ExpectedResult = false)]
+    [TestCase(true, false, ExpectedResult = true)]
+    public bool InlineResponses_TheSettingDecidesWhenGiven(bool? setting, bool suitsLoad)
+    {
+        using var clients = new HttpClients(new HttpSettings { BaseAddress = new Uri("http://127.0.0.1:1/"), Engine = HttpEngine.LoadKit, ResponsesOnSocketThread = setting }, suitsLoad);
+        return clients.InlineResponses;
+    }
+
+    [Test]
+    public void InlineResponses_HttpClientEngine_NeverByDefault()
+    {
+        using var clients = new HttpClients(new HttpSettings { BaseAddress = new Uri("http://127.0.0.1:1/"), Engine = HttpEngine.HttpClient }, socketThreadByDefault: true);
+        Assert.That(clients.InlineResponses, Is.False);
     }
 
     [Test]
