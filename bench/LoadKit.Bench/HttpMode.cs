@@ -26,6 +26,12 @@ internal static class HttpMode
             "auto" => null,
             var other => throw new ArgumentException($"--socket-thread is '{other}'; allowed: no (the default), yes or auto (HttpSettings.ResponsesOnSocketThread true, false or null: LoadKit decides; LoadKit's engine only)."),
         };
+        var sampleAllocations = args.Text("--allocations", "no") switch
+        {
+            "yes" => true,
+            "no" => false,
+            var other => throw new ArgumentException($"--allocations is '{other}'; allowed: no (the default) or yes (print the types the runtime's allocation samples name)."),
+        };
         var trusted = args.Text("--trust", "") is { Length: > 0 } trust
             ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(trust)
             : null;
@@ -65,9 +71,17 @@ internal static class HttpMode
             .Build();
 
         Console.WriteLine($"Running {scenario} against {url} ...");
+        using var sampler = sampleAllocations ? new AllocationSampler() : null;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var result = await LoadRunner.RunAsync(scenario);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var run = result.Scenarios[0];
         var get = run.GetStep("get");
+        foreach (var (type, samples) in sampler?.Samples.Take(15) ?? [])
+        {
+            Console.WriteLine($"allocation samples (about one per 100 KB): {samples,5} {type}");
+        }
+
         if (run.Dropped > 0)
         {
             Console.WriteLine($"dropped per second: {string.Join(", ", run.Timeline.Select(p => $"{p.Second}s: {p.Dropped}"))}");
@@ -92,6 +106,7 @@ internal static class HttpMode
             .AddMilliseconds("lag_p99_ms", run.SchedulingLag.P99)
             .Add("dropped", run.Dropped)
             .Add("peak_users", run.PeakUsers)
+            .Add("allocated_b_per_request", get.Completed > 0 ? allocated / (double)get.Completed : 0)
             .AddProcess()
             .Print();
         return 0;

@@ -3,7 +3,7 @@
 //
 //   http    --url URL [--connections 50] [--duration 10] [--rate 0 (max) | N per second] [--max-users connections; at a rate: 10 x connections]
 //           [--warm-up 0 (seconds, measured apart)] [--engine httpclient | loadkit (LoadKit's own HTTP/1.1 engine)]
-//           [--trust server.crt (an https:// server's certificate to trust)] [--socket-thread no | yes | auto (HttpSettings.ResponsesOnSocketThread false, true or null)]
+//           [--trust server.crt (an https:// server's certificate to trust)] [--socket-thread no | yes | auto (HttpSettings.ResponsesOnSocketThread false, true or null)] [--allocations no | yes (the types the runtime's allocation samples name)]
 //   density --users N [--duration 10] [--think duration]
 //   skew    --workers N [--duration 5] [--rate 1000]
 //   fanin   --workers N [--rate 2000] [--duration 20]    N fake workers (one child process) streaming snapshots to one controller-side reader
