@@ -47,7 +47,7 @@ public class HttpEngineBenchmarks
         _origin = new WireOrigin(address);
         _pool = new WirePool(new WirePoolSettings(int.MaxValue, Inline: SocketThread));
         _exchange = new WireExchange();
-        _exchange.Request.Write(Encoding.ASCII.GetBytes($"GET /hello HTTP/1.1\r\nHost: {address.Authority}\r\n\r\n"));
+        _exchange.Request.Write(_rawRequest);
 
         _clients = new HttpClients(new HttpSettings { BaseAddress = address, Engine = HttpEngine.LoadKit, ResponsesOnSocketThread = SocketThread });
         _context = new StepContext(new Session(0), _clients);
