@@ -73,7 +73,10 @@ internal sealed class ScenarioEngine
         ArgumentOutOfRangeException.ThrowIfNegative(resumedIterations ?? 0, nameof(resumedIterations));
         _onSnapshot = onSnapshot;
         _resumedIterations = resumedIterations;
-        _http = new HttpClients(scenario.Http, SocketThread.SuitsLoad(plan, share));
+        // Where responses are read, when the settings leave it open, follows this process's share of the load.
+        _http = new HttpClients(scenario.Http.ResponsesOnSocketThread is null
+            ? scenario.Http with { ResponsesOnSocketThread = SocketThread.SuitsLoad(plan, share) }
+            : scenario.Http);
         _scenario = scenario;
         _plan = plan;
         _share = share;

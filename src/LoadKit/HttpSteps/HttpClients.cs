@@ -4,12 +4,8 @@ using LoadKit.Steps;
 
 namespace LoadKit.HttpSteps;
 
-/// <summary>
-/// One engine's HTTP connections: a pool per VU, or one shared by all, as the scenario's settings say. With
-/// <paramref name="socketThreadByDefault"/>, LoadKit's engine reads its responses on the socket thread unless
-/// <see cref="HttpSettings.ResponsesOnSocketThread"/> says otherwise (<see cref="SocketThread.SuitsLoad"/>).
-/// </summary>
-internal sealed class HttpClients(HttpSettings settings, bool socketThreadByDefault = false) : IRunHttp, IDisposable
+/// <summary>One engine's HTTP connections: a pool per VU, or one shared by all, as the scenario's settings say.</summary>
+internal sealed class HttpClients(HttpSettings settings) : IRunHttp, IDisposable
 {
     private readonly InProcessHandlers? _inProcess = settings.Handler is { } handler ? new InProcessHandlers(handler) : null;
     private readonly Lock _sharedLock = new();
@@ -87,7 +83,7 @@ internal sealed class HttpClients(HttpSettings settings, bool socketThreadByDefa
     private WirePool CreateWire() => new(new WirePoolSettings(settings.MaxConnectionsPerServer, _opened is { } opened ? opened.TryTake : null, CertificateTrust.Check(settings.TrustedCertificate), InlineResponses));
 
     /// <summary>Whether LoadKit's engine sends, and reads its responses on the socket thread.</summary>
-    internal bool InlineResponses => UsesWire && (settings.ResponsesOnSocketThread ?? socketThreadByDefault);
+    internal bool InlineResponses => UsesWire && settings.ResponsesOnSocketThread == true;
 
     private HttpMessageInvoker Create() => _inProcess?.Create() ?? new(
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
 using LoadKit.Engine;
-using LoadKit.HttpSteps;
 using LoadKit.HttpWire;
 using LoadKit.TestTargets;
 using LoadKit.Workload;
@@ -128,17 +127,25 @@ public class SocketThreadTests
     [TestCase(null, false, ExpectedResult = false)]
     [TestCase(false, true, ExpectedResult = false)]
     [TestCase(true, false, ExpectedResult = true)]
-    public bool InlineResponses_TheSettingDecidesWhenGiven(bool? setting, bool suitsLoad)
+    public bool ReadsOnSocketThread_TheSettingDecidesWhenGiven(bool? setting, bool arrivalRate)
     {
-        using var clients = new HttpClients(new HttpSettings { BaseAddress = new Uri("http://127.0.0.1:1/"), Engine = HttpEngine.LoadKit, ResponsesOnSocketThread = setting }, suitsLoad);
-        return clients.InlineResponses;
+        var scenario = Scenario.Create("decided")
+            .WithHttp(new HttpSettings { BaseAddress = new Uri("http://127.0.0.1:1/"), Engine = HttpEngine.LoadKit, ResponsesOnSocketThread = setting })
+            .Step("get", Http.Get("/"))
+            .WithLoad(arrivalRate ? Load.ArrivalRate(100, TimeSpan.FromMinutes(1), 1, 10) : Load.ConstantUsers(10, TimeSpan.FromMinutes(1)))
+            .Build();
+        return new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole).ReadsOnSocketThread;
     }
 
     [Test]
-    public void InlineResponses_HttpClientEngine_NeverByDefault()
+    public void ReadsOnSocketThread_HttpClientEngine_NeverByDefault()
     {
-        using var clients = new HttpClients(new HttpSettings { BaseAddress = new Uri("http://127.0.0.1:1/"), Engine = HttpEngine.HttpClient }, socketThreadByDefault: true);
-        Assert.That(clients.InlineResponses, Is.False);
+        var scenario = Scenario.Create("httpclient")
+            .WithHttp(new HttpSettings { BaseAddress = new Uri("http://127.0.0.1:1/"), Engine = HttpEngine.HttpClient })
+            .Step("get", Http.Get("/"))
+            .WithLoad(Load.ArrivalRate(100, TimeSpan.FromMinutes(1), 1, 10))
+            .Build();
+        Assert.That(new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole).ReadsOnSocketThread, Is.False);
     }
 
     [Test]
