@@ -118,19 +118,18 @@ internal sealed class IterationRunner
     /// </summary>
     private void RecordEnd(ScenarioStats stats, (Outcome Outcome, long Microseconds, long FromScheduled, int Task)? iteration)
     {
-        using (stats.RecordLock.Enter())
+        // One lock for all: the recorders' stripes are the record lock's.
+        using var held = stats.RecordLock.Enter();
+        if (_endingStep is { } step)
         {
-            if (_endingStep is { } step)
-            {
-                step.Record(_endingOutcome, _endingMicroseconds, _endingFromScheduled);
-                _endingStep = null;
-            }
+            step.Record(held, _endingOutcome, _endingMicroseconds, _endingFromScheduled);
+            _endingStep = null;
+        }
 
-            if (iteration is var (outcome, microseconds, fromScheduled, task))
-            {
-                stats.Iterations.Record(outcome, microseconds, fromScheduled);
-                stats.Tasks?[task].Record(outcome, microseconds, fromScheduled);
-            }
+        if (iteration is var (outcome, microseconds, fromScheduled, task))
+        {
+            stats.Iterations.Record(held, outcome, microseconds, fromScheduled);
+            stats.Tasks?[task].Record(held, outcome, microseconds, fromScheduled);
         }
     }
 

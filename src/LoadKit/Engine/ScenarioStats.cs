@@ -15,13 +15,14 @@ internal sealed class ScenarioStats
     {
         ActiveUsers = activeUsers;
         RecordLock = recordLock ?? new StripedRecordLock();
-        Gauges = new ScenarioGauges(activeUsers, isWarmUp, publishMetrics ? new ScenarioTelemetry(scenario.Name) : null);
-        Steps = scenario.Steps.Select(s => new StepRecorder(s.Name, publishMetrics ? new StepTelemetry(scenario.Name, s.Name) : null) { Measurements = new MeasurementRecorders(s.Name) }).ToArray();
-        Iterations = new StepRecorder("iteration");
-        Init = scenario.Init is null ? null : new StepRecorder("init");
-        Cleanup = scenario.Cleanup is null ? null : new StepRecorder("cleanup");
-        Tasks = scenario.HasNamedTasks ? scenario.Tasks.Select(t => new StepRecorder(t.Name)).ToArray() : null;
-        PreWork = scenario.Tasks.Select(t => t.PreWork is null ? null : new StepRecorder(t.Name)).ToArray();
+        var locks = RecordLock;
+        Gauges = new ScenarioGauges(activeUsers, isWarmUp, locks, publishMetrics ? new ScenarioTelemetry(scenario.Name) : null);
+        Steps = scenario.Steps.Select(s => new StepRecorder(s.Name, locks, publishMetrics ? new StepTelemetry(scenario.Name, s.Name) : null) { Measurements = new MeasurementRecorders(s.Name) }).ToArray();
+        Iterations = new StepRecorder("iteration", locks);
+        Init = scenario.Init is null ? null : new StepRecorder("init", locks);
+        Cleanup = scenario.Cleanup is null ? null : new StepRecorder("cleanup", locks);
+        Tasks = scenario.HasNamedTasks ? scenario.Tasks.Select(t => new StepRecorder(t.Name, locks)).ToArray() : null;
+        PreWork = scenario.Tasks.Select(t => t.PreWork is null ? null : new StepRecorder(t.Name, locks)).ToArray();
     }
 
     /// <summary>Iterations per task, when the scenario is a mix of named tasks.</summary>
@@ -32,7 +33,7 @@ internal sealed class ScenarioStats
 
     public StepRecorder[] Steps { get; }
 
-    /// <summary>Held around an iteration's last records (shared with the warm-up's statistics and the collector).</summary>
+    /// <summary>The locks of all these recorders, held once around an iteration's last records (shared with the warm-up's statistics and the collector).</summary>
     public StripedRecordLock RecordLock { get; }
 
     public StepRecorder Iterations { get; }

@@ -1,6 +1,10 @@
 namespace LoadKit.Stats;
 
-/// <summary>What a step's gRPC calls did, as running totals: one slot per status code, so counting never allocates or locks.</summary>
+/// <summary>
+/// What a step's gRPC calls added over an interval (one slot per status code, messages, connections), kept per stripe
+/// of a <see cref="StepRecorder"/> and written under the stripe's lock: counting never allocates, and a call's counts
+/// are collected with the call.
+/// </summary>
 internal sealed class GrpcCounts
 {
     private readonly long[] _statuses = new long[GrpcStats.MaxStatusCode + 1];
@@ -8,34 +12,48 @@ internal sealed class GrpcCounts
     private long _received;
     private long _connections;
 
-    public void Status(int statusCode) => Interlocked.Increment(ref _statuses[statusCode]);
-
-    public void Messages(long sent, long received)
+    /// <summary>Adds a call's status (-1: none), messages and connections.</summary>
+    public void Add(int statusCode, long sent, long received, long connections)
     {
-        if (sent != 0)
+        if (statusCode >= 0)
         {
-            Interlocked.Add(ref _sent, sent);
+            _statuses[statusCode]++;
         }
 
-        if (received != 0)
-        {
-            Interlocked.Add(ref _received, received);
-        }
+        _sent += sent;
+        _received += received;
+        _connections += connections;
     }
 
-    public void Connections(long opened) => Interlocked.Add(ref _connections, opened);
+    public void AddTo(GrpcCounts target)
+    {
+        for (var code = 0; code < _statuses.Length; code++)
+        {
+            target._statuses[code] += _statuses[code];
+        }
+
+        target._sent += _sent;
+        target._received += _received;
+        target._connections += _connections;
+    }
+
+    public void Reset()
+    {
+        Array.Clear(_statuses);
+        (_sent, _received, _connections) = (0, 0, 0);
+    }
 
     public GrpcStats ToStats()
     {
         var statuses = new List<StatusCodeCount>();
         for (var code = 0; code < _statuses.Length; code++)
         {
-            if (Interlocked.Read(ref _statuses[code]) is var count and > 0)
+            if (_statuses[code] > 0)
             {
-                statuses.Add(new StatusCodeCount(code, count));
+                statuses.Add(new StatusCodeCount(code, _statuses[code]));
             }
         }
 
-        return new GrpcStats(statuses, Interlocked.Read(ref _sent), Interlocked.Read(ref _received), Interlocked.Read(ref _connections));
+        return new GrpcStats(statuses, _sent, _received, _connections);
     }
 }

@@ -6,7 +6,7 @@ namespace LoadKit.Stats;
 /// What a scenario (or its warm-up) counts besides its steps: the VUs active, iterations dropped by an open model (no free VU at
 /// their time) and iterations started late by pacing, with a point per second, and the scheduling lag.
 /// </summary>
-internal sealed class ScenarioGauges(ActiveUsers activeUsers, bool isWarmUp, ScenarioTelemetry? telemetry = null) : IIntervalSource
+internal sealed class ScenarioGauges(ActiveUsers activeUsers, bool isWarmUp, StripedRecordLock? locks = null, ScenarioTelemetry? telemetry = null) : IIntervalSource
 {
     private readonly TimelinePoints<ScenarioTimelinePoint> _timeline = new(p => p.Second);
     private long _dropped;
@@ -15,7 +15,7 @@ internal sealed class ScenarioGauges(ActiveUsers activeUsers, bool isWarmUp, Sce
     private long _lateCollected;
 
     /// <summary>Start lag of scheduled iterations (open models, pacing): actual start minus scheduled start.</summary>
-    public StepRecorder Lag { get; } = new("scheduling lag");
+    public StepRecorder Lag { get; } = new("scheduling lag", locks);
 
     public long Dropped => Interlocked.Read(ref _dropped);
 

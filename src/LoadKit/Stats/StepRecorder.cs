@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LoadKit.Results;
 using LoadKit.Telemetry;
 
@@ -5,42 +6,38 @@ namespace LoadKit.Stats;
 
 /// <summary>
 /// Records the calls of one step (or the iterations of a scenario). VUs write into stripes chosen by the
-/// processor they run on, each behind its own lock, so no lock is shared by all VUs, writers on different
-/// processors never contend, and a write allocates nothing in steady state. One collector reads: each second
+/// processor they run on, each behind its stripe of the scenario's <see cref="StripedRecordLock"/> (shared by all the
+/// scenario's recorders, so an iteration's last records take one lock), so no lock is shared by all VUs, writers on
+/// different processors never contend, and a write allocates nothing in steady state. One collector reads: each second
 /// it swaps every stripe's active half for its quiet one (under that stripe's lock, a reference swap) and folds
 /// the quiet half, outside the lock, into a timeline point and the running total.
 /// </summary>
 internal sealed class StepRecorder : IIntervalSource
 {
-    /// <summary>More stripes would cost memory and collector time for little less contention.</summary>
-    private const int MaxStripes = 8;
-
+    private readonly StripedRecordLock _locks;
     private readonly Stripe[] _stripes;
-    private readonly int _stripeMask;
     private readonly ErrorTable _errors = new();
     private readonly Interval _scratch = new(LatencyAccumulator.ForTotals);
     private readonly Interval _total = new(LatencyAccumulator.ForTotals);
     private readonly TimelinePoints<TimelinePoint> _timeline = new(p => p.Second);
     private bool _ended;
     private WebSocketCounts? _webSocket;
-    private GrpcCounts? _grpc;
 
     private readonly StepTelemetry? _telemetry;
 
     /// <param name="name">The step's name.</param>
+    /// <param name="locks">The scenario's record locks; null: locks of its own.</param>
     /// <param name="telemetry">Where calls are also published as live metrics; null for what is not a step (iterations, lag).</param>
-    public StepRecorder(string name, StepTelemetry? telemetry = null)
+    public StepRecorder(string name, StripedRecordLock? locks = null, StepTelemetry? telemetry = null)
     {
         Name = name;
         _telemetry = telemetry;
-        var count = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Min(Environment.ProcessorCount, MaxStripes));
-        _stripes = new Stripe[count];
-        for (var i = 0; i < count; i++)
+        _locks = locks ?? new StripedRecordLock();
+        _stripes = new Stripe[_locks.Count];
+        for (var i = 0; i < _stripes.Length; i++)
         {
             _stripes[i] = new Stripe();
         }
-
-        _stripeMask = count - 1;
     }
 
     public string Name { get; }
@@ -57,22 +54,30 @@ internal sealed class StepRecorder : IIntervalSource
     /// </summary>
     public void Record(Outcome outcome, long microseconds, long fromScheduled)
     {
-        var stripe = _stripes[Thread.GetCurrentProcessorId() & _stripeMask];
-        lock (stripe.Lock)
+        var stripe = _locks.Current;
+        lock (_locks[stripe])
         {
-            stripe.Active.Record(outcome, microseconds, fromScheduled);
+            _stripes[stripe].Active.Record(outcome, microseconds, fromScheduled);
         }
 
+        _telemetry?.Record(outcome, microseconds);
+    }
+
+    /// <summary>Records one call under a stripe of the scenario's record lock that the caller holds (this recorder's locks).</summary>
+    public void Record(in StripedRecordLock.Held held, Outcome outcome, long microseconds, long fromScheduled)
+    {
+        Debug.Assert(_locks[held.Stripe].IsHeldByCurrentThread, "the stripe is held, and it is this recorder's");
+        _stripes[held.Stripe].Active.Record(outcome, microseconds, fromScheduled);
         _telemetry?.Record(outcome, microseconds);
     }
 
     /// <summary>Counts one HTTP request's status, body bytes and time to headers. Allocates nothing once each status seen has been seen in both halves of the stripe.</summary>
     public void RecordHttp(int statusCode, long bodyBytesSent, long bodyBytesReceived, long timeToHeadersMicroseconds)
     {
-        var stripe = _stripes[Thread.GetCurrentProcessorId() & _stripeMask];
-        lock (stripe.Lock)
+        var stripe = _locks.Current;
+        lock (_locks[stripe])
         {
-            stripe.Active.HttpCounts.Record(statusCode, bodyBytesSent, bodyBytesReceived, timeToHeadersMicroseconds);
+            _stripes[stripe].Active.HttpCounts.Record(statusCode, bodyBytesSent, bodyBytesReceived, timeToHeadersMicroseconds);
         }
     }
 
@@ -91,8 +96,18 @@ internal sealed class StepRecorder : IIntervalSource
         }
     }
 
-    /// <summary>The step's gRPC calls; created by the first one (most steps make none).</summary>
-    public GrpcCounts Grpc => LazyInitializer.EnsureInitialized(ref _grpc);
+    /// <summary>
+    /// Counts what gRPC calls did: a call's status (0 to 16; -1: none), messages sent and received, connections opened.
+    /// Allocates nothing once the stripe's halves have counted gRPC.
+    /// </summary>
+    public void RecordGrpc(int statusCode = -1, long sent = 0, long received = 0, long connections = 0)
+    {
+        var stripe = _locks.Current;
+        lock (_locks[stripe])
+        {
+            _stripes[stripe].Active.GrpcCounts.Add(statusCode, sent, received, connections);
+        }
+    }
 
     /// <summary>Counts an error message (failure path only: it may allocate).</summary>
     public void RecordError(string message) => _errors.Add(message);
@@ -126,11 +141,12 @@ internal sealed class StepRecorder : IIntervalSource
     /// <summary>Swaps every stripe's active half for its quiet one, which holds the interval until it is collected. Collector thread only.</summary>
     public void EndInterval()
     {
-        foreach (var stripe in _stripes)
+        for (var i = 0; i < _stripes.Length; i++)
         {
-            lock (stripe.Lock)
+            // Reentrant: the collector may hold every stripe already (StripedRecordLock.HoldAll).
+            lock (_locks[i])
             {
-                (stripe.Active, stripe.Quiet) = (stripe.Quiet, stripe.Active);
+                (_stripes[i].Active, _stripes[i].Quiet) = (_stripes[i].Quiet, _stripes[i].Active);
             }
         }
 
@@ -149,11 +165,11 @@ internal sealed class StepRecorder : IIntervalSource
     public long RecordedCalls()
     {
         var calls = _total.Calls;
-        foreach (var stripe in _stripes)
+        for (var i = 0; i < _stripes.Length; i++)
         {
-            lock (stripe.Lock)
+            lock (_locks[i])
             {
-                calls += stripe.Active.Calls + stripe.Quiet.Calls;
+                calls += _stripes[i].Active.Calls + _stripes[i].Quiet.Calls;
             }
         }
 
@@ -176,12 +192,11 @@ internal sealed class StepRecorder : IIntervalSource
     {
         Http = _total.Http?.ToStats(),
         WebSocket = Volatile.Read(ref _webSocket)?.ToStats(),
-        Grpc = Volatile.Read(ref _grpc)?.ToStats(),
+        Grpc = _total.Grpc?.ToStats(),
     };
 
     private sealed class Stripe
     {
-        public readonly Lock Lock = new();
         public Interval Active = new(LatencyAccumulator.ForInterval);
         public Interval Quiet = new(LatencyAccumulator.ForInterval);
     }
@@ -193,6 +208,11 @@ internal sealed class StepRecorder : IIntervalSource
         public HttpCounts? Http { get; private set; }
 
         public HttpCounts HttpCounts => Http ??= new HttpCounts(create);
+
+        /// <summary>Null until the step makes its first gRPC call: most steps make none.</summary>
+        public GrpcCounts? Grpc { get; private set; }
+
+        public GrpcCounts GrpcCounts => Grpc ??= new GrpcCounts();
 
         public LatencyAccumulator Ok { get; } = create();
 
@@ -233,10 +253,8 @@ internal sealed class StepRecorder : IIntervalSource
             Failed.AddTo(target.Failed);
             target.TimedOut += TimedOut;
             target.Cancelled += Cancelled;
-            if (Http is not null)
-            {
-                Http.AddTo(target.HttpCounts);
-            }
+            Http?.AddTo(target.HttpCounts);
+            Grpc?.AddTo(target.GrpcCounts);
         }
 
         public void Reset()
@@ -247,6 +265,7 @@ internal sealed class StepRecorder : IIntervalSource
             TimedOut = 0;
             Cancelled = 0;
             Http?.Reset();
+            Grpc?.Reset();
         }
     }
 }

@@ -1,15 +1,16 @@
 namespace LoadKit.Stats;
 
 /// <summary>
-/// A lock striped by processor that keeps an iteration's last records apart from the collector's swaps: they (the step
-/// that ends the iteration, then the iteration itself) land in the same interval. A VU holds one stripe around them,
-/// and the collector holds every stripe while it swaps the recorders' halves. So a snapshot never counts an iteration
-/// without its step, nor its step without it (in-flight iterations aside), and a lost worker's completed count agrees
-/// with its step counts. Striped by processor like the recorders, so VUs on different processors never contend; the
-/// collector holds it for the swaps only, not the folding.
+/// A scenario's locks, one per processor stripe, shared by all its recorders (<see cref="StepRecorder"/>): a record takes
+/// the stripe of the processor it runs on, and the collector holds every stripe while it swaps the recorders' halves.
+/// Sharing them keeps an iteration's last records (the step that ends it, then the iteration itself) under one lock
+/// taken once: a snapshot never counts an iteration without its step, nor its step without it (in-flight iterations
+/// aside), so a lost worker's completed count agrees with its step counts. VUs on different processors never contend,
+/// and the collector holds the stripes for the swaps only, not the folding.
 /// </summary>
 internal sealed class StripedRecordLock
 {
+    /// <summary>More stripes would cost memory and collector time for little less contention.</summary>
     private const int MaxStripes = 8;
 
     private readonly Lock[] _stripes;
@@ -27,10 +28,26 @@ internal sealed class StripedRecordLock
         _mask = count - 1;
     }
 
-    /// <summary>Holds this processor's stripe until the scope is disposed (synchronous code only).</summary>
-    public Lock.Scope Enter() => _stripes[Thread.GetCurrentProcessorId() & _mask].EnterScope();
+    public int Count => _stripes.Length;
 
-    /// <summary>Holds every stripe: no VU is between its last records until <see cref="ReleaseAll"/>.</summary>
+    /// <summary>The stripe of the processor the calling thread runs on.</summary>
+    public int Current => Thread.GetCurrentProcessorId() & _mask;
+
+    public Lock this[int stripe] => _stripes[stripe];
+
+    /// <summary>
+    /// Holds this processor's stripe until the scope is disposed (synchronous code only). Records made meanwhile go to the
+    /// held stripe (a <see cref="StepRecorder"/> record given the held stripe), never through another one:
+    /// a thread that moved to another processor and took a second stripe could deadlock with <see cref="HoldAll"/>.
+    /// </summary>
+    public Held Enter()
+    {
+        var stripe = Current;
+        _stripes[stripe].Enter();
+        return new Held(_stripes[stripe], stripe);
+    }
+
+    /// <summary>Holds every stripe, in order: no VU is between its last records until <see cref="ReleaseAll"/>.</summary>
     public void HoldAll()
     {
         foreach (var stripe in _stripes)
@@ -45,5 +62,13 @@ internal sealed class StripedRecordLock
         {
             _stripes[i].Exit();
         }
+    }
+
+    /// <summary>One held stripe; disposing it releases the stripe.</summary>
+    public readonly ref struct Held(Lock held, int stripe)
+    {
+        public int Stripe { get; } = stripe;
+
+        public void Dispose() => held.Exit();
     }
 }

@@ -120,7 +120,7 @@ public sealed class StepContext
             throw new ArgumentOutOfRangeException(nameof(statusCode), statusCode, $"gRPC status code {statusCode}: allowed 0 (OK) to {GrpcStats.MaxStatusCode} (UNAUTHENTICATED).");
         }
 
-        Recorder?.Grpc.Status(statusCode);
+        Recorder?.RecordGrpc(statusCode);
     }
 
     /// <summary>Counts gRPC messages the step running now sent and received, in its <see cref="StepStats.Grpc"/>; outside a step it does nothing.</summary>
@@ -129,7 +129,7 @@ public sealed class StepContext
     {
         ArgumentOutOfRangeException.ThrowIfNegative(sent);
         ArgumentOutOfRangeException.ThrowIfNegative(received);
-        Recorder?.Grpc.Messages(sent, received);
+        Recorder?.RecordGrpc(sent: sent, received: received);
     }
 
     /// <summary>Counts connections a gRPC channel opened, in the <see cref="StepStats.Grpc"/> of the step running now; outside a step it does nothing.</summary>
@@ -139,7 +139,7 @@ public sealed class StepContext
         ArgumentOutOfRangeException.ThrowIfNegative(opened);
         if (opened > 0)
         {
-            Recorder?.Grpc.Connections(opened);
+            Recorder?.RecordGrpc(connections: opened);
         }
     }
 

@@ -49,6 +49,72 @@ public class StepRecorderTests
     }
 
     [Test]
+    public async Task RecordUnderTheHeldStripe_AnIterationsLastRecordsAreCollectedTogether_AndGrpcCountsAreExact()
+    {
+        // A scenario's recorders share its record lock: a VU holds one stripe around the step that ends an iteration and the
+        // iteration, and the collector holds every stripe while it swaps their halves, as StatsCollector does each second.
+        var locks = new StripedRecordLock();
+        var step = new StepRecorder("step", locks);
+        var iterations = new StepRecorder("iteration", locks);
+        const int Threads = 8;
+        const int PerThread = 40_000;
+        var writersDone = 0;
+        var writers = Enumerable.Range(0, Threads).Select(t => Task.Run(() =>
+        {
+            for (var i = 0; i < PerThread; i++)
+            {
+                step.RecordGrpc(i % 5 == 0 ? 14 : 0);
+                step.RecordGrpc(sent: 1, received: 1);
+                using var held = locks.Enter();
+                step.Record(held, Outcome.Ok, 10, 10);
+                iterations.Record(held, Outcome.Ok, 12, 12);
+            }
+
+            Interlocked.Increment(ref writersDone);
+        })).ToArray();
+
+        var second = 0;
+        void Collect()
+        {
+            locks.HoldAll();
+            try
+            {
+                step.EndInterval();
+                iterations.EndInterval();
+            }
+            finally
+            {
+                locks.ReleaseAll();
+            }
+
+            step.CollectInterval(second);
+            iterations.CollectInterval(second++);
+        }
+
+        // On a thread of its own: eight writers would keep a collector on the thread pool from running until they end.
+        var collector = new Thread(() =>
+        {
+            while (Volatile.Read(ref writersDone) < Threads)
+            {
+                Collect();
+                Thread.Yield();
+            }
+        });
+        collector.Start();
+        await Task.WhenAll(writers);
+        collector.Join();
+        Collect();
+        var (steps, iterated) = (step.ToStats(TimeSpan.FromSeconds(1)), iterations.ToStats(TimeSpan.FromSeconds(1)));
+
+        const long Total = Threads * PerThread;
+        Assert.That(second, Is.GreaterThan(2), "intervals collected while the threads recorded");
+        Assert.That(steps.Timeline.Select(p => p.Ok), Is.EqualTo(iterated.Timeline.Select(p => p.Ok)), "each interval has every iteration's step");
+        Assert.That(iterated.Ok, Is.EqualTo(Total));
+        Assert.That(steps.Grpc!.StatusCodes, Is.EqualTo(new[] { new StatusCodeCount(0, Total * 4 / 5), new StatusCodeCount(14, Total / 5) }));
+        Assert.That((steps.Grpc.MessagesSent, steps.Grpc.MessagesReceived), Is.EqualTo((Total, Total)));
+    }
+
+    [Test]
     public void RecordError_MoreDistinctMessagesThanKept_CountsTheRestAsOther()
     {
         var recorder = new StepRecorder("step");

@@ -73,7 +73,7 @@ public class MetricsTests
         using var listener = Listen(
             (_, value) => Interlocked.Add(ref calls, value),
             (_, value) => milliseconds += value);
-        var recorder = new StepRecorder("step", new StepTelemetry("alloc", "step"));
+        var recorder = new StepRecorder("step", telemetry: new StepTelemetry("alloc", "step"));
 
         long made = 0;
 
@@ -117,7 +117,7 @@ public class MetricsTests
     public void Record_WithoutAListener_PublishesNothing()
     {
         Assert.That(LoadKitMetrics.RequestCounter.Enabled, Is.False, "no listener in this test process unless a test attached one");
-        var recorder = new StepRecorder("step", new StepTelemetry("quiet", "step"));
+        var recorder = new StepRecorder("step", telemetry: new StepTelemetry("quiet", "step"));
 
         Assert.That(Engine.AllocationTests.AllocatedInSteadyState(_ => recorder.Record(Outcome.Ok, 1000)), Is.Zero);
     }
