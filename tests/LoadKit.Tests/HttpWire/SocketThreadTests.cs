@@ -94,7 +94,7 @@ public class SocketThreadTests
             // As many VUs as iterations: a starved scheduler that starts a burst late drops none (CI dropped 3 of 60 with 20).
             .WithLoad(Load.ArrivalRate(200, TimeSpan.FromMilliseconds(300), preAllocatedUsers: 20, maxUsers: 60))
             .Build();
-        Assert.That(new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole).ReadsOnSocketThread, Is.True);
+        Assert.That(ReadsOnSocketThread(scenario), Is.True);
 
         var result = await LoadRunner.RunAsync(scenario).WaitAsync(Bound).ConfigureAwait(false);
 
@@ -136,8 +136,12 @@ public class SocketThreadTests
             .Step("get", Http.Get("/"))
             .WithLoad(arrivalRate ? Load.ArrivalRate(100, TimeSpan.FromMinutes(1), 1, 10) : Load.ConstantUsers(10, TimeSpan.FromMinutes(1)))
             .Build();
-        return new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole).ReadsOnSocketThread;
+        return ReadsOnSocketThread(scenario);
     }
+
+    /// <summary>Where a run of the whole <paramref name="scenario"/> on one process reads its responses.</summary>
+    private static bool ReadsOnSocketThread(Scenario scenario) =>
+        new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole).ReadsOnSocketThread;
 
     [Test]
     public void ReadsOnSocketThread_HttpClientEngine_NeverByDefault()
@@ -147,7 +151,7 @@ public class SocketThreadTests
             .Step("get", Http.Get("/"))
             .WithLoad(Load.ArrivalRate(100, TimeSpan.FromMinutes(1), 1, 10))
             .Build();
-        Assert.That(new ScenarioEngine(scenario, RunPlan.LoadOf(scenario, LoadProfile.Full, 1), SegmentShare.Whole).ReadsOnSocketThread, Is.False);
+        Assert.That(ReadsOnSocketThread(scenario), Is.False);
     }
 
     [Test]
