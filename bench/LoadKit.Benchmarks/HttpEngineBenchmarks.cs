@@ -1,9 +1,12 @@
 using System.Net.Sockets;
 using System.Text;
+using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
+using LoadKit.Engine;
 using LoadKit.HttpSteps;
 using LoadKit.HttpWire;
 using LoadKit.Stats;
+using LoadKit.Workload;
 
 namespace LoadKit.Benchmarks;
 
@@ -30,6 +33,10 @@ public class HttpEngineBenchmarks
     private StepContext _context = null!;
     private HttpCall _call = null!;
     private HttpCall _checked = null!;
+    private HttpClients _scheduledClients = null!;
+    private VirtualUser _scheduled = null!;
+    private ArrivalPool _arrivals = null!;
+    private Task _scheduledLoop = null!;
 
     /// <summary>Whether responses are read on .NET's socket thread (<see cref="HttpSettings.ResponsesOnSocketThread"/>).</summary>
     [Params(false, true)]
@@ -54,11 +61,30 @@ public class HttpEngineBenchmarks
         _context.BeginStep("hello", CancellationToken.None, new StepRecorder("hello"));
         _call = Http.Get("/hello");
         _checked = Http.Get("/hello").WithHeader("Accept", "text/plain").Check(HttpCheck.StatusIs(200)).Extract("type", HttpExtract.Header("Content-Type"));
+
+        // An open-model VU with the HTTP step, idle in its pool, as the arrival scheduler finds it.
+        var settings = new HttpSettings { BaseAddress = address, Engine = HttpEngine.LoadKit, ResponsesOnSocketThread = SocketThread };
+        var scenario = Scenario.Create("open")
+            .WithHttp(settings)
+            .Step("hello", Http.Get("/hello"))
+            .WithLoad(Load.ArrivalRate(1, TimeSpan.FromSeconds(1), preAllocatedUsers: 1, maxUsers: 1))
+            .Build();
+        _scheduledClients = new HttpClients(settings);
+        _scheduled = new VirtualUser(0, scenario, new ScenarioStats(scenario, new ActiveUsers(), isWarmUp: false), null, new Feeds.FeedRun(scenario.Feeds, scenario.Name, SegmentShare.Whole), _scheduledClients);
+        _arrivals = new ArrivalPool(1);
+        _scheduled.OpenMailbox();
+        var initialised = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _scheduledLoop = Task.Run(() => _scheduled.RunScheduledAsync(_arrivals, joinPool: true, initialised, CancellationToken.None));
+        await initialised.Task;
     }
 
     [GlobalCleanup]
     public void StopServer()
     {
+        _scheduled.CloseMailbox();
+        _scheduledLoop.Wait();
+        _scheduled.Dispose();
+        _scheduledClients.Dispose();
         _context.ReleaseHttp();
         _clients.Dispose();
         _exchange.Dispose();
@@ -106,5 +132,35 @@ public class HttpEngineBenchmarks
         {
             await HttpSender.SendAsync(_checked, _context, reply: null);
         }
+    }
+
+    /// <summary>
+    /// A fixed rate's path: this thread hands an iteration of the HTTP step to an idle VU and runs it up to its wait,
+    /// as the arrival scheduler does; the response ends it on the socket thread (or a pool thread), and this thread
+    /// waits for the VU to be back in the pool before the next start.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Requests, Description = "HTTP step started as the arrival scheduler starts it")]
+    public void ScheduledStep()
+    {
+        for (var i = 0; i < Requests; i++)
+        {
+            VirtualUser? user;
+            var spin = default(SpinWait);
+            while (!_arrivals.TryRent(out user))
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+
+            user.Post(new ScheduledIteration(Stopwatch.GetTimestamp(), WarmUp: false), inline: true);
+        }
+
+        VirtualUser? last;
+        var wait = default(SpinWait);
+        while (!_arrivals.TryRent(out last))
+        {
+            wait.SpinOnce(sleep1Threshold: -1);
+        }
+
+        _arrivals.Return(last);
     }
 }

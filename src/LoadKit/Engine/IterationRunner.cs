@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using LoadKit.Async;
 using LoadKit.Feeds;
 using LoadKit.HttpWire;
 using LoadKit.Results;
@@ -54,7 +55,7 @@ internal sealed class IterationRunner
     }
 
     /// <summary>Runs one iteration of a task picked by weight; <paramref name="scheduledTimestamp"/> is when it was due, or 0.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder))]
     public async ValueTask RunAsync(ScenarioStats stats, long scheduledTimestamp)
     {
         var start = Stopwatch.GetTimestamp();
@@ -190,7 +191,7 @@ internal sealed class IterationRunner
     /// Whether the iteration ends right after this step when it succeeds (it ends after any step that does not): then
     /// the step's record waits for the iteration's (<see cref="RecordEnd"/>).
     /// </param>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
     private async ValueTask<Outcome> RunStepAsync(StepRecorder recorder, int index, bool endsIfOk)
     {
         var step = _scenario.Steps[index];

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using LoadKit.Display;
+using LoadKit.Async;
 using LoadKit.HttpWire;
 using LoadKit.Results;
 using LoadKit.Stats;
@@ -37,7 +38,7 @@ internal static class HttpSender
     }
 
     /// <summary>Through HttpClient.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder))]
     private static async ValueTask SendClientAsync(HttpCall request, StepContext context, HttpOutcome? reply)
     {
         var keepResponse = reply is not null;
@@ -113,7 +114,7 @@ internal static class HttpSender
     /// read into it, the body kept only when a check, an extraction or the caller reads it. A request sent from code
     /// gets an exchange of its own (code may send several at once, and its reply outlives the request).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder))]
     private static async ValueTask SendWireAsync(HttpCall request, StepContext context, HttpOutcome? reply)
     {
         var wire = request.WireFor(context);

@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
+using LoadKit.Async;
 
 namespace LoadKit.HttpWire;
 
@@ -68,7 +69,7 @@ internal sealed class WireConnection : IDisposable
     public ValueTask WriteAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken) => _stream.WriteAsync(request, cancellationToken);
 
     /// <summary>Reads one response into <paramref name="exchange"/>; true when the connection can carry another request.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
     public async ValueTask<bool> ReceiveAsync(WireExchange exchange, bool isHead, CancellationToken cancellationToken)
     {
         ResponseHead head;
@@ -312,7 +313,7 @@ internal sealed class WireConnection : IDisposable
     }
 
     /// <summary>Reads more bytes into the buffer; false at the end of the connection.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
     private async ValueTask<bool> FillAsync(bool grow, CancellationToken cancellationToken)
     {
         if (_start == _end)
@@ -341,7 +342,7 @@ internal sealed class WireConnection : IDisposable
         return read > 0;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder))]
     private async ValueTask ReadLengthAsync(WireExchange exchange, long remaining, CancellationToken cancellationToken)
     {
         var total = remaining;
@@ -359,7 +360,7 @@ internal sealed class WireConnection : IDisposable
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder))]
     private async ValueTask ReadChunkedAsync(WireExchange exchange, CancellationToken cancellationToken)
     {
         while (true)
@@ -402,7 +403,7 @@ internal sealed class WireConnection : IDisposable
     /// The next line of a chunked body's framing, once it is all buffered: its length without its end, and the bytes it
     /// takes with it (CRLF, or a bare LF, as HttpClient reads them too).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
     private async ValueTask<FramingLine> LineAsync(CancellationToken cancellationToken)
     {
         int index;
@@ -434,7 +435,7 @@ internal sealed class WireConnection : IDisposable
         return size;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder))]
     private async ValueTask ReadToEndAsync(WireExchange exchange, CancellationToken cancellationToken)
     {
         do

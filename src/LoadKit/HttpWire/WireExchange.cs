@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
+using LoadKit.Async;
 
 namespace LoadKit.HttpWire;
 
@@ -70,7 +71,7 @@ internal sealed class WireExchange : IDisposable
     /// out (the pooled connection was closed by the server, or its write failed) goes once more on a new connection;
     /// one that may have reached the server is not sent again.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder))]
     public async ValueTask SendAsync(WirePool pool, WireOrigin origin, bool isHead, CancellationToken cancellationToken)
     {
         Reset();

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
+using LoadKit.Async;
 
 namespace LoadKit.HttpWire;
 
@@ -32,7 +33,7 @@ internal sealed class WirePool(WirePoolSettings settings) : IDisposable
     /// An idle connection to <paramref name="origin"/>, or (none, or <paramref name="fresh"/>) a new one (its connect and
     /// TLS times go to <paramref name="exchange"/>).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
     public async ValueTask<WireConnection> RentAsync(WireOrigin origin, WireExchange exchange, bool fresh, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 using LoadKit.Display;
+using LoadKit.Async;
 using LoadKit.HttpSteps;
 
 namespace LoadKit;
@@ -166,7 +167,7 @@ public sealed class WebSocketConnection
     /// <exception cref="TimeoutException">No matching message within <paramref name="timeout"/> (the step counts as timed out).</exception>
     /// <exception cref="InvalidOperationException">The connection is not open (the message says why).</exception>
     /// <exception cref="WebSocketException">The connection dropped.</exception>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
     public async ValueTask<WebSocketMessage> ReceiveAsync(
         Func<WebSocketMessage, bool>? until = null,
         TimeSpan? timeout = null,
@@ -210,7 +211,7 @@ public sealed class WebSocketConnection
     /// message when null) and returns it. As a step, its latency is the time from the send to that reply.
     /// </summary>
     /// <inheritdoc cref="ReceiveAsync" path="/exception"/>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
     public async ValueTask<WebSocketMessage> ExchangeAsync(
         string text,
         Func<WebSocketMessage, bool>? reply = null,
@@ -223,7 +224,7 @@ public sealed class WebSocketConnection
 
     /// <summary>Sends <paramref name="data"/> as a binary message, then receives until the matching reply, as the text overload does.</summary>
     /// <inheritdoc cref="ReceiveAsync" path="/exception"/>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
     public async ValueTask<WebSocketMessage> ExchangeAsync(
         ReadOnlyMemory<byte> data,
         Func<WebSocketMessage, bool>? reply = null,
@@ -288,7 +289,7 @@ public sealed class WebSocketConnection
             "(WebSocketSteps.Connect) or ConnectAsync before sending or receiving.");
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder))]
     private async ValueTask SendAsync(ClientWebSocket socket, ReadOnlyMemory<byte> data, WebSocketMessageType type, CancellationToken cancellationToken)
     {
         try
@@ -302,7 +303,7 @@ public sealed class WebSocketConnection
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
     private async ValueTask<WebSocketMessage> ReceiveMatchingAsync(ClientWebSocket socket, Func<WebSocketMessage, bool>? until, CancellationToken cancellationToken)
     {
         while (true)
@@ -317,7 +318,7 @@ public sealed class WebSocketConnection
     }
 
     /// <summary>Puts one message's frames together in the pooled buffer.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
     private async ValueTask<WebSocketMessageType> ReceiveMessageAsync(ClientWebSocket socket, CancellationToken cancellationToken)
     {
         _receivedLength = 0;

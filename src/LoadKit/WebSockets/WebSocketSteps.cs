@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
+using LoadKit.Async;
 using LoadKit.Steps;
 using LoadKit.Validation;
 using LoadKit.WebSockets;
@@ -146,6 +147,6 @@ public static class WebSocketSteps
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder))]
     private static async ValueTask Discard(ValueTask<WebSocketMessage> receive) => await receive.ConfigureAwait(false);
 }

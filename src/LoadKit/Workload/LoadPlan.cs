@@ -219,7 +219,13 @@ internal sealed record ArrivalBlock(IReadOnlyList<RateStage> Stages, int PreAllo
     /// <summary>When global iteration <paramref name="k"/> is scheduled, as an offset from the block's start.</summary>
     public TimeSpan ScheduledAt(long k)
     {
-        var stage = Array.FindLastIndex(_countBefore, Stages.Count - 1, c => c <= k);
+        // The last stage that starts at or before k (a loop: a predicate capturing k would allocate per iteration).
+        var stage = Stages.Count - 1;
+        while (stage >= 0 && _countBefore[stage] > k)
+        {
+            stage--;
+        }
+
         while (stage > 0 && Stages[stage].Count == 0)
         {
             stage--;
