@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
@@ -214,12 +213,13 @@ internal abstract class SharedPoolBox<TResult> : IValueTaskSource<TResult>, IVal
 internal sealed class SharedPoolBox<TResult, TStateMachine> : SharedPoolBox<TResult>, IThreadPoolWorkItem
     where TStateMachine : IAsyncStateMachine
 {
-    /// <summary>The shared slots, a power of two; a thread starts its scan at its core's place.</summary>
-    private static readonly SharedPoolBox<TResult, TStateMachine>?[] s_slots =
-        new SharedPoolBox<TResult, TStateMachine>?[(int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, 4 * Environment.ProcessorCount))];
-
-    /// <summary>Slots tried per take or return: enough for the boxes in flight between two threads at 10,000/s.</summary>
-    private static readonly int s_scan = Math.Min(s_slots.Length, 16);
+    /// <summary>
+    /// The shared slots, each thread scanning them from the first: wherever the two threads of a hand-over run, the
+    /// taker finds what the other gave back (a scan starting at each core's own place would miss it on a machine
+    /// with many cores). 16: at 10,000/s and 1 ms a response, about 10 boxes of a type are in flight; a thread's own
+    /// box takes the closed model's traffic, so few threads meet here.
+    /// </summary>
+    private static readonly SharedPoolBox<TResult, TStateMachine>?[] s_slots = new SharedPoolBox<TResult, TStateMachine>?[16];
 
     private static readonly ContextCallback s_resume = state => ((SharedPoolBox<TResult, TStateMachine>)state!).StateMachine!.MoveNext();
 
@@ -246,11 +246,9 @@ internal sealed class SharedPoolBox<TResult, TStateMachine> : SharedPoolBox<TRes
         }
 
         var slots = s_slots;
-        var mask = slots.Length - 1;
-        var start = Thread.GetCurrentProcessorId() * 4;
-        for (var i = 0; i < s_scan; i++)
+        for (var i = 0; i < slots.Length; i++)
         {
-            ref var slot = ref slots[(start + i) & mask];
+            ref var slot = ref slots[i];
             if (Volatile.Read(ref slot) is not null && Interlocked.Exchange(ref slot, null) is { } box)
             {
                 return box;
@@ -286,11 +284,9 @@ internal sealed class SharedPoolBox<TResult, TStateMachine> : SharedPoolBox<TRes
         }
 
         var slots = s_slots;
-        var mask = slots.Length - 1;
-        var start = Thread.GetCurrentProcessorId() * 4;
-        for (var i = 0; i < s_scan; i++)
+        for (var i = 0; i < slots.Length; i++)
         {
-            ref var slot = ref slots[(start + i) & mask];
+            ref var slot = ref slots[i];
             if (Volatile.Read(ref slot) is null && Interlocked.CompareExchange(ref slot, this, null) is null)
             {
                 return;
