@@ -9,49 +9,39 @@ namespace LoadKit.Async;
 /// in a pooled box that any thread can take again. <see cref="PoolingAsyncValueTaskMethodBuilder"/> caches one box per
 /// thread and one per core: at a fixed rate an iteration starts on the arrival scheduler's thread and ends on the
 /// socket or a pool thread, so the boxes it returns there never come back to the scheduler and each start allocated
-/// its boxes anew (about 500 B per request). Use it as <c>[AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder))]</c>.
+/// its boxes anew (about 500 B per request). Use it as <c>[AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder))]</c>
+/// on methods that start on one thread and end on another. Elsewhere the runtime's builder is the better one: this one
+/// hands what it awaits an <c>Action</c>, which a source completing asynchronously queues in a work item allocated for
+/// it, where the runtime's builder queues its own box (bench/README.md, "A fixed rate at 0 B per request").
 /// </summary>
 [StructLayout(LayoutKind.Auto)]
 internal struct SharedPoolValueTaskBuilder
 {
-    private SharedPoolBox<VoidResult>? _box;
+    private SharedPoolValueTaskBuilder<VoidResult> _builder;
 
     public static SharedPoolValueTaskBuilder Create() => default;
 
-    public readonly ValueTask Task => ReferenceEquals(_box, SharedPoolBox<VoidResult>.SyncSuccess) ? default : new ValueTask(_box!, _box!.Version);
+    public readonly ValueTask Task => _builder.WithoutResult;
 
     public readonly void Start<TStateMachine>(ref TStateMachine stateMachine)
         where TStateMachine : IAsyncStateMachine =>
-        AsyncValueTaskMethodBuilder.Create().Start(ref stateMachine);
+        _builder.Start(ref stateMachine);
 
-    public readonly void SetStateMachine(IAsyncStateMachine stateMachine)
-    {
-        // Only class state machines (Debug builds) call it; their box holds them by reference anyway.
-    }
+    public readonly void SetStateMachine(IAsyncStateMachine stateMachine) => _builder.SetStateMachine(stateMachine);
 
-    public void SetResult()
-    {
-        if (_box is null)
-        {
-            _box = SharedPoolBox<VoidResult>.SyncSuccess;
-        }
-        else
-        {
-            _box.SetResult(default);
-        }
-    }
+    public void SetResult() => _builder.SetResult(default);
 
-    public void SetException(Exception exception) => SharedPoolBox<VoidResult>.SetException(ref _box, exception);
+    public void SetException(Exception exception) => _builder.SetException(exception);
 
     public void AwaitOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
         where TAwaiter : INotifyCompletion
         where TStateMachine : IAsyncStateMachine =>
-        awaiter.OnCompleted(SharedPoolBox<VoidResult>.For(ref stateMachine, ref _box).MoveNextAction);
+        _builder.AwaitOnCompleted(ref awaiter, ref stateMachine);
 
     public void AwaitUnsafeOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
         where TAwaiter : ICriticalNotifyCompletion
         where TStateMachine : IAsyncStateMachine =>
-        SharedPoolBox<VoidResult>.AwaitUnsafe(ref awaiter, SharedPoolBox<VoidResult>.For(ref stateMachine, ref _box));
+        _builder.AwaitUnsafeOnCompleted(ref awaiter, ref stateMachine);
 }
 
 /// <summary>The builder of an async method returning <see cref="ValueTask{TResult}"/>, as <see cref="SharedPoolValueTaskBuilder"/>.</summary>
@@ -66,6 +56,10 @@ internal struct SharedPoolValueTaskBuilder<TResult>
 
     public readonly ValueTask<TResult> Task =>
         ReferenceEquals(_box, SharedPoolBox<TResult>.SyncSuccess) ? new ValueTask<TResult>(_result) : new ValueTask<TResult>(_box!, _box!.Version);
+
+    /// <summary>The task of <see cref="SharedPoolValueTaskBuilder"/>, which has no result.</summary>
+    internal readonly ValueTask WithoutResult =>
+        ReferenceEquals(_box, SharedPoolBox<TResult>.SyncSuccess) ? default : new ValueTask(_box!, _box!.Version);
 
     public readonly void Start<TStateMachine>(ref TStateMachine stateMachine)
         where TStateMachine : IAsyncStateMachine =>

@@ -3,7 +3,6 @@ using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 using LoadKit.Display;
-using LoadKit.Async;
 using LoadKit.HttpSteps;
 
 namespace LoadKit;
@@ -167,7 +166,7 @@ public sealed class WebSocketConnection
     /// <exception cref="TimeoutException">No matching message within <paramref name="timeout"/> (the step counts as timed out).</exception>
     /// <exception cref="InvalidOperationException">The connection is not open (the message says why).</exception>
     /// <exception cref="WebSocketException">The connection dropped.</exception>
-    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<WebSocketMessage> ReceiveAsync(
         Func<WebSocketMessage, bool>? until = null,
         TimeSpan? timeout = null,
@@ -211,7 +210,7 @@ public sealed class WebSocketConnection
     /// message when null) and returns it. As a step, its latency is the time from the send to that reply.
     /// </summary>
     /// <inheritdoc cref="ReceiveAsync" path="/exception"/>
-    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<WebSocketMessage> ExchangeAsync(
         string text,
         Func<WebSocketMessage, bool>? reply = null,
@@ -224,7 +223,7 @@ public sealed class WebSocketConnection
 
     /// <summary>Sends <paramref name="data"/> as a binary message, then receives until the matching reply, as the text overload does.</summary>
     /// <inheritdoc cref="ReceiveAsync" path="/exception"/>
-    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<WebSocketMessage> ExchangeAsync(
         ReadOnlyMemory<byte> data,
         Func<WebSocketMessage, bool>? reply = null,
@@ -289,7 +288,7 @@ public sealed class WebSocketConnection
             "(WebSocketSteps.Connect) or ConnectAsync before sending or receiving.");
     }
 
-    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder))]
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendAsync(ClientWebSocket socket, ReadOnlyMemory<byte> data, WebSocketMessageType type, CancellationToken cancellationToken)
     {
         try
@@ -303,7 +302,7 @@ public sealed class WebSocketConnection
         }
     }
 
-    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<WebSocketMessage> ReceiveMatchingAsync(ClientWebSocket socket, Func<WebSocketMessage, bool>? until, CancellationToken cancellationToken)
     {
         while (true)
@@ -318,7 +317,7 @@ public sealed class WebSocketConnection
     }
 
     /// <summary>Puts one message's frames together in the pooled buffer.</summary>
-    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder<>))]
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<WebSocketMessageType> ReceiveMessageAsync(ClientWebSocket socket, CancellationToken cancellationToken)
     {
         _receivedLength = 0;

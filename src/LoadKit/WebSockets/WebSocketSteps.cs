@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
-using LoadKit.Async;
 using LoadKit.Steps;
 using LoadKit.Validation;
 using LoadKit.WebSockets;
@@ -147,6 +146,6 @@ public static class WebSocketSteps
         }
     }
 
-    [AsyncMethodBuilder(typeof(SharedPoolValueTaskBuilder))]
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask Discard(ValueTask<WebSocketMessage> receive) => await receive.ConfigureAwait(false);
 }
