@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using LoadKit.Engine;
 using LoadKit.Feeds;
@@ -23,9 +22,7 @@ public class EngineBenchmarks
     private ScenarioStats _thinkingStats = null!;
     private FeedRun _thinkingFeeds = null!;
     private VirtualUser _fiveSteps = null!;
-    private VirtualUser _scheduled = null!;
-    private ArrivalPool _pool = null!;
-    private Task _scheduledLoop = null!;
+    private IdleArrivalUser _scheduled = null!;
 
     [GlobalSetup]
     public void CreateUsers()
@@ -48,16 +45,7 @@ public class EngineBenchmarks
             .Build();
         _thinkingStats = new ScenarioStats(_thinking, new ActiveUsers(), isWarmUp: false);
 
-        // An open-model VU waiting in its pool, as the arrival scheduler finds it.
-        _scheduled = NewUser(Scenario.Create("open")
-            .Step("empty", _ => ValueTask.CompletedTask)
-            .WithLoad(Load.ArrivalRate(1, TimeSpan.FromSeconds(1), preAllocatedUsers: 1, maxUsers: 1))
-            .Build());
-        _pool = new ArrivalPool(1);
-        _scheduled.OpenMailbox();
-        var initialised = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _scheduledLoop = Task.Run(() => _scheduled.RunScheduledAsync(_pool, joinPool: true, initialised, CancellationToken.None));
-        initialised.Task.Wait();
+        _scheduled = IdleArrivalUser.Of(Scenario.Create("open").Step("empty", _ => ValueTask.CompletedTask));
         _thinkingFeeds = new FeedRun(_thinking.Feeds, _thinking.Name, SegmentShare.Whole);
     }
 
@@ -66,8 +54,6 @@ public class EngineBenchmarks
     {
         _oneStep.Dispose();
         _fiveSteps.Dispose();
-        _scheduled.CloseMailbox();
-        _scheduledLoop.Wait();
         _scheduled.Dispose();
     }
 
@@ -82,39 +68,14 @@ public class EngineBenchmarks
     /// does it while starts are quick: the VU runs the iteration on this thread and returns to the pool.
     /// </summary>
     [Benchmark(OperationsPerInvoke = IterationsPerInvoke, Description = "open model: iteration started on the scheduler's thread")]
-    public void OpenModelIterationInline() => HandOver(inline: true);
+    public void OpenModelIterationInline() => _scheduled.HandOver(IterationsPerInvoke, inline: true);
 
     /// <summary>
     /// The same on the thread pool (the scheduler's way once starts were slow): the VU runs the iteration on a pool
     /// thread; this thread spins until the VU is back, as the scheduler would find it at the next due iteration.
     /// </summary>
     [Benchmark(OperationsPerInvoke = IterationsPerInvoke, Description = "open model: iteration handed to the thread pool and back")]
-    public void OpenModelIterationOnThreadPool() => HandOver(inline: false);
-
-    private void HandOver(bool inline)
-    {
-        for (var i = 0; i < IterationsPerInvoke; i++)
-        {
-            VirtualUser? user;
-            var spin = default(SpinWait);
-            while (!_pool.TryRent(out user))
-            {
-                spin.SpinOnce(sleep1Threshold: -1);
-            }
-
-            user.Post(new ScheduledIteration(Stopwatch.GetTimestamp(), WarmUp: false), inline);
-        }
-
-        // The last iteration finishes before the next invoke.
-        VirtualUser? last;
-        var wait = default(SpinWait);
-        while (!_pool.TryRent(out last))
-        {
-            wait.SpinOnce(sleep1Threshold: -1);
-        }
-
-        _pool.Return(last);
-    }
+    public void OpenModelIterationOnThreadPool() => _scheduled.HandOver(IterationsPerInvoke, inline: false);
 
     /// <summary>What one VU costs to create (VU density): its session, step context, timer, mailbox and cancellation source.</summary>
     [Benchmark(Description = "create (and dispose) one VU")]
@@ -124,6 +85,6 @@ public class EngineBenchmarks
     }
 
     /// <summary>A VU as the engine creates it, with its scenario's recorders.</summary>
-    internal static VirtualUser NewUser(Scenario scenario) =>
-        new(0, scenario, new ScenarioStats(scenario, new ActiveUsers(), isWarmUp: false), null, new FeedRun(scenario.Feeds, scenario.Name, SegmentShare.Whole));
+    internal static VirtualUser NewUser(Scenario scenario, HttpSteps.HttpClients? http = null) =>
+        new(0, scenario, new ScenarioStats(scenario, new ActiveUsers(), isWarmUp: false), null, new FeedRun(scenario.Feeds, scenario.Name, SegmentShare.Whole), http);
 }

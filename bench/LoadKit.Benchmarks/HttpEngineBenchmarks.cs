@@ -1,12 +1,9 @@
 using System.Net.Sockets;
 using System.Text;
-using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
-using LoadKit.Engine;
 using LoadKit.HttpSteps;
 using LoadKit.HttpWire;
 using LoadKit.Stats;
-using LoadKit.Workload;
 
 namespace LoadKit.Benchmarks;
 
@@ -34,9 +31,7 @@ public class HttpEngineBenchmarks
     private HttpCall _call = null!;
     private HttpCall _checked = null!;
     private HttpClients _scheduledClients = null!;
-    private VirtualUser _scheduled = null!;
-    private ArrivalPool _arrivals = null!;
-    private Task _scheduledLoop = null!;
+    private IdleArrivalUser _scheduled = null!;
 
     /// <summary>Whether responses are read on .NET's socket thread (<see cref="HttpSettings.ResponsesOnSocketThread"/>).</summary>
     [Params(false, true)]
@@ -56,33 +51,21 @@ public class HttpEngineBenchmarks
         _exchange = new WireExchange();
         _exchange.Request.Write(_rawRequest);
 
-        _clients = new HttpClients(new HttpSettings { BaseAddress = address, Engine = HttpEngine.LoadKit, ResponsesOnSocketThread = SocketThread });
+        var settings = new HttpSettings { BaseAddress = address, Engine = HttpEngine.LoadKit, ResponsesOnSocketThread = SocketThread };
+        _clients = new HttpClients(settings);
         _context = new StepContext(new Session(0), _clients);
         _context.BeginStep("hello", CancellationToken.None, new StepRecorder("hello"));
         _call = Http.Get("/hello");
         _checked = Http.Get("/hello").WithHeader("Accept", "text/plain").Check(HttpCheck.StatusIs(200)).Extract("type", HttpExtract.Header("Content-Type"));
 
         // An open-model VU with the HTTP step, idle in its pool, as the arrival scheduler finds it.
-        var settings = new HttpSettings { BaseAddress = address, Engine = HttpEngine.LoadKit, ResponsesOnSocketThread = SocketThread };
-        var scenario = Scenario.Create("open")
-            .WithHttp(settings)
-            .Step("hello", Http.Get("/hello"))
-            .WithLoad(Load.ArrivalRate(1, TimeSpan.FromSeconds(1), preAllocatedUsers: 1, maxUsers: 1))
-            .Build();
         _scheduledClients = new HttpClients(settings);
-        _scheduled = new VirtualUser(0, scenario, new ScenarioStats(scenario, new ActiveUsers(), isWarmUp: false), null, new Feeds.FeedRun(scenario.Feeds, scenario.Name, SegmentShare.Whole), _scheduledClients);
-        _arrivals = new ArrivalPool(1);
-        _scheduled.OpenMailbox();
-        var initialised = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _scheduledLoop = Task.Run(() => _scheduled.RunScheduledAsync(_arrivals, joinPool: true, initialised, CancellationToken.None));
-        await initialised.Task;
+        _scheduled = IdleArrivalUser.Of(Scenario.Create("open").WithHttp(settings).Step("hello", Http.Get("/hello")), _scheduledClients);
     }
 
     [GlobalCleanup]
     public void StopServer()
     {
-        _scheduled.CloseMailbox();
-        _scheduledLoop.Wait();
         _scheduled.Dispose();
         _scheduledClients.Dispose();
         _context.ReleaseHttp();
@@ -140,27 +123,5 @@ public class HttpEngineBenchmarks
     /// waits for the VU to be back in the pool before the next start.
     /// </summary>
     [Benchmark(OperationsPerInvoke = Requests, Description = "HTTP step started as the arrival scheduler starts it")]
-    public void ScheduledStep()
-    {
-        for (var i = 0; i < Requests; i++)
-        {
-            VirtualUser? user;
-            var spin = default(SpinWait);
-            while (!_arrivals.TryRent(out user))
-            {
-                spin.SpinOnce(sleep1Threshold: -1);
-            }
-
-            user.Post(new ScheduledIteration(Stopwatch.GetTimestamp(), WarmUp: false), inline: true);
-        }
-
-        VirtualUser? last;
-        var wait = default(SpinWait);
-        while (!_arrivals.TryRent(out last))
-        {
-            wait.SpinOnce(sleep1Threshold: -1);
-        }
-
-        _arrivals.Return(last);
-    }
+    public void ScheduledStep() => _scheduled.HandOver(Requests, inline: true);
 }
