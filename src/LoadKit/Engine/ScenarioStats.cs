@@ -15,14 +15,13 @@ internal sealed class ScenarioStats
     {
         ActiveUsers = activeUsers;
         RecordLock = recordLock ?? new StripedRecordLock();
-        var locks = RecordLock;
-        Gauges = new ScenarioGauges(activeUsers, isWarmUp, locks, publishMetrics ? new ScenarioTelemetry(scenario.Name) : null);
-        Steps = scenario.Steps.Select(s => new StepRecorder(s.Name, locks, publishMetrics ? new StepTelemetry(scenario.Name, s.Name) : null) { Measurements = new MeasurementRecorders(s.Name) }).ToArray();
-        Iterations = new StepRecorder("iteration", locks);
-        Init = scenario.Init is null ? null : new StepRecorder("init", locks);
-        Cleanup = scenario.Cleanup is null ? null : new StepRecorder("cleanup", locks);
-        Tasks = scenario.HasNamedTasks ? scenario.Tasks.Select(t => new StepRecorder(t.Name, locks)).ToArray() : null;
-        PreWork = scenario.Tasks.Select(t => t.PreWork is null ? null : new StepRecorder(t.Name, locks)).ToArray();
+        Gauges = new ScenarioGauges(activeUsers, isWarmUp, RecordLock, publishMetrics ? new ScenarioTelemetry(scenario.Name) : null);
+        Steps = scenario.Steps.Select(s => new StepRecorder(s.Name, RecordLock, publishMetrics ? new StepTelemetry(scenario.Name, s.Name) : null) { Measurements = new MeasurementRecorders(s.Name) }).ToArray();
+        Iterations = new StepRecorder("iteration", RecordLock);
+        Init = scenario.Init is null ? null : new StepRecorder("init", RecordLock);
+        Cleanup = scenario.Cleanup is null ? null : new StepRecorder("cleanup", RecordLock);
+        Tasks = scenario.HasNamedTasks ? scenario.Tasks.Select(t => new StepRecorder(t.Name, RecordLock)).ToArray() : null;
+        PreWork = scenario.Tasks.Select(t => t.PreWork is null ? null : new StepRecorder(t.Name, RecordLock)).ToArray();
     }
 
     /// <summary>Iterations per task, when the scenario is a mix of named tasks.</summary>

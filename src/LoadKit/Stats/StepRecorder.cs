@@ -54,10 +54,9 @@ internal sealed class StepRecorder : IIntervalSource
     /// </summary>
     public void Record(Outcome outcome, long microseconds, long fromScheduled)
     {
-        var stripe = _locks.Current;
-        lock (_locks[stripe])
+        using (var held = _locks.Enter())
         {
-            _stripes[stripe].Active.Record(outcome, microseconds, fromScheduled);
+            _stripes[held.Stripe].Active.Record(outcome, microseconds, fromScheduled);
         }
 
         _telemetry?.Record(outcome, microseconds);
@@ -74,11 +73,8 @@ internal sealed class StepRecorder : IIntervalSource
     /// <summary>Counts one HTTP request's status, body bytes and time to headers. Allocates nothing once each status seen has been seen in both halves of the stripe.</summary>
     public void RecordHttp(int statusCode, long bodyBytesSent, long bodyBytesReceived, long timeToHeadersMicroseconds)
     {
-        var stripe = _locks.Current;
-        lock (_locks[stripe])
-        {
-            _stripes[stripe].Active.HttpCounts.Record(statusCode, bodyBytesSent, bodyBytesReceived, timeToHeadersMicroseconds);
-        }
+        using var held = _locks.Enter();
+        _stripes[held.Stripe].Active.HttpCounts.Record(statusCode, bodyBytesSent, bodyBytesReceived, timeToHeadersMicroseconds);
     }
 
     /// <summary>The step's WebSocket connections; created by the first connection event (most steps have none).</summary>
@@ -102,11 +98,8 @@ internal sealed class StepRecorder : IIntervalSource
     /// </summary>
     public void RecordGrpc(int statusCode = -1, long sent = 0, long received = 0, long connections = 0)
     {
-        var stripe = _locks.Current;
-        lock (_locks[stripe])
-        {
-            _stripes[stripe].Active.GrpcCounts.Add(statusCode, sent, received, connections);
-        }
+        using var held = _locks.Enter();
+        _stripes[held.Stripe].Active.GrpcCounts.Add(statusCode, sent, received, connections);
     }
 
     /// <summary>Counts an error message (failure path only: it may allocate).</summary>

@@ -30,8 +30,6 @@ internal sealed class StripedRecordLock
 
     public int Count => _stripes.Length;
 
-    /// <summary>The stripe of the processor the calling thread runs on.</summary>
-    public int Current => Thread.GetCurrentProcessorId() & _mask;
 
     public Lock this[int stripe] => _stripes[stripe];
 
@@ -42,7 +40,7 @@ internal sealed class StripedRecordLock
     /// </summary>
     public Held Enter()
     {
-        var stripe = Current;
+        var stripe = Thread.GetCurrentProcessorId() & _mask;
         _stripes[stripe].Enter();
         return new Held(_stripes[stripe], stripe);
     }
