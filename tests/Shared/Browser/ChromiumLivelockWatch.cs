@@ -19,7 +19,7 @@ internal sealed class ChromiumLivelockWatch : IDisposable
     /// <summary>System time, as a share of the time between two looks, that counts as spinning.</summary>
     private const double Spinning = 0.8;
 
-    private static readonly long TicksPerSecond = 100; // USER_HZ, the unit of /proc's times
+    private const long TicksPerSecond = 100; // USER_HZ, the unit of /proc's times
 
     private readonly string _entry;
     private readonly Action<string> _log;
